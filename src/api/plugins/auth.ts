@@ -1,0 +1,62 @@
+// Authentication and scopes. Routes declare `{ scope: "tenants:read" }`; the macro resolves the caller
+// (API key, or a dashboard JWT) to a Principal and refuses a missing scope with 403 insufficient_scope.
+import { Elysia } from "elysia";
+import { Forbidden, Unauthorized } from "../../lib/errors.ts";
+import { authenticateKey } from "../../core/keys.ts";
+import { hasScope, type Principal, type Scope } from "../../core/principal.ts";
+import type { Db } from "../../store/db.ts";
+
+export interface AuthDeps {
+  db: Db;
+  now: () => Date;
+  /** Verifies a dashboard JWT (built-in login or OIDC); undefined when none is configured. */
+  verifyJwt?: (token: string, mode: "live" | "test") => Promise<Principal>;
+}
+
+/** Bearer token of the Authorization header, or throws 401. */
+export function bearerToken(header: string | null): string {
+  const m = header ? /^Bearer ([^\s]+)$/.exec(header) : null;
+  if (!m) throw new Unauthorized("Missing or malformed Authorization header (expected: Bearer <token>)");
+  return m[1];
+}
+
+/** Resolves the caller of a request. */
+export async function resolvePrincipal(deps: AuthDeps, request: Request): Promise<Principal> {
+  const token = bearerToken(request.headers.get("authorization"));
+  if (token.startsWith("sk_")) return authenticateKey(deps.db, token, deps.now());
+  if (token.split(".").length === 3 && deps.verifyJwt) {
+    const mode = request.headers.get("x-staxa-mode") === "test" ? "test" : "live";
+    return deps.verifyJwt(token, mode);
+  }
+  throw new Unauthorized("Invalid credentials");
+}
+
+export function requireScope(p: Principal, scope: Scope): void {
+  if (!hasScope(p.scopes, scope)) {
+    throw new Forbidden("insufficient_scope", `This key lacks the "${scope}" scope`, { required_scope: scope });
+  }
+}
+
+const principals = new WeakMap<Request, Principal>();
+
+/**
+ * The auth plugin: `.get(path, handler, { scope: "tenants:read" })` gives the handler `principal`.
+ * Authentication runs in `transform`, before body validation, so a bad credential is a 401 even
+ * when the body is also wrong; `resolve` then hands the principal to the handler.
+ */
+export function auth(deps: AuthDeps) {
+  return new Elysia({ name: "auth" }).macro({
+    scope: (scope: Scope) => ({
+      async transform({ request }) {
+        const principal = await resolvePrincipal(deps, request);
+        requireScope(principal, scope);
+        principals.set(request, principal);
+      },
+      resolve({ request }) {
+        const principal = principals.get(request);
+        if (!principal) throw new Unauthorized();
+        return { principal };
+      },
+    }),
+  });
+}

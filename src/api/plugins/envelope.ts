@@ -1,0 +1,86 @@
+// Request ids, the success envelope's meta, body-size limit, and the ONE error handler of the API.
+import { Elysia } from "elysia";
+import { AppError, Invalid, NotFound, PayloadTooLarge, RateLimited, statusOf } from "../../lib/errors.ts";
+import type { Logger } from "../../lib/log.ts";
+import { randomAlnum } from "../../lib/ids.ts";
+
+const requestIds = new WeakMap<Request, string>();
+const REQUEST_ID_RE = /^[A-Za-z0-9._-]{8,128}$/;
+
+/** The request id of a request (set by this plugin's onRequest). */
+export function requestIdOf(request: Request): string {
+  return requestIds.get(request) ?? "req_unknown";
+}
+
+export function errorBody(code: string, message: string, details: Record<string, unknown> = {}) {
+  return { error: { code, message, details } };
+}
+
+/** Turns an Elysia ValidationError into our field-naming 400. */
+function fromValidation(error: any): Invalid {
+  let first: any;
+  try {
+    first = error.all?.[0] ?? error.valueError;
+  } catch {
+    first = error.valueError;
+  }
+  const path: string = (first?.path ?? "").replace(/^\//, "").replace(/\//g, ".");
+  const where = error.type === "query" ? "query" : error.type === "params" ? "path" : "body";
+  const field = path || (first?.schema?.required?.[0] as string | undefined) || where;
+  const summary = typeof first?.summary === "string" ? first.summary : first?.message ?? "Invalid value";
+  const message = path ? `Invalid ${where} field "${path}": ${summary}` : `Invalid ${where}: ${summary}`;
+  return new Invalid(field, message, { in: where });
+}
+
+export function envelope(opts: { log: Logger; maxBodyBytes: number }) {
+  return new Elysia({ name: "envelope", seed: opts.maxBodyBytes })
+    .onRequest(({ request, set }) => {
+      const given = request.headers.get("x-request-id");
+      const id = given && REQUEST_ID_RE.test(given) ? given : `req_${randomAlnum(16)}`;
+      requestIds.set(request, id);
+      set.headers["x-request-id"] = id;
+      const len = Number(request.headers.get("content-length") ?? 0);
+      if (len > opts.maxBodyBytes) throw new PayloadTooLarge(opts.maxBodyBytes);
+    })
+    .onAfterHandle({ as: "global" }, ({ request, response }) => {
+      if (response && typeof response === "object" && !(response instanceof Response) && "data" in (response as object)) {
+        const r = response as { data: unknown; meta?: Record<string, unknown> };
+        r.meta = { ...(r.meta ?? {}), request_id: requestIdOf(request) };
+      }
+    })
+    .onError({ as: "global" }, ({ code, error, set, request, path }) => {
+      set.headers["content-type"] = "application/json";
+      let err: AppError;
+      if (error instanceof AppError) err = error;
+      else if (code === "VALIDATION") err = fromValidation(error);
+      else if (code === "NOT_FOUND") err = new NotFound(`Route ${request.method} ${new URL(request.url).pathname}`);
+      else if (code === "PARSE") err = new Invalid("body", "Request body is not valid JSON");
+      else if (code === "INVALID_COOKIE_SIGNATURE") err = new Invalid("cookie", "Invalid cookie");
+      else {
+        const status = (error as { status?: number })?.status;
+        if (status === 413) err = new PayloadTooLarge(opts.maxBodyBytes);
+        else {
+          opts.log.error("unhandled error", { request_id: requestIdOf(request), path, error: (error as Error)?.message ?? String(error) });
+          err = new AppError("internal_error", "Internal server error");
+        }
+      }
+      set.status = statusOf(err);
+      if (err instanceof RateLimited) set.headers["retry-after"] = String(err.retryAfterSec);
+      return errorBody(err.code, err.message, { ...err.details, request_id: requestIdOf(request) });
+    });
+}
+
+/** `{data}` for a single resource; meta.request_id is added by the plugin. */
+export function one<T>(data: T) {
+  return { data, meta: {} as Record<string, unknown> };
+}
+
+/** `{data:[…], meta:{total,limit,offset}}` for a paginated list. */
+export function page<T>(data: T[], total: number, limit: number, offset: number) {
+  return { data, meta: { total, limit, offset } as Record<string, unknown> };
+}
+
+/** `{data:[…], meta:{total}}` for an unpaginated list. */
+export function all<T>(data: T[]) {
+  return { data, meta: { total: data.length } as Record<string, unknown> };
+}

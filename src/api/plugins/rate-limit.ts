@@ -1,0 +1,72 @@
+// Rate limits of the reference's table, fixed one-minute windows, keyed per credential (per IP before auth).
+// X-RateLimit-* headers go on every /api/v1 response; 429 + Retry-After when exceeded.
+import { Elysia } from "elysia";
+import { RateLimited } from "../../lib/errors.ts";
+
+interface Rule {
+  name: string;
+  method: string;
+  re: RegExp;
+  limit: number;
+}
+
+/** The reference's table; the first match wins, "other" catches the rest. */
+export const RATE_RULES: Rule[] = [
+  { name: "tenants.create", method: "POST", re: /^\/api\/v1\/tenants\/?$/, limit: 10 },
+  { name: "tenants.deploy", method: "POST", re: /^\/api\/v1\/tenants\/[^/]+\/deploy\/?$/, limit: 20 },
+  { name: "tenants.list", method: "GET", re: /^\/api\/v1\/tenants\/?$/, limit: 60 },
+  { name: "tenants.get", method: "GET", re: /^\/api\/v1\/tenants\/[^/]+\/?$/, limit: 120 },
+  { name: "tenants.events", method: "GET", re: /^\/api\/v1\/tenants\/[^/]+\/events\/?$/, limit: 10 },
+  { name: "keys.create", method: "POST", re: /^\/api\/v1\/api-keys\/?$/, limit: 5 },
+];
+const OTHER = 60;
+const WINDOW_MS = 60_000;
+
+export function ruleFor(method: string, path: string): { name: string; limit: number } {
+  for (const r of RATE_RULES) if (r.method === method && r.re.test(path)) return r;
+  return { name: "other", limit: OTHER };
+}
+
+/** Fixed-window counters in memory; old windows are swept as they pass. */
+export class RateLimiter {
+  private counts = new Map<string, number>();
+  private window = 0;
+
+  constructor(private readonly scale = 1, private readonly now: () => number = Date.now) {}
+
+  /** Counts one hit; returns the headers' values and whether it is allowed. */
+  hit(identity: string, rule: { name: string; limit: number }) {
+    const t = this.now();
+    const window = Math.floor(t / WINDOW_MS);
+    if (window !== this.window) {
+      this.counts.clear();
+      this.window = window;
+    }
+    const limit = rule.limit * this.scale;
+    const key = `${rule.name}|${identity}`;
+    const used = (this.counts.get(key) ?? 0) + 1;
+    this.counts.set(key, used);
+    const reset = (window + 1) * (WINDOW_MS / 1000);
+    return { limit, remaining: Math.max(0, limit - used), reset, allowed: used <= limit, retryAfter: Math.max(1, Math.ceil(reset - t / 1000)) };
+  }
+}
+
+/** Identity of a request for limiting: the credential when one is sent, else the client IP. */
+function identityOf(request: Request, ip: string): string {
+  const auth = request.headers.get("authorization");
+  return auth ? `a:${Bun.hash(auth).toString(36)}` : `ip:${ip}`;
+}
+
+export function rateLimit(limiter: RateLimiter) {
+  return new Elysia({ name: "rate-limit" })
+    .onRequest(({ request, set, server }) => {
+      const path = new URL(request.url).pathname;
+      if (!path.startsWith("/api/v1/")) return;
+      const ip = server?.requestIP(request)?.address ?? "unknown";
+      const r = limiter.hit(identityOf(request, ip), ruleFor(request.method, path));
+      set.headers["x-ratelimit-limit"] = String(r.limit);
+      set.headers["x-ratelimit-remaining"] = String(r.remaining);
+      set.headers["x-ratelimit-reset"] = String(r.reset);
+      if (!r.allowed) throw new RateLimited(r.retryAfter);
+    });
+}

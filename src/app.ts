@@ -1,0 +1,54 @@
+// Assembles the Elysia app: plugins, then one route module per resource under /api/v1.
+import { Elysia } from "elysia";
+import type { Ctx } from "./core/context.ts";
+import type { Principal } from "./core/principal.ts";
+import { envelope, errorBody } from "./api/plugins/envelope.ts";
+import { rateLimit, RateLimiter } from "./api/plugins/rate-limit.ts";
+import { accountRoutes } from "./api/account.ts";
+import { apiKeyRoutes } from "./api/api-keys.ts";
+import { sessionRoutes } from "./api/session.ts";
+import { templateRoutes } from "./api/templates.ts";
+import { tenantRoutes } from "./api/tenants.ts";
+import { deploymentRoutes } from "./api/deployments.ts";
+import { serviceRoutes } from "./api/services.ts";
+import { envRoutes } from "./api/env.ts";
+import { realtimeRoutes } from "./api/realtime.ts";
+import { domainRoutes } from "./api/domains.ts";
+import { networkRuleRoutes } from "./api/network-rules.ts";
+import { githubRoutes } from "./api/github.ts";
+import { registryRoutes } from "./api/registries.ts";
+import { webhookRoutes } from "./api/webhooks.ts";
+import { systemRoutes } from "./api/system.ts";
+
+/** What route modules receive: the core context plus HTTP-only collaborators. */
+export interface ApiDeps extends Ctx {
+  verifyJwt?: (token: string, mode: "live" | "test") => Promise<Principal>;
+  limiter: RateLimiter;
+}
+
+export function createApp(deps: ApiDeps) {
+  const api = new Elysia({ prefix: "/api/v1" })
+    .use(accountRoutes(deps))
+    .use(apiKeyRoutes(deps))
+    .use(sessionRoutes(deps))
+    .use(templateRoutes(deps))
+    .use(tenantRoutes(deps))
+    .use(deploymentRoutes(deps))
+    .use(serviceRoutes(deps))
+    .use(envRoutes(deps))
+    .use(realtimeRoutes(deps))
+    .use(domainRoutes(deps))
+    .use(networkRuleRoutes(deps))
+    .use(githubRoutes(deps))
+    .use(registryRoutes(deps))
+    .use(webhookRoutes(deps));
+
+  return new Elysia()
+    .use(envelope({ log: deps.log, maxBodyBytes: deps.config.maxBodyBytes }))
+    .use(rateLimit(deps.limiter))
+    .use(systemRoutes(deps))
+    .use(api);
+}
+
+export type App = ReturnType<typeof createApp>;
+export { errorBody };

@@ -1,0 +1,29 @@
+// Source fetching and build planning, used by the pipeline.
+
+export interface CloneRequest {
+  repoUrl: string;
+  branch: string;
+  commitSha?: string;
+  /** Empty directory to clone into. */
+  dir: string;
+  /** Token for https auth (GitHub installation token); never persisted in .git/config. */
+  token?: string;
+  timeoutMs: number;
+  onLog: (line: string) => void;
+}
+
+export interface Git {
+  /** Clones and checks out; returns the commit actually checked out. */
+  clone(req: CloneRequest): Promise<{ commitSha: string }>;
+}
+
+export interface BuildPlan {
+  framework: string;
+  /** Build context directory (absolute), inside the clone. */
+  contextDir: string;
+  /** Dockerfile path relative to contextDir. */
+  dockerfile: string;
+  /** Contents when generated (written into the context by the planner), else undefined. */
+  generatedDockerfile?: string;
+  port?: number;
+}

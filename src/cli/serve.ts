@@ -1,0 +1,24 @@
+// `staxa serve`: opens the store, starts the API, the scheduler and reconciliation; stops cleanly on SIGTERM.
+import type { Config } from "../config.ts";
+import { createApp } from "../app.ts";
+import { createContext } from "./context.ts";
+import { RateLimiter } from "../api/plugins/rate-limit.ts";
+
+export async function serve(config: Config): Promise<void> {
+  const ctx = createContext(config);
+  const app = createApp({ ...ctx, limiter: new RateLimiter(config.rateLimitScale) });
+  app.listen({ port: config.port, hostname: config.host, maxRequestBodySize: config.maxBodyBytes + 1024 });
+  ctx.log.info("staxa listening", { port: config.port, data_dir: config.dataDir, base_domain: config.baseDomain });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    ctx.log.info("shutting down", { signal });
+    await app.stop();
+    ctx.db.close();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}

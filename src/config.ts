@@ -1,0 +1,129 @@
+// Every setting of the appliance: its env var, its default, its parser. One place.
+import { join } from "node:path";
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+const int = (min: number, max: number) => (name: string, raw: string): number => {
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be an integer, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+};
+const bool = (name: string, raw: string): boolean => {
+  if (["1", "true", "yes", "on"].includes(raw.toLowerCase())) return true;
+  if (["0", "false", "no", "off", ""].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(`${name} must be a boolean (1/0, true/false), got "${raw}"`);
+};
+const str = (_name: string, raw: string): string => raw;
+const url = (name: string, raw: string): string => {
+  try {
+    const u = new URL(raw);
+    if (!["http:", "https:"].includes(u.protocol)) throw new Error();
+    return raw.replace(/\/+$/, "");
+  } catch {
+    throw new ConfigError(`${name} must be an http(s) URL, got "${raw}"`);
+  }
+};
+const domain = (name: string, raw: string): string => {
+  const v = raw.toLowerCase();
+  if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(v)) {
+    throw new ConfigError(`${name} must be a domain name, got "${raw}"`);
+  }
+  return v;
+};
+const ip = (name: string, raw: string): string => {
+  if (!/^(\d{1,3}\.){3}\d{1,3}$/.test(raw) && !/^[0-9a-f:]+$/i.test(raw)) {
+    throw new ConfigError(`${name} must be an IP address, got "${raw}"`);
+  }
+  return raw;
+};
+const range = (name: string, raw: string): [number, number] => {
+  const m = /^(\d+)-(\d+)$/.exec(raw);
+  const lo = m ? Number(m[1]) : NaN;
+  const hi = m ? Number(m[2]) : NaN;
+  if (!m || lo < 1 || hi > 65535 || lo > hi) throw new ConfigError(`${name} must be a port range like 30000-32767, got "${raw}"`);
+  return [lo, hi];
+};
+const list = (name: string, raw: string): string[] =>
+  raw.split(",").map((s) => s.trim()).filter(Boolean).map((hp) => {
+    if (!/^[^\s:]+:\d+$/.test(hp) && !/^\[[0-9a-f:]+\]:\d+$/i.test(hp)) throw new ConfigError(`${name} entries must be host:port, got "${hp}"`);
+    return hp;
+  });
+
+/** The settings table: key -> [env var, default, parser, description]. The README lists the same. */
+const SETTINGS = {
+  port: ["STAXA_PORT", "8080", int(1, 65535), "API and dashboard port"],
+  host: ["STAXA_HOST", "0.0.0.0", str, "address the API listens on"],
+  dataDir: ["STAXA_DATA_DIR", "/var/lib/staxa", str, "database, secret key, build scratch"],
+  baseDomain: ["STAXA_BASE_DOMAIN", "staxa.localhost", domain, "tenants are served at <name>.<base domain>"],
+  publicScheme: ["STAXA_PUBLIC_SCHEME", "https", str, "scheme of tenant URLs (https, or http for labs without TLS)"],
+  caddyAdminUrl: ["STAXA_CADDY_ADMIN_URL", "http://127.0.0.1:2019", url, "Caddy admin API"],
+  manageCaddy: ["STAXA_MANAGE_CADDY", "auto", str, "auto|0|1: start caddy as a child when no admin API answers"],
+  dockerSocket: ["STAXA_DOCKER_SOCKET", "/var/run/docker.sock", str, "Docker engine socket"],
+  publicIp: ["STAXA_PUBLIC_IP", "127.0.0.1", ip, "server_ip shown for DNS records and connection strings"],
+  httpPort: ["STAXA_HTTP_PORT", "80", int(1, 65535), "Caddy's HTTP port for tenants"],
+  httpsPort: ["STAXA_HTTPS_PORT", "443", int(1, 65535), "Caddy's HTTPS port for tenants"],
+  acmeCa: ["STAXA_ACME_CA", "https://acme-v02.api.letsencrypt.org/directory", str, "ACME directory URL, or 'internal' for Caddy's own CA"],
+  acmeCaRoot: ["STAXA_ACME_CA_ROOT", "", str, "PEM file of extra roots trusted for the ACME CA"],
+  acmeEmail: ["STAXA_ACME_EMAIL", "", str, "contact email for the ACME account"],
+  dnsServers: ["STAXA_DNS_SERVERS", "", list, "resolvers (host:port,...) for domain verification; default the system's"],
+  allowPrivateTargets: ["STAXA_ALLOW_PRIVATE_TARGETS", "0", bool, "let registry/webhook/git URLs reach loopback and private addresses (tests, labs)"],
+  allowFileRepos: ["STAXA_ALLOW_FILE_REPOS", "0", bool, "allow file:// repo URLs (tests)"],
+  allowHttpRegistries: ["STAXA_ALLOW_HTTP_REGISTRIES", "0", bool, "allow http:// registry URLs"],
+  tenantLimit: ["STAXA_TENANT_LIMIT", "100", int(0, 100000), "live tenants per provider"],
+  testTenantLimit: ["STAXA_TEST_TENANT_LIMIT", "5", int(0, 1000), "test-mode tenants per provider"],
+  testTenantTtlHours: ["STAXA_TEST_TENANT_TTL_HOURS", "24", int(1, 8760), "test-mode tenants are purged after this"],
+  buildConcurrency: ["STAXA_BUILD_CONCURRENCY", "2", int(1, 64), "builds running at once"],
+  buildTimeoutSec: ["STAXA_BUILD_TIMEOUT_SEC", "900", int(10, 86400), "a build longer than this fails"],
+  buildMemoryMb: ["STAXA_BUILD_MEMORY_MB", "2048", int(64, 1048576), "memory limit of one build"],
+  buildCpus: ["STAXA_BUILD_CPUS", "1", int(1, 256), "CPU limit of one build"],
+  healthTimeoutSec: ["STAXA_HEALTH_TIMEOUT_SEC", "60", int(1, 3600), "a new container must answer within this"],
+  healthPath: ["STAXA_HEALTH_PATH", "/", str, "default HTTP health-check path"],
+  drainSec: ["STAXA_DRAIN_SEC", "2", int(0, 600), "old containers keep running this long after the route switched"],
+  maxBodyBytes: ["STAXA_MAX_BODY_BYTES", "1048576", int(1024, 104857600), "largest accepted request body"],
+  rateLimitScale: ["STAXA_RATE_LIMIT_SCALE", "1", int(1, 100000), "multiplies every rate limit (labs, benchmarks)"],
+  jwtJwksUrl: ["STAXA_JWT_JWKS_URL", "", str, "OIDC JWKS URL for dashboard JWTs (e.g. Clerk)"],
+  jwtIssuer: ["STAXA_JWT_ISSUER", "", str, "expected iss of OIDC JWTs"],
+  jwtAudience: ["STAXA_JWT_AUDIENCE", "", str, "expected aud of OIDC JWTs"],
+  sessionTtlSec: ["STAXA_SESSION_TTL_SEC", "3600", int(60, 604800), "lifetime of built-in login JWTs"],
+  portPool: ["STAXA_PORT_POOL", "30000-32767", range, "host ports for inbound network rules"],
+  builderNodeImage: ["STAXA_NODE_IMAGE", "node:20-slim", str, "base image for Node builds"],
+  builderBunImage: ["STAXA_BUN_IMAGE", "oven/bun:1", str, "base image for Bun builds"],
+  builderPythonImage: ["STAXA_PYTHON_IMAGE", "python:3.12-slim", str, "base image for Python builds"],
+  builderGoImage: ["STAXA_GO_IMAGE", "golang:1.22", str, "base image for Go builds"],
+  runtimeStaticImage: ["STAXA_STATIC_IMAGE", "caddy:2-alpine", str, "image serving static sites"],
+  runtimeGoImage: ["STAXA_GO_RUNTIME_IMAGE", "gcr.io/distroless/static-debian12", str, "image running Go binaries"],
+  githubApiUrl: ["STAXA_GITHUB_API_URL", "https://api.github.com", url, "GitHub REST API base"],
+  githubAppId: ["STAXA_GITHUB_APP_ID", "", str, "GitHub App id"],
+  githubPrivateKeyFile: ["STAXA_GITHUB_PRIVATE_KEY_FILE", "", str, "GitHub App private key PEM file"],
+  githubWebhookSecret: ["STAXA_GITHUB_WEBHOOK_SECRET", "", str, "secret of GitHub push webhooks"],
+  logLevel: ["STAXA_LOG_LEVEL", "info", str, "debug|info|warn|error"],
+  backupCron: ["STAXA_BACKUP_CRON", "", str, "cron expression for scheduled backups (empty: off)"],
+  backupKeep: ["STAXA_BACKUP_KEEP", "7", int(1, 1000), "scheduled backups kept"],
+} as const;
+
+type Settings = typeof SETTINGS;
+export type Config = { [K in keyof Settings]: ReturnType<Settings[K][2]> } & { dbPath: string; secretKeyPath: string };
+
+/** Parses every setting from `env`; throws ConfigError naming the variable on the first bad one. */
+export function loadConfig(env: Env = process.env): Config {
+  const out: Record<string, unknown> = {};
+  for (const [key, [name, def, parse]] of Object.entries(SETTINGS)) {
+    const raw = env[name] ?? def;
+    out[key] = raw === "" && parse !== bool ? (parse === list ? [] : "") : (parse as (n: string, r: string) => unknown)(name, raw);
+  }
+  const cfg = out as Config;
+  if (!["http", "https"].includes(cfg.publicScheme)) throw new ConfigError(`STAXA_PUBLIC_SCHEME must be http or https`);
+  if (!["auto", "0", "1"].includes(cfg.manageCaddy)) throw new ConfigError(`STAXA_MANAGE_CADDY must be auto, 0 or 1`);
+  if (!["debug", "info", "warn", "error"].includes(cfg.logLevel)) throw new ConfigError(`STAXA_LOG_LEVEL must be debug, info, warn or error`);
+  cfg.dbPath = join(cfg.dataDir, "staxa.db");
+  cfg.secretKeyPath = join(cfg.dataDir, "secret.key");
+  return cfg;
+}
+
+/** [env var, default, description] rows, for `staxa --help` and the README. */
+export function settingsTable(): Array<[string, string, string]> {
+  return Object.values(SETTINGS).map(([name, def, , desc]) => [name, def, desc]);
+}

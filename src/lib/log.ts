@@ -1,0 +1,36 @@
+// Structured JSON logs on stderr. Never pass secrets in fields: `redact` masks the usual suspects anyway.
+type Level = "debug" | "info" | "warn" | "error";
+const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+const SECRET_KEY = /pass(word)?|secret|token|authorization|api[_-]?key|private|credential/i;
+
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+/** Masks values of secret-looking keys, recursively. */
+export function redact(fields: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) {
+    if (SECRET_KEY.test(k)) out[k] = "****";
+    else if (v && typeof v === "object" && !Array.isArray(v) && !(v instanceof Error)) out[k] = redact(v as Record<string, unknown>);
+    else if (v instanceof Error) out[k] = v.message;
+    else out[k] = v;
+  }
+  return out;
+}
+
+/** A logger writing one JSON object per line at or above `level`. */
+export function createLogger(level: Level = "info", write: (line: string) => void = (l) => process.stderr.write(l + "\n")): Logger {
+  const min = ORDER[level];
+  const emit = (lvl: Level) => (msg: string, fields: Record<string, unknown> = {}) => {
+    if (ORDER[lvl] < min) return;
+    write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...redact(fields) }));
+  };
+  return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error") };
+}
+
+/** A logger that drops everything (tests). */
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

@@ -1,0 +1,77 @@
+#!/usr/bin/env bun
+// The staxa CLI: the one composition root. serve | migrate | admin create-key | version | --help
+import { loadConfig, ConfigError, settingsTable } from "./config.ts";
+import { parseArgs, UsageError } from "./cli/args.ts";
+import { serve } from "./cli/serve.ts";
+import { adminCreateKey } from "./cli/admin.ts";
+import { openDb, migrate, schemaVersion } from "./store/db.ts";
+import pkg from "../package.json" with { type: "json" };
+
+export const USAGE = `staxa — a multi-tenant application platform on one server
+
+Usage:
+  staxa serve                              run the appliance (API + dashboard on STAXA_PORT)
+  staxa migrate                            apply database migrations and exit
+  staxa admin create-key --email E [--name N] [--mode live|test]
+                                           create the provider if needed; print only the raw API key
+  staxa version                            print the version
+  staxa --help                             this help
+
+Settings (environment variables, with defaults):
+${settingsTable().map(([n, d, desc]) => `  ${n.padEnd(30)} ${(d || '""').padEnd(22)} ${desc}`).join("\n")}
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === "--help" || cmd === "-h" || cmd === "help") {
+    process.stdout.write(USAGE);
+    return cmd ? 0 : 2;
+  }
+  if (cmd === "version" || cmd === "--version") {
+    process.stdout.write(`staxa ${pkg.version}\n`);
+    return 0;
+  }
+  try {
+    const config = loadConfig();
+    switch (cmd) {
+      case "serve": {
+        parseArgs(rest).done();
+        await serve(config);
+        return -1; // keeps running
+      }
+      case "migrate": {
+        parseArgs(rest).done();
+        const db = openDb(config.dbPath);
+        const applied = migrate(db);
+        process.stdout.write(`schema version ${schemaVersion(db)} (applied: ${applied.join(", ") || "none"})\n`);
+        db.close();
+        return 0;
+      }
+      case "admin": {
+        const [sub, ...more] = rest;
+        if (sub !== "create-key") throw new UsageError(`unknown admin command "${sub ?? ""}"`);
+        const flags = parseArgs(more);
+        adminCreateKey(config, flags);
+        flags.done();
+        return 0;
+      }
+      default:
+        throw new UsageError(`unknown command "${cmd}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`staxa: ${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (err instanceof ConfigError) {
+      process.stderr.write(`staxa: invalid configuration: ${err.message}\n`);
+      return 78;
+    }
+    throw err;
+  }
+}
+
+if (import.meta.main) {
+  const code = await main(process.argv.slice(2));
+  if (code >= 0) process.exit(code);
+}

@@ -1,0 +1,20 @@
+// The Proxy interface core speaks to; Caddy's admin API implements it (caddy.ts).
+
+export interface Route {
+  /** Stable id, e.g. "acme-corp.web" (also the Caddy @id suffix). */
+  id: string;
+  hosts: string[];
+  /** host:port dial address of the healthy container. */
+  upstream: string;
+  /** Redirect HTTP to HTTPS and obtain a certificate for these hosts. */
+  tls: boolean;
+}
+
+export interface Proxy {
+  /** Ensures the base config (servers, TLS automation, catch-all) exists. Idempotent. */
+  init(): Promise<void>;
+  /** Adds or replaces one route. */
+  setRoute(route: Route): Promise<void>;
+  removeRoute(id: string): Promise<void>;
+  listRoutes(): Promise<Route[]>;
+}

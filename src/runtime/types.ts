@@ -1,0 +1,88 @@
+// The Runtime interface core speaks to. The single-host Docker engine implements it (docker.ts);
+// a multi-node engine could stand beside it. Specs are plain data built by pure functions.
+
+export interface VolumeMount {
+  /** Docker volume name (never a host path). */
+  name: string;
+  target: string;
+}
+
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  env: Record<string, string>;
+  labels: Record<string, string>;
+  network: string;
+  /** DNS names on the tenant network (the service name). */
+  aliases: string[];
+  memoryBytes: number;
+  nanoCpus: number;
+  pidsLimit: number;
+  /** Capabilities added back after dropping ALL. */
+  capAdd: string[];
+  cmd?: string[];
+  user?: string;
+  volumes: VolumeMount[];
+  restartPolicy: "unless-stopped" | "on-failure" | "no";
+}
+
+export interface ContainerInfo {
+  id: string;
+  name: string;
+  running: boolean;
+  exitCode: number | null;
+  /** IP on the tenant network, when attached. */
+  ip: string | null;
+  labels: Record<string, string>;
+  image: string;
+  oomKilled?: boolean;
+}
+
+export interface BuildSpec {
+  /** Directory holding the build context (the cloned repo, or its root dir). */
+  contextDir: string;
+  /** Dockerfile path relative to contextDir. */
+  dockerfile: string;
+  tag: string;
+  labels: Record<string, string>;
+  memoryBytes: number;
+  cpus: number;
+  timeoutMs: number;
+  buildArgs?: Record<string, string>;
+  onLog: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface RegistryAuth {
+  serveraddress: string;
+  username: string;
+  password: string;
+}
+
+export interface LogOptions {
+  tail: number;
+  follow: boolean;
+  signal?: AbortSignal;
+}
+
+export interface Runtime {
+  /** Throws Upstream when the engine does not answer. */
+  ping(): Promise<void>;
+  ensureNetwork(name: string, labels: Record<string, string>): Promise<void>;
+  removeNetwork(name: string): Promise<void>;
+  ensureVolume(name: string, labels: Record<string, string>): Promise<void>;
+  removeVolume(name: string): Promise<void>;
+  buildImage(spec: BuildSpec): Promise<{ imageId: string }>;
+  pullImage(ref: string, auth: RegistryAuth | undefined, onLog: (line: string) => void): Promise<{ imageId: string }>;
+  /** Image id when present locally, else undefined. */
+  findImage(ref: string): Promise<string | undefined>;
+  removeImage(ref: string): Promise<void>;
+  /** Creates and starts; returns the started container. */
+  startContainer(spec: ContainerSpec): Promise<ContainerInfo>;
+  /** undefined only when Docker says the container does not exist (404); other errors throw. */
+  inspectContainer(idOrName: string): Promise<ContainerInfo | undefined>;
+  stopAndRemove(idOrName: string, timeoutSec: number): Promise<void>;
+  listContainers(labels: Record<string, string>): Promise<ContainerInfo[]>;
+  /** Log lines (stdout+stderr demultiplexed); stops when the signal aborts. */
+  logs(idOrName: string, opts: LogOptions): AsyncIterable<string>;
+}

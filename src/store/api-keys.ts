@@ -1,0 +1,36 @@
+// API keys, stored by SHA-256 hash only.
+import type { Db } from "./db.ts";
+
+export interface ApiKeyRow {
+  id: string;
+  provider_id: string;
+  name: string;
+  prefix: string;
+  hash: string;
+  mode: "live" | "test";
+  scopes: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  created_at: string;
+}
+
+export function findByHash(db: Db, hash: string): ApiKeyRow | undefined {
+  return db.query<ApiKeyRow, [string]>("SELECT * FROM api_keys WHERE hash = ?").get(hash) ?? undefined;
+}
+
+export function find(db: Db, providerId: string, id: string): ApiKeyRow | undefined {
+  return db.query<ApiKeyRow, [string, string]>("SELECT * FROM api_keys WHERE provider_id = ? AND id = ?").get(providerId, id) ?? undefined;
+}
+
+export function list(db: Db, providerId: string, mode: "live" | "test"): ApiKeyRow[] {
+  return db.query<ApiKeyRow, [string, string]>("SELECT * FROM api_keys WHERE provider_id = ? AND mode = ? ORDER BY created_at DESC, id").all(providerId, mode);
+}
+
+export function insert(db: Db, row: ApiKeyRow): void {
+  db.query(`INSERT INTO api_keys (id, provider_id, name, prefix, hash, mode, scopes, expires_at, last_used_at, created_at)
+            VALUES ($id, $provider_id, $name, $prefix, $hash, $mode, $scopes, $expires_at, $last_used_at, $created_at)`).run(row);
+}
+
+export function remove(db: Db, providerId: string, id: string): boolean {
+  return db.query("DELETE FROM api_keys WHERE provider_id = ? AND id = ?").run(providerId, id).changes > 0;
+}

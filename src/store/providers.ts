@@ -1,0 +1,33 @@
+// Providers: the accounts that own keys, tenants, registries, webhooks.
+import type { Db } from "./db.ts";
+import { NotFound } from "../lib/errors.ts";
+
+export interface ProviderRow {
+  id: string;
+  email: string;
+  name: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export function find(db: Db, id: string): ProviderRow | undefined {
+  return db.query<ProviderRow, [string]>("SELECT * FROM providers WHERE id = ?").get(id) ?? undefined;
+}
+
+export function get(db: Db, id: string): ProviderRow {
+  const row = find(db, id);
+  if (!row) throw new NotFound("Provider");
+  return row;
+}
+
+export function findByEmail(db: Db, email: string): ProviderRow | undefined {
+  return db.query<ProviderRow, [string]>("SELECT * FROM providers WHERE email = ?").get(email) ?? undefined;
+}
+
+export function insert(db: Db, row: ProviderRow): void {
+  db.query("INSERT INTO providers (id, email, name, created_at, updated_at) VALUES ($id, $email, $name, $created_at, $updated_at)").run(row);
+}
+
+export function update(db: Db, id: string, fields: { name?: string | null; updated_at: string }): void {
+  db.query("UPDATE providers SET name = COALESCE($name, name), updated_at = $updated_at WHERE id = $id").run({ id, name: fields.name ?? null, updated_at: fields.updated_at });
+}
