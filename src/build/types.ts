@@ -27,3 +27,16 @@ export interface BuildPlan {
   generatedDockerfile?: string;
   port?: number;
 }
+
+/** Base images used by generated Dockerfiles: settings, so tests can point them at local images. */
+export interface BaseImages {
+  node: string;
+  bun: string;
+  python: string;
+  go: string;
+  static: string;
+  goRuntime: string;
+}
+
+/** Raised when a tree cannot be built; the message says what was looked for and how to fix it. */
+export class BuildPlanError extends Error {}

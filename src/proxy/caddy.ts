@@ -7,5 +7,5 @@ export function createCaddyProxy(_config: Config): Proxy {
   const no = async (): Promise<never> => {
     throw new Upstream("caddy", "proxy not available");
   };
-  return { init: no, setRoute: no, removeRoute: no, listRoutes: no };
+  return { init: no, setRoute: no, removeRoute: no, listRoutes: no, hasHost: () => false };
 }

@@ -17,4 +17,6 @@ export interface Proxy {
   setRoute(route: Route): Promise<void>;
   removeRoute(id: string): Promise<void>;
   listRoutes(): Promise<Route[]>;
+  /** True when a route serves `host` (answered from memory: the TLS `ask` endpoint calls it per handshake). */
+  hasHost(host: string): boolean;
 }
