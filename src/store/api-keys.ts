@@ -1,5 +1,5 @@
 // API keys, stored by SHA-256 hash only.
-import type { Db } from "./db.ts";
+import { named, type Db } from "./db.ts";
 
 export interface ApiKeyRow {
   id: string;
@@ -28,7 +28,7 @@ export function list(db: Db, providerId: string, mode: "live" | "test"): ApiKeyR
 
 export function insert(db: Db, row: ApiKeyRow): void {
   db.query(`INSERT INTO api_keys (id, provider_id, name, prefix, hash, mode, scopes, expires_at, last_used_at, created_at)
-            VALUES ($id, $provider_id, $name, $prefix, $hash, $mode, $scopes, $expires_at, $last_used_at, $created_at)`).run(row);
+            VALUES ($id, $provider_id, $name, $prefix, $hash, $mode, $scopes, $expires_at, $last_used_at, $created_at)`).run(named(row));
 }
 
 export function remove(db: Db, providerId: string, id: string): boolean {

@@ -1,10 +1,15 @@
 // Opens the SQLite store with the pragmas the control plane relies on, and migrates it.
-import { Database } from "bun:sqlite";
+import { Database, type SQLQueryBindings } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { MIGRATIONS } from "./migrations/index.ts";
 
 export type Db = Database;
+
+/** Named parameters from a row object (strict mode: keys without the `$`). */
+export function named(row: object): Record<string, SQLQueryBindings> {
+  return row as Record<string, SQLQueryBindings>;
+}
 
 /** Opens (creating if needed) the database at `path` (or ":memory:") and applies pragmas. */
 export function openDb(path: string): Db {

@@ -1,5 +1,5 @@
 // Persisted deployment events, with monotonic ids for SSE replay.
-import type { Db } from "./db.ts";
+import { named, type Db } from "./db.ts";
 
 export interface EventRow {
   id: number;
@@ -19,7 +19,7 @@ export function insert(db: Db, e: NewEvent): number {
   const r = db
     .query(`INSERT INTO events (tenant_id, deployment_id, service_name, stage, status, message, data, created_at)
             VALUES ($tenant_id, $deployment_id, $service_name, $stage, $status, $message, $data, $created_at)`)
-    .run(e);
+    .run(named(e));
   return Number(r.lastInsertRowid);
 }
 

@@ -1,5 +1,5 @@
 // Providers: the accounts that own keys, tenants, registries, webhooks.
-import type { Db } from "./db.ts";
+import { named, type Db } from "./db.ts";
 import { NotFound } from "../lib/errors.ts";
 
 export interface ProviderRow {
@@ -25,7 +25,7 @@ export function findByEmail(db: Db, email: string): ProviderRow | undefined {
 }
 
 export function insert(db: Db, row: ProviderRow): void {
-  db.query("INSERT INTO providers (id, email, name, created_at, updated_at) VALUES ($id, $email, $name, $created_at, $updated_at)").run(row);
+  db.query("INSERT INTO providers (id, email, name, created_at, updated_at) VALUES ($id, $email, $name, $created_at, $updated_at)").run(named(row));
 }
 
 export function update(db: Db, id: string, fields: { name?: string | null; updated_at: string }): void {
