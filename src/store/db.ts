@@ -7,8 +7,8 @@ import { MIGRATIONS } from "./migrations/index.ts";
 export type Db = Database;
 
 /** Named parameters from a row object (strict mode: keys without the `$`). */
-export function named(row: object): Record<string, SQLQueryBindings> {
-  return row as Record<string, SQLQueryBindings>;
+export function named(row: object): SQLQueryBindings {
+  return row as SQLQueryBindings;
 }
 
 /** Opens (creating if needed) the database at `path` (or ":memory:") and applies pragmas. */
