@@ -162,7 +162,7 @@ export async function safeFetch(raw: string, init: RequestInit = {}, opts: SafeF
       }
       const bytes = await readCapped(res, opts.maxBytes ?? 1_048_576, abort);
       const empty = bytes.byteLength === 0 || [101, 204, 205, 304].includes(res.status);
-      return new Response(empty ? null : bytes, { status: res.status, statusText: res.statusText, headers: res.headers });
+      return new Response(empty ? null : new Blob([bytes as unknown as ArrayBuffer]), { status: res.status, statusText: res.statusText, headers: res.headers });
     }
   } finally {
     clearTimeout(timer);
