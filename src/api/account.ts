@@ -1,7 +1,39 @@
-// HTTP routes of /api/v1 for: account. (Not yet built.)
-import { Elysia } from "elysia";
+// HTTP routes of /api/v1 for the account: POST /register (dashboard JWT, no provider needed), GET/PATCH /account.
+import { Elysia, t } from "elysia";
 import type { ApiDeps } from "../app.ts";
+import { auth, bearerToken } from "./plugins/auth.ts";
+import { one } from "./plugins/envelope.ts";
+import { getAccount, register, updateAccount } from "../core/accounts.ts";
+import type { JwtVerifier } from "../core/sessions.ts";
+import { Unauthorized } from "../lib/errors.ts";
 
-export function accountRoutes(_deps: ApiDeps) {
-  return new Elysia({ name: "routes:account" });
+const RegisterBody = t.Object({ email: t.String({ maxLength: 254 }), name: t.Optional(t.String({ maxLength: 200 })) });
+const PatchBody = t.Object({ name: t.Optional(t.String({ maxLength: 200 })) });
+
+export function accountRoutes(deps: ApiDeps) {
+  return new Elysia({ name: "routes:account" })
+    .use(auth(deps))
+    .post(
+      "/register",
+      async ({ request, body, set }) => {
+        // Only a dashboard JWT may register: an API key already belongs to a provider.
+        const token = bearerToken(request.headers.get("authorization"));
+        const identify = (deps.verifyJwt as Partial<JwtVerifier> | undefined)?.identify;
+        if (token.startsWith("sk_") || !identify) throw new Unauthorized("Registering requires a dashboard JWT");
+        const identity = await identify(token);
+        const mode = request.headers.get("x-staxa-mode") === "test" ? "test" : "live";
+        const { account, created } = register(deps.db, identity, body, mode);
+        set.status = created ? 201 : 200;
+        return one(account);
+      },
+      {
+        body: RegisterBody,
+        // Authenticate before the body is validated, as the auth macro does for the other routes.
+        transform({ request }) {
+          bearerToken(request.headers.get("authorization"));
+        },
+      },
+    )
+    .get("/account", ({ principal }) => one(getAccount(deps.db, principal)), { scope: "account:read" })
+    .patch("/account", ({ principal, body }) => one(updateAccount(deps.db, principal, body)), { scope: "account:write", body: PatchBody });
 }

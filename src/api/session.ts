@@ -1,7 +1,33 @@
-// HTTP routes of /api/v1 for: session. (Not yet built.)
-import { Elysia } from "elysia";
+// HTTP routes of /api/v1/auth: the built-in dashboard login (status, first-admin setup, login, logout).
+import { Elysia, t } from "elysia";
 import type { ApiDeps } from "../app.ts";
+import { one } from "./plugins/envelope.ts";
+import { login, setupAdmin, setupRequired } from "../core/sessions.ts";
 
-export function sessionRoutes(_deps: ApiDeps) {
-  return new Elysia({ name: "routes:session" });
+const SetupBody = t.Object({
+  token: t.String({ maxLength: 128 }),
+  email: t.String({ maxLength: 254 }),
+  password: t.String({ maxLength: 1024 }),
+  name: t.Optional(t.String({ maxLength: 200 })),
+});
+const LoginBody = t.Object({ email: t.String({ maxLength: 254 }), password: t.String({ maxLength: 1024 }) });
+
+export function sessionRoutes(deps: ApiDeps) {
+  return new Elysia({ name: "routes:session", prefix: "/auth" })
+    .get("/status", () => one({ setup_required: setupRequired(deps.db) }))
+    .post(
+      "/setup",
+      async ({ body, set }) => {
+        const out = await setupAdmin(deps, body);
+        set.status = 201;
+        return one(out);
+      },
+      { body: SetupBody },
+    )
+    .post("/login", async ({ body }) => one(await login(deps, body)), { body: LoginBody })
+    // Sessions are stateless JWTs that expire after STAXA_SESSION_TTL_SEC: logging out is the client
+    // forgetting its token. The route exists so the dashboard has one place to call.
+    .post("/logout", ({ set }) => {
+      set.status = 204;
+    });
 }

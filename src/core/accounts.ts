@@ -1,7 +1,27 @@
-// Providers (accounts): creation is idempotent by email.
+// Providers (accounts): creation is idempotent by email; the profile shows the tenant count of the caller's mode.
 import type { Db } from "../store/db.ts";
 import * as providers from "../store/providers.ts";
 import { newId, nowIso } from "../lib/ids.ts";
+import { Invalid } from "../lib/errors.ts";
+import type { Mode, Principal } from "./principal.ts";
+
+const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$|^[^\s@]+@localhost$/;
+
+/** Normalises and checks an email address (lower-cased, at most 254 characters). */
+export function normalizeEmail(raw: string, field = "email"): string {
+  const email = raw.trim().toLowerCase();
+  if (email.length > 254 || !EMAIL_RE.test(email)) throw new Invalid(field, `${field} must be an email address`);
+  return email;
+}
+
+/** Checks a display name: trimmed, 1..200 characters, no control characters. */
+export function normalizeName(raw: string, field = "name"): string {
+  const name = raw.trim();
+  if (!name) throw new Invalid(field, `${field} must not be empty`);
+  if (name.length > 200) throw new Invalid(field, `${field} must be at most 200 characters`);
+  if (/[\u0000-\u001f\u007f]/.test(name)) throw new Invalid(field, `${field} must not contain control characters`);
+  return name;
+}
 
 /** Returns the provider with this email, creating it when missing. */
 export function ensureProvider(db: Db, input: { email: string; name: string | null }) {
@@ -12,4 +32,38 @@ export function ensureProvider(db: Db, input: { email: string; name: string | nu
   const row = { id: newId("prv"), email, name: input.name, created_at: now, updated_at: now };
   providers.insert(db, row);
   return { provider: row, created: true };
+}
+
+/** The account as the API shows it. */
+export function accountView(db: Db, provider: providers.ProviderRow, mode: Mode) {
+  return {
+    id: provider.id,
+    email: provider.email,
+    name: provider.name,
+    tenant_count: providers.tenantCount(db, provider.id, mode),
+    created_at: provider.created_at,
+  };
+}
+
+export function getAccount(db: Db, caller: Principal) {
+  return accountView(db, providers.get(db, caller.providerId), caller.mode);
+}
+
+export function updateAccount(db: Db, caller: Principal, input: { name?: string }) {
+  if (input.name !== undefined) {
+    providers.update(db, caller.providerId, { name: normalizeName(input.name), updated_at: nowIso() });
+  }
+  return getAccount(db, caller);
+}
+
+/**
+ * POST /register: the signed-in identity creates (or finds) its provider. The body's email must be the
+ * identity's own, so that nobody can claim, or read, another person's account.
+ */
+export function register(db: Db, identity: { email: string }, input: { email: string; name?: string }, mode: Mode) {
+  const email = normalizeEmail(input.email);
+  if (email !== identity.email.toLowerCase()) throw new Invalid("email", "email must be the signed-in user's email");
+  const name = input.name === undefined ? null : normalizeName(input.name);
+  const { provider, created } = db.transaction(() => ensureProvider(db, { email, name }))();
+  return { account: accountView(db, provider, mode), created };
 }

@@ -2,10 +2,10 @@
 // the CRC32 suffix lets a leaked key be recognised offline; only the SHA-256 hash is stored.
 import { randomAlnum, newId, nowIso } from "../lib/ids.ts";
 import { sha256Hex } from "../lib/crypto.ts";
-import { Unauthorized } from "../lib/errors.ts";
+import { Forbidden, Invalid, NotFound, Unauthorized } from "../lib/errors.ts";
 import type { Db } from "../store/db.ts";
 import * as apiKeys from "../store/api-keys.ts";
-import type { Mode, Principal } from "./principal.ts";
+import { hasScope, SCOPES, type Mode, type Principal, type Scope } from "./principal.ts";
 
 const B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const KEY_RE = /^sk_(live|test)_([0-9A-Za-z]{30})([0-9A-Za-z]{6})$/;
@@ -49,6 +49,17 @@ export function hashKey(raw: string): string {
   return sha256Hex(raw);
 }
 
+// Almost every key carries the same few scope lists: parse each distinct JSON text once (hot auth path).
+const scopeCache = new Map<string, string[]>();
+function parseScopes(json: string): string[] {
+  let scopes = scopeCache.get(json);
+  if (!scopes) {
+    scopes = Object.freeze(JSON.parse(json) as string[]) as string[];
+    if (scopeCache.size < 1000) scopeCache.set(json, scopes);
+  }
+  return scopes;
+}
+
 /**
  * Resolves a raw key to its principal. Unknown, malformed, revoked and expired keys all get the
  * same answer. The lookup is by hash (an index), so no secret comparison happens in user time.
@@ -57,7 +68,7 @@ export function authenticateKey(db: Db, raw: string, now: Date): Principal {
   if (!isWellFormedKey(raw)) throw new Unauthorized("Invalid API key");
   const row = apiKeys.findByHash(db, hashKey(raw));
   if (!row || (row.expires_at && Date.parse(row.expires_at) <= now.getTime())) throw new Unauthorized("Invalid API key");
-  return { providerId: row.provider_id, mode: row.mode, scopes: JSON.parse(row.scopes), via: "key", keyId: row.id };
+  return { providerId: row.provider_id, mode: row.mode, scopes: parseScopes(row.scopes), via: "key", keyId: row.id };
 }
 
 /** Creates a key row and returns the raw key (shown once). */
@@ -77,4 +88,74 @@ export function createKey(db: Db, input: { providerId: string; name: string; mod
   };
   apiKeys.insert(db, row);
   return { row, raw };
+}
+
+/** What the API shows of a key: the prefix, never the key or its hash. */
+export function keyView(row: apiKeys.ApiKeyRow) {
+  return {
+    id: row.id,
+    name: row.name,
+    prefix: row.prefix,
+    mode: row.mode,
+    scopes: parseScopes(row.scopes),
+    expires_at: row.expires_at,
+    created_at: row.created_at,
+  };
+}
+
+export interface NewKeyInput {
+  name: string;
+  mode?: string;
+  scopes?: string[];
+  expires_at?: string | null;
+}
+
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/;
+
+/** Parses an ISO 8601 date-time strictly; undefined when it is not one. */
+export function parseIsoDate(value: string): Date | undefined {
+  if (!ISO_8601.test(value)) return undefined;
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+/** Keys of the caller's provider in the caller's mode, newest first. */
+export function listKeys(db: Db, caller: Principal) {
+  return apiKeys.list(db, caller.providerId, caller.mode).map(keyView);
+}
+
+/**
+ * Creates a key for the caller's provider. Rules: the mode defaults to the caller's and must equal it
+ * (a test key can never mint a live key, and a key stays visible to the caller that made it); every
+ * scope must be known, and the caller must hold it (no escalation); an expiry must be in the future.
+ */
+export function createKeyFor(db: Db, caller: Principal, input: NewKeyInput, now: Date) {
+  const name = input.name.trim();
+  if (!name) throw new Invalid("name", "name must not be empty");
+  if (name.length > 100) throw new Invalid("name", "name must be at most 100 characters");
+  const mode = input.mode ?? caller.mode;
+  if (mode !== "live" && mode !== "test") throw new Invalid("mode", 'mode must be "live" or "test"');
+  if (mode !== caller.mode) throw new Invalid("mode", `a ${caller.mode} credential can only create ${caller.mode} keys`);
+  const scopes = [...new Set(input.scopes ?? ["*"])];
+  if (scopes.length === 0) throw new Invalid("scopes", "scopes must not be empty");
+  const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
+  if (unknown.length) throw new Invalid("scopes", `unknown scope "${String(unknown[0]).slice(0, 64)}"`, { allowed: SCOPES });
+  const missing = scopes.filter((s) => !hasScope(caller.scopes, s as Scope));
+  if (missing.length) {
+    throw new Forbidden("insufficient_scope", `A key cannot grant scopes it does not hold: ${missing.join(", ")}`, { scopes: missing });
+  }
+  let expiresAt: string | null = null;
+  if (input.expires_at !== undefined && input.expires_at !== null) {
+    const d = parseIsoDate(input.expires_at);
+    if (!d) throw new Invalid("expires_at", "expires_at must be an ISO 8601 date-time, e.g. 2030-01-01T00:00:00Z");
+    if (d.getTime() <= now.getTime()) throw new Invalid("expires_at", "expires_at must be in the future");
+    expiresAt = nowIso(d);
+  }
+  const { row, raw } = createKey(db, { providerId: caller.providerId, name, mode, scopes, expiresAt });
+  return { ...keyView(row), key: raw };
+}
+
+/** Deletes a key of the caller's provider and mode; takes effect on the next request (no cache). */
+export function deleteKey(db: Db, caller: Principal, id: string): void {
+  if (!apiKeys.remove(db, caller.providerId, id, caller.mode)) throw new NotFound("API key");
 }

@@ -31,6 +31,8 @@ export function insert(db: Db, row: ApiKeyRow): void {
             VALUES ($id, $provider_id, $name, $prefix, $hash, $mode, $scopes, $expires_at, $last_used_at, $created_at)`).run(named(row));
 }
 
-export function remove(db: Db, providerId: string, id: string): boolean {
+/** Deletes a key of this provider (and, when given, this mode); false when there was none. */
+export function remove(db: Db, providerId: string, id: string, mode?: "live" | "test"): boolean {
+  if (mode) return db.query("DELETE FROM api_keys WHERE provider_id = ? AND id = ? AND mode = ?").run(providerId, id, mode).changes > 0;
   return db.query("DELETE FROM api_keys WHERE provider_id = ? AND id = ?").run(providerId, id).changes > 0;
 }

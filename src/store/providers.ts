@@ -31,3 +31,8 @@ export function insert(db: Db, row: ProviderRow): void {
 export function update(db: Db, id: string, fields: { name?: string | null; updated_at: string }): void {
   db.query("UPDATE providers SET name = COALESCE($name, name), updated_at = $updated_at WHERE id = $id").run({ id, name: fields.name ?? null, updated_at: fields.updated_at });
 }
+
+/** Tenants of a provider in one mode (the account's tenant_count). */
+export function tenantCount(db: Db, id: string, mode: "live" | "test"): number {
+  return db.query<{ n: number }, [string, string]>("SELECT COUNT(*) AS n FROM tenants WHERE provider_id = ? AND mode = ?").get(id, mode)?.n ?? 0;
+}
