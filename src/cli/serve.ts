@@ -3,10 +3,15 @@ import type { Config } from "../config.ts";
 import { createApp } from "../app.ts";
 import { createContext } from "./context.ts";
 import { RateLimiter } from "../api/plugins/rate-limit.ts";
+import { createJwtVerifier, ensureSetupToken } from "../core/sessions.ts";
 
 export async function serve(config: Config): Promise<void> {
   const ctx = createContext(config);
-  const app = createApp({ ...ctx, limiter: new RateLimiter(config.rateLimitScale) });
+  // Dashboard auth (issue 2): built-in session + OIDC JWTs; one-time setup token while no user exists.
+  const verifyJwt = createJwtVerifier(ctx);
+  const setupToken = ensureSetupToken(ctx);
+  if (setupToken) process.stderr.write(`\nNo admin yet. Open the dashboard and use this one-time setup token:\n  ${setupToken}\n\n`);
+  const app = createApp({ ...ctx, limiter: new RateLimiter(config.rateLimitScale), verifyJwt });
   app.listen({ port: config.port, hostname: config.host, maxRequestBodySize: config.maxBodyBytes + 1024 });
   ctx.log.info("staxa listening", { port: config.port, data_dir: config.dataDir, base_domain: config.baseDomain });
 
