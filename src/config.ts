@@ -72,6 +72,8 @@ const SETTINGS = {
   allowPrivateTargets: ["STAXA_ALLOW_PRIVATE_TARGETS", "0", bool, "let registry/webhook/git URLs reach loopback and private addresses (tests, labs)"],
   allowFileRepos: ["STAXA_ALLOW_FILE_REPOS", "0", bool, "allow file:// repo URLs (tests)"],
   allowHttpRegistries: ["STAXA_ALLOW_HTTP_REGISTRIES", "0", bool, "allow http:// registry URLs"],
+  allowHttpWebhooks: ["STAXA_ALLOW_HTTP_WEBHOOKS", "0", bool, "allow http:// webhook URLs (https only otherwise)"],
+  webhookBackoffDivisor: ["STAXA_WEBHOOK_BACKOFF_DIVISOR", "1", int(1, 1000000), "divides webhook retry delays (tests only)"],
   tenantLimit: ["STAXA_TENANT_LIMIT", "100", int(0, 100000), "live tenants per provider"],
   testTenantLimit: ["STAXA_TEST_TENANT_LIMIT", "5", int(0, 1000), "test-mode tenants per provider"],
   testTenantTtlHours: ["STAXA_TEST_TENANT_TTL_HOURS", "24", int(1, 8760), "test-mode tenants are purged after this"],
