@@ -1,11 +1,104 @@
-// Caddy admin API implementation of Proxy. Placeholder until the proxy lands.
+// Caddy admin API implementation of Proxy: the only code that talks to Caddy.
 import type { Config } from "../config.ts";
-import type { Proxy } from "./types.ts";
+import type { Proxy, Route } from "./types.ts";
+import type { Logger } from "../lib/log.ts";
+import { silentLogger } from "../lib/log.ts";
 import { Upstream } from "../lib/errors.ts";
+import { baseConfig, MAPPINGS_PATH, proxyOptions, routesFromMappings, validRoute, withRoute, type HostMapping } from "./config.ts";
+import { AdminClient } from "./admin-client.ts";
+import { Mutex } from "./mutex.ts";
 
-export function createCaddyProxy(_config: Config): Proxy {
-  const no = async (): Promise<never> => {
-    throw new Upstream("caddy", "proxy not available");
+/** Keys sorted, so two configs compare equal whatever order Caddy stores them in. */
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, x) =>
+    x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x);
+}
+
+export function createCaddyProxy(config: Config, log: Logger = silentLogger): Proxy {
+  const opts = proxyOptions(config);
+  const admin = new AdminClient(config.caddyAdminUrl);
+  const lock = new Mutex();
+  // host -> route id: what the TLS ask endpoint answers from, per handshake, without I/O.
+  let hosts = new Map<string, string>();
+  let table: HostMapping[] = [];
+
+  const remember = (rows: HostMapping[]) => {
+    table = rows;
+    hosts = new Map(rows.map((m) => [m.input, m.outputs[1]]));
   };
-  return { init: no, setRoute: no, removeRoute: no, listRoutes: no, hasHost: () => false };
+
+  /** Caddy's current table, or undefined when our config is not loaded (fresh or restarted without --resume). */
+  const readTable = async (): Promise<HostMapping[] | undefined> => {
+    const res = await admin.call("GET", MAPPINGS_PATH, undefined, [200, 404, 400]);
+    if (res.status !== 200) return undefined;
+    const rows = (await res.json()) as HostMapping[] | null;
+    return Array.isArray(rows) ? rows : [];
+  };
+
+  /** Loads the base config around `rows` unless Caddy already runs exactly that (no reload, no ACME aborted). */
+  const assertBase = async (rows: HostMapping[]) => {
+    const want = baseConfig(opts, rows);
+    const res = await admin.call("GET", "/config/");
+    if (canonical(await res.json()) === canonical(want)) return;
+    await admin.call("POST", "/load", want);
+    log.info("caddy base config loaded", { routes: routesFromMappings(rows).length });
+  };
+
+  /** Writes the whole table in one admin call; reloads the base config when ours is missing. */
+  const writeTable = async (rows: HostMapping[]) => {
+    const res = await admin.call("PATCH", MAPPINGS_PATH, rows, [200, 404, 400]);
+    if (res.status !== 200) await assertBase(rows);
+    remember(rows);
+  };
+
+  /** Runs `fn` on the table as Caddy holds it now, under the process-wide lock. */
+  const change = (fn: (rows: HostMapping[]) => HostMapping[]) =>
+    lock.run(async () => {
+      const current = await readTable();
+      await writeTable(fn(current ?? table));
+    });
+
+  return {
+    async init() {
+      await lock.run(async () => {
+        const current = (await readTable()) ?? table;
+        await assertBase(current);
+        remember(current);
+      });
+    },
+
+    async setRoute(route: Route) {
+      const r = validRoute(route);
+      await change((rows) => withRoute(rows, r.id, r));
+      log.debug("route set", { route: r.id, upstream: r.upstream });
+    },
+
+    async removeRoute(id: string) {
+      await change((rows) => withRoute(rows, id));
+      log.debug("route removed", { route: id });
+    },
+
+    async syncRoutes(routes: Route[]) {
+      const rows = routes.map(validRoute).reduce((t, r) => withRoute(t, r.id, r), [] as HostMapping[]);
+      await lock.run(async () => {
+        if ((await readTable()) === undefined) await assertBase(rows);
+        else await writeTable(rows);
+        remember(rows);
+      });
+    },
+
+    async listRoutes() {
+      const rows = await lock.run(async () => {
+        const current = await readTable();
+        if (current === undefined) throw new Upstream("caddy", "staxa config not loaded");
+        remember(current);
+        return current;
+      });
+      return routesFromMappings(rows);
+    },
+
+    hasHost(host: string) {
+      return hosts.has(host.toLowerCase());
+    },
+  } satisfies Proxy;
 }

@@ -17,6 +17,8 @@ export interface Proxy {
   setRoute(route: Route): Promise<void>;
   removeRoute(id: string): Promise<void>;
   listRoutes(): Promise<Route[]>;
+  /** Makes the routing table exactly `routes` in one change (start-up reconciliation: one reload, not one per tenant). */
+  syncRoutes(routes: Route[]): Promise<void>;
   /** True when a route serves `host` (answered from memory: the TLS `ask` endpoint calls it per handshake). */
   hasHost(host: string): boolean;
 }
