@@ -4,6 +4,7 @@ import { loadConfig, ConfigError, settingsTable } from "./config.ts";
 import { parseArgs, UsageError } from "./cli/args.ts";
 import { serve } from "./cli/serve.ts";
 import { adminCreateKey } from "./cli/admin.ts";
+import { backupCommand, restoreCommand } from "./cli/backup.ts";
 import { openDb, migrate, schemaVersion } from "./store/db.ts";
 import pkg from "../package.json" with { type: "json" };
 
@@ -14,6 +15,10 @@ Usage:
   staxa migrate                            apply database migrations and exit
   staxa admin create-key --email E [--name N] [--mode live|test]
                                            create the provider if needed; print only the raw API key
+  staxa backup <file> [--passphrase-file F] [--force]
+                                           online backup of the store and secret key (encrypted with a passphrase)
+  staxa restore <file> [--passphrase-file F] [--force]
+                                           restore into an empty STAXA_DATA_DIR (--force replaces its store and key)
   staxa version                            print the version
   staxa --help                             this help
 
@@ -55,6 +60,10 @@ export async function main(argv: string[]): Promise<number> {
         flags.done();
         return 0;
       }
+      case "backup":
+        return backupCommand(config, parseArgs(rest, ["force"]));
+      case "restore":
+        return restoreCommand(config, parseArgs(rest, ["force"]));
       default:
         throw new UsageError(`unknown command "${cmd}"`);
     }
