@@ -1,7 +1,120 @@
-// HTTP routes of /api/v1 for: realtime. (Not yet built.)
-import { Elysia } from "elysia";
+// HTTP routes of /api/v1 for: real time — SSE deployment events and container logs.
+import { Elysia, t } from "elysia";
 import type { ApiDeps } from "../app.ts";
+import type { PipelineEvent } from "../events/bus.ts";
+import { auth } from "./plugins/auth.ts";
+import { Invalid } from "../lib/errors.ts";
+import { isSettled, isTerminal, openEventStream, replay } from "../core/tenant-events.ts";
+import { containerLogs } from "../core/container-logs.ts";
 
-export function realtimeRoutes(_deps: ApiDeps) {
-  return new Elysia({ name: "routes:realtime" });
+/** Heartbeat period; a setting object so tests can shorten it. */
+export const sseSettings = { heartbeatMs: 15_000 };
+const enc = new TextEncoder();
+
+function lastEventIdOf(request: Request, query: Record<string, string | undefined>): number | undefined {
+  const raw = request.headers.get("last-event-id") ?? query.last_event_id;
+  if (raw === undefined || raw === null || raw === "") return undefined;
+  if (!/^\d{1,15}$/.test(raw)) throw new Invalid("Last-Event-ID", "Last-Event-ID must be a non-negative integer event id");
+  return Number(raw);
+}
+
+function frame(e: PipelineEvent): string {
+  return `id: ${e.id}\ndata: ${JSON.stringify(e)}\n\n`;
+}
+
+/**
+ * The SSE stream: replay, then live events; heartbeats every 15 s. Without `follow=true` it ends after
+ * the running deployment's final event (ready or error) once nothing else is queued.
+ */
+function eventStream(deps: ApiDeps, tenantId: string, afterId: number | undefined, follow: boolean, signal: AbortSignal, heartbeatMs: number): ReadableStream<Uint8Array> {
+  let close = () => {};
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      let lastId = afterId ?? 0;
+      let closed = false;
+      const send = (s: string) => {
+        if (closed) return;
+        try {
+          controller.enqueue(enc.encode(s));
+        } catch {
+          close();
+        }
+      };
+      const write = (e: PipelineEvent) => {
+        if (e.id <= lastId) return; // replay and live may overlap by a few events
+        lastId = e.id;
+        send(frame(e));
+        if (!follow && isTerminal(e) && isSettled(deps, tenantId)) close();
+      };
+      close = () => {
+        if (closed) return;
+        closed = true;
+        unsubscribe();
+        clearInterval(heartbeat);
+        signal.removeEventListener("abort", close);
+        try {
+          controller.close();
+        } catch {
+          // already closed by the client
+        }
+      };
+      const unsubscribe = deps.bus.subscribe(tenantId, write); // subscribe before replay: no gap
+      const heartbeat = setInterval(() => send(`: heartbeat ${new Date().toISOString()}\n\n`), heartbeatMs);
+      signal.addEventListener("abort", close);
+      send("retry: 5000\n\n");
+      for (const e of replay(deps, tenantId, afterId)) write(e);
+      if (!follow && isSettled(deps, tenantId)) close();
+    },
+    cancel() {
+      close();
+    },
+  });
+}
+
+/** Container log lines as a text stream; a client going away aborts `ac`, which ends the Docker stream. */
+function logStream(lines: AsyncIterable<string>, ac: AbortController, request: AbortSignal): ReadableStream<Uint8Array> {
+  const stop = () => ac.abort();
+  request.addEventListener("abort", stop);
+  return new ReadableStream<Uint8Array>({
+    async start(controller) {
+      try {
+        for await (const line of lines) {
+          if (ac.signal.aborted) break;
+          controller.enqueue(enc.encode(line.endsWith("\n") ? line : line + "\n"));
+        }
+      } catch (e) {
+        if (!ac.signal.aborted) controller.enqueue(enc.encode(`[staxa] log stream ended: ${(e as Error).message}\n`));
+      } finally {
+        request.removeEventListener("abort", stop);
+        try {
+          controller.close();
+        } catch {
+          // cancelled by the client
+        }
+      }
+    },
+    cancel() {
+      stop();
+    },
+  });
+}
+
+export function realtimeRoutes(deps: ApiDeps) {
+  return new Elysia({ name: "routes:realtime" })
+    .use(auth(deps))
+    .get("/tenants/:id/events", ({ principal, params, query, request }) => {
+      const tenantId = openEventStream(deps, principal, params.id);
+      const after = lastEventIdOf(request, query);
+      const stream = eventStream(deps, tenantId, after, query.follow === "true", request.signal, sseSettings.heartbeatMs);
+      return new Response(stream, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache", "x-accel-buffering": "no" } });
+    }, { scope: "tenants:read", query: t.Object({ last_event_id: t.Optional(t.String()), follow: t.Optional(t.String()) }) })
+    .get("/tenants/:id/logs", ({ principal, params, query, request }) => {
+      const lines = query.lines === undefined ? 200 : /^\d+$/.test(query.lines) ? Number(query.lines) : NaN;
+      const follow = query.follow === "true" || query.follow === "1";
+      if (query.follow !== undefined && !["true", "false", "1", "0"].includes(query.follow)) throw new Invalid("follow", "follow must be true or false");
+      const ac = new AbortController();
+      // Validates and authorises before the stream starts, so errors are proper 4xx responses.
+      const lines_ = containerLogs(deps, principal, params.id, { lines, follow, signal: ac.signal });
+      return new Response(logStream(lines_, ac, request.signal), { headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-cache" } });
+    }, { scope: "tenants:read", query: t.Object({ lines: t.Optional(t.String()), follow: t.Optional(t.String()) }) });
 }

@@ -1,0 +1,218 @@
+// One deployment, as named steps: provision → obtainImage (build | pull | reuse) → startCandidate →
+// checkHealth → switchRoute → markLive → retireOld. A failing step leaves whatever served before serving.
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import type { Ctx } from "./context.ts";
+import type { ContainerInfo } from "../runtime/types.ts";
+import * as tenants from "../store/tenants.ts";
+import * as services from "../store/services.ts";
+import * as deployments from "../store/deployments.ts";
+import { nowIso } from "../lib/ids.ts";
+import { AppError } from "../lib/errors.ts";
+import { planBuild } from "../build/plan.ts";
+import { BuildPlanError } from "../build/types.ts";
+import { BuildLogSink } from "./build-log.ts";
+import { candidateSpec, servicePort } from "./container-plan.ts";
+import { deployerFor, signalFor } from "./deployer.ts";
+import { waitHealthy } from "./health.ts";
+import { imageTag, labels, networkName } from "./resources.ts";
+import { routeFor } from "./routes.ts";
+import { assertDeployment } from "./states.ts";
+import { openEnv } from "./env-vars.ts";
+import { finishFailed, finishSucceeded, type Run } from "./pipeline-finish.ts";
+
+/** A step failed for a reason the user should read; `data` lands in the error event. */
+export class StageFailure extends Error {
+  constructor(readonly stage: string, message: string, readonly data: Record<string, unknown> = {}) {
+    super(message);
+  }
+}
+
+/** Runs deployment `depId` to succeeded or failed. Never throws: every failure is recorded. */
+export async function runDeployment(ctx: Ctx, tenantId: string, depId: string): Promise<void> {
+  const dep = deployments.find(ctx.db, tenantId, depId);
+  if (!dep || dep.status !== "queued") return;
+  const tenant = tenants.findById(ctx.db, tenantId);
+  const service = services.findById(ctx.db, dep.service_id);
+  const started = Date.now();
+  const run: Run = { ctx, tenant: tenant!, service: service!, dep, signal: signalFor(ctx, tenantId), timings: {}, started, stage: "provision" };
+  if (!tenant || !service || tenant.status === "deleting") {
+    deployments.update(ctx.db, depId, { status: "failed", reason: "tenant is being deleted", finished_at: nowIso() });
+    return;
+  }
+  let candidate: ContainerInfo | undefined;
+  try {
+    begin(run);
+    await timed(run, "provision", () => provision(run));
+    const image = await obtainImage(run);
+    setStatus(run, "deploying");
+    const port = servicePort(tenant, service, image.port);
+    candidate = await timed(run, "deploy", () => startCandidate(run, image.imageId, port));
+    await timed(run, "health", () => checkHealth(run, candidate!, port));
+    await timed(run, "route", () => switchRoute(run, candidate!, port));
+    const old = finishSucceeded(run, candidate);
+    await retireOld(run, old);
+  } catch (e) {
+    const f = e instanceof StageFailure ? e : new StageFailure(run.stage, describe(e));
+    if (candidate) await ctx.runtime.stopAndRemove(candidate.id, 0).catch(() => undefined);
+    finishFailed(run, f.stage, f.message, f.data);
+  }
+}
+
+function begin(run: Run): void {
+  const { ctx, tenant, dep } = run;
+  deployments.update(ctx.db, dep.id, { started_at: nowIso() });
+  tenants.update(ctx.db, tenant.id, { status: "deploying", status_reason: null, updated_at: nowIso() });
+  ctx.bus.notify({ event: "deployment.started", provider_id: tenant.provider_id, mode: tenant.mode, tenant_id: tenant.id, data: { deployment_id: dep.id, service: dep.service_name } });
+}
+
+export function emit(run: Run, stage: string, status: string, message: string, data?: Record<string, unknown>): void {
+  run.ctx.bus.emit({ tenantId: run.tenant.id, deploymentId: run.dep.id, service: run.service.name, stage, status, message, data });
+}
+
+function setStatus(run: Run, to: "building" | "deploying"): void {
+  assertDeployment(run.dep.status, to);
+  run.dep.status = to;
+  deployments.update(run.ctx.db, run.dep.id, { status: to });
+}
+
+async function timed<T>(run: Run, stage: string, fn: () => Promise<T>): Promise<T> {
+  run.stage = stage;
+  if (run.signal.aborted) throw new StageFailure(stage, "deployment cancelled: " + describe(run.signal.reason));
+  const t0 = Date.now();
+  try {
+    return await fn();
+  } finally {
+    run.timings[`${stage}_ms`] = Date.now() - t0;
+  }
+}
+
+async function provision(run: Run): Promise<void> {
+  const net = networkName(run.tenant.name);
+  emit(run, "provision", "running", `Preparing network ${net}`);
+  await run.ctx.runtime.ensureNetwork(net, labels(run.tenant));
+  for (const v of JSON.parse(run.service.volumes || "[]") as Array<{ name: string }>) await run.ctx.runtime.ensureVolume(v.name, labels(run.tenant, run.service.name));
+  emit(run, "provision", "done", `Network ${net} ready`);
+}
+
+/** The image to run: reused (rollback, env change), pulled/found (image source) or built (git source). */
+async function obtainImage(run: Run): Promise<{ imageId: string; port?: number }> {
+  const { ctx, dep, service } = run;
+  if (dep.image_id) {
+    run.stage = "deploy";
+    const found = await ctx.runtime.findImage(dep.image_id);
+    if (!found) throw new StageFailure("deploy", `The image of ${dep.rollback_from ?? "the previous deployment"} is no longer on this server; deploy from source instead`);
+    emit(run, "deploy", "running", dep.rollback_from ? `Rolling back to the image of ${dep.rollback_from} (no build)` : "Reusing the running image (no build)", { image_id: found });
+    return { imageId: found };
+  }
+  setStatus(run, "building");
+  return timed(run, "build", () => (service.source_type === "image" ? pull(run) : build(run)));
+}
+
+async function pull(run: Run): Promise<{ imageId: string }> {
+  const ref = run.service.image_url!;
+  const sink = new BuildLogSink(run.ctx.db, run.dep.id);
+  try {
+    let imageId = await run.ctx.runtime.findImage(ref);
+    if (imageId) emit(run, "build", "running", `Using local image ${ref}`);
+    else {
+      emit(run, "build", "running", `Pulling ${ref}`);
+      imageId = (await run.ctx.runtime.pullImage(ref, undefined, sink.line)).imageId;
+    }
+    deployments.update(run.ctx.db, run.dep.id, { image: ref, image_id: imageId, framework: "image" });
+    emit(run, "build", "done", `Image ${ref} ready`, { image_id: imageId });
+    return { imageId };
+  } finally {
+    sink.flush();
+  }
+}
+
+async function build(run: Run): Promise<{ imageId: string; port?: number }> {
+  const { ctx, dep, service, tenant } = run;
+  const dir = join(ctx.config.dataDir, "builds", dep.id);
+  const sink = new BuildLogSink(ctx.db, dep.id);
+  const d = deployerFor(ctx);
+  try {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const branch = dep.branch ?? service.branch;
+    emit(run, "build", "running", `Cloning ${branch}${dep.requested_sha ? ` at ${dep.requested_sha}` : ""}`);
+    const { commitSha } = await ctx.git.clone({
+      repoUrl: service.repo_url!, branch, commitSha: dep.requested_sha ?? undefined, dir,
+      timeoutMs: Math.min(ctx.config.buildTimeoutSec, 600) * 1000, onLog: sink.line,
+    });
+    deployments.update(ctx.db, dep.id, { commit_sha: commitSha });
+    let plan;
+    try {
+      plan = await planBuild(dir, { images: baseImages(ctx) });
+    } catch (e) {
+      if (e instanceof BuildPlanError) throw new StageFailure("build", e.message);
+      throw e;
+    }
+    const tag = imageTag(tenant.name, service.name, dep.id);
+    emit(run, "build", "running", `Building ${plan.framework} app at ${commitSha.slice(0, 12)}`, { commit_sha: commitSha, framework: plan.framework });
+    const { imageId } = await d.queue.withBuildSlot(() =>
+      ctx.runtime.buildImage({
+        contextDir: plan.contextDir, dockerfile: plan.dockerfile, tag, labels: labels(tenant, service.name, dep.id),
+        memoryBytes: ctx.config.buildMemoryMb * 1024 * 1024, cpus: ctx.config.buildCpus, timeoutMs: ctx.config.buildTimeoutSec * 1000,
+        onLog: sink.line, signal: run.signal,
+      }),
+    );
+    deployments.update(ctx.db, dep.id, { image: tag, image_id: imageId, framework: plan.framework });
+    emit(run, "build", "done", `Built ${tag}`, { image_id: imageId, commit_sha: commitSha });
+    return { imageId, port: plan.port };
+  } finally {
+    sink.flush();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function baseImages(ctx: Ctx) {
+  const c = ctx.config;
+  return { node: c.builderNodeImage, bun: c.builderBunImage, python: c.builderPythonImage, go: c.builderGoImage, static: c.runtimeStaticImage, goRuntime: c.runtimeGoImage };
+}
+
+async function startCandidate(run: Run, imageId: string, port: number): Promise<ContainerInfo> {
+  const { ctx, tenant, service, dep } = run;
+  const env = { ...openEnv(ctx.box, tenant.env_enc), ...openEnv(ctx.box, service.env_enc) };
+  const spec = candidateSpec(ctx.config, { tenant, service, deploymentId: dep.id, image: imageId, env, port });
+  emit(run, "deploy", "running", `Starting ${spec.name}`);
+  const info = await ctx.runtime.startContainer(spec);
+  deployments.update(ctx.db, dep.id, { container_id: info.id });
+  emit(run, "deploy", "done", `Container ${spec.name} started`, { container: spec.name });
+  return info;
+}
+
+async function checkHealth(run: Run, c: ContainerInfo, port: number): Promise<void> {
+  const { ctx, service } = run;
+  const ip = c.ip ?? (await ctx.runtime.inspectContainer(c.id))?.ip;
+  const path = (service.healthcheck ? (JSON.parse(service.healthcheck).path as string) : undefined) ?? ctx.config.healthPath;
+  const url = `http://${ip}:${port}${path}`;
+  emit(run, "health", "running", `Waiting for GET ${url} to answer`);
+  const d = deployerFor(ctx);
+  const failure = await waitHealthy(ctx.runtime, d.probe, { id: c.id, url, timeoutMs: d.healthTimeoutMs ?? ctx.config.healthTimeoutSec * 1000, signal: run.signal });
+  if (failure) throw new StageFailure("health", `Health check failed: ${failure.message}`, { ...failure });
+  c.ip = ip ?? null;
+  emit(run, "health", "done", `${url} answered`);
+}
+
+async function switchRoute(run: Run, c: ContainerInfo, port: number): Promise<void> {
+  if (!run.service.is_routable) return;
+  const route = routeFor(run.ctx, run.tenant, run.service, `${c.ip}:${port}`);
+  emit(run, "route", "running", `Routing ${route.hosts.join(", ")} to the new container`);
+  await run.ctx.proxy.setRoute(route);
+  emit(run, "route", "done", `${route.hosts[0]} now served by the new container`, { upstream: route.upstream });
+}
+
+/** Old container keeps serving in-flight requests for drainSec, then goes. */
+async function retireOld(run: Run, oldId: string | null): Promise<void> {
+  if (!oldId) return;
+  if (run.ctx.config.drainSec > 0) await Bun.sleep(run.ctx.config.drainSec * 1000);
+  await run.ctx.runtime.stopAndRemove(oldId, 10).catch((e) => run.ctx.log.warn("old container not removed; reconciliation will", { container: oldId, error: describe(e) }));
+}
+
+export function describe(e: unknown): string {
+  if (e instanceof AppError) return e.message;
+  if (e instanceof Error) return e.message;
+  return String(e);
+}

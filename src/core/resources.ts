@@ -1,0 +1,58 @@
+// Names and shapes derived from a tenant: Docker names, labels, route ids, URLs, resource tiers.
+import type { Config } from "../config.ts";
+
+/** The documented resource tiers (memory, CPUs, pids) of resource_size. */
+export const RESOURCE_SIZES = {
+  small: { memoryMb: 512, cpus: 0.5, pids: 256 },
+  medium: { memoryMb: 1024, cpus: 1, pids: 512 },
+  large: { memoryMb: 2048, cpus: 2, pids: 1024 },
+} as const;
+export type ResourceSize = keyof typeof RESOURCE_SIZES;
+
+/** `staxa-<tenant>`: the tenant's own bridge network. */
+export function networkName(tenant: string): string {
+  return `staxa-${tenant}`;
+}
+
+/** `staxa-<tenant>-<service>-<last 8 chars of the deployment id>`: unique per deployment, readable in `docker ps`. */
+export function containerName(tenant: string, service: string, deploymentId: string): string {
+  return `staxa-${tenant}-${service}-${deploymentId.slice(-8)}`;
+}
+
+/** Local tag of a built image; the deployment id keeps every build addressable for rollback. */
+export function imageTag(tenant: string, service: string, deploymentId: string): string {
+  return `staxa/${tenant}-${service}:${deploymentId.replace(/^dep_/, "")}`;
+}
+
+/** Labels tying Docker objects to the store; reconciliation trusts only `staxa.managed`. */
+export function labels(tenant: { id: string; name: string }, service?: string, deploymentId?: string): Record<string, string> {
+  const l: Record<string, string> = { "staxa.managed": "1", "staxa.tenant": tenant.name, "staxa.tenant_id": tenant.id };
+  if (service) l["staxa.service"] = service;
+  if (deploymentId) l["staxa.deployment"] = deploymentId;
+  return l;
+}
+
+/** `<tenant>.<service>`: the Caddy @id of a service's route. */
+export function routeId(tenant: string, service: string): string {
+  return `${tenant}.${service}`;
+}
+
+/** Host a routable service answers on: the tenant host for the primary, `<service>-<tenant>.<base>` otherwise. */
+export function serviceHost(config: Config, tenant: string, service: { name: string; is_primary: number }): string {
+  return service.is_primary ? `${tenant}.${config.baseDomain}` : `${service.name}-${tenant}.${config.baseDomain}`;
+}
+
+/** Public URL of a tenant; the port is shown when Caddy does not listen on the scheme's default. */
+export function tenantUrl(config: Config, tenant: string): string {
+  const port = config.publicScheme === "https" ? config.httpsPort : config.httpPort;
+  const dflt = config.publicScheme === "https" ? 443 : 80;
+  return `${config.publicScheme}://${tenant}.${config.baseDomain}${port === dflt ? "" : `:${port}`}`;
+}
+
+export function eventsUrl(tenantId: string): string {
+  return `/api/v1/tenants/${tenantId}/events`;
+}
+
+export function buildLogUrl(tenantId: string, deploymentId: string): string {
+  return `/api/v1/tenants/${tenantId}/deployments/${deploymentId}/logs`;
+}

@@ -1,0 +1,15 @@
+// The Caddy route of a service: a pure function of the tenant, the service and the upstream.
+import type { Ctx } from "./context.ts";
+import type { Route } from "../proxy/types.ts";
+import type { TenantRow } from "../store/tenants.ts";
+import type { ServiceRow } from "../store/services.ts";
+import { routeId, serviceHost } from "./resources.ts";
+
+/** Hosts a service answers on. Custom domains (their own module) extend this list. */
+export function routeHosts(ctx: Ctx, tenant: TenantRow, service: ServiceRow): string[] {
+  return [serviceHost(ctx.config, tenant.name, service)];
+}
+
+export function routeFor(ctx: Ctx, tenant: TenantRow, service: ServiceRow, upstream: string): Route {
+  return { id: routeId(tenant.name, service.name), hosts: routeHosts(ctx, tenant, service), upstream, tls: ctx.config.publicScheme === "https" };
+}

@@ -1,0 +1,110 @@
+// Validation of everything a tenant request carries, once, at the edge, to the narrowest form.
+// Each value later reaches git, Docker, Caddy or a DNS name: refusing here is the defence.
+import { Invalid } from "../lib/errors.ts";
+import { RESOURCE_SIZES, type ResourceSize } from "./resources.ts";
+
+/** Names that would shadow the appliance's own hosts. */
+export const RESERVED_NAMES = new Set([
+  "api", "www", "admin", "dashboard", "staxa", "app", "apps", "mail", "smtp", "ftp", "ns", "ns1", "ns2", "dns", "cdn",
+  "static", "assets", "status", "docs", "help", "support", "root", "localhost", "caddy", "docker", "registry", "git",
+  "console", "auth", "login", "billing", "internal", "system",
+]);
+
+const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const HAS_CONTROL_OR_SPACE = /[\s\x00-\x1f\x7f]/;
+const SHELL_CHARS = /[;$`|&<>(){}'"\\!*?\[\]~^]/;
+
+/** A tenant name: a DNS label (a-z, 0-9, '-'; 1-63; no leading/trailing '-'), not reserved. */
+export function tenantName(v: unknown, field = "name"): string {
+  if (typeof v !== "string" || v.length === 0) throw new Invalid(field, `${field} is required`);
+  if (v.length > 63) throw new Invalid(field, `${field} must be at most 63 characters`);
+  if (!LABEL.test(v)) throw new Invalid(field, `${field} must be a DNS label: lower-case letters, digits and '-', not starting or ending with '-'`);
+  if (RESERVED_NAMES.has(v)) throw new Invalid(field, `${field} "${v}" is reserved`);
+  return v;
+}
+
+/** A service name: a DNS label too (it becomes a container alias and a host part). */
+export function serviceName(v: unknown, field = "name"): string {
+  if (typeof v !== "string" || v.length === 0) throw new Invalid(field, `${field} is required`);
+  if (v.length > 30 || !LABEL.test(v)) throw new Invalid(field, `${field} must be a DNS label of at most 30 characters (a-z, 0-9, '-')`);
+  return v;
+}
+
+/** A git URL: https://, ssh:// or scp-like git@host:path; file:// only when allowed. */
+export function repoUrl(v: unknown, opts: { allowFile: boolean }, field = "repo_url"): string {
+  if (typeof v !== "string" || v.length === 0) throw new Invalid(field, `${field} is required`);
+  if (v.length > 2048) throw new Invalid(field, `${field} is too long`);
+  if (HAS_CONTROL_OR_SPACE.test(v) || /%0[0-9a-f]|%1[0-9a-f]|%7f/i.test(v)) throw new Invalid(field, `${field} must not contain whitespace or control characters`);
+  if (v.startsWith("-")) throw new Invalid(field, `${field} must not start with '-'`);
+  if (/^[a-z][a-z0-9+.-]*::/i.test(v)) throw new Invalid(field, `${field}: git transport helpers (ext::, fd::) are not allowed`);
+  if (/^https:\/\/[^\s/]+\/\S+$/.test(v) || /^ssh:\/\/[^\s/]+\/\S+$/.test(v)) {
+    const host = new URL(v).hostname;
+    if (!host || host.startsWith("-") || /^ssh:\/\/-/.test(v) || new URL(v).username.startsWith("-")) throw new Invalid(field, `${field} has an invalid host`);
+    return v;
+  }
+  if (/^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[A-Za-z0-9._~\/-]+$/.test(v)) {
+    if (/@-/.test(v) || /:-/.test(v)) throw new Invalid(field, `${field} has an invalid host or path`);
+    return v;
+  }
+  if (v.startsWith("file://")) {
+    if (!opts.allowFile) throw new Invalid(field, `${field}: file:// repositories are not allowed on this server`);
+    if (!/^file:\/\/\/[A-Za-z0-9._~\/-]+$/.test(v)) throw new Invalid(field, `${field} must be an absolute file:///path`);
+    return v;
+  }
+  throw new Invalid(field, `${field} must be an https://, ssh:// or git@host:path URL`);
+}
+
+/** A branch name per git's ref-name rules, and nothing a shell or an option parser would read. */
+export function branch(v: unknown, field = "branch"): string {
+  if (typeof v !== "string" || v.length === 0) throw new Invalid(field, `${field} must be a non-empty string`);
+  const bad =
+    v.length > 255 || v.startsWith("-") || v.startsWith("/") || v.endsWith("/") || v.endsWith(".") || v.endsWith(".lock") ||
+    v.includes("..") || v.includes("@{") || v.includes("//") || v === "@" || /\/\./.test(v) || v.startsWith(".") ||
+    HAS_CONTROL_OR_SPACE.test(v) || /[~^:?*\[\\;$`|&<>(){}'"!#]/.test(v);
+  if (bad) throw new Invalid(field, `${field} is not a valid git branch name`);
+  return v;
+}
+
+/** A commit id: 7 to 40 hex characters. */
+export function commitSha(v: unknown, field = "commit_sha"): string {
+  if (typeof v !== "string" || !/^[0-9a-f]{7,40}$/i.test(v)) throw new Invalid(field, `${field} must be 7 to 40 hexadecimal characters`);
+  return v.toLowerCase();
+}
+
+// [registry[:port]/]path[:tag][@sha256:digest], lower-case path components (Docker's reference grammar, simplified).
+const IMAGE_RE = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::[0-9]{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+
+/** A Docker image reference (no shell characters, no leading '-'). */
+export function imageRef(v: unknown, field = "image_url"): string {
+  if (typeof v !== "string" || v.length === 0) throw new Invalid(field, `${field} is required`);
+  if (v.length > 512 || v.startsWith("-") || SHELL_CHARS.test(v) || HAS_CONTROL_OR_SPACE.test(v) || !IMAGE_RE.test(v)) {
+    throw new Invalid(field, `${field} must be a Docker image reference such as registry.example.com/team/app:1.2`);
+  }
+  return v;
+}
+
+export function resourceSize(v: unknown, field = "resource_size"): ResourceSize {
+  if (typeof v !== "string" || !(v in RESOURCE_SIZES)) throw new Invalid(field, `${field} must be one of: ${Object.keys(RESOURCE_SIZES).join(", ")}`);
+  return v as ResourceSize;
+}
+
+export function port(v: unknown, field = "app_port"): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > 65535) throw new Invalid(field, `${field} must be an integer between 1 and 65535`);
+  return v;
+}
+
+export function egressMode(v: unknown, field = "egress_mode"): "open" | "restricted" {
+  if (v !== "open" && v !== "restricted") throw new Invalid(field, `${field} must be "open" or "restricted"`);
+  return v;
+}
+
+export function displayName(v: unknown, field = "display_name"): string | null {
+  if (v === null) return null;
+  if (typeof v !== "string" || v.length > 200 || /[\x00-\x1f\x7f]/.test(v)) throw new Invalid(field, `${field} must be a string of at most 200 printable characters`);
+  return v;
+}
+
+export function sourceType(v: unknown, field = "source_type"): "github" | "image" {
+  if (v !== "github" && v !== "image") throw new Invalid(field, `${field} must be "github" or "image"`);
+  return v;
+}
