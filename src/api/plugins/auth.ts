@@ -1,17 +1,26 @@
 // Authentication and scopes. Routes declare `{ scope: "tenants:read" }`; the macro resolves the caller
 // (API key, or a dashboard JWT) to a Principal and refuses a missing scope with 403 insufficient_scope.
 import { Elysia } from "elysia";
-import { Forbidden, Unauthorized } from "../../lib/errors.ts";
+import { Forbidden, RateLimited, Unauthorized } from "../../lib/errors.ts";
 import { authenticateKey } from "../../core/keys.ts";
 import { hasScope, type Principal, type Scope } from "../../core/principal.ts";
 import type { Db } from "../../store/db.ts";
+import type { RateLimiter } from "./rate-limit.ts";
 
 export interface AuthDeps {
   db: Db;
   now: () => Date;
   /** Verifies a dashboard JWT (built-in login or OIDC); undefined when none is configured. */
   verifyJwt?: (token: string, mode: "live" | "test") => Promise<Principal>;
+  /** When given, failed authentications are also counted per client IP (see AUTH_FAILURES). */
+  limiter?: RateLimiter;
 }
+
+/**
+ * Failed authentications allowed per IP and minute (times the limiter's scale). The route limits are
+ * keyed by credential, so without this an attacker rotating made-up keys would never hit a limit.
+ */
+export const AUTH_FAILURES = { name: "auth.failed", limit: 30 };
 
 /** Bearer token of the Authorization header, or throws 401. */
 export function bearerToken(header: string | null): string {
@@ -47,8 +56,17 @@ const principals = new WeakMap<Request, Principal>();
 export function auth(deps: AuthDeps) {
   return new Elysia({ name: "auth" }).macro({
     scope: (scope: Scope) => ({
-      async transform({ request }) {
-        const principal = await resolvePrincipal(deps, request);
+      async transform({ request, server }) {
+        let principal: Principal;
+        try {
+          principal = await resolvePrincipal(deps, request);
+        } catch (err) {
+          if (err instanceof Unauthorized && deps.limiter) {
+            const r = deps.limiter.hit(`ip:${server?.requestIP(request)?.address ?? "unknown"}`, AUTH_FAILURES);
+            if (!r.allowed) throw new RateLimited(r.retryAfter);
+          }
+          throw err;
+        }
         requireScope(principal, scope);
         principals.set(request, principal);
       },
