@@ -13,6 +13,7 @@ export async function serve(config: Config): Promise<void> {
   if (setupToken) process.stderr.write(`\nNo admin yet. Open the dashboard and use this one-time setup token:\n  ${setupToken}\n\n`);
   const app = createApp({ ...ctx, limiter: new RateLimiter(config.rateLimitScale), verifyJwt });
   app.listen({ port: config.port, hostname: config.host, maxRequestBodySize: config.maxBodyBytes + 1024 });
+  (await import("../core/webhook-delivery.ts")).startWebhookWorker(ctx); // webhooks (issue 10): pending deliveries resume here
   ctx.log.info("staxa listening", { port: config.port, data_dir: config.dataDir, base_domain: config.baseDomain });
 
   let stopping = false;
