@@ -3,6 +3,7 @@ import { Elysia } from "elysia";
 import type { Ctx } from "./core/context.ts";
 import type { Principal } from "./core/principal.ts";
 import { envelope, errorBody } from "./api/plugins/envelope.ts";
+import { metrics } from "./api/plugins/metrics.ts";
 import { rateLimit, RateLimiter } from "./api/plugins/rate-limit.ts";
 import { accountRoutes } from "./api/account.ts";
 import { apiKeyRoutes } from "./api/api-keys.ts";
@@ -19,6 +20,7 @@ import { githubRoutes } from "./api/github.ts";
 import { registryRoutes } from "./api/registries.ts";
 import { webhookRoutes } from "./api/webhooks.ts";
 import { systemRoutes } from "./api/system.ts";
+import { tlsAskRoutes } from "./api/tls-ask.ts";
 
 /** What route modules receive: the core context plus HTTP-only collaborators. */
 export interface ApiDeps extends Ctx {
@@ -44,9 +46,11 @@ export function createApp(deps: ApiDeps) {
     .use(webhookRoutes(deps));
 
   return new Elysia()
+    .use(metrics(deps))
     .use(envelope({ log: deps.log, maxBodyBytes: deps.config.maxBodyBytes }))
     .use(rateLimit(deps.limiter))
     .use(systemRoutes(deps))
+    .use(tlsAskRoutes(deps))
     .use(api);
 }
 
