@@ -1,6 +1,6 @@
 // Caddy's JSON as data: base config, routing-table rows, route validation.
 import { describe, expect, test } from "bun:test";
-import { baseConfig, hostMappings, proxyOptions, routesFromMappings, validRoute, withRoute, type ProxyOptions } from "../../src/proxy/config.ts";
+import { baseConfig, hostMappings, proxyOptions, routesFromMappings, validRoute, withRoute, type HostMapping, type ProxyOptions } from "../../src/proxy/config.ts";
 import { testConfig } from "../support/ctx.ts";
 import type { Route } from "../../src/proxy/types.ts";
 
@@ -25,7 +25,7 @@ const redirect = (location: string) => ({
   handle: [{ handler: "static_response", status_code: 308, headers: { Location: [location] } }],
   terminal: true,
 });
-const row = (input: string, upstream: string, id: string, tls = "1") => ({ input, outputs: [upstream, id, tls] });
+const row = (input: string, upstream: string, id: string, tls = "1"): HostMapping => ({ input, outputs: [upstream, id, tls] });
 
 describe("baseConfig", () => {
   test("https with an ACME CA: both ports, redirect, on-demand TLS asking the appliance, trusted roots", () => {
@@ -53,16 +53,15 @@ describe("baseConfig", () => {
     });
   });
 
-  const cases: Array<[string, Partial<ProxyOptions>, (c: any) => unknown, unknown]> = [
+  const cases: Array<[string, Partial<ProxyOptions>, (c: any) => unknown, unknown, HostMapping[]?]> = [
     ["internal CA", { acmeCa: "internal" }, (c) => c.apps.tls.automation.policies[0].issuers, [{ module: "internal" }]],
     ["no root, no email", { acmeCaRoot: "", acmeEmail: "" }, (c) => Object.keys(c.apps.tls.automation.policies[0].issuers[0]).sort(), ["ca", "challenges", "module"]],
     ["https on a non-default port keeps it in the redirect", { httpPort: 8081, httpsPort: 8443 }, (c) => c.apps.http.servers.staxa.routes[1].handle[0].headers.Location, ["https://{http.request.host}:8443{http.request.uri}"]],
     ["http only: one listener, no TLS app, automatic HTTPS off, no redirect", { https: false, httpPort: 8081 }, (c) => [c.apps.http.servers.staxa, c.apps.tls], [{ listen: [":8081"], routes: [map([]), proxy, catchAll], automatic_https: { disable: true } }, undefined]],
-    ["existing rows are kept", {}, (c) => c.apps.http.servers.staxa.routes[0], map([row("a.staxa.test", "10.0.0.2:3000", "a.web")])],
+    ["existing rows are kept", {}, (c) => c.apps.http.servers.staxa.routes[0], map([row("a.staxa.test", "10.0.0.2:3000", "a.web")]), [row("a.staxa.test", "10.0.0.2:3000", "a.web")]],
   ];
-  test.each(cases)("%s", (_name, over, pick, want) => {
-    const rows = _name === "existing rows are kept" ? [row("a.staxa.test", "10.0.0.2:3000", "a.web")] : [];
-    expect(pick(baseConfig({ ...https, ...over }, rows as any))).toEqual(want);
+  test.each(cases)("%s", (_name, over, pick, want, rows = []) => {
+    expect(pick(baseConfig({ ...https, ...over }, rows))).toEqual(want);
   });
 });
 
