@@ -105,6 +105,7 @@ const SETTINGS = {
   backupCron: ["STAXA_BACKUP_CRON", "", str, "cron expression for scheduled backups (empty: off)"],
   backupKeep: ["STAXA_BACKUP_KEEP", "7", int(1, 1000), "scheduled backups kept"],
   backupDir: ["STAXA_BACKUP_DIR", "", str, "where scheduled backups go (empty: <data dir>/backups)"],
+  metricsToken: ["STAXA_METRICS_TOKEN", "", str, "bearer token /metrics requires (empty: /metrics is open)"],
   backupPassphraseFile: ["STAXA_BACKUP_PASSPHRASE_FILE", "", str, "file whose passphrase encrypts scheduled backups (empty: unencrypted, mode 0600)"],
 } as const;
 

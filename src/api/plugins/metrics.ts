@@ -1,0 +1,44 @@
+// GET /metrics (Prometheus text) and one structured log line per request; HTTP metrics use the matched route template.
+import { Elysia } from "elysia";
+import type { Ctx } from "../../core/context.ts";
+import { httpDuration, httpRequests, registry, watchDeployments, PROMETHEUS_CONTENT_TYPE } from "../../core/metrics.ts";
+import { safeEqual } from "../../lib/crypto.ts";
+import { requestIdOf } from "./envelope.ts";
+
+const STATUS_BY_NAME: Record<string, number> = { OK: 200, Created: 201, Accepted: 202, "No Content": 204, "Not Found": 404, "Internal Server Error": 500 };
+
+/** Elysia may hold the status as a number or as its reason phrase. */
+function statusCode(status: unknown): number {
+  if (typeof status === "number") return status;
+  if (typeof status === "string") return STATUS_BY_NAME[status] ?? (Number(status) || 200);
+  return 200;
+}
+
+export function metrics(deps: Pick<Ctx, "bus" | "db" | "log" | "config">) {
+  watchDeployments(deps.bus, deps.db);
+  const startedAt = new WeakMap<Request, number>();
+  return new Elysia()
+    .onRequest(({ request }) => {
+      startedAt.set(request, performance.now());
+    })
+    .onAfterResponse({ as: "global" }, ({ request, route, set }) => {
+      const t0 = startedAt.get(request);
+      const seconds = t0 === undefined ? 0 : (performance.now() - t0) / 1000;
+      // Unmatched paths collapse into one label: raw paths would let any client mint series.
+      const template = route || "unmatched";
+      const status = statusCode(set.status);
+      httpRequests.inc({ method: request.method, route: template, status: String(status) });
+      httpDuration.observe({ method: request.method, route: template }, seconds);
+      deps.log.info("request", { method: request.method, route: template, status, duration_ms: Math.round(seconds * 1e5) / 100, request_id: requestIdOf(request) });
+    })
+    .get("/metrics", ({ request, set }) => {
+      const token = deps.config.metricsToken;
+      if (token && !safeEqual(request.headers.get("authorization") ?? "", `Bearer ${token}`)) {
+        set.status = 401;
+        set.headers["www-authenticate"] = 'Bearer realm="metrics"';
+        return "unauthorized\n";
+      }
+      set.headers["content-type"] = PROMETHEUS_CONTENT_TYPE;
+      return registry.render();
+    });
+}
