@@ -4,7 +4,6 @@ import type { Ctx } from "./core/context.ts";
 import type { Principal } from "./core/principal.ts";
 import { envelope, errorBody } from "./api/plugins/envelope.ts";
 import { metrics } from "./api/plugins/metrics.ts";
-import { metrics } from "./api/plugins/metrics.ts";
 import { rateLimit, RateLimiter } from "./api/plugins/rate-limit.ts";
 import { accountRoutes } from "./api/account.ts";
 import { apiKeyRoutes } from "./api/api-keys.ts";
