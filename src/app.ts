@@ -19,6 +19,7 @@ import { networkRuleRoutes } from "./api/network-rules.ts";
 import { githubRoutes } from "./api/github.ts";
 import { registryRoutes } from "./api/registries.ts";
 import { webhookRoutes } from "./api/webhooks.ts";
+import { openapiRoutes } from "./api/openapi.ts";
 import { systemRoutes } from "./api/system.ts";
 import { tlsAskRoutes } from "./api/tls-ask.ts";
 
@@ -51,7 +52,8 @@ export function createApp(deps: ApiDeps) {
     .use(rateLimit(deps.limiter))
     .use(systemRoutes(deps))
     .use(tlsAskRoutes(deps))
-    .use(api);
+    .use(api)
+    .use(openapiRoutes()); // last: the document reads the whole route table at request time
 }
 
 export type App = ReturnType<typeof createApp>;
