@@ -3,6 +3,9 @@ import type { Config } from "../config.ts";
 import { createApp } from "../app.ts";
 import { createContext } from "./context.ts";
 import { RateLimiter } from "../api/plugins/rate-limit.ts";
+import { failInterrupted, reconcile } from "../core/reconcile.ts";
+import { startTenantJobs } from "../scheduler/tenant-jobs.ts";
+import type { Ctx } from "../core/context.ts";
 import { createJwtVerifier, ensureSetupToken } from "../core/sessions.ts";
 
 export async function serve(config: Config): Promise<void> {
@@ -12,10 +15,14 @@ export async function serve(config: Config): Promise<void> {
   const setupToken = ensureSetupToken(ctx);
   if (setupToken) process.stderr.write(`\nNo admin yet. Open the dashboard and use this one-time setup token:\n  ${setupToken}\n\n`);
   (await import("./setup-token-file.ts")).writeSetupTokenFile(config.dataDir, setupToken); // install.sh prints it (issue 11)
+  // Before the API answers: deployments a crash interrupted are failed, so none stays "running" forever.
+  const interrupted = failInterrupted(ctx);
   const app = createApp({ ...ctx, limiter: new RateLimiter(config.rateLimitScale), verifyJwt });
   app.listen({ port: config.port, hostname: config.host, maxRequestBodySize: config.maxBodyBytes + 1024 });
   (await import("../core/webhook-delivery.ts")).startWebhookWorker(ctx); // webhooks (issue 10): pending deliveries resume here
   (await import("../scheduler/backup-job.ts")).startBackupJob(ctx); // scheduled backups (issue 11), off unless STAXA_BACKUP_CRON
+  void startPipeline(ctx, interrupted);
+  const stopTenantJobs = startTenantJobs(ctx);
   ctx.log.info("staxa listening", { port: config.port, data_dir: config.dataDir, base_domain: config.baseDomain });
 
   let stopping = false;
@@ -23,10 +30,26 @@ export async function serve(config: Config): Promise<void> {
     if (stopping) return;
     stopping = true;
     ctx.log.info("shutting down", { signal });
+    stopTenantJobs();
     await app.stop();
     ctx.db.close();
     process.exit(0);
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+/** Caddy's base config, then reconciliation, retried every 30 s while Docker or Caddy is down (the API answers meanwhile). */
+async function startPipeline(ctx: Ctx, interrupted: number): Promise<void> {
+  for (;;) {
+    try {
+      await ctx.proxy.init();
+      const r = await reconcile(ctx, interrupted);
+      ctx.log.info("reconciled", { ...r, restored: r.restored.length, orphans_removed: r.orphansRemoved.length });
+      return;
+    } catch (e) {
+      ctx.log.error("start-up reconciliation failed; retrying in 30s", { error: (e as Error).message });
+      await Bun.sleep(30_000);
+    }
+  }
 }

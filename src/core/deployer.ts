@@ -1,5 +1,6 @@
 // The in-process deployment engine of one appliance: queue, build slots, health probe, cancellation.
-// Held per Ctx (a WeakMap) so core functions reach it without widening the Ctx interface.
+// Held per database (a WeakMap): the API's deps and the composition root's ctx are different objects
+// over one store, and must share one queue, or deploys of a tenant could interleave.
 import type { Ctx } from "./context.ts";
 import { DeployQueue } from "./deploy-queue.ts";
 import { httpProbe, type Probe } from "./health.ts";
@@ -13,13 +14,13 @@ export interface Deployer {
   healthTimeoutMs?: number;
 }
 
-const deployers = new WeakMap<Ctx, Deployer>();
+const deployers = new WeakMap<object, Deployer>();
 
 export function deployerFor(ctx: Ctx): Deployer {
-  let d = deployers.get(ctx);
+  let d = deployers.get(ctx.db);
   if (!d) {
     d = { queue: new DeployQueue(ctx.config.buildConcurrency), probe: httpProbe, controllers: new Map() };
-    deployers.set(ctx, d);
+    deployers.set(ctx.db, d);
   }
   return d;
 }

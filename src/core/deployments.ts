@@ -15,7 +15,7 @@ import { buildLogUrl } from "./resources.ts";
 import * as input from "./tenant-input.ts";
 
 export interface DeployRequest {
-  trigger: "create" | "api" | "rollback" | "env" | "config" | "service";
+  trigger: "create" | "api" | "rollback" | "env" | "config" | "service" | "reconcile";
   branch?: string;
   commitSha?: string;
   /** Reuse this image instead of building (rollback, env/config change). */

@@ -175,7 +175,7 @@ function baseImages(ctx: Ctx) {
 async function startCandidate(run: Run, imageId: string, port: number): Promise<ContainerInfo> {
   const { ctx, tenant, service, dep } = run;
   const env = { ...openEnv(ctx.box, tenant.env_enc), ...openEnv(ctx.box, service.env_enc) };
-  const spec = candidateSpec(ctx.config, { tenant, service, deploymentId: dep.id, image: imageId, env, port });
+  const spec = candidateSpec({ tenant, service, deploymentId: dep.id, image: imageId, env, port });
   emit(run, "deploy", "running", `Starting ${spec.name}`);
   const info = await ctx.runtime.startContainer(spec);
   deployments.update(ctx.db, dep.id, { container_id: info.id });

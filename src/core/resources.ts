@@ -1,23 +1,13 @@
 // Names and shapes derived from a tenant: Docker names, labels, route ids, URLs, resource tiers.
 import type { Config } from "../config.ts";
-
-/** The documented resource tiers (memory, CPUs, pids) of resource_size. */
-export const RESOURCE_SIZES = {
-  small: { memoryMb: 512, cpus: 0.5, pids: 256 },
-  medium: { memoryMb: 1024, cpus: 1, pids: 512 },
-  large: { memoryMb: 2048, cpus: 2, pids: 1024 },
-} as const;
-export type ResourceSize = keyof typeof RESOURCE_SIZES;
+export { RESOURCE_SIZES, type ResourceSize } from "../runtime/container-spec.ts";
 
 /** `staxa-<tenant>`: the tenant's own bridge network. */
 export function networkName(tenant: string): string {
   return `staxa-${tenant}`;
 }
 
-/** `staxa-<tenant>-<service>-<last 8 chars of the deployment id>`: unique per deployment, readable in `docker ps`. */
-export function containerName(tenant: string, service: string, deploymentId: string): string {
-  return `staxa-${tenant}-${service}-${deploymentId.slice(-8)}`;
-}
+export { containerName } from "../runtime/container-spec.ts";
 
 /** Local tag of a built image; the deployment id keeps every build addressable for rollback. */
 export function imageTag(tenant: string, service: string, deploymentId: string): string {

@@ -139,6 +139,11 @@ export class FakeProxy {
     this.calls.push(`remove ${id}`);
     this.routes.delete(id);
   }
+  async syncRoutes(routes: Route[]) {
+    if (this.down) throw new Upstream("caddy", "admin API unreachable (fake)");
+    this.calls.push(`sync ${routes.length}`);
+    this.routes = new Map(routes.map((r) => [r.id, { ...r, hosts: [...r.hosts] }]));
+  }
   async listRoutes() {
     if (this.down) throw new Upstream("caddy", "admin API unreachable (fake)");
     return [...this.routes.values()];
