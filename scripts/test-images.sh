@@ -77,12 +77,17 @@ add_users() {
 
 # $1 image, $2 rootfs dir, $3 Dockerfile tail (after FROM/ADD). ADD of a tar keeps links, modes and owners.
 build_image() {
-  local image="$1" root="$2" tail="$3" ctx
+  local image="$1" root="$2" tail="$3" ctx previous
   ctx="$(dirname "$root")"
   tar -C "$root" --numeric-owner -cf "$ctx/rootfs.tar" .
   printf 'FROM scratch\nADD rootfs.tar /\nLABEL staxa.test-image=1 staxa.test-image.version=%s\n%s\n' "$VERSION" "$tail" >"$ctx/Dockerfile"
   log "building $image"
+  previous="$(docker image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)"
   docker build -q -t "$image" "$ctx" >/dev/null
+  # An older version left untagged would pile up on every VERSION bump; one still used by a container stays.
+  if [[ -n "$previous" && "$previous" != "$(docker image inspect -f '{{.Id}}' "$image")" ]]; then
+    docker rmi "$previous" >/dev/null 2>&1 || true
+  fi
 }
 
 build_busybox() {
