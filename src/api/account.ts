@@ -8,7 +8,9 @@ import type { JwtVerifier } from "../core/sessions.ts";
 import { Unauthorized } from "../lib/errors.ts";
 
 const RegisterBody = t.Object({ email: t.String({ maxLength: 254 }), name: t.Optional(t.String({ maxLength: 200 })) });
-const PatchBody = t.Object({ name: t.Optional(t.String({ maxLength: 200 })) });
+// minProperties: Elysia turns a non-object body (`[]`, `42`) into {} when every field is optional; an
+// update that changes nothing is refused rather than silently accepted.
+const PatchBody = t.Object({ name: t.Optional(t.String({ maxLength: 200 })) }, { minProperties: 1 });
 
 export function accountRoutes(deps: ApiDeps) {
   return new Elysia({ name: "routes:account" })
