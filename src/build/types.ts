@@ -26,6 +26,8 @@ export interface BuildPlan {
   /** Contents when generated (written into the context by the planner), else undefined. */
   generatedDockerfile?: string;
   port?: number;
+  /** npm, pnpm, yarn or bun when detected from lockfiles. */
+  packageManager?: string;
 }
 
 /** Base images used by generated Dockerfiles: settings, so tests can point them at local images. */
