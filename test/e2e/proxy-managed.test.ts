@@ -1,0 +1,50 @@
+// The managed Caddy child: started when asked, resumes its routes after a restart, left alone when one already runs.
+import { afterAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ensureCaddy, type ManagedCaddy } from "../../src/proxy/managed.ts";
+import { createCaddyProxy } from "../../src/proxy/caddy.ts";
+import { silentLogger } from "../../src/lib/log.ts";
+import { testConfig } from "../support/ctx.ts";
+
+const dataDir = mkdtempSync(join(tmpdir(), "staxa-managed-"));
+const config = testConfig({
+  STAXA_DATA_DIR: dataDir, STAXA_MANAGE_CADDY: "1", STAXA_CADDY_ADMIN_URL: "http://127.0.0.1:23301",
+  STAXA_HTTP_PORT: "23380", STAXA_HTTPS_PORT: "23343", STAXA_ACME_CA: "internal", STAXA_PORT: "23399",
+});
+let running: ManagedCaddy | undefined;
+afterAll(async () => {
+  await running?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+test("a managed caddy starts, keeps routes across its own restart (--resume), and stops", async () => {
+  const upstream = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("managed ok") });
+  try {
+    running = await ensureCaddy(config, silentLogger);
+    expect(running).toBeDefined();
+    const proxy = createCaddyProxy(config);
+    await proxy.init();
+    await proxy.setRoute({ id: "m.web", hosts: ["m.staxa.test"], upstream: `127.0.0.1:${upstream.port}`, tls: false });
+
+    // A second appliance process finds Caddy answering and starts none.
+    expect(await ensureCaddy({ ...config, manageCaddy: "auto" }, silentLogger)).toBeUndefined();
+
+    await running!.stop();
+    await expect(fetch("http://127.0.0.1:23301/config/")).rejects.toThrow();
+    running = await ensureCaddy(config, silentLogger);
+    const after = createCaddyProxy(config);
+    await after.init();
+    expect(after.hasHost("m.staxa.test")).toBe(true);
+    const res = await fetch("http://127.0.0.1:23380/", { headers: { host: "m.staxa.test" } });
+    expect(await res.text()).toBe("managed ok");
+  } finally {
+    upstream.stop(true);
+  }
+}, 60_000);
+
+test("manageCaddy 0 never starts one", async () => {
+  expect(await ensureCaddy({ ...config, manageCaddy: "0", caddyAdminUrl: "http://127.0.0.1:23302" }, silentLogger)).toBeUndefined();
+  await expect(fetch("http://127.0.0.1:23302/config/")).rejects.toThrow();
+});
