@@ -5,6 +5,7 @@ import { parseArgs, UsageError } from "./cli/args.ts";
 import { serve } from "./cli/serve.ts";
 import { adminCreateKey } from "./cli/admin.ts";
 import { backupCommand, restoreCommand } from "./cli/backup.ts";
+import { CLIENT_COMMANDS, CLIENT_USAGE, runClient } from "./cli/client/index.ts";
 import { openDb, migrate, schemaVersion } from "./store/db.ts";
 import pkg from "../package.json" with { type: "json" };
 
@@ -22,6 +23,7 @@ Usage:
   staxa version                            print the version
   staxa --help                             this help
 
+${CLIENT_USAGE}
 Settings (environment variables, with defaults):
 ${settingsTable().map(([n, d, desc]) => `  ${n.padEnd(30)} ${(d || '""').padEnd(22)} ${desc}`).join("\n")}
 `;
@@ -36,6 +38,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`staxa ${pkg.version}\n`);
     return 0;
   }
+  if (CLIENT_COMMANDS.includes(cmd)) return runClient(cmd, rest); // client of a remote appliance: needs no server settings
   try {
     const config = loadConfig();
     switch (cmd) {

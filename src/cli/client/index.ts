@@ -1,0 +1,80 @@
+// The client half of the `staxa` binary: commands that drive a remote appliance over its public API.
+// Exit codes: 0 ok, 1 API error or failed deploy, 2 usage error.
+import { parseArgs, UsageError } from "../args.ts";
+import { loadCredentials, normaliseUrl, saveCredentials } from "./credentials.ts";
+import { ApiClient, ApiError } from "./http.ts";
+import { stdOut, type Out } from "./output.ts";
+import { tenantsCommand } from "./tenants.ts";
+import { deployCommand } from "./deploy.ts";
+import { logsCommand } from "./logs.ts";
+import { envCommand } from "./env.ts";
+import { domainsCommand } from "./domains.ts";
+
+export const CLIENT_COMMANDS = ["login", "tenants", "deploy", "logs", "env", "domains"];
+
+export const CLIENT_USAGE = `Client commands (drive a remote appliance; add --json for machine-readable output):
+  staxa login --url URL --key KEY          save the appliance URL and API key (~/.config/staxa/config.json, 0600)
+                                           (or set STAXA_URL and STAXA_API_KEY)
+  staxa tenants list [--status S]
+  staxa tenants create NAME (--repo URL [--branch B] | --image IMAGE) [--port N] [--wait]
+  staxa tenants get|delete TENANT          TENANT is a name or a ten_ id
+  staxa deploy TENANT [--branch B] [--commit SHA]
+                                           deploy and follow the stages; exit 1 if it fails
+  staxa logs TENANT [-f] [--lines N]       container logs (-f follows)
+  staxa env get TENANT
+  staxa env set TENANT KEY=VALUE... [--replace]
+  staxa env unset TENANT KEY...
+  staxa domains list|add|verify|delete TENANT [DOMAIN] [--primary]
+`;
+
+const BOOLEANS = ["json", "f", "follow", "wait", "replace", "primary"];
+
+async function login(out: Out, argv: string[]): Promise<number> {
+  const flags = parseArgs(argv, BOOLEANS);
+  const url = normaliseUrl(flags.string("url", { required: true })!);
+  const key = flags.string("key", { required: true })!;
+  flags.bool("json");
+  flags.done();
+  if (!/^sk_(live|test)_[A-Za-z0-9_]+$/.test(key)) throw new UsageError("--key must be an API key (sk_live_… or sk_test_…)");
+  // Check the key before saving it: 401 fails; 403 (a key without account:read) still proves it is valid.
+  try {
+    await new ApiClient({ url, key }).call("GET", "/account");
+  } catch (e) {
+    if (!(e instanceof ApiError && e.status === 403)) throw e;
+  }
+  const path = saveCredentials({ url, key });
+  if (out.json) out.write(JSON.stringify({ url, config: path }) + "\n");
+  else out.write(`logged in to ${url} (saved to ${path})\n`);
+  return 0;
+}
+
+/** Runs one client command; returns the exit code. */
+export async function runClient(cmd: string, argv: string[], out: Out = stdOut(argv.includes("--json"))): Promise<number> {
+  try {
+    if (cmd === "login") return await login(out, argv);
+    const flags = parseArgs(argv, BOOLEANS);
+    flags.bool("json");
+    const api = new ApiClient(loadCredentials());
+    const sub = flags.positionals[0];
+    switch (cmd) {
+      case "tenants": return await tenantsCommand(api, out, sub, flags);
+      case "deploy": return await deployCommand(api, out, flags);
+      case "logs": return await logsCommand(api, out, flags);
+      case "env": return await envCommand(api, out, sub, flags);
+      case "domains": return await domainsCommand(api, out, sub, flags);
+      default: throw new UsageError(`unknown command "${cmd}"`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      out.error(`staxa: ${e.message}\n\n${CLIENT_USAGE}`);
+      return 2;
+    }
+    if (e instanceof ApiError) {
+      if (out.json) out.write(JSON.stringify({ error: { status: e.status, code: e.code, message: e.message, details: e.details } }) + "\n");
+      const field = typeof e.details.field === "string" ? ` [field: ${e.details.field}]` : "";
+      out.error(`staxa: ${e.message}${field} (${e.code}${e.status ? `, HTTP ${e.status}` : ""})\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
