@@ -76,7 +76,10 @@ stop_system_service() {
     kill "$pid" 2>/dev/null || true
   done
 }
-stop_system_service caddy.service "caddy run --environ --config /etc/caddy/Caddyfile"
+# (Not when install.sh made this machine a server: then caddy.service runs Staxa's own config.)
+if [ ! -f /etc/systemd/system/caddy.service.d/staxa.conf ]; then
+  stop_system_service caddy.service "caddy run --environ --config /etc/caddy/Caddyfile"
+fi
 stop_system_service dnsmasq.service "dnsmasq -x /run/dnsmasq/dnsmasq.pid"
 stop_system_service docker-registry.service "docker-registry serve /etc/docker/registry/config.yml"
 
