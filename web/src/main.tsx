@@ -1,0 +1,84 @@
+/** @jsxImportSource preact */
+// Entry of the dashboard: the shell (header, navigation, sign-out) and the page routes.
+import { render } from "preact";
+import { session, setUnauthorizedHandler } from "./api.ts";
+import { match, navigate, useLocation } from "./router.ts";
+import { Link } from "./components/ui.tsx";
+import { LoginPage } from "./pages/login.tsx";
+import { TenantsPage } from "./pages/tenants.tsx";
+import { CreateTenantPage } from "./pages/tenant-create.tsx";
+import { TenantPage } from "./pages/tenant/index.tsx";
+import { AccountPage } from "./pages/account.tsx";
+import { ApiKeysPage } from "./pages/api-keys.tsx";
+import { RegistriesPage } from "./pages/registries.tsx";
+import { GithubPage } from "./pages/github.tsx";
+import "./styles.css";
+
+setUnauthorizedHandler(() => {
+  session.clear();
+  navigate(`/login?next=${encodeURIComponent(location.pathname)}`, true);
+});
+
+const NAV: [string, string][] = [
+  ["/tenants", "Tenants"],
+  ["/api-keys", "API keys"],
+  ["/registries", "Registries"],
+  ["/github", "GitHub"],
+  ["/account", "Account"],
+];
+
+function signOut() {
+  session.clear();
+  navigate("/login");
+}
+
+function Shell(props: { path: string; children: preact.ComponentChildren }) {
+  return (
+    <>
+      <a class="skip" href="#main">Skip to content</a>
+      <header class="top">
+        <Link href="/tenants" class="brand">Staxa</Link>
+        <nav aria-label="Main">
+          {NAV.map(([href, label]) => (
+            <Link href={href} aria-current={props.path.startsWith(href) ? "page" : undefined}>{label}</Link>
+          ))}
+        </nav>
+        <div class="who">
+          {session.isApiKey ? <span class="badge neutral" title="Signed in with an API key">API key</span> : (
+            <label class="mode">
+              <span class="sr-only">Mode</span>
+              <select aria-label="Mode" value={session.mode} onChange={(e) => { session.setMode((e.currentTarget as HTMLSelectElement).value as "live" | "test"); location.reload(); }}>
+                <option value="live">live</option>
+                <option value="test">test</option>
+              </select>
+            </label>
+          )}
+          <button type="button" class="btn plain" onClick={signOut}>Sign out</button>
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>{props.children}</main>
+    </>
+  );
+}
+
+function App() {
+  const url = useLocation();
+  const path = url.pathname;
+  if (path === "/login" || !session.token) {
+    if (path !== "/login") queueMicrotask(() => navigate(`/login?next=${encodeURIComponent(path)}`, true));
+    return <main id="main"><LoginPage next={url.searchParams.get("next")} /></main>;
+  }
+  let page: preact.ComponentChildren;
+  let p: Record<string, string> | null;
+  if (path === "/" || path === "/tenants") page = <TenantsPage />;
+  else if (path === "/tenants/new") page = <CreateTenantPage />;
+  else if ((p = match("/tenants/:id/:tab?", path))) page = <TenantPage id={p.id} tab={p.tab ?? "overview"} />;
+  else if (path === "/account") page = <AccountPage />;
+  else if (path === "/api-keys") page = <ApiKeysPage />;
+  else if (path === "/registries") page = <RegistriesPage />;
+  else if (path === "/github") page = <GithubPage />;
+  else page = <section><h1>Page not found</h1><p>There is no page at {path}. <Link href="/tenants">Go to tenants</Link>.</p></section>;
+  return <Shell path={path === "/" ? "/tenants" : path}>{page}</Shell>;
+}
+
+render(<App />, document.getElementById("app")!);

@@ -1,0 +1,5 @@
+/** @jsxImportSource preact */
+// Placeholder page.
+export function AccountPage() {
+  return <section><h1>account</h1></section>;
+}

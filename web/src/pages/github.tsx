@@ -1,0 +1,5 @@
+/** @jsxImportSource preact */
+// Placeholder page.
+export function GithubPage() {
+  return <section><h1>github</h1></section>;
+}

@@ -1,0 +1,5 @@
+/** @jsxImportSource preact */
+// Placeholder page.
+export function CreateTenantPage() {
+  return <section><h1>tenant-create</h1></section>;
+}
