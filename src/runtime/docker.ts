@@ -58,6 +58,13 @@ export function createDockerRuntime(config: Config): Runtime {
       }
     },
 
+    async networkSubnet(name) {
+      const id = await findNetworkId(docker, name);
+      if (!id) return undefined;
+      const net = await call(`inspect network ${name}`, () => docker.getNetwork(id).inspect());
+      return (net.IPAM?.Config ?? []).map((c: { Subnet?: string }) => c.Subnet).find((s?: string) => s && s.includes(".")) ?? undefined;
+    },
+
     async ensureVolume(name, labels) {
       // Docker's volume create is idempotent for an existing name with the same driver.
       await call(`create volume ${name}`, () => docker.createVolume({ Name: name, Driver: "local", Labels: labels }));

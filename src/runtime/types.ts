@@ -83,6 +83,8 @@ export interface Runtime {
   inspectContainer(idOrName: string): Promise<ContainerInfo | undefined>;
   stopAndRemove(idOrName: string, timeoutSec: number): Promise<void>;
   listContainers(labels: Record<string, string>): Promise<ContainerInfo[]>;
+  /** IPv4 subnet (CIDR) of a network, undefined when it does not exist; feeds the egress firewall. */
+  networkSubnet?(name: string): Promise<string | undefined>;
   /** Log lines (stdout+stderr demultiplexed); stops when the signal aborts. */
   logs(idOrName: string, opts: LogOptions): AsyncIterable<string>;
 }

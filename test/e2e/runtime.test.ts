@@ -74,9 +74,9 @@ describe("engine", () => {
   test("ping answers; a dead socket is Upstream", async () => {
     await rt.ping();
     const dead = createDockerRuntime(loadConfig({ STAXA_DOCKER_SOCKET: "/tmp/staxa-rt-test-no.sock" }));
-    expect(dead.ping()).rejects.toBeInstanceOf(Upstream);
+    await expect(dead.ping()).rejects.toBeInstanceOf(Upstream);
     // A failed call is never read as "container gone".
-    expect(dead.inspectContainer("anything")).rejects.toBeInstanceOf(Upstream);
+    await expect(dead.inspectContainer("anything")).rejects.toBeInstanceOf(Upstream);
   });
 
   test("networks: bridge, labelled, icc on, idempotent create and remove", async () => {
@@ -101,7 +101,7 @@ describe("engine", () => {
   });
 
   test("pulling an image that does not exist is Upstream", async () => {
-    expect(rt.pullImage(`${P}no/such-image:1`, { serveraddress: "registry.invalid", username: "u", password: "pw-never-shown" }, () => {})).rejects.toBeInstanceOf(Upstream);
+    await expect(rt.pullImage(`${P}no/such-image:1`, { serveraddress: "registry.invalid", username: "u", password: "pw-never-shown" }, () => {})).rejects.toBeInstanceOf(Upstream);
     try {
       await rt.pullImage(`${P}no/such-image:1`, { serveraddress: "registry.invalid", username: "u", password: "pw-never-shown" }, () => {});
     } catch (e) {
@@ -155,7 +155,7 @@ describe("builds", () => {
   }, 60_000);
 
   test("a Dockerfile path climbing out of the context is refused before Docker", async () => {
-    expect(build(tempDir(), { dockerfile: "../../etc/passwd" })).rejects.toThrow("inside the build context");
+    await expect(build(tempDir(), { dockerfile: "../../etc/passwd" })).rejects.toThrow("inside the build context");
   });
 
   test("the deadline and the caller's signal stop a build", async () => {
