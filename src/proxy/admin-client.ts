@@ -13,7 +13,9 @@ export class AdminClient {
     try {
       res = await fetch(this.baseUrl + path, {
         method,
-        headers: body === undefined ? {} : { "content-type": "application/json" },
+        // No pooled connections: Caddy restarts its admin listener on config loads and a reused socket dies mid-call.
+        headers: { connection: "close", ...(body === undefined ? {} : { "content-type": "application/json" }) },
+        keepalive: false,
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(this.timeoutMs),
       });

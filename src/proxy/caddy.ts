@@ -7,6 +7,7 @@ import { Upstream } from "../lib/errors.ts";
 import { baseConfig, MAPPINGS_PATH, proxyOptions, routesFromMappings, validRoute, withRoute, type HostMapping } from "./config.ts";
 import { AdminClient } from "./admin-client.ts";
 import { Mutex } from "./mutex.ts";
+import { planChange } from "./table-change.ts";
 
 /** Keys sorted, so two configs compare equal whatever order Caddy stores them in. */
 function canonical(v: unknown): string {
@@ -51,11 +52,25 @@ export function createCaddyProxy(config: Config, log: Logger = silentLogger): Pr
     remember(rows);
   };
 
-  /** Runs `fn` on the table as Caddy holds it now, under the process-wide lock. */
-  const change = (fn: (rows: HostMapping[]) => HostMapping[]) =>
+  // Set when a change failed midway: the next one re-reads Caddy's table before planning.
+  let stale = true;
+
+  /** Applies one route change with one admin call, planned against the table in memory. */
+  const change = (id: string, route?: Route) =>
     lock.run(async () => {
-      const current = await readTable();
-      await writeTable(fn(current ?? table));
+      if (stale) remember((await readTable()) ?? table);
+      stale = false;
+      const { next, call } = planChange(table, id, route);
+      if (!call) return;
+      try {
+        const res = await admin.call(call.method, call.path, call.body, [200, 404, 400]);
+        // Our row or our whole config is missing (Caddy restarted without --resume): write the table whole.
+        if (res.status !== 200) await writeTable(next);
+        remember(next);
+      } catch (err) {
+        stale = true;
+        throw err;
+      }
     });
 
   return {
@@ -64,26 +79,31 @@ export function createCaddyProxy(config: Config, log: Logger = silentLogger): Pr
         const current = (await readTable()) ?? table;
         await assertBase(current);
         remember(current);
+        stale = false;
       });
     },
 
     async setRoute(route: Route) {
       const r = validRoute(route);
-      await change((rows) => withRoute(rows, r.id, r));
+      await change(r.id, r);
       log.debug("route set", { route: r.id, upstream: r.upstream });
     },
 
     async removeRoute(id: string) {
-      await change((rows) => withRoute(rows, id));
+      await change(id);
       log.debug("route removed", { route: id });
     },
 
     async syncRoutes(routes: Route[]) {
       const rows = routes.map(validRoute).reduce((t, r) => withRoute(t, r.id, r), [] as HostMapping[]);
       await lock.run(async () => {
-        if ((await readTable()) === undefined) await assertBase(rows);
-        else await writeTable(rows);
-        remember(rows);
+        try {
+          await writeTable(rows);
+          stale = false;
+        } catch (err) {
+          stale = true;
+          throw err;
+        }
       });
     },
 
@@ -92,6 +112,7 @@ export function createCaddyProxy(config: Config, log: Logger = silentLogger): Pr
         const current = await readTable();
         if (current === undefined) throw new Upstream("caddy", "staxa config not loaded");
         remember(current);
+        stale = false;
         return current;
       });
       return routesFromMappings(rows);

@@ -15,6 +15,8 @@ export const MAPPINGS_PATH = `/id/${HOSTS_ID}/handle/0/mappings`;
 
 /** One row of the routing table: a host and what it resolves to (outputs: [upstream, route id, "1" when tls]). */
 export interface HostMapping {
+  /** `staxa-host-<host>`: lets one row be replaced or deleted by id, with no index to go stale. */
+  "@id": string;
   input: string;
   outputs: [string, string, string];
 }
@@ -69,10 +71,13 @@ export function validRoute(route: Route): Route {
   return { id: route.id, hosts: [...new Set(hosts)], upstream: route.upstream.toLowerCase(), tls: route.tls === true };
 }
 
+/** The @id of a host's row (hosts are validated to [a-z0-9.-], a safe @id). */
+export const hostId = (host: string) => `staxa-host-${host}`;
+
 /** The routing-table rows of one route. */
 export function hostMappings(route: Route): HostMapping[] {
   const r = validRoute(route);
-  return r.hosts.map((input) => ({ input, outputs: [r.upstream, r.id, r.tls ? "1" : ""] }));
+  return r.hosts.map((input) => ({ "@id": hostId(input), input, outputs: [r.upstream, r.id, r.tls ? "1" : ""] }));
 }
 
 /** Routes read back from the routing table (rows grouped by route id, in table order). */

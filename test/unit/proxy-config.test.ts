@@ -25,7 +25,7 @@ const redirect = (location: string) => ({
   handle: [{ handler: "static_response", status_code: 308, headers: { Location: [location] } }],
   terminal: true,
 });
-const row = (input: string, upstream: string, id: string, tls = "1"): HostMapping => ({ input, outputs: [upstream, id, tls] });
+const row = (input: string, upstream: string, id: string, tls = "1"): HostMapping => ({ "@id": `staxa-host-${input}`, input, outputs: [upstream, id, tls] });
 
 describe("baseConfig", () => {
   test("https with an ACME CA: both ports, redirect, on-demand TLS asking the appliance, trusted roots", () => {
