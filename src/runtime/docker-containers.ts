@@ -60,8 +60,9 @@ function fromInspect(c: Docker.ContainerInspectInfo): ContainerInfo {
   return {
     id: c.Id,
     name: c.Name.replace(/^\//, ""),
-    running: c.State.Running,
-    exitCode: c.State.Running ? null : c.State.ExitCode,
+    // Docker reports a crash-looping container as Running (and Restarting): it is not serving.
+    running: c.State.Running && !c.State.Restarting,
+    exitCode: c.State.Running && !c.State.Restarting ? null : c.State.ExitCode,
     ip: ipOf(c.NetworkSettings.Networks, c.HostConfig.NetworkMode),
     labels: c.Config.Labels ?? {},
     image: c.Config.Image,
