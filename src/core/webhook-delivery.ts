@@ -13,7 +13,8 @@ import { outboundOptions } from "./webhooks.ts";
 export const BACKOFF_SEC = [30, 120, 600, 1800, 3600, 7200, 14400, 28800, 43200];
 export const MAX_ATTEMPTS = BACKOFF_SEC.length + 1;
 const TIMEOUT_MS = 10_000;
-const MAX_IN_FLIGHT = 4;
+// 16 sockets at most; 2 per webhook, so a few hanging receivers cannot starve the others.
+const MAX_IN_FLIGHT = 16;
 const MAX_IN_FLIGHT_PER_WEBHOOK = 2;
 const POLL_MS = 500;
 
