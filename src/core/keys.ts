@@ -1,7 +1,6 @@
 // API keys: format, checksum, hashing, verification. `sk_<mode>_<30 random><6 checksum>`, like GitHub's tokens:
 // the CRC32 suffix lets a leaked key be recognised offline; only the SHA-256 hash is stored.
 import { randomAlnum, newId, nowIso } from "../lib/ids.ts";
-import { sha256Hex } from "../lib/crypto.ts";
 import { Forbidden, Invalid, NotFound, Unauthorized } from "../lib/errors.ts";
 import type { Db } from "../store/db.ts";
 import * as apiKeys from "../store/api-keys.ts";
@@ -45,8 +44,9 @@ export function keyPrefix(raw: string): string {
   return raw.slice(0, 12);
 }
 
+/** SHA-256 hex of the raw key (Bun's native hasher: the same digest as lib/crypto's, half the cost). */
 export function hashKey(raw: string): string {
-  return sha256Hex(raw);
+  return new Bun.CryptoHasher("sha256").update(raw).digest("hex");
 }
 
 // Almost every key carries the same few scope lists: parse each distinct JSON text once (hot auth path).

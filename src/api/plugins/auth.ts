@@ -46,7 +46,9 @@ export function requireScope(p: Principal, scope: Scope): void {
   }
 }
 
-const principals = new WeakMap<Request, Principal>();
+// transform hands the principal to resolve on the request's own context object (cheaper than a WeakMap).
+type WithPrincipal = { [PRINCIPAL]?: Principal };
+const PRINCIPAL = Symbol("principal");
 
 /**
  * The auth plugin: `.get(path, handler, { scope: "tenants:read" })` gives the handler `principal`.
@@ -56,7 +58,8 @@ const principals = new WeakMap<Request, Principal>();
 export function auth(deps: AuthDeps) {
   return new Elysia({ name: "auth" }).macro({
     scope: (scope: Scope) => ({
-      async transform({ request, server }) {
+      async transform(c) {
+        const { request, server } = c;
         let principal: Principal;
         try {
           principal = await resolvePrincipal(deps, request);
@@ -68,10 +71,10 @@ export function auth(deps: AuthDeps) {
           throw err;
         }
         requireScope(principal, scope);
-        principals.set(request, principal);
+        (c as WithPrincipal)[PRINCIPAL] = principal;
       },
-      resolve({ request }) {
-        const principal = principals.get(request);
+      resolve(c) {
+        const principal = (c as WithPrincipal)[PRINCIPAL];
         if (!principal) throw new Unauthorized();
         return { principal };
       },

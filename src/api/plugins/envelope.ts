@@ -7,6 +7,15 @@ import { randomAlnum } from "../../lib/ids.ts";
 const requestIds = new WeakMap<Request, string>();
 const REQUEST_ID_RE = /^[A-Za-z0-9._-]{8,128}$/;
 
+// Request ids need to be unique, not secret: a random per-process prefix plus a counter is unique across
+// restarts and costs nothing (random characters per request were a measurable share of a request).
+const ID_PREFIX = randomAlnum(6);
+let idCounter = 0;
+function nextRequestId(): string {
+  idCounter = (idCounter + 1) % 3656158440062976; // 36^10
+  return `req_${ID_PREFIX}${idCounter.toString(36).padStart(10, "0")}`;
+}
+
 /** The request id of a request (set by this plugin's onRequest). */
 export function requestIdOf(request: Request): string {
   return requestIds.get(request) ?? "req_unknown";
@@ -36,7 +45,7 @@ export function envelope(opts: { log: Logger; maxBodyBytes: number }) {
   return new Elysia({ name: "envelope", seed: opts.maxBodyBytes })
     .onRequest(({ request, set }) => {
       const given = request.headers.get("x-request-id");
-      const id = given && REQUEST_ID_RE.test(given) ? given : `req_${randomAlnum(16)}`;
+      const id = given && REQUEST_ID_RE.test(given) ? given : nextRequestId();
       requestIds.set(request, id);
       set.headers["x-request-id"] = id;
       const len = Number(request.headers.get("content-length") ?? 0);
