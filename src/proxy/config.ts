@@ -3,7 +3,7 @@
 // Why a map and not one Caddy route per tenant: every admin change rebuilds Caddy's whole
 // config, so its cost grows with the config's size. Tenants are rows of ONE `map` handler
 // (host -> upstream, route id, tls) in front of ONE reverse_proxy; bench/routes/run.ts
-// measured adding a tenant at 200 tenants ~3x cheaper than with per-tenant routes.
+// measured adding a tenant 2-3x cheaper than per-tenant routes (200 tenants: ~7 ms vs ~18 ms).
 import type { Config } from "../config.ts";
 import type { Route } from "./types.ts";
 import { Invalid } from "../lib/errors.ts";

@@ -8,6 +8,7 @@ import { request } from "node:https";
 import { startCaddy, type TestCaddy } from "../support/caddy.ts";
 import { testApp, testConfig } from "../support/ctx.ts";
 import { createCaddyProxy } from "../../src/proxy/caddy.ts";
+import { probeTls } from "../../src/proxy/tls-probe.ts";
 
 const ADMIN = 23201, HTTP = 23280, HTTPS = 23243, API = 23299;
 const env = {
@@ -149,10 +150,13 @@ describe("on-demand TLS through the ask endpoint", () => {
       req.end();
     });
     expect(body).toBe("200 hello from one");
+    const probe = await probeTls({ host: "127.0.0.1", port: HTTPS, servername: "a.staxa.test" });
+    expect(probe.ok && [probe.issuerCn.startsWith("Caddy Local Authority"), probe.altNames, probe.notAfter > new Date()]).toEqual([true, ["a.staxa.test"], true]);
   }, 30_000);
 
   test("a host nobody routes gets no certificate", async () => {
     await expect(handshake("evil.staxa.test")).rejects.toThrow();
+    expect((await probeTls({ host: "127.0.0.1", port: HTTPS, servername: "evil.staxa.test" })).ok).toBe(false);
     // Caddy's storage holds the routed host's certificate and nothing for the refused one.
     expect([existsSync(join(caddy.dataDir, "certificates/local/a.staxa.test")), existsSync(join(caddy.dataDir, "certificates/local/evil.staxa.test"))]).toEqual([true, false]);
   }, 20_000);
