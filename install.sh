@@ -72,14 +72,16 @@ install_file() {
   echo changed
 }
 
-pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# Alive = exists and is not a zombie (a container whose PID 1 does not reap leaves zombies behind).
+proc_alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat" 2>/dev/null; }
+pid_alive() { [ -f "$1" ] && proc_alive "$(cat "$1")"; }
 
 stop_pidfile() {
   local f=$1 pid
   if pid_alive "$f"; then
     pid=$(cat "$f")
     kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    for _ in $(seq 1 30); do proc_alive "$pid" || break; sleep 0.5; done
     kill -9 "$pid" 2>/dev/null || true
   fi
   rm -f "$f"
