@@ -44,7 +44,7 @@ export async function waitHealthy(
   const deadline = Date.now() + c.timeoutMs;
   let lastStatus: number | null = null;
   let lastError: string | null = null;
-  let delay = 100;
+  let delay = 50;
   while (true) {
     if (c.signal?.aborted) return failure("deployment cancelled", { timed_out: false });
     const info = await runtime.inspectContainer(c.id);
@@ -65,7 +65,7 @@ export async function waitHealthy(
       return failure(`health check GET ${c.url} did not succeed within ${Math.round(c.timeoutMs / 1000)}s (${last})`, { timed_out: true });
     }
     await Bun.sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
-    delay = Math.min(delay * 2, 1000);
+    delay = Math.min(delay * 2, 250);
   }
 
   async function failure(message: string, more: Partial<HealthFailure>): Promise<HealthFailure> {

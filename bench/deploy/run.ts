@@ -1,0 +1,110 @@
+// bench/deploy: (a) control-plane overhead = POST→ready through the API / the same clone+build+run+200 by a
+// plain script; (b) route switch time; (c) cost of adding a route with 200 tenants routed vs with 1.
+// Run: bun run bench/deploy/run.ts   (real Docker, a throwaway Caddy on ports 22900-22999)
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { startCaddy } from "../../test/support/caddy.ts";
+import { dockerCli, ensureTestImages, removeByPrefix, uniqueName } from "../../test/support/docker.ts";
+import { commitVersion, e2eApp, fixtureRepo, git } from "../../test/support/e2e-app.ts";
+import { createCaddyProxy } from "../../src/proxy/caddy.ts";
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const PREFIX = uniqueName("bdp");
+const ADMIN = 22900 + Math.floor(Math.random() * 30) * 3;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const ms = (n: number) => `${n.toFixed(0)} ms`;
+
+async function run(argv: string[]): Promise<string> {
+  const p = Bun.spawn(argv, { stdout: "pipe", stderr: "pipe" });
+  const [code, out, err] = await Promise.all([p.exited, new Response(p.stdout).text(), new Response(p.stderr).text()]);
+  if (code !== 0) throw new Error(`${argv.join(" ")}: ${err}`);
+  return out.trim();
+}
+
+/** The plain script: git clone, docker build, docker run on a bridge network, poll until HTTP 200. */
+async function baseline(repo: string, i: number): Promise<number> {
+  const dir = join("/tmp", `${PREFIX}-clone-${i}`);
+  const net = `staxa-${PREFIX}-base-${i}`;
+  const t0 = performance.now();
+  await run(["git", "clone", "-q", "--depth", "50", "--", `file://${repo}`, dir]);
+  await run(["docker", "build", "-q", "-t", `staxa/${PREFIX}-base:${i}`, dir]);
+  await run(["docker", "network", "create", net]);
+  const id = await run(["docker", "run", "-d", "--name", `${net}-c`, "--network", net, `staxa/${PREFIX}-base:${i}`]);
+  const ip = await run(["docker", "inspect", "-f", `{{(index .NetworkSettings.Networks "${net}").IPAddress}}`, id]);
+  for (;;) {
+    try {
+      if ((await fetch(`http://${ip}:3000/`, { signal: AbortSignal.timeout(1000) })).status === 200) break;
+    } catch {}
+    await Bun.sleep(25);
+  }
+  const t = performance.now() - t0;
+  rmSync(dir, { recursive: true, force: true });
+  return t;
+}
+
+await ensureTestImages();
+const caddy = await startCaddy({ adminPort: ADMIN });
+const httpPort = ADMIN + 1;
+const h = await e2eApp({
+  STAXA_BASE_DOMAIN: "bench.test", STAXA_PUBLIC_SCHEME: "http", STAXA_HTTP_PORT: String(httpPort), STAXA_HTTPS_PORT: String(ADMIN + 2),
+  STAXA_CADDY_ADMIN_URL: caddy.adminUrl, STAXA_ALLOW_FILE_REPOS: "1", STAXA_ALLOW_PRIVATE_TARGETS: "1", STAXA_DRAIN_SEC: "0",
+});
+const repo = await fixtureRepo("bench v0");
+try {
+  // (a) overhead: each run commits new content so neither side gets the COPY layer from cache.
+  const plain: number[] = [];
+  const api: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    await commitVersion(repo, `baseline ${i} ${Date.now()}`);
+    plain.push(await baseline(repo, i));
+    await commitVersion(repo, `api ${i} ${Date.now()}`);
+    const t0 = performance.now();
+    const r = await h.call("POST", "/api/v1/tenants", { name: `${PREFIX}-a${i}`, source_type: "github", repo_url: `file://${repo}`, app_port: 3000 });
+    const d = await h.waitDeployment(r.json.data.id, r.json.data.deployments[0].id);
+    api.push(performance.now() - t0);
+    if (process.env.BENCH_VERBOSE) console.log("   timings", JSON.stringify(d.timings));
+    if (d.status !== "succeeded") throw new Error(`deployment failed: ${d.reason}`);
+  }
+  const ratio = median(api) / median(plain);
+  console.log(`(a) control-plane overhead: API POST→ready ${ms(median(api))} / plain script ${ms(median(plain))} = ${ratio.toFixed(3)} (target ≤ 1.15; median of ${RUNS})`);
+
+  // (b) route switch: the route stage of a redeploy, and one setRoute of an existing route.
+  const t = (await h.call("GET", "/api/v1/tenants?limit=1&sort=-created_at")).json.data[0];
+  const dep = await h.call("POST", `/api/v1/tenants/${t.id}/deployments`, {});
+  const done = await h.waitDeployment(t.id, dep.json.data.id);
+  console.log(`(b) route switch: route stage of a redeploy ${ms(done.timings.route_ms)}`);
+
+  // (c) route-add cost: a fresh Caddy, table of 1 vs 200 routes, median of 20 adds each.
+  const caddy2 = await startCaddy({ adminPort: ADMIN + 60 });
+  const proxy = createCaddyProxy({ ...h.config, caddyAdminUrl: caddy2.adminUrl, httpPort: ADMIN + 61, httpsPort: ADMIN + 62 });
+  await proxy.init();
+  const addCost = async (n: number) => {
+    await proxy.syncRoutes(Array.from({ length: n }, (_, i) => ({ id: `pre${i}.web`, hosts: [`pre${i}.bench.test`], upstream: `10.250.${i >> 8}.${i & 255}:3000`, tls: false })));
+    const times: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const t0 = performance.now();
+      await proxy.setRoute({ id: `add${n}x${i}.web`, hosts: [`add${n}x${i}.bench.test`], upstream: "10.251.0.1:3000", tls: false });
+      times.push(performance.now() - t0);
+      await proxy.removeRoute(`add${n}x${i}.web`);
+    }
+    return median(times);
+  };
+  const one = await addCost(1);
+  const many = await addCost(200);
+  const t1 = performance.now();
+  await proxy.setRoute({ id: "pre0.web", hosts: ["pre0.bench.test"], upstream: "10.252.0.1:3000", tls: false });
+  console.log(`(b) route switch: one setRoute of an existing route with 200 routed ${ms(performance.now() - t1)}`);
+  console.log(`(c) route add: ${ms(one)} with 1 tenant, ${ms(many)} with 200 = ${(many / one).toFixed(2)}x (target ≤ 2x)`);
+  await caddy2.stop();
+} finally {
+  for (const row of h.ctx.db.query("SELECT id FROM tenants").all() as Array<{ id: string }>) await h.call("DELETE", `/api/v1/tenants/${row.id}`);
+  await Bun.sleep(3000);
+  await removeByPrefix(`staxa-${PREFIX}`);
+  const imgs = (await dockerCli(["images", "-q", "--filter", `reference=staxa/${PREFIX}*`])).out.split("\n").filter(Boolean);
+  if (imgs.length) await dockerCli(["rmi", "-f", ...imgs]);
+  await caddy.stop();
+  rmSync(repo, { recursive: true, force: true });
+  rmSync(h.dataDir, { recursive: true, force: true });
+  void git;
+}
+process.exit(0);
