@@ -2,14 +2,17 @@
 import { isAbsolute, normalize } from "node:path";
 import { pack } from "tar-fs";
 import { Invalid } from "../lib/errors.ts";
+import { contextIgnore } from "../build/dockerignore.ts";
 
 /**
  * Tars `dir` the way the Docker CLI does: lstat (a link `Dockerfile -> /etc/shadow` is sent as
  * a link, which the daemon resolves inside the context, so no host file leaks), owner 0:0.
  */
-export function contextTar(dir: string): NodeJS.ReadableStream {
+export function contextTar(dir: string, dockerfile = "Dockerfile"): NodeJS.ReadableStream {
   return pack(dir, {
     dereference: false,
+    // The daemon does not apply .dockerignore to an API build: without this, .git (different in every clone) busts the cache.
+    ignore: contextIgnore(dir, dockerfile),
     map: (h) => {
       h.uid = 0;
       h.gid = 0;

@@ -62,7 +62,7 @@ export async function buildImage(docker: Docker, config: Config, spec: BuildSpec
   return withDeadline("build", spec.timeoutMs, spec.signal, async (signal) => {
     let imageId: string | undefined;
     const error = await call("build", async () => {
-      const stream = await docker.buildImage(contextTar(spec.contextDir), {
+      const stream = await docker.buildImage(contextTar(spec.contextDir, dockerfile), {
         t: spec.tag,
         dockerfile,
         labels: spec.labels,
