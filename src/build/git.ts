@@ -77,7 +77,6 @@ export function gitEnv(home: string, allowFile: boolean, authHeader?: { key: str
     const v = process.env[k];
     if (v) env[k] = v;
   }
-  // http.allowProtocol via GIT_ALLOW_PROTOCOL needs http for http:// repos too (allowed only by settings).
   if (authHeader) {
     env.GIT_CONFIG_COUNT = "1";
     env.GIT_CONFIG_KEY_0 = authHeader.key;
@@ -98,6 +97,7 @@ function runner(req: CloneRequest, repo: RepoUrl, home: string, allowFile: boole
   const useToken = req.token !== undefined && req.token !== "" && (repo.scheme === "https" || repo.scheme === "http");
   const header = useToken ? authHeaderFor(repo, req.token!) : undefined;
   const env = gitEnv(home, allowFile, header);
+  // http:// passed validation only because STAXA_ALLOW_PRIVATE_TARGETS allows it; git must allow it too.
   if (repo.scheme === "http") env.GIT_ALLOW_PROTOCOL += ":http";
   const secrets = header ? [req.token!, header.value, header.value.slice("Authorization: Basic ".length)] : [];
   const deadline = Date.now() + req.timeoutMs;
