@@ -40,7 +40,7 @@ async function perRouteDesign(n: number) {
   const cfg = baseConfig(proxyOptions(config)) as any;
   cfg.apps.http.servers.staxa.routes.unshift(...Array.from({ length: n }, (_, i) => caddyRoute(route(i))));
   const admin = (method: string, path: string, body?: unknown) =>
-    fetch(caddy.adminUrl + path, { method, headers: { "content-type": "application/json" }, body: body && JSON.stringify(body) }).then((r) => {
+    fetch(caddy.adminUrl + path, { method, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) }).then((r) => {
       if (!r.ok) throw new Error(`${method} ${path}: ${r.status}`);
     });
   await admin("POST", "/load", cfg);
