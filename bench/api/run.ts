@@ -1,0 +1,80 @@
+// Benchmark: GET /api/v1/account with a valid key vs a bare Elysia hello-world, both under wrk at 64
+// connections in ONE run on this machine; prints requests/sec and the ratio (target >= 0.5).
+// Usage: bun run bench/api/run.ts [--duration 10] [--connections 64]
+import { mkdtempSync, rmSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+
+const ROOT = join(import.meta.dir, "../..");
+const arg = (name: string, def: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : def;
+};
+const DURATION = arg("duration", 10);
+const CONNECTIONS = arg("connections", 64);
+const THREADS = Math.max(1, Math.min(4, Math.floor(availableParallelism() / 2)));
+const TARGET = 0.5;
+
+function freePort(): number {
+  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+  const p = s.port!;
+  s.stop(true);
+  return p;
+}
+
+async function waitFor(url: string, headers: Record<string, string> = {}): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (await fetch(url, { headers }).then((r) => r.status === 200, () => false)) return;
+    await Bun.sleep(100);
+  }
+  throw new Error(`${url} did not answer 200 within 20 s`);
+}
+
+/** Runs wrk and returns requests/sec; refuses a run with non-2xx answers (they would flatter the number). */
+async function wrk(url: string, seconds: number, headers: string[] = []): Promise<number> {
+  const argv = ["wrk", `-t${THREADS}`, `-c${CONNECTIONS}`, `-d${seconds}s`, ...headers.flatMap((h) => ["-H", h]), url];
+  const p = Bun.spawn(argv, { stdout: "pipe", stderr: "pipe" });
+  const [code, out] = await Promise.all([p.exited, new Response(p.stdout).text()]);
+  if (code !== 0) throw new Error(`wrk failed (${code}): ${out}`);
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
+  if (non2xx) throw new Error(`${non2xx[1]} error responses from ${url}:\n${out}`);
+  const m = /Requests\/sec:\s+([\d.]+)/.exec(out);
+  if (!m) throw new Error(`could not read wrk output:\n${out}`);
+  return Number(m[1]);
+}
+
+const dir = mkdtempSync(join(tmpdir(), "staxa-bench-"));
+const appPort = freePort();
+const helloPort = freePort();
+const env = { ...process.env, STAXA_DATA_DIR: dir, STAXA_PORT: String(appPort), STAXA_HOST: "127.0.0.1", STAXA_RATE_LIMIT_SCALE: "100000", STAXA_MANAGE_CADDY: "0", STAXA_LOG_LEVEL: "warn" };
+const children: Array<ReturnType<typeof Bun.spawn>> = [];
+
+try {
+  const created = Bun.spawnSync(["bun", "run", "src/main.ts", "admin", "create-key", "--email", "bench@example.com"], { cwd: ROOT, env, stdout: "pipe", stderr: "pipe" });
+  if (created.exitCode !== 0) throw new Error(`create-key failed: ${created.stderr.toString()}`);
+  const key = created.stdout.toString().trim();
+  const auth = `Authorization: Bearer ${key}`;
+
+  children.push(Bun.spawn(["bun", "run", "src/main.ts", "serve"], { cwd: ROOT, env, stdout: "ignore", stderr: "ignore" }));
+  children.push(Bun.spawn(["bun", "run", "bench/api/hello.ts", String(helloPort)], { cwd: ROOT, stdout: "ignore", stderr: "ignore" }));
+  const accountUrl = `http://127.0.0.1:${appPort}/api/v1/account`;
+  const helloUrl = `http://127.0.0.1:${helloPort}/`;
+  await waitFor(accountUrl, { authorization: `Bearer ${key}` });
+  await waitFor(helloUrl);
+
+  console.log(`bun ${Bun.version}, wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION}s, ${availableParallelism()} CPUs`);
+  await wrk(helloUrl, 2);
+  await wrk(accountUrl, 2, [auth]);
+  const hello = await wrk(helloUrl, DURATION);
+  const account = await wrk(accountUrl, DURATION, [auth]);
+  const ratio = account / hello;
+  console.log(`elysia hello-world        ${hello.toFixed(0).padStart(8)} req/s`);
+  console.log(`GET /api/v1/account (key) ${account.toFixed(0).padStart(8)} req/s`);
+  console.log(`ratio ${ratio.toFixed(2)} (target >= ${TARGET}) ${ratio >= TARGET ? "OK" : "BELOW TARGET"}`);
+  process.exitCode = ratio >= TARGET ? 0 : 1;
+} finally {
+  for (const c of children) c.kill("SIGTERM");
+  await Promise.all(children.map((c) => c.exited));
+  rmSync(dir, { recursive: true, force: true });
+}
