@@ -94,8 +94,12 @@ if ! bun_works; then
     (cd "$NPM_ROOT/bun" && node install.js) || true
   fi
   if ! bun_works; then
-    BUN_BIN=$(find "$NPM_ROOT/bun" "$NPM_ROOT/@oven" -type f \( -name bun -o -name bun.exe \) -perm -u+x 2>/dev/null | head -n1 || true)
-    if [ -n "$BUN_BIN" ]; then ln -sf "$BUN_BIN" /usr/local/bin/bun; fi
+    # The platform packages hold the real binary: glibc before musl, the AVX2 build before baseline.
+    for cand in "$NPM_ROOT"/bun/node_modules/@oven/bun-linux-x64/bin/bun "$NPM_ROOT"/@oven/bun-linux-x64/bin/bun \
+      "$NPM_ROOT"/bun/node_modules/@oven/bun-linux-x64-baseline/bin/bun "$NPM_ROOT"/@oven/bun-linux-x64-baseline/bin/bun \
+      "$NPM_ROOT"/bun/node_modules/@oven/bun-linux-aarch64/bin/bun "$NPM_ROOT"/@oven/bun-linux-aarch64/bin/bun; do
+      if [ -f "$cand" ] && "$cand" --version >/dev/null 2>&1; then ln -sf "$cand" /usr/local/bin/bun; break; fi
+    done
   fi
   if ! bun_works; then
     echo "setup.sh: bun is not usable after npm install -g bun" >&2
