@@ -1,7 +1,7 @@
 /** @jsxImportSource preact */
 // Entry of the dashboard: the shell (header, navigation, sign-out) and the page routes.
 import { render } from "preact";
-import { session, setUnauthorizedHandler } from "./api.ts";
+import { api, session, setUnauthorizedHandler } from "./api.ts";
 import { match, navigate, useLocation } from "./router.ts";
 import { Link } from "./components/ui.tsx";
 import { LoginPage } from "./pages/login.tsx";
@@ -28,6 +28,8 @@ const NAV: [string, string][] = [
 ];
 
 function signOut() {
+  // Best effort: the server may forget the session; the token leaves this browser either way.
+  if (!session.isApiKey) void api("POST", "/auth/logout").catch(() => {});
   session.clear();
   navigate("/login");
 }
