@@ -46,7 +46,8 @@ export function accountView(db: Db, provider: providers.ProviderRow, mode: Mode)
 }
 
 export function getAccount(db: Db, caller: Principal) {
-  return accountView(db, providers.get(db, caller.providerId), caller.mode);
+  const row = providers.getWithTenantCount(db, caller.providerId, caller.mode);
+  return { id: row.id, email: row.email, name: row.name, tenant_count: row.tenant_count, created_at: row.created_at };
 }
 
 export function updateAccount(db: Db, caller: Principal, input: { name?: string }) {

@@ -66,7 +66,7 @@ function parseScopes(json: string): string[] {
  */
 export function authenticateKey(db: Db, raw: string, now: Date): Principal {
   if (!isWellFormedKey(raw)) throw new Unauthorized("Invalid API key");
-  const row = apiKeys.findByHash(db, hashKey(raw));
+  const row = apiKeys.findAuthByHash(db, hashKey(raw));
   if (!row || (row.expires_at && Date.parse(row.expires_at) <= now.getTime())) throw new Unauthorized("Invalid API key");
   return { providerId: row.provider_id, mode: row.mode, scopes: parseScopes(row.scopes), via: "key", keyId: row.id };
 }

@@ -18,6 +18,11 @@ export function findByHash(db: Db, hash: string): ApiKeyRow | undefined {
   return db.query<ApiKeyRow, [string]>("SELECT * FROM api_keys WHERE hash = ?").get(hash) ?? undefined;
 }
 
+/** The columns authentication needs, by hash: the hot path of every request, so nothing more is read. */
+export function findAuthByHash(db: Db, hash: string): Pick<ApiKeyRow, "id" | "provider_id" | "mode" | "scopes" | "expires_at"> | undefined {
+  return db.query<Pick<ApiKeyRow, "id" | "provider_id" | "mode" | "scopes" | "expires_at">, [string]>("SELECT id, provider_id, mode, scopes, expires_at FROM api_keys WHERE hash = ?").get(hash) ?? undefined;
+}
+
 export function find(db: Db, providerId: string, id: string): ApiKeyRow | undefined {
   return db.query<ApiKeyRow, [string, string]>("SELECT * FROM api_keys WHERE provider_id = ? AND id = ?").get(providerId, id) ?? undefined;
 }

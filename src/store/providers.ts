@@ -36,3 +36,14 @@ export function update(db: Db, id: string, fields: { name?: string | null; updat
 export function tenantCount(db: Db, id: string, mode: "live" | "test"): number {
   return db.query<{ n: number }, [string, string]>("SELECT COUNT(*) AS n FROM tenants WHERE provider_id = ? AND mode = ?").get(id, mode)?.n ?? 0;
 }
+
+/** The provider plus its tenant count in `mode`, in one statement (GET /account is a hot path). */
+export function getWithTenantCount(db: Db, id: string, mode: "live" | "test"): ProviderRow & { tenant_count: number } {
+  const row = db
+    .query<ProviderRow & { tenant_count: number }, [string, string]>(
+      "SELECT p.*, (SELECT COUNT(*) FROM tenants t WHERE t.provider_id = p.id AND t.mode = ?) AS tenant_count FROM providers p WHERE p.id = ?",
+    )
+    .get(mode, id);
+  if (!row) throw new NotFound("Provider");
+  return row;
+}

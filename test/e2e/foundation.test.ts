@@ -83,7 +83,8 @@ describe("serve", () => {
   test("starts without Docker or Caddy and answers /healthz", async () => {
     proc = Bun.spawn([bin, "serve"], { env: env(), stdout: "pipe", stderr: "pipe" });
     (async () => {
-      for await (const chunk of proc!.stderr as ReadableStream<Uint8Array>) stderr += new TextDecoder().decode(chunk);
+      const reader = (proc!.stderr as ReadableStream<Uint8Array>).getReader();
+      for (let r = await reader.read(); !r.done; r = await reader.read()) stderr += new TextDecoder().decode(r.value);
     })();
     const deadline = Date.now() + 20_000;
     let ok = false;
