@@ -1,0 +1,116 @@
+// Upgrades: the compiled appliance restarts under continuous load on a tenant's URL and the tenant loses no request.
+// Caddy and the tenant's container run beside the appliance (as under systemd), so they keep serving while it is down.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { startCaddy, type TestCaddy } from "../support/caddy.ts";
+import { dockerCli, ensureTestImages, removeByPrefix, uniqueName } from "../support/docker.ts";
+import { fixtureRepo, viaCaddy } from "../support/e2e-app.ts";
+
+const REPO = resolve(import.meta.dir, "../..");
+const BIN = join(REPO, "dist/staxa");
+const PREFIX = uniqueName("e2r");
+const BASE = "e2e-restart.test";
+const ADMIN_PORT = 23000 + Math.floor(Math.random() * 400) * 3;
+const HTTP_PORT = ADMIN_PORT + 1;
+const API_PORT = ADMIN_PORT + 2;
+const dataDir = mkdtempSync(join(tmpdir(), "staxa-e2e-restart-"));
+const env = {
+  ...process.env,
+  STAXA_DATA_DIR: dataDir, STAXA_PORT: String(API_PORT), STAXA_HOST: "127.0.0.1", STAXA_BASE_DOMAIN: BASE, STAXA_PUBLIC_SCHEME: "http",
+  STAXA_HTTP_PORT: String(HTTP_PORT), STAXA_HTTPS_PORT: String(HTTP_PORT + 900), STAXA_CADDY_ADMIN_URL: `http://127.0.0.1:${ADMIN_PORT}`,
+  STAXA_MANAGE_CADDY: "0", STAXA_ALLOW_FILE_REPOS: "1", STAXA_ALLOW_PRIVATE_TARGETS: "1", STAXA_LOG_LEVEL: "error", STAXA_HEALTH_TIMEOUT_SEC: "15",
+};
+let caddy: TestCaddy;
+let appliance: ReturnType<typeof Bun.spawn> | undefined;
+let key = "";
+let repo = "";
+
+async function startAppliance(): Promise<void> {
+  appliance = Bun.spawn([BIN, "serve"], { env, stdout: "ignore", stderr: Bun.file(join(dataDir, "serve.log")) });
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (appliance.exitCode !== null) throw new Error(`staxa serve exited ${appliance.exitCode}: ${(await Bun.file(join(dataDir, "serve.log")).text()).slice(-2000)}`);
+    if (await fetch(`http://127.0.0.1:${API_PORT}/healthz`).then((r) => r.ok, () => false)) return;
+    await Bun.sleep(100);
+  }
+  throw new Error("staxa serve did not answer /healthz within 30 s");
+}
+
+async function stopAppliance(): Promise<void> {
+  if (!appliance || appliance.exitCode !== null) return;
+  appliance.kill("SIGTERM");
+  const t = setTimeout(() => appliance?.kill("SIGKILL"), 20_000);
+  await appliance.exited;
+  clearTimeout(t);
+}
+
+const api = async (method: string, path: string, body?: unknown) => {
+  const res = await fetch(`http://127.0.0.1:${API_PORT}${path}`, {
+    method, headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(10_000),
+  });
+  return { status: res.status, json: (await res.json()) as any };
+};
+
+beforeAll(async () => {
+  if (!existsSync(BIN)) throw new Error("dist/staxa is missing: run `bun run build` first (scripts/test.sh does)");
+  await ensureTestImages();
+  caddy = await startCaddy({ adminPort: ADMIN_PORT });
+  repo = await fixtureRepo("hello restart");
+  const made = Bun.spawnSync([BIN, "admin", "create-key", "--email", "restart@example.com"], { env });
+  key = made.stdout.toString().trim();
+  expect(key).toMatch(/^sk_live_/);
+  await startAppliance();
+}, 120_000);
+
+afterAll(async () => {
+  await stopAppliance();
+  await removeByPrefix(`staxa-${PREFIX}`);
+  const imgs = (await dockerCli(["images", "-q", "--filter", `reference=staxa/${PREFIX}*`])).out.split("\n").filter(Boolean);
+  if (imgs.length) await dockerCli(["rmi", "-f", ...imgs]);
+  await caddy?.stop();
+  for (const d of [dataDir, repo]) if (d) rmSync(d, { recursive: true, force: true });
+}, 60_000);
+
+test("restarting the appliance under load: 0 failed requests to the tenant", async () => {
+  const name = `${PREFIX}-app`;
+  const host = `${name}.${BASE}`;
+  const created = await api("POST", "/api/v1/tenants", { name, source_type: "github", repo_url: `file://${repo}`, app_port: 3000 });
+  expect(created.status).toBe(202);
+  const deadline = Date.now() + 120_000;
+  let status = "";
+  while (Date.now() < deadline && !["ready", "failed"].includes(status)) {
+    status = (await api("GET", `/api/v1/tenants/${created.json.data.id}`)).json.data.status;
+    await Bun.sleep(250);
+  }
+  expect(status).toBe("ready");
+  expect(await viaCaddy(HTTP_PORT, host)).toEqual({ status: 200, body: "hello restart" });
+
+  let ok = 0;
+  const failures: string[] = [];
+  let running = true;
+  const client = async () => {
+    while (running) {
+      try {
+        const r = await viaCaddy(HTTP_PORT, host);
+        if (r.status === 200 && r.body === "hello restart") ok++;
+        else failures.push(`${r.status} ${r.body.slice(0, 80)}`);
+      } catch (e) {
+        failures.push((e as Error).message);
+      }
+    }
+  };
+  const clients = Array.from({ length: 10 }, client);
+  await Bun.sleep(1000);
+  await stopAppliance();
+  await Bun.sleep(1000); // the appliance is down: Caddy and the container keep serving
+  await startAppliance(); // start-up reconciliation re-asserts the routes while traffic flows
+  await Bun.sleep(3000);
+  running = false;
+  await Promise.all(clients);
+  expect(failures).toEqual([]);
+  expect(ok).toBeGreaterThan(100);
+  expect((await api("GET", `/api/v1/tenants/${created.json.data.id}`)).json.data.status).toBe("ready");
+}, 240_000);
