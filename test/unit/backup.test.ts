@@ -92,6 +92,43 @@ describe("backup round trip", () => {
   }, 20_000);
 });
 
+describe("online backup", () => {
+  test("taken while another process keeps writing deployments: each restore is consistent and complete up to its moment", async () => {
+    const dbPath = join(dir, "src", "staxa.db");
+    // A writer in its own process, as the running appliance would be, inserting deployments as fast as it can.
+    const writer = Bun.spawn(["bun", "-e", `
+      const { Database } = require("bun:sqlite");
+      const d = new Database(${JSON.stringify(dbPath)});
+      d.exec("PRAGMA busy_timeout = 5000");
+      const ins = d.query("INSERT INTO deployments (id, tenant_id, service_id, service_name, status, timings, created_at) VALUES (?, 'ten_bk0', 'svc_bk0', 'web', 'queued', '{}', ?)");
+      for (let i = 0; i < 1e9; i++) ins.run("dep_w" + i, new Date().toISOString());
+    `], { stdout: "ignore", stderr: "ignore" });
+    try {
+      const count = () => (db.query("SELECT COUNT(*) AS n FROM deployments").get() as { n: number }).n;
+      const start = count();
+      while (count() < start + 50) await Bun.sleep(5);
+      for (let i = 0; i < 3; i++) {
+        const low = count();
+        const archive = createBackup(db, keyFile, { scratchDir: dir });
+        const high = count();
+        const target = join(dir, `restore-online-${i}`);
+        restoreBackup(archive, target);
+        const { d } = restoredInto(target);
+        expect((d.query("PRAGMA integrity_check").get() as { integrity_check: string }).integrity_check).toBe("ok");
+        const n = (d.query("SELECT COUNT(*) AS n FROM deployments").get() as { n: number }).n;
+        expect(n).toBeGreaterThanOrEqual(low);
+        expect(n).toBeLessThanOrEqual(high);
+        d.close();
+        await Bun.sleep(20);
+      }
+    } finally {
+      writer.kill("SIGKILL");
+      await writer.exited;
+      db.query("DELETE FROM deployments WHERE id LIKE 'dep_w%'").run();
+    }
+  }, 30_000);
+});
+
 describe("bad archives are refused", () => {
   test("a flipped payload byte is reported as corrupt and restores nothing", () => {
     const archive = Buffer.from(createBackup(db, keyFile, { scratchDir: dir }));
