@@ -46,7 +46,7 @@ export function TenantsPage() {
   const total = list.meta.total ?? list.data?.length ?? 0;
 
   return (
-    <section>
+    <section data-state={list.data || list.error ? "ready" : "loading"}>
       <div class="spread">
         <h1>Tenants</h1>
         <Link href="/tenants/new" class="btn primary">New tenant</Link>
