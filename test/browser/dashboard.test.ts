@@ -154,7 +154,8 @@ describe("dashboard", () => {
     await waitReady();
     await page.locator("h1 .badge", { hasText: "ready" }).waitFor({ timeout: 15_000 });
     await page.locator("summary", { hasText: "Build log" }).click();
-    await page.locator("pre.log").filter({ hasText: /\S/ }).first().waitFor();
+    // The build log of the deployment streams in as build events arrive (docker build output).
+    await page.locator("pre.log").filter({ hasText: /Step|FROM|COPY|#\d/ }).first().waitFor({ timeout: 10_000 });
     await expectCleanText(page);
     await screenshot(page, "05-tenant-ready");
     expect(await appBody()).toBe("browser v1");

@@ -20,6 +20,13 @@ export function Overview(p: TabProps) {
     const h = setTimeout(() => { last.current = Date.now(); setLogVersion((n) => n + 1); }, wait);
     return () => clearTimeout(h);
   }, [buildEvents, prog.finished, depId]);
+  // A long build (npm install) emits no events for minutes: poll its log every 3 s meanwhile.
+  const building = prog.steps.build?.state === "running" && !prog.finished;
+  useEffect(() => {
+    if (!building) return;
+    const h = setInterval(() => { last.current = Date.now(); setLogVersion((n) => n + 1); }, 3000);
+    return () => clearInterval(h);
+  }, [building]);
 
   return (
     <div>
