@@ -260,6 +260,26 @@ describe("dashboard", () => {
     await expectCleanText(page);
   }, 60_000);
 
+  test("registries and GitHub pages: errors in words, nothing undefined", async () => {
+    await page.getByRole("link", { name: "Registries" }).click();
+    await page.getByRole("heading", { name: "Add a registry" }).waitFor();
+    await page.getByLabel("Name", { exact: true }).fill("lab");
+    await page.getByLabel("Registry URL").fill("not a url");
+    await page.getByLabel("Username").fill("u");
+    await page.getByLabel("Password or token").fill("pw; whoami; #");
+    await page.getByRole("button", { name: "Save credential" }).click();
+    const err = page.locator(".field.invalid .field-error, .note.error").first();
+    await err.waitFor();
+    expect((await err.textContent())!.length).toBeGreaterThan(5);
+    expect(await page.locator("body").innerText()).not.toContain("whoami");
+    await expectCleanText(page);
+    await screenshot(page, "12-registries-error");
+    await page.getByRole("link", { name: "GitHub" }).click();
+    await page.getByRole("heading", { name: /Register an installation|Installation/ }).first().waitFor();
+    await expectCleanText(page);
+    await screenshot(page, "13-github");
+  }, 30_000);
+
   test("API keys: created key shown once; sign in with it", async () => {
     await page.getByRole("link", { name: "API keys" }).click();
     await page.getByRole("button", { name: "Create key" }).click();
