@@ -101,6 +101,8 @@ const SETTINGS = {
   githubAppId: ["STAXA_GITHUB_APP_ID", "", str, "GitHub App id"],
   githubPrivateKeyFile: ["STAXA_GITHUB_PRIVATE_KEY_FILE", "", str, "GitHub App private key PEM file"],
   githubWebhookSecret: ["STAXA_GITHUB_WEBHOOK_SECRET", "", str, "secret of GitHub push webhooks"],
+  githubWebUrl: ["STAXA_GITHUB_WEB_URL", "", url, "GitHub web URL tenant repo URLs are matched on (default: github.com for api.github.com, else the API's host)"],
+  githubGitUrl: ["STAXA_GITHUB_GIT_URL", "", url, "base URL GitHub repos are cloned from (default: https://<web host of STAXA_GITHUB_API_URL>; tests point it at a local git server)"],
   logLevel: ["STAXA_LOG_LEVEL", "info", str, "debug|info|warn|error"],
   backupCron: ["STAXA_BACKUP_CRON", "", str, "cron expression for scheduled backups (empty: off)"],
   backupKeep: ["STAXA_BACKUP_KEEP", "7", int(1, 1000), "scheduled backups kept"],

@@ -21,6 +21,7 @@ export async function serve(config: Config): Promise<void> {
   app.listen({ port: config.port, hostname: config.host, maxRequestBodySize: config.maxBodyBytes + 1024 });
   (await import("../core/webhook-delivery.ts")).startWebhookWorker(ctx); // webhooks (issue 10): pending deliveries resume here
   (await import("../scheduler/backup-job.ts")).startBackupJob(ctx); // scheduled backups (issue 11), off unless STAXA_BACKUP_CRON
+  (await import("../core/github-status.ts")).startGitHubStatusReporter(ctx); // commit statuses to GitHub (issue 8)
   void startPipeline(ctx, interrupted);
   const stopTenantJobs = startTenantJobs(ctx);
   ctx.log.info("staxa listening", { port: config.port, data_dir: config.dataDir, base_domain: config.baseDomain });

@@ -15,7 +15,7 @@ import { buildLogUrl } from "./resources.ts";
 import * as input from "./tenant-input.ts";
 
 export interface DeployRequest {
-  trigger: "create" | "api" | "rollback" | "env" | "config" | "service" | "reconcile";
+  trigger: "create" | "api" | "rollback" | "env" | "config" | "service" | "reconcile" | "push";
   branch?: string;
   commitSha?: string;
   /** Reuse this image instead of building (rollback, env/config change). */

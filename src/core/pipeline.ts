@@ -20,6 +20,8 @@ import { routeFor } from "./routes.ts";
 import { assertDeployment } from "./states.ts";
 import { openEnv } from "./env-vars.ts";
 import { finishFailed, finishSucceeded, type Run } from "./pipeline-finish.ts";
+import { cloneSourceFor } from "./github-source.ts";
+import { registryAuthFor } from "./registries.ts";
 
 /** A step failed for a reason the user should read; `data` lands in the error event. */
 export class StageFailure extends Error {
@@ -113,11 +115,13 @@ async function pull(run: Run): Promise<{ imageId: string }> {
   const ref = run.service.image_url!;
   const sink = new BuildLogSink(run.ctx.db, run.dep.id);
   try {
-    let imageId = await run.ctx.runtime.findImage(ref);
+    // With a saved credential the registry must see it every time (issue 8): a cached copy would skip its auth check.
+    const auth = registryAuthFor(run.ctx, run.tenant.provider_id, run.tenant.mode, ref);
+    let imageId = auth ? undefined : await run.ctx.runtime.findImage(ref);
     if (imageId) emit(run, "build", "running", `Using local image ${ref}`);
     else {
       emit(run, "build", "running", `Pulling ${ref}`);
-      imageId = (await run.ctx.runtime.pullImage(ref, undefined, sink.line)).imageId;
+      imageId = (await run.ctx.runtime.pullImage(ref, auth, sink.line)).imageId;
     }
     deployments.update(run.ctx.db, run.dep.id, { image: ref, image_id: imageId, framework: "image" });
     emit(run, "build", "done", `Image ${ref} ready`, { image_id: imageId });
@@ -137,8 +141,9 @@ async function build(run: Run): Promise<{ imageId: string; port?: number }> {
     mkdirSync(dir, { recursive: true });
     const branch = dep.branch ?? service.branch;
     emit(run, "build", "running", `Cloning ${branch}${dep.requested_sha ? ` at ${dep.requested_sha}` : ""}`);
+    const source = await cloneSourceFor(ctx, tenant, service.repo_url!); // GitHub App repos: installation token (issue 8)
     const { commitSha } = await ctx.git.clone({
-      repoUrl: service.repo_url!, branch, commitSha: dep.requested_sha ?? undefined, dir,
+      repoUrl: source.repoUrl, token: source.token, branch, commitSha: dep.requested_sha ?? undefined, dir,
       timeoutMs: Math.min(ctx.config.buildTimeoutSec, 600) * 1000, onLog: sink.line,
     });
     deployments.update(ctx.db, dep.id, { commit_sha: commitSha });
