@@ -17,9 +17,10 @@ const REPOS: Record<string, Record<string, string>> = { "team/app": { latest: ma
 function fakeRegistry(mode: "basic" | "bearer") {
   const basic = `Basic ${Buffer.from(`${USER}:${PASS}`).toString("base64")}`;
   const requests: string[] = [];
+  let port = 0;
   const server = Bun.serve({
     port: 0, hostname: "127.0.0.1",
-    fetch(req) {
+    fetch(req): Response {
       const url = new URL(req.url);
       requests.push(`${req.method} ${url.pathname}${url.search}`);
       const auth = req.headers.get("authorization");
@@ -29,7 +30,7 @@ function fakeRegistry(mode: "basic" | "bearer") {
       }
       const ok = mode === "basic" ? auth === basic : !!auth?.startsWith("Bearer tok-");
       if (!ok) {
-        const challenge = mode === "basic" ? 'Basic realm="Registry Realm"' : `Bearer realm="http://127.0.0.1:${server.port}/token",service="fake-registry",scope="registry:catalog:*"`;
+        const challenge = mode === "basic" ? 'Basic realm="Registry Realm"' : `Bearer realm="http://127.0.0.1:${port}/token",service="fake-registry",scope="registry:catalog:*"`;
         return Response.json({ errors: [{ code: "UNAUTHORIZED" }] }, { status: 401, headers: { "www-authenticate": challenge } });
       }
       if (url.pathname === "/v2/") return Response.json({});
@@ -42,6 +43,7 @@ function fakeRegistry(mode: "basic" | "bearer") {
       return Response.json({ errors: [{ code: "MANIFEST_UNKNOWN" }] }, { status: 404 });
     },
   });
+  port = server.port!;
   return { url: `http://127.0.0.1:${server.port}`, host: `127.0.0.1:${server.port}`, requests, stop: () => server.stop(true) };
 }
 
