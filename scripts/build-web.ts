@@ -1,6 +1,6 @@
 // Builds the dashboard (web/) into dist-web/ with hashed asset names; with --embed also writes
 // src/web-assets.generated.ts, whose `with { type: "file" }` imports embed the files in the executable.
-import { mkdir, rm, writeFile, readFile } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, stat, writeFile, readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { gzipSync } from "node:zlib";
 
@@ -25,7 +25,8 @@ export interface WebBuild {
 
 /** Bundles web/src/main.tsx (and its CSS) and writes index.html + manifest.json. */
 export async function buildWeb(): Promise<WebBuild> {
-  await rm(outDir, { recursive: true, force: true });
+  // dist-web/ is not wiped: hashed names are content-addressed, so a concurrent build (another shell,
+  // another test suite) never sees its files vanish mid-compile; stale ones are pruned after an hour.
   await mkdir(join(outDir, "assets"), { recursive: true });
   const result = await Bun.build({
     entrypoints: [join(root, "web", "src", "main.tsx")],
@@ -55,9 +56,25 @@ export async function buildWeb(): Promise<WebBuild> {
   const indexHtml = template
     .replace("<!--STAXA_CSS-->", css.map((c) => `<link rel="stylesheet" href="/assets/${c}">`).join("\n"))
     .replace("<!--STAXA_JS-->", js.map((j) => `<script type="module" src="/assets/${j}"></script>`).join("\n"));
-  await writeFile(join(outDir, "index.html"), indexHtml);
-  await writeFile(join(outDir, "manifest.json"), JSON.stringify({ assets: Object.keys(assets), gzip_bytes: gzipBytes }, null, 2));
+  await writeAtomic(join(outDir, "index.html"), indexHtml);
+  await writeAtomic(join(outDir, "manifest.json"), JSON.stringify({ assets: Object.keys(assets), gzip_bytes: gzipBytes }, null, 2));
+  await pruneStale(new Set(Object.values(assets).map((p) => basename(p))));
   return { indexHtml, assets, gzipBytes };
+}
+
+async function writeAtomic(path: string, text: string): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, text);
+  await rename(tmp, path);
+}
+
+async function pruneStale(keep: Set<string>): Promise<void> {
+  const dir = join(outDir, "assets");
+  for (const name of await readdir(dir)) {
+    if (keep.has(name)) continue;
+    const st = await stat(join(dir, name)).catch(() => null);
+    if (st && Date.now() - st.mtimeMs > 3600_000) await rm(join(dir, name), { force: true });
+  }
 }
 
 /** Writes the generated module that embeds a build into the executable. */
