@@ -9,6 +9,7 @@ import { EventBus } from "../events/bus.ts";
 import { createDockerRuntime } from "../runtime/docker.ts";
 import { createCaddyProxy } from "../proxy/caddy.ts";
 import { createGit } from "../build/git.ts";
+import { createFirewall } from "../runtime/firewall.ts";
 
 export function createContext(config: Config): Ctx {
   const db = openDb(config.dbPath);
@@ -24,5 +25,6 @@ export function createContext(config: Config): Ctx {
     proxy: createCaddyProxy(config),
     git: createGit(config),
     now: () => new Date(),
+    firewall: createFirewall(),
   };
 }

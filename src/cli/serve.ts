@@ -24,6 +24,7 @@ export async function serve(config: Config): Promise<void> {
   (await import("../core/github-status.ts")).startGitHubStatusReporter(ctx); // commit statuses to GitHub (issue 8)
   void startPipeline(ctx, interrupted);
   const stopTenantJobs = startTenantJobs(ctx);
+  (await import("../scheduler/network-rules-job.ts")).startNetworkRuleExpiry(ctx); // network rule TTLs (issue 7)
   ctx.log.info("staxa listening", { port: config.port, data_dir: config.dataDir, base_domain: config.baseDomain });
 
   let stopping = false;
@@ -47,6 +48,7 @@ async function startPipeline(ctx: Ctx, interrupted: number): Promise<void> {
       await ctx.proxy.init();
       const r = await reconcile(ctx, interrupted);
       ctx.log.info("reconciled", { ...r, restored: r.restored.length, orphans_removed: r.orphansRemoved.length });
+      await (await import("../core/network-rules.ts")).reapplyAllNetworkRules(ctx); // issue 7: iptables state does not survive a reboot; never throws
       return;
     } catch (e) {
       ctx.log.error("start-up reconciliation failed; retrying in 30s", { error: (e as Error).message });

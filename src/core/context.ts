@@ -7,6 +7,7 @@ import type { EventBus } from "../events/bus.ts";
 import type { Runtime } from "../runtime/types.ts";
 import type { Proxy } from "../proxy/types.ts";
 import type { Git } from "../build/types.ts";
+import type { Firewall } from "../runtime/firewall.ts";
 
 export interface Ctx {
   config: Config;
@@ -19,4 +20,6 @@ export interface Ctx {
   git: Git;
   /** Injected clock so the scheduler's TTLs can be tested. */
   now: () => Date;
+  /** Host firewall (iptables) for network rules; absent in tests that need none. */
+  firewall?: Firewall;
 }

@@ -22,6 +22,7 @@ import { openEnv } from "./env-vars.ts";
 import { finishFailed, finishSucceeded, type Run } from "./pipeline-finish.ts";
 import { cloneSourceFor } from "./github-source.ts";
 import { registryAuthFor } from "./registries.ts";
+import { applyTenantEgress, reapplyTenantRules } from "./network-enforcement.ts";
 
 /** A step failed for a reason the user should read; `data` lands in the error event. */
 export class StageFailure extends Error {
@@ -53,6 +54,7 @@ export async function runDeployment(ctx: Ctx, tenantId: string, depId: string): 
     await timed(run, "health", () => checkHealth(run, candidate!, port));
     await timed(run, "route", () => switchRoute(run, candidate!, port));
     const old = finishSucceeded(run, candidate);
+    await reapplyTenantRules(ctx, tenant.id); // network rules (issue 7): inbound ports follow the new container; never throws
     await retireOld(run, old);
   } catch (e) {
     const f = e instanceof StageFailure ? e : new StageFailure(run.stage, describe(e));
@@ -93,6 +95,7 @@ async function provision(run: Run): Promise<void> {
   const net = networkName(run.tenant.name);
   emit(run, "provision", "running", `Preparing network ${net}`);
   await run.ctx.runtime.ensureNetwork(net, labels(run.tenant));
+  await applyTenantEgress(run.ctx, run.tenant.id); // network rules (issue 7): restricted before any container starts
   for (const v of JSON.parse(run.service.volumes || "[]") as Array<{ name: string }>) await run.ctx.runtime.ensureVolume(v.name, labels(run.tenant, run.service.name));
   emit(run, "provision", "done", `Network ${net} ready`);
 }

@@ -9,6 +9,7 @@ import * as events from "../store/events.ts";
 import { nowIso } from "../lib/ids.ts";
 import { cancelTenantWork, deployerFor } from "./deployer.ts";
 import { networkName, routeId } from "./resources.ts";
+import { removeTenantRules } from "./network-enforcement.ts";
 
 /** Marks the tenant deleting, fails its queued deployments, and schedules the cleanup in its lane. */
 export function startTenantDeletion(ctx: Ctx, t: TenantRow): void {
@@ -38,6 +39,7 @@ export async function cleanupTenant(ctx: Ctx, tenantId: string): Promise<void> {
   const svcs = services.list(ctx.db, t.id);
   try {
     for (const s of svcs) await ctx.proxy.removeRoute(routeId(t.name, s.name));
+    await removeTenantRules(ctx, t); // network rules (issue 7): no port may forward to an IP a later container reuses
     for (const c of await ctx.runtime.listContainers({ "staxa.tenant_id": t.id })) await ctx.runtime.stopAndRemove(c.id, 5);
     await ctx.runtime.removeNetwork(networkName(t.name));
     for (const s of svcs) for (const v of JSON.parse(s.volumes || "[]") as Array<{ name: string }>) await ctx.runtime.removeVolume(v.name);

@@ -14,6 +14,7 @@ import { sealEnv, validateEnv } from "./env-vars.ts";
 import { assertDeployable, deploymentView, redeployCurrent, requestDeploy } from "./deployments.ts";
 import { eventsUrl, serviceHost, tenantUrl } from "./resources.ts";
 import { startTenantDeletion } from "./tenant-cleanup.ts";
+import { applyTenantEgress } from "./network-enforcement.ts";
 
 type Body = Record<string, unknown>;
 
@@ -108,8 +109,8 @@ export function getTenant(ctx: Ctx, p: Principal, id: string): TenantRow {
 export type UpdateEffect = "none" | "redeploy" | "rebuild";
 
 /**
- * PATCH: display_name applies at once; resource_size, app_port and egress_mode restart the app
- * with its current image (no build); branch rebuilds from the new branch.
+ * PATCH: display_name applies at once, egress_mode too (firewall only, issue 7); resource_size and
+ * app_port restart the app with its current image (no build); branch rebuilds from the new branch.
  */
 export function updateTenant(ctx: Ctx, p: Principal, id: string, b: Body): { tenant: TenantRow; effect: UpdateEffect; deploymentId: string | null } {
   const t = tenants.get(ctx.db, p, id);
@@ -123,7 +124,7 @@ export function updateTenant(ctx: Ctx, p: Principal, id: string, b: Body): { ten
   if (fields.branch !== undefined && svc?.source_type !== "github") throw new Invalid("branch", "branch applies only to git-sourced tenants");
   const changed = (k: keyof TenantRow) => fields[k as keyof typeof fields] !== undefined && fields[k as keyof typeof fields] !== t[k];
   const rebuild = changed("branch");
-  const restart = changed("resource_size") || changed("app_port") || changed("egress_mode");
+  const restart = changed("resource_size") || changed("app_port");
   if ((rebuild || restart) && t.status === "deleting") assertDeployable(t);
   let deploymentId: string | null = null;
   ctx.db.transaction(() => {
@@ -133,6 +134,7 @@ export function updateTenant(ctx: Ctx, p: Principal, id: string, b: Body): { ten
     }
   })();
   const fresh = tenants.get(ctx.db, p, t.id);
+  if (changed("egress_mode")) void applyTenantEgress(ctx, t.id); // network rules (issue 7): no redeploy needed
   if (svc && (rebuild || restart)) {
     const s = services.findById(ctx.db, svc.id)!;
     deploymentId = (rebuild ? requestDeploy(ctx, fresh, s, { trigger: "config" }) : redeployCurrent(ctx, fresh, s, "config")).id;

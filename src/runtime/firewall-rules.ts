@@ -1,8 +1,14 @@
 // Pure: iptables rules as data. Each function returns argv arrays (after `iptables -w`), never a shell string.
-// Chains of our own hang off DOCKER-USER (forwarded traffic) and nat PREROUTING; every rule is tagged
-// `-m comment --comment staxa:<id>` so it can be found and removed by id, after a crash too.
+// Chains of our own hang off DOCKER-USER (forwarded traffic), nat PREROUTING and INPUT (traffic from the
+// Docker bridges to the host itself); every rule is tagged `-m comment --comment staxa:<id>` so it can be
+// found and removed by id, after a crash too.
 
-export const CHAIN = { inbound: "STAXA-INBOUND", egress: "STAXA-EGRESS", dnat: "STAXA-DNAT" } as const;
+export const CHAIN = { inbound: "STAXA-INBOUND", egress: "STAXA-EGRESS", dnat: "STAXA-DNAT", host: "STAXA-HOST" } as const;
+
+/** The cloud metadata address: no container reaches it, whatever its egress mode. */
+export const METADATA_IP = "169.254.169.254";
+/** Bridges whose traffic to the host is guarded: tenant networks (user-defined, `br-…`) and docker0 (builds). */
+export const BRIDGES = ["br-+", "docker0"] as const;
 
 /** One iptables invocation; `unless` is a `-C` check whose success means the step is already done. */
 export interface Step {
@@ -36,6 +42,12 @@ export const tagOf = (id: string): string => `staxa:${id}`;
 const tag = (id: string) => ["-m", "comment", "--comment", tagOf(id)];
 const isV4 = (cidr: string) => /^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/.test(cidr);
 
+/** Inserts `rule` at the top of `chain` unless an identical rule is already there. */
+const insertOnce = (chain: string, rule: string[], table?: "nat"): Step => {
+  const t = table ? ["-t", table] : [];
+  return { argv: [...t, "-I", chain, "1", ...rule], unless: [...t, "-C", chain, ...rule] };
+};
+
 /** Creates our chains and hooks them in once; safe to run on every start (iptables state dies with a reboot). */
 export function setupSteps(): Step[] {
   const exists = "Chain already exists";
@@ -43,14 +55,28 @@ export function setupSteps(): Step[] {
     { argv: ["-N", CHAIN.inbound], tolerate: exists },
     { argv: ["-N", CHAIN.egress], tolerate: exists },
     { argv: ["-t", "nat", "-N", CHAIN.dnat], tolerate: exists },
-    { argv: ["-I", "DOCKER-USER", "1", "-j", CHAIN.egress], unless: ["-C", "DOCKER-USER", "-j", CHAIN.egress] },
-    { argv: ["-I", "DOCKER-USER", "1", "-j", CHAIN.inbound], unless: ["-C", "DOCKER-USER", "-j", CHAIN.inbound] },
-    {
-      argv: ["-t", "nat", "-I", "PREROUTING", "1", "-m", "addrtype", "--dst-type", "LOCAL", "-j", CHAIN.dnat],
-      unless: ["-t", "nat", "-C", "PREROUTING", "-m", "addrtype", "--dst-type", "LOCAL", "-j", CHAIN.dnat],
-    },
+    { argv: ["-N", CHAIN.host], tolerate: exists },
+    insertOnce("DOCKER-USER", ["-j", CHAIN.egress]),
+    insertOnce("DOCKER-USER", ["-j", CHAIN.inbound]),
+    // First in DOCKER-USER: no forwarded packet reaches the metadata service, before any ACCEPT of ours.
+    insertOnce("DOCKER-USER", ["-d", `${METADATA_IP}/32`, ...tag("metadata"), "-j", "DROP"]),
+    insertOnce("PREROUTING", ["-m", "addrtype", "--dst-type", "LOCAL", "-j", CHAIN.dnat], "nat"),
+    // DOCKER-USER sees only forwarded traffic; what a container sends to the host's own ports passes INPUT.
+    ...BRIDGES.map((br) => insertOnce("INPUT", ["-i", br, "-j", CHAIN.host])),
+    // Replies to connections the host opened (Caddy -> container) are never the guard's business.
+    insertOnce(CHAIN.host, ["-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "RETURN"]),
   ];
 }
+
+/**
+ * Closes one host TCP port (the API, Caddy's admin API) to new connections from the Docker bridges.
+ * Tagged per port, so two appliances sharing a host (tests) never undo each other's guard.
+ */
+export function hostGuardSteps(port: number): Step[] {
+  const rule = ["-p", "tcp", "--dport", String(port), "-m", "conntrack", "--ctstate", "NEW", ...tag(hostGuardId(port)), "-j", "DROP"];
+  return [{ argv: ["-A", CHAIN.host, ...rule], unless: ["-C", CHAIN.host, ...rule] }];
+}
+export const hostGuardId = (port: number): string => `host-${port}`;
 
 /**
  * An inbound port: DNAT host port -> container, then in DOCKER-USER accept the allowed sources and

@@ -1,6 +1,6 @@
 // Executes firewall-rules.ts steps with iptables (argv arrays via Bun.spawn, never a shell). The only iptables caller.
 import { Upstream } from "../lib/errors.ts";
-import { CHAIN, egressHoldStep, egressSteps, inboundSteps, removalSteps, setupSteps, tagsIn, type EgressPolicy, type InboundRule, type Step } from "./firewall-rules.ts";
+import { CHAIN, egressHoldStep, egressSteps, hostGuardSteps, inboundSteps, removalSteps, setupSteps, tagsIn, type EgressPolicy, type InboundRule, type Step } from "./firewall-rules.ts";
 
 export interface RunResult {
   code: number;
@@ -17,6 +17,8 @@ export interface Firewall {
   addInbound(rule: InboundRule): Promise<void>;
   /** Restricts a tenant's egress to DNS plus `allow` (replaces its previous policy, never open in between). */
   setEgress(policy: EgressPolicy): Promise<void>;
+  /** Closes these host TCP ports (API, Caddy admin) to new connections from the Docker bridges; idempotent. */
+  guardHost(ports: number[]): Promise<void>;
   /** Removes every rule tagged with `id` (an inbound rule, or an egress policy id to reopen egress). */
   remove(id: string): Promise<void>;
   /** Ids of every tagged rule present now. */
@@ -50,6 +52,7 @@ export function createFirewall(run: IptablesRunner = spawnIptables): Firewall {
       ...removalSteps(await listing("filter", CHAIN.inbound), id),
       ...removalSteps(await listing("filter", CHAIN.egress), id),
       ...removalSteps(await listing("nat", CHAIN.dnat), id, "nat"),
+      ...removalSteps(await listing("filter", CHAIN.host), id),
     ]);
   };
   const remove = async (id: string) => {
@@ -75,9 +78,10 @@ export function createFirewall(run: IptablesRunner = spawnIptables): Firewall {
       await apply(egressSteps(policy));
       await removeTag(`${policy.id}:hold`);
     },
+    guardHost: (ports) => apply([...new Set(ports)].flatMap(hostGuardSteps)),
     remove,
     async listIds() {
-      const all = [await listing("filter", CHAIN.inbound), await listing("filter", CHAIN.egress), await listing("nat", CHAIN.dnat)];
+      const all = [await listing("filter", CHAIN.inbound), await listing("filter", CHAIN.egress), await listing("nat", CHAIN.dnat), await listing("filter", CHAIN.host)];
       return [...new Set(all.flatMap(tagsIn))];
     },
   };

@@ -1,6 +1,6 @@
 // Firewall rules as data (argv arrays) and the executor against a recording fake iptables.
 import { describe, expect, test } from "bun:test";
-import { egressSteps, inboundSteps, removalSteps, setupSteps, splitRuleLine, tagsIn } from "../../src/runtime/firewall-rules.ts";
+import { egressSteps, hostGuardSteps, inboundSteps, removalSteps, setupSteps, splitRuleLine, tagsIn } from "../../src/runtime/firewall-rules.ts";
 import { createFirewall, type RunResult } from "../../src/runtime/firewall.ts";
 import { Upstream } from "../../src/lib/errors.ts";
 
@@ -9,18 +9,30 @@ const FWD = ["-d", "172.30.0.5", "-p", "tcp", "--dport", "5432", "-m", "conntrac
 const TAG = ["-m", "comment", "--comment", "staxa:nr_1"];
 
 describe("firewall rules as data", () => {
-  test("setup creates three chains and hooks each once", () => {
+  test("setup creates four chains, hooks each once, drops the metadata address and guards the bridges' INPUT", () => {
+    const meta = ["-d", "169.254.169.254/32", "-m", "comment", "--comment", "staxa:metadata", "-j", "DROP"];
+    const est = ["-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "RETURN"];
     expect(setupSteps()).toEqual([
       { argv: ["-N", "STAXA-INBOUND"], tolerate: "Chain already exists" },
       { argv: ["-N", "STAXA-EGRESS"], tolerate: "Chain already exists" },
       { argv: ["-t", "nat", "-N", "STAXA-DNAT"], tolerate: "Chain already exists" },
+      { argv: ["-N", "STAXA-HOST"], tolerate: "Chain already exists" },
       { argv: ["-I", "DOCKER-USER", "1", "-j", "STAXA-EGRESS"], unless: ["-C", "DOCKER-USER", "-j", "STAXA-EGRESS"] },
       { argv: ["-I", "DOCKER-USER", "1", "-j", "STAXA-INBOUND"], unless: ["-C", "DOCKER-USER", "-j", "STAXA-INBOUND"] },
+      { argv: ["-I", "DOCKER-USER", "1", ...meta], unless: ["-C", "DOCKER-USER", ...meta] },
       {
         argv: ["-t", "nat", "-I", "PREROUTING", "1", "-m", "addrtype", "--dst-type", "LOCAL", "-j", "STAXA-DNAT"],
         unless: ["-t", "nat", "-C", "PREROUTING", "-m", "addrtype", "--dst-type", "LOCAL", "-j", "STAXA-DNAT"],
       },
+      { argv: ["-I", "INPUT", "1", "-i", "br-+", "-j", "STAXA-HOST"], unless: ["-C", "INPUT", "-i", "br-+", "-j", "STAXA-HOST"] },
+      { argv: ["-I", "INPUT", "1", "-i", "docker0", "-j", "STAXA-HOST"], unless: ["-C", "INPUT", "-i", "docker0", "-j", "STAXA-HOST"] },
+      { argv: ["-I", "STAXA-HOST", "1", ...est], unless: ["-C", "STAXA-HOST", ...est] },
     ]);
+  });
+
+  test("host guard: new TCP connections to one port are dropped, tagged per port, added once", () => {
+    const rule = ["-p", "tcp", "--dport", "8080", "-m", "conntrack", "--ctstate", "NEW", "-m", "comment", "--comment", "staxa:host-8080", "-j", "DROP"];
+    expect(hostGuardSteps(8080)).toEqual([{ argv: ["-A", "STAXA-HOST", ...rule], unless: ["-C", "STAXA-HOST", ...rule] }]);
   });
 
   test("inbound: accept each IPv4 source, drop the rest, DNAT last (never a port open before its allow-list)", () => {
@@ -71,7 +83,7 @@ describe("firewall rules as data", () => {
 
 /** A fake iptables holding rule lines per chain, enough for -N/-A/-I/-D/-S/-C. */
 function fakeIptables(failOn?: (argv: string[]) => boolean) {
-  const chains = new Map<string, string[]>([["DOCKER-USER", []], ["nat:PREROUTING", []]]);
+  const chains = new Map<string, string[]>([["DOCKER-USER", []], ["INPUT", []], ["nat:PREROUTING", []]]);
   const calls: string[][] = [];
   const run = async (argv: string[]): Promise<RunResult> => {
     calls.push(argv);
@@ -99,8 +111,24 @@ describe("firewall executor", () => {
     const fw = createFirewall(fake.run);
     await fw.setup();
     await fw.setup();
-    expect(fake.chains.get("DOCKER-USER")).toEqual(["-j STAXA-INBOUND", "-j STAXA-EGRESS"]);
+    expect(fake.chains.get("DOCKER-USER")).toEqual(["-d 169.254.169.254/32 -m comment --comment staxa:metadata -j DROP", "-j STAXA-INBOUND", "-j STAXA-EGRESS"]);
     expect(fake.chains.get("nat:PREROUTING")).toEqual(["-m addrtype --dst-type LOCAL -j STAXA-DNAT"]);
+    expect(fake.chains.get("INPUT")).toEqual(["-i docker0 -j STAXA-HOST", "-i br-+ -j STAXA-HOST"]);
+    expect(fake.chains.get("STAXA-HOST")).toEqual(["-m conntrack --ctstate RELATED,ESTABLISHED -j RETURN"]);
+  });
+
+  test("guardHost adds each port once, after the established-return; remove() lifts one port's guard", async () => {
+    const fake = fakeIptables();
+    const fw = createFirewall(fake.run);
+    await fw.setup();
+    await fw.guardHost([8080, 2019, 8080]);
+    await fw.guardHost([8080]);
+    const host = fake.chains.get("STAXA-HOST")!;
+    expect(host.length).toBe(3);
+    expect(host[0]).toContain("ESTABLISHED");
+    expect(await fw.listIds()).toEqual(["host-8080", "host-2019"]);
+    await fw.remove("host-2019");
+    expect(await fw.listIds()).toEqual(["host-8080"]);
   });
 
   test("add, re-add (replaces), list and remove an inbound rule", async () => {
