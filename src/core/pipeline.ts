@@ -118,9 +118,10 @@ async function pull(run: Run): Promise<{ imageId: string }> {
   const ref = run.service.image_url!;
   const sink = new BuildLogSink(run.ctx.db, run.dep.id);
   try {
-    // With a saved credential the registry must see it every time (issue 8): a cached copy would skip its auth check.
+    // An image from a named registry is pulled every time, with this provider's credential if it has one: the
+    // registry must authorize THIS provider, or a private image another provider pulled earlier would run from cache.
     const auth = registryAuthFor(run.ctx, run.tenant.provider_id, run.tenant.mode, ref);
-    let imageId = auth ? undefined : await run.ctx.runtime.findImage(ref);
+    let imageId = auth || namesRegistry(ref) ? undefined : await run.ctx.runtime.findImage(ref);
     if (imageId) emit(run, "build", "running", `Using local image ${ref}`);
     else {
       emit(run, "build", "running", `Pulling ${ref}`);
@@ -132,6 +133,13 @@ async function pull(run: Run): Promise<{ imageId: string }> {
   } finally {
     sink.flush();
   }
+}
+
+/** True when `ref` names a registry host other than Docker Hub (`host.tld/…`, `host:port/…`, `localhost/…`). */
+export function namesRegistry(ref: string): boolean {
+  const first = ref.split("/")[0];
+  if (!ref.includes("/") || !(first.includes(".") || first.includes(":") || first === "localhost")) return false;
+  return !["docker.io", "index.docker.io", "registry-1.docker.io"].includes(first);
 }
 
 async function build(run: Run): Promise<{ imageId: string; port?: number }> {
