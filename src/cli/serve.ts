@@ -25,6 +25,7 @@ export async function serve(config: Config): Promise<void> {
   void startPipeline(ctx, interrupted);
   const stopTenantJobs = startTenantJobs(ctx);
   (await import("../scheduler/network-rules-job.ts")).startNetworkRuleExpiry(ctx); // network rule TTLs (issue 7)
+  (await import("../scheduler/domains-job.ts")).startDomainJobs(ctx); // custom domains: auto-verify, ssl_status, DNS drift (issue 6)
   ctx.log.info("staxa listening", { port: config.port, data_dir: config.dataDir, base_domain: config.baseDomain });
 
   let stopping = false;

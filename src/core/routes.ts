@@ -4,10 +4,11 @@ import type { Route } from "../proxy/types.ts";
 import type { TenantRow } from "../store/tenants.ts";
 import type { ServiceRow } from "../store/services.ts";
 import { routeId, serviceHost } from "./resources.ts";
+import { domainHosts } from "./domain-tls.ts";
 
-/** Hosts a service answers on. Custom domains (their own module) extend this list. */
+/** Hosts a service answers on: its own, plus the verified custom domains routed to it. */
 export function routeHosts(ctx: Ctx, tenant: TenantRow, service: ServiceRow): string[] {
-  return [serviceHost(ctx.config, tenant.name, service)];
+  return [serviceHost(ctx.config, tenant.name, service), ...domainHosts(ctx, tenant.id, service)];
 }
 
 export function routeFor(ctx: Ctx, tenant: TenantRow, service: ServiceRow, upstream: string): Route {

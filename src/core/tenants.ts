@@ -15,6 +15,8 @@ import { assertDeployable, deploymentView, redeployCurrent, requestDeploy } from
 import { eventsUrl, serviceHost, tenantUrl } from "./resources.ts";
 import { startTenantDeletion } from "./tenant-cleanup.ts";
 import { applyTenantEgress } from "./network-enforcement.ts";
+import { domainView, primaryDomainUrl } from "./domains.ts";
+import * as domainStore from "../store/domains.ts";
 
 type Body = Record<string, unknown>;
 
@@ -23,11 +25,11 @@ export function tenantView(ctx: Ctx, t: TenantRow) {
   const svcs = services.list(ctx.db, t.id);
   return {
     id: t.id, name: t.name, display_name: t.display_name, status: t.status, status_reason: t.status_reason,
-    url: tenantUrl(ctx.config, t.name), events_url: eventsUrl(t.id), mode: t.mode,
+    url: primaryDomainUrl(ctx, t.id) ?? tenantUrl(ctx.config, t.name), events_url: eventsUrl(t.id), mode: t.mode,
     source_type: t.source_type, repo_url: t.repo_url, branch: t.branch, image_url: t.image_url,
     resource_size: t.resource_size, app_port: t.app_port, egress_mode: t.egress_mode,
     services: svcs.map((s) => serviceView(ctx, t, s)),
-    domains: [] as unknown[],
+    domains: domainStore.list(ctx.db, t.id).map((d) => domainView(ctx, t, d)),
     deployments: deployments.list(ctx.db, t.id, { limit: 5, offset: 0 }).rows.map(deploymentView),
     created_at: t.created_at, updated_at: t.updated_at,
   };
@@ -43,7 +45,7 @@ export function serviceView(ctx: Ctx, t: TenantRow, s: ServiceRow) {
 
 /** The short view of lists. */
 export function tenantSummary(ctx: Ctx, t: TenantRow) {
-  return { id: t.id, name: t.name, display_name: t.display_name, status: t.status, url: tenantUrl(ctx.config, t.name), source_type: t.source_type, created_at: t.created_at, updated_at: t.updated_at };
+  return { id: t.id, name: t.name, display_name: t.display_name, status: t.status, url: primaryDomainUrl(ctx, t.id) ?? tenantUrl(ctx.config, t.name), source_type: t.source_type, created_at: t.created_at, updated_at: t.updated_at };
 }
 
 /** Validates everything first (400), then the name (409), then the limit (422); writes all in one transaction. */
