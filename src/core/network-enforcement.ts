@@ -79,6 +79,16 @@ export function applyTenantEgress(ctx: Ctx, tenantId: string): Promise<void> {
 }
 
 /**
+ * Provisioning: a restricted tenant's network is restricted before any container of it starts, and a
+ * failure fails the deployment (never fail-open). For an open tenant a failure is only logged.
+ */
+export async function enforceEgressBeforeStart(ctx: Ctx, tenantId: string): Promise<void> {
+  if (!ctx.firewall) return;
+  if (tenants.findById(ctx.db, tenantId)?.egress_mode !== "restricted") return applyTenantEgress(ctx, tenantId);
+  await inTenantLane(tenantId, () => applyEgress(ctx, tenantId));
+}
+
+/**
  * Everything of one tenant again: egress, and every active inbound rule pointed at its service's
  * current container. The pipeline calls it once a new container is current. Never throws.
  */

@@ -22,7 +22,7 @@ import { openEnv } from "./env-vars.ts";
 import { finishFailed, finishSucceeded, type Run } from "./pipeline-finish.ts";
 import { cloneSourceFor } from "./github-source.ts";
 import { registryAuthFor } from "./registries.ts";
-import { applyTenantEgress, reapplyTenantRules } from "./network-enforcement.ts";
+import { enforceEgressBeforeStart, reapplyTenantRules } from "./network-enforcement.ts";
 
 /** A step failed for a reason the user should read; `data` lands in the error event. */
 export class StageFailure extends Error {
@@ -95,7 +95,7 @@ async function provision(run: Run): Promise<void> {
   const net = networkName(run.tenant.name);
   emit(run, "provision", "running", `Preparing network ${net}`);
   await run.ctx.runtime.ensureNetwork(net, labels(run.tenant));
-  await applyTenantEgress(run.ctx, run.tenant.id); // network rules (issue 7): restricted before any container starts
+  await enforceEgressBeforeStart(run.ctx, run.tenant.id); // network rules (issue 7): restricted before any container starts
   for (const v of JSON.parse(run.service.volumes || "[]") as Array<{ name: string }>) await run.ctx.runtime.ensureVolume(v.name, labels(run.tenant, run.service.name));
   emit(run, "provision", "done", `Network ${net} ready`);
 }

@@ -311,3 +311,23 @@ describe("TTL expiry, start-up re-application, tenant deletion", () => {
     expect(loadConfig({}).networkRuleLimit).toBe(20);
   });
 });
+
+describe("never fail-open", () => {
+  test("a restricted tenant whose egress cannot be enforced fails provisioning; no container starts", async () => {
+    const a = await netApp();
+    a.firewall.failOn = (c) => c.startsWith("setEgress");
+    const r = await a.call("POST", "/api/v1/tenants", { name: "nr-failclosed", source_type: "image", image_url: "example/app:1", app_port: 3000, egress_mode: "restricted" });
+    await a.idle();
+    const t = (await a.call("GET", `/api/v1/tenants/${r.json.data.id}`)).json.data;
+    expect(t.status).toBe("failed");
+    expect(t.deployments[0].status).toBe("failed");
+    expect(a.runtime.running()).toEqual([]);
+  });
+
+  test("an open tenant deploys even when the firewall is unavailable (logged, nothing to enforce)", async () => {
+    const a = await netApp();
+    a.firewall.failOn = () => true;
+    const id = await a.tenant("nr-open-nofw");
+    expect((await a.call("GET", `/api/v1/tenants/${id}`)).json.data.status).toBe("ready");
+  });
+});
