@@ -24,7 +24,10 @@ export function NetworkRules(p: TabProps) {
     const inbound = f.direction === "inbound";
     const body: Record<string, unknown> = { direction: f.direction, protocol: f.protocol };
     if (inbound) {
-      if (f.target_service) body.target_service = f.target_service;
+      // "primary" in the picker means the primary service; the API wants its name.
+      const primary = p.tenant.services.find((s) => (s as { is_primary?: boolean }).is_primary) ?? p.tenant.services[0];
+      const target = f.target_service || primary?.name;
+      if (target) body.target_service = target;
       if (f.target_port) body.target_port = Number(f.target_port);
       body.source_cidrs = cidrs(f.source_cidrs);
     } else {
