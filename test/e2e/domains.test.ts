@@ -148,6 +148,9 @@ describe("custom domain through DNS verification and ACME", () => {
     expect((await fetch(`http://127.0.0.1:${API}/internal/tls/ask?domain=${DOMAIN}`)).status).toBe(200);
     const probe = await probeTls({ host: "127.0.0.1", port: HTTPS, servername: "unknown.example.test", timeoutMs: 10_000 });
     expect(probe.ok).toBe(false);
+    // Caddy's storage holds the verified domain's certificate and nothing for the refused host.
+    const stored = [...new Bun.Glob("certificates/*/*/*.crt").scanSync({ cwd: caddy.dataDir })];
+    expect([stored.some((f) => f.endsWith(`/${DOMAIN}.crt`)), stored.some((f) => f.includes("unknown.example.test"))]).toEqual([true, false]);
   }, 20_000);
 
   test("DNS that stops pointing here is flagged misconfigured (the domain keeps serving), and clears when fixed", async () => {

@@ -1,4 +1,4 @@
-// A real DNS server for e2e tests: Debian's pebble-challtestsrv, whose management API adds A/TXT/CNAME records.
+// DNS for tests: an in-memory zone for unit tests, and for e2e a real server, Debian's pebble-challtestsrv, whose management API adds A/TXT/CNAME records.
 //
 // It is THE resolver of the appliance under test (STAXA_DNS_SERVERS=127.0.0.1:<port>) and pebble's
 // (-dnsserver), so both see the same zone. The default A/AAAA answers are switched off: a name
@@ -6,6 +6,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { DnsLookup } from "../../src/core/dns-verify.ts";
+
+/** An in-memory zone for unit tests: records by "TYPE name" (e.g. "A app.example.com"), editable at any time. */
+export function fakeDns(records: Record<string, string[]> = {}): DnsLookup & { records: Record<string, string[]> } {
+  const get = async (k: string) => records[k] ?? [];
+  return { records, a: (n) => get(`A ${n}`), aaaa: (n) => get(`AAAA ${n}`), cname: (n) => get(`CNAME ${n}`), txt: (n) => get(`TXT ${n}`) };
+}
 
 export interface TestDns {
   /** host:port of the DNS server (UDP and TCP). */

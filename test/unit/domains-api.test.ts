@@ -1,16 +1,10 @@
 // Domain routes over the fakes: add/list/verify/delete, the route and tenant url they change, 400s with nothing stored, 404/409/422.
 import { describe, expect, test } from "bun:test";
 import { fakeApp } from "../support/fakes.ts";
-import type { DnsLookup } from "../../src/core/dns-verify.ts";
+import { fakeDns } from "../support/dns.ts";
 import type { TlsProbe } from "../../src/proxy/tls-probe.ts";
 import { createKey } from "../../src/core/keys.ts";
 import { ensureProvider } from "../../src/core/accounts.ts";
-
-/** An in-memory zone: records by "TYPE name". */
-export function fakeDns(records: Record<string, string[]> = {}): DnsLookup & { records: Record<string, string[]> } {
-  const get = (k: string) => async () => records[k] ?? [];
-  return { records, a: (n) => get(`A ${n}`)(), aaaa: (n) => get(`AAAA ${n}`)(), cname: (n) => get(`CNAME ${n}`)(), txt: (n) => get(`TXT ${n}`)() };
-}
 
 const count = (db: any) => db.query("SELECT COUNT(*) AS n FROM domains").get().n as number;
 
