@@ -19,8 +19,12 @@ export interface Template {
   command?: string[];
 }
 
-const TEMPLATES: readonly Template[] = Object.freeze(catalog as Template[]);
+// source_dir (templates/src/<name>, the template's code in this repository) is not part of the reference's API shape.
+type CatalogEntry = Template & { source_dir?: string };
+const ENTRIES = catalog as CatalogEntry[];
+const TEMPLATES: readonly Template[] = Object.freeze(ENTRIES.map(({ source_dir: _, ...t }) => t));
 const BY_ID = new Map(TEMPLATES.map((t) => [t.id, t]));
+const SOURCE_DIRS = new Map(ENTRIES.flatMap((t) => (t.source_dir ? [[t.id, t.source_dir] as const] : [])));
 
 /** Every template, full detail, in catalog order. */
 export function listTemplates(): readonly Template[] {
@@ -32,6 +36,12 @@ export function getTemplate(id: string): Template {
   const t = BY_ID.get(id);
   if (!t) throw new NotFound("Template");
   return t;
+}
+
+/** A code template's source directory, relative to the repository root (deployable without GitHub); undefined for services. */
+export function templateSourceDir(id: string): string | undefined {
+  getTemplate(id);
+  return SOURCE_DIRS.get(id);
 }
 
 /** A list item as the reference shows it: identity, framework, description and source. */

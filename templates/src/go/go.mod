@@ -1,0 +1,3 @@
+module example.com/staxa-template-go
+
+go 1.19
