@@ -168,6 +168,19 @@ describe("custom domain through DNS verification and ACME", () => {
     expect(d.dns_status).toBe("ok");
   }, 30_000);
 
+  test("a CNAME to the tenant's host verifies through the real resolver too", async () => {
+    const www = "www.example.test";
+    const d = (await h.call("POST", `/api/v1/tenants/${tenantId}/domains`, { domain: www })).json.data;
+    await dns.setTxt(`_staxa-challenge.${www}`, d.verification.token);
+    await dns.setCname(www, "elsewhere.example.net");
+    const bad = await h.call("POST", `/api/v1/tenants/${tenantId}/domains/${d.id}/verify`);
+    expect(bad.json.error.message).toContain(`expected CNAME ${www} = ${PREFIX}-web.${BASE}, found elsewhere.example.net`);
+    await dns.setCname(www, `${PREFIX}-web.${BASE}`);
+    const ok = await h.call("POST", `/api/v1/tenants/${tenantId}/domains/${d.id}/verify`);
+    expect([ok.status, ok.json.data.verified]).toEqual([200, true]);
+    expect((await h.call("DELETE", `/api/v1/tenants/${tenantId}/domains/${d.id}`)).status).toBe(204);
+  }, 20_000);
+
   test("delete: 204 and the domain no longer serves the app", async () => {
     const r = await h.call("DELETE", `/api/v1/tenants/${tenantId}/domains/${dom.id}`);
     expect(r.status).toBe(204);
