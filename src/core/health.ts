@@ -4,11 +4,54 @@ import type { Runtime } from "../runtime/types.ts";
 /** GETs `url`; resolves with the status code, rejects on connection errors or after `timeoutMs`. */
 export type Probe = (url: string, timeoutMs: number) => Promise<number>;
 
+/** What httpProbe reports for a port that accepts TCP but speaks another protocol (a database or cache service). */
+export const NOT_HTTP = 0;
+
 export const httpProbe: Probe = async (url, timeoutMs) => {
-  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: "manual" });
-  await res.body?.cancel();
-  return res.status;
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: "manual" });
+    await res.body?.cancel();
+    return res.status;
+  } catch (e) {
+    // PostgreSQL or Redis from the catalog never answer HTTP, yet they serve: they accept the connection and reply
+    // in their own protocol or hang up on ours. A refused connection or silence still fails.
+    if (await answersTcp(new URL(url), timeoutMs)) return NOT_HTTP;
+    throw e;
+  }
 };
+
+/** True when host:port accepts a connection and then answers anything, or closes it, within `timeoutMs`. */
+function answersTcp(url: URL, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    let opened = false;
+    let settled = false;
+    let socket: { end(): void } | undefined;
+    const done = (v: boolean) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket?.end();
+      resolve(v);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    Bun.connect({
+      hostname: url.hostname.replace(/^\[|\]$/g, ""),
+      port: Number(url.port || 80),
+      socket: {
+        open(s) {
+          opened = true;
+          socket = s;
+          if (settled) s.end();
+          else s.write(`GET ${url.pathname} HTTP/1.0\r\n\r\n`);
+        },
+        data: () => done(true),
+        close: () => done(opened),
+        error: () => done(false),
+        connectError: () => done(false),
+      },
+    }).catch(() => done(false));
+  });
+}
 
 export interface HealthFailure {
   message: string;
