@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Builds local stand-ins for the official base and service images the template catalog needs (nothing can be pulled here):
+#   staxa-test/node-full:20   staxa-test/node:20 plus the host's whole glibc (librt, libresolv, nss…): native addons such as
+#                             rollup's (Vite) load libraries node itself does not, and node:20-slim has them all
 #   staxa-test/bun:1          the host's bun binary with its libraries and CA bundle, on staxa-test/busybox
 #   staxa-test/caddy:2        the host's caddy on staxa-test/busybox: serves generated static/SPA images (caddy:2-alpine)
 #   staxa-test/go-runtime:1   FROM scratch: CA bundle, /etc/passwd, /tmp (gcr.io/distroless/static-debian12)
@@ -13,13 +15,13 @@
 set -euo pipefail
 
 # Bump when the image contents change, so existing machines rebuild.
-VERSION=2
+VERSION=3
 LABEL=staxa.template-image.version
 BUSYBOX_IMAGE=staxa-test/busybox:latest
 DEBIAN_IMAGE=staxa-test/debian:12
 CACHE=/var/cache/staxa-test
 ROOTFS_TAR="$CACHE/debian-12-rootfs.tar"
-IMAGES=(staxa-test/bun:1 staxa-test/caddy:2 staxa-test/go-runtime:1 staxa-test/python:3 staxa-test/go:1 staxa-test/postgres:15 staxa-test/redis:7)
+IMAGES=(staxa-test/node-full:20 staxa-test/bun:1 staxa-test/caddy:2 staxa-test/go-runtime:1 staxa-test/python:3 staxa-test/go:1 staxa-test/postgres:15 staxa-test/redis:7)
 FORCE=0
 [[ "${1:-}" == "--force" ]] && FORCE=1
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -100,15 +102,34 @@ copy_binary() {
   done < <(ldd "$bin" | grep -oE '/[^ ]+' | sort -u)
 }
 
+# Every shared library of the host's libc6 package into rootfs $1, as any glibc distribution image has them.
+add_glibc() {
+  local lib
+  while read -r lib; do
+    mkdir -p "$1$(dirname "$lib")"
+    cp -L "$lib" "$1$lib"
+  done < <(dpkg -L libc6 | grep -E '^(/usr)?/lib[^/]*/([^/]+/)?[^/]+\.so[.0-9]*$')
+}
+
 add_ca_bundle() {
   mkdir -p "$1/etc/ssl/certs"
   cp -L /etc/ssl/certs/ca-certificates.crt "$1/etc/ssl/certs/ca-certificates.crt"
+}
+
+build_node_full() {
+  local ctx="$WORK/node-full"
+  mkdir -p "$ctx/rootfs"
+  add_glibc "$ctx/rootfs"
+  printf 'FROM staxa-test/node:20\nCOPY rootfs/ /\n' >"$ctx/Dockerfile"
+  build staxa-test/node-full:20 "$ctx"
+  verify staxa-test/node-full:20 sh -c 'ls /lib/*/librt.so.1 /usr/lib/*/librt.so.1 2>/dev/null | grep -q . && node --version'
 }
 
 build_bun() {
   local ctx="$WORK/bun" registry
   mkdir -p "$ctx/rootfs/usr/local/bin"
   copy_binary "$(readlink -f "$(command -v bun)")" "$ctx/rootfs" /usr/local/bin/bun
+  add_glibc "$ctx/rootfs"
   ln -s bun "$ctx/rootfs/usr/local/bin/bunx"
   add_ca_bundle "$ctx/rootfs"
   # The registry the host uses (a mirror, when configured), never the host's tokens.
@@ -261,6 +282,7 @@ EOF
   verify staxa-test/redis:7 redis-server --version
 }
 
+current staxa-test/node-full:20 || build_node_full
 current staxa-test/bun:1 || build_bun
 current staxa-test/caddy:2 || build_caddy
 current staxa-test/go-runtime:1 || build_go_runtime
