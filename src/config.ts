@@ -91,6 +91,7 @@ const SETTINGS = {
   jwtAudience: ["STAXA_JWT_AUDIENCE", "", str, "expected aud of OIDC JWTs"],
   sessionTtlSec: ["STAXA_SESSION_TTL_SEC", "3600", int(60, 604800), "lifetime of built-in login JWTs"],
   portPool: ["STAXA_PORT_POOL", "30000-32767", range, "host ports for inbound network rules"],
+  sseMaxPerProvider: ["STAXA_SSE_MAX_PER_PROVIDER", "20", int(1, 100000), "open event streams (and, apart, log follows) per provider; more get 429"],
   networkRuleLimit: ["STAXA_NETWORK_RULE_LIMIT", "20", int(0, 10000), "active network rules per tenant"],
   builderNodeImage: ["STAXA_NODE_IMAGE", "node:20-slim", str, "base image for Node builds"],
   builderBunImage: ["STAXA_BUN_IMAGE", "oven/bun:1", str, "base image for Bun builds"],

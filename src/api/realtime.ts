@@ -6,6 +6,7 @@ import { auth } from "./plugins/auth.ts";
 import { Invalid } from "../lib/errors.ts";
 import { isSettled, isTerminal, openEventStream, replay } from "../core/tenant-events.ts";
 import { containerLogs } from "../core/container-logs.ts";
+import { streamSlotsFor } from "./stream-slots.ts";
 
 /** Heartbeat period; a setting object so tests can shorten it. */
 export const sseSettings = { heartbeatMs: 15_000 };
@@ -105,7 +106,7 @@ export function realtimeRoutes(deps: ApiDeps) {
     .get("/tenants/:id/events", ({ principal, params, query, request }) => {
       const tenantId = openEventStream(deps, principal, params.id);
       const after = lastEventIdOf(request, query);
-      const stream = eventStream(deps, tenantId, after, query.follow === "true", request.signal, sseSettings.heartbeatMs);
+      const stream = streamSlotsFor(deps).guard(principal.providerId, "events", () => eventStream(deps, tenantId, after, query.follow === "true", request.signal, sseSettings.heartbeatMs), request.signal);
       return new Response(stream, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache", "x-accel-buffering": "no" } });
     }, { scope: "tenants:read", query: t.Object({ last_event_id: t.Optional(t.String()), follow: t.Optional(t.String()) }) })
     .get("/tenants/:id/logs", ({ principal, params, query, request }) => {
@@ -115,6 +116,7 @@ export function realtimeRoutes(deps: ApiDeps) {
       const ac = new AbortController();
       // Validates and authorises before the stream starts, so errors are proper 4xx responses.
       const lines_ = containerLogs(deps, principal, params.id, { lines, follow, signal: ac.signal });
-      return new Response(logStream(lines_, ac, request.signal), { headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-cache" } });
+      const make = () => logStream(lines_, ac, request.signal);
+      return new Response(follow ? streamSlotsFor(deps).guard(principal.providerId, "logs", make, request.signal) : make(), { headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-cache" } });
     }, { scope: "tenants:read", query: t.Object({ lines: t.Optional(t.String()), follow: t.Optional(t.String()) }) });
 }

@@ -1,17 +1,47 @@
-// HTTP routes of /api/v1 for: services (list, deploy one, deploy all, a service's deployments and logs).
+// HTTP routes of /api/v1 for: services (list, add, remove, deploy one, deploy all, a service's deployments and logs).
 import { Elysia, t } from "elysia";
 import type { ApiDeps } from "../app.ts";
 import { auth } from "./plugins/auth.ts";
 import { all, one, page } from "./plugins/envelope.ts";
-import { deployAll, deployService, listServices } from "../core/services.ts";
+import { addService, deployAll, deployService, listServices, removeService } from "../core/services.ts";
 import { serviceView } from "../core/tenants.ts";
 import { deploymentView, listDeployments } from "../core/deployments.ts";
 import { containerLogs } from "../core/container-logs.ts";
+import { Invalid } from "../lib/errors.ts";
+import { bodyObject } from "./tenants.ts";
+import { streamSlotsFor } from "./stream-slots.ts";
 
 const pageQuery = t.Object({
   limit: t.Optional(t.Numeric({ minimum: 1, maximum: 100 })),
   offset: t.Optional(t.Numeric({ minimum: 0 })),
 });
+const enc = new TextEncoder();
+
+/** Log lines as SSE `data:` frames; a client going away aborts `ac`, which ends the Docker stream. */
+function sseLines(lines: AsyncIterable<string>, ac: AbortController): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    async start(controller) {
+      try {
+        controller.enqueue(enc.encode("retry: 5000\n\n"));
+        for await (const line of lines) {
+          if (ac.signal.aborted) break;
+          controller.enqueue(enc.encode(line.replace(/\r?\n$/, "").split(/\r?\n/).map((l) => `data: ${l}\n`).join("") + "\n"));
+        }
+      } catch (e) {
+        if (!ac.signal.aborted) controller.enqueue(enc.encode(`event: error\ndata: log stream ended: ${(e as Error).message}\n\n`));
+      } finally {
+        try {
+          controller.close();
+        } catch {
+          // cancelled by the client
+        }
+      }
+    },
+    cancel() {
+      ac.abort();
+    },
+  });
+}
 
 export function serviceRoutes(deps: ApiDeps) {
   return new Elysia({ name: "routes:services" })
@@ -20,10 +50,21 @@ export function serviceRoutes(deps: ApiDeps) {
       const r = listServices(deps, principal, params.id);
       return all(r.services.map((s) => serviceView(deps, r.tenant, s)));
     }, { scope: "tenants:read" })
+    .post("/tenants/:id/services", ({ principal, params, body, set }) => {
+      const r = addService(deps, principal, params.id, bodyObject(body));
+      set.status = 202;
+      const res = one(serviceView(deps, listServices(deps, principal, params.id).tenant, r.service));
+      res.meta.deployment_id = r.deployment.id;
+      return res;
+    }, { scope: "tenants:write" })
+    .delete("/tenants/:id/services/:name", async ({ principal, params, set }) => {
+      await removeService(deps, principal, params.id, params.name);
+      set.status = 204;
+    }, { scope: "tenants:write" })
     .post("/tenants/:id/deploy", ({ principal, params, set }) => {
       const r = deployAll(deps, principal, params.id);
       set.status = 202;
-      const res = one({ tenant_id: r.tenant.id, status: r.tenant.status === "ready" ? "deploying" : r.tenant.status, services: r.deployments.map((d) => d.service_name) });
+      const res = one({ tenant_id: r.tenant.id, status: "deploying", services: r.deployments.map((d) => d.service_name) });
       res.meta.deployment_ids = r.deployments.map((d) => d.id);
       return res;
     }, { scope: "deployments:write" })
@@ -38,10 +79,18 @@ export function serviceRoutes(deps: ApiDeps) {
       const { rows, total } = listDeployments(deps, principal, params.id, { limit, offset, service: params.name });
       return page(rows.map(deploymentView), total, limit, offset);
     }, { scope: "deployments:read", query: pageQuery })
-    .get("/tenants/:id/services/:name/logs", async ({ principal, params, query }) => {
+    .get("/tenants/:id/services/:name/logs", async ({ principal, params, query, request }) => {
       const lines = query.lines === undefined ? 100 : /^\d+$/.test(query.lines) ? Number(query.lines) : NaN;
+      if (query.follow !== undefined && !["true", "false", "1", "0"].includes(query.follow)) throw new Invalid("follow", "follow must be true or false");
+      if (query.follow === "true" || query.follow === "1") {
+        const ac = new AbortController();
+        request.signal.addEventListener("abort", () => ac.abort(), { once: true });
+        const it = containerLogs(deps, principal, params.id, { lines, follow: true, signal: ac.signal, service: params.name });
+        const body = streamSlotsFor(deps).guard(principal.providerId, "logs", () => sseLines(it, ac), request.signal);
+        return new Response(body, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache", "x-accel-buffering": "no" } });
+      }
       const out: string[] = [];
       for await (const l of containerLogs(deps, principal, params.id, { lines, follow: false, signal: AbortSignal.timeout(10_000), service: params.name })) out.push(l);
       return new Response(out.join("\n") + (out.length ? "\n" : ""), { headers: { "content-type": "text/plain; charset=utf-8" } });
-    }, { scope: "tenants:read", query: t.Object({ lines: t.Optional(t.String()) }) });
+    }, { scope: "tenants:read", query: t.Object({ lines: t.Optional(t.String()), follow: t.Optional(t.String()) }) });
 }

@@ -22,8 +22,11 @@ export interface DeployRequest {
   reuse?: { imageId: string; image: string | null; commitSha: string | null; branch: string | null; from: string | null };
 }
 
-/** Inserts a queued deployment of `service` and schedules it in the tenant's lane. */
-export function requestDeploy(ctx: Ctx, tenant: TenantRow, service: ServiceRow, req: DeployRequest): DeploymentRow {
+/**
+ * Inserts a queued deployment of `service` and schedules it in the tenant's lane. `gate`, when given, runs
+ * just before the deployment would start; false skips it (deploy-all: a predecessor failed).
+ */
+export function requestDeploy(ctx: Ctx, tenant: TenantRow, service: ServiceRow, req: DeployRequest, gate?: (dep: DeploymentRow) => boolean): DeploymentRow {
   const row: DeploymentRow = {
     id: newId("dep"), tenant_id: tenant.id, service_id: service.id, service_name: service.name, status: "queued", reason: null,
     trigger: req.trigger, branch: req.reuse?.branch ?? (service.source_type === "image" ? null : req.branch ?? service.branch),
@@ -34,7 +37,9 @@ export function requestDeploy(ctx: Ctx, tenant: TenantRow, service: ServiceRow, 
   };
   deployments.insert(ctx.db, row);
   ctx.bus.emit({ tenantId: tenant.id, deploymentId: row.id, service: service.name, stage: "info", status: "queued", message: `Deployment ${row.id} queued (${req.trigger})` });
-  void deployerFor(ctx).queue.enqueue(tenant.id, () => runDeployment(ctx, tenant.id, row.id));
+  void deployerFor(ctx).queue.enqueue(tenant.id, async () => {
+    if (!gate || gate(row)) await runDeployment(ctx, tenant.id, row.id);
+  });
   return row;
 }
 

@@ -1,6 +1,6 @@
 // One deployment, as named steps: provision → obtainImage (build | pull | reuse) → startCandidate →
 // checkHealth → switchRoute → markLive → retireOld. A failing step leaves whatever served before serving.
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Ctx } from "./context.ts";
 import type { ContainerInfo } from "../runtime/types.ts";
@@ -11,10 +11,12 @@ import { nowIso } from "../lib/ids.ts";
 import { AppError } from "../lib/errors.ts";
 import { planBuild } from "../build/plan.ts";
 import { BuildPlanError } from "../build/types.ts";
+import { RepoTree } from "../build/tree.ts";
 import { BuildLogSink } from "./build-log.ts";
 import { candidateSpec, servicePort } from "./container-plan.ts";
 import { deployerFor, signalFor } from "./deployer.ts";
-import { waitHealthy } from "./health.ts";
+import { tailLogs, waitHealthy } from "./health.ts";
+import { mountsOf } from "./volumes.ts";
 import { imageTag, labels, networkName } from "./resources.ts";
 import { routeFor } from "./routes.ts";
 import { assertDeployment } from "./states.ts";
@@ -50,6 +52,7 @@ export async function runDeployment(ctx: Ctx, tenantId: string, depId: string): 
     const image = await obtainImage(run);
     setStatus(run, "deploying");
     const port = servicePort(tenant, service, image.port);
+    if (mountsOf(service).length) await timed(run, "deploy", () => stopHolderOfVolumes(run));
     candidate = await timed(run, "deploy", () => startCandidate(run, image.imageId, port));
     await timed(run, "health", () => checkHealth(run, candidate!, port));
     await timed(run, "route", () => switchRoute(run, candidate!, port));
@@ -160,7 +163,7 @@ async function build(run: Run): Promise<{ imageId: string; port?: number }> {
     deployments.update(ctx.db, dep.id, { commit_sha: commitSha });
     let plan;
     try {
-      plan = await planBuild(dir, { images: baseImages(ctx) });
+      plan = await planBuild(contextDir(dir, service.build_context), { images: baseImages(ctx) });
     } catch (e) {
       if (e instanceof BuildPlanError) throw new StageFailure("build", e.message);
       throw e;
@@ -183,6 +186,14 @@ async function build(run: Run): Promise<{ imageId: string; port?: number }> {
   }
 }
 
+/** The build directory inside the clone (compose `build:`); a link leading out of the clone is refused. */
+function contextDir(dir: string, rel: string | null): string {
+  if (!rel) return dir;
+  const inside = new RepoTree(dir).resolve(rel);
+  if (!inside || !statSync(inside).isDirectory()) throw new StageFailure("build", `Build context "${rel}" is not a directory inside the repository`);
+  return inside;
+}
+
 function baseImages(ctx: Ctx) {
   const c = ctx.config;
   return { node: c.builderNodeImage, bun: c.builderBunImage, python: c.builderPythonImage, go: c.builderGoImage, static: c.runtimeStaticImage, goRuntime: c.runtimeGoImage };
@@ -199,8 +210,22 @@ async function startCandidate(run: Run, imageId: string, port: number): Promise<
   return info;
 }
 
+/**
+ * A volume is never mounted by two containers at once (two databases on one data directory corrupt it):
+ * a service with volumes is replaced stop-then-start, a short gap instead of zero-downtime.
+ */
+async function stopHolderOfVolumes(run: Run): Promise<void> {
+  const { ctx, service } = run;
+  const old = services.findById(ctx.db, service.id)?.container_id;
+  if (!old) return;
+  emit(run, "deploy", "running", `Stopping the running container first: its volumes are not shared with the new one`, { container: old });
+  await ctx.runtime.stopAndRemove(old, 10);
+  services.update(ctx.db, service.id, { container_id: null, container_ip: null, status: "stopped", updated_at: nowIso() });
+}
+
 async function checkHealth(run: Run, c: ContainerInfo, port: number): Promise<void> {
   const { ctx, service } = run;
+  if (!service.is_routable && service.port === null && !service.healthcheck) return checkRunning(run, c);
   const ip = c.ip ?? (await ctx.runtime.inspectContainer(c.id))?.ip;
   const path = (service.healthcheck ? (JSON.parse(service.healthcheck).path as string) : undefined) ?? ctx.config.healthPath;
   const url = `http://${ip}:${port}${path}`;
@@ -210,6 +235,16 @@ async function checkHealth(run: Run, c: ContainerInfo, port: number): Promise<vo
   if (failure) throw new StageFailure("health", `Health check failed: ${failure.message}`, { ...failure });
   c.ip = ip ?? null;
   emit(run, "health", "done", `${url} answered`);
+}
+
+/** A worker (no port, not routable, no healthcheck): healthy when it is still running after a moment. */
+async function checkRunning(run: Run, c: ContainerInfo): Promise<void> {
+  emit(run, "health", "running", "No port to probe: checking that the container keeps running");
+  await Bun.sleep(Math.min(1000, deployerFor(run.ctx).healthTimeoutMs ?? 1000));
+  const info = await run.ctx.runtime.inspectContainer(c.id);
+  if (!info?.running) throw new StageFailure("health", `container exited with code ${info?.exitCode ?? "unknown"}`, { exit_code: info?.exitCode ?? null, logs: await tailLogs(run.ctx.runtime, c.id) });
+  c.ip = info.ip;
+  emit(run, "health", "done", "Container is running");
 }
 
 async function switchRoute(run: Run, c: ContainerInfo, port: number): Promise<void> {

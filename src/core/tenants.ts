@@ -10,10 +10,14 @@ import { newId, nowIso } from "../lib/ids.ts";
 import { Conflict, Invalid, Unprocessable } from "../lib/errors.ts";
 import * as input from "./tenant-input.ts";
 import { parseService, parseServices, type ServiceDraft } from "./service-input.ts";
-import { sealEnv, validateEnv } from "./env-vars.ts";
+import { maskedList, openEnv, sealEnv, validateEnv } from "./env-vars.ts";
+import { volumeView } from "./volumes.ts";
 import { assertDeployable, deploymentView, redeployCurrent, requestDeploy } from "./deployments.ts";
 import { eventsUrl, serviceHost, tenantUrl } from "./resources.ts";
 import { startTenantDeletion } from "./tenant-cleanup.ts";
+import { deployGroup } from "./deploy-all.ts";
+import { assertHostsFree } from "./services.ts";
+import { composeServices, composeSource } from "./compose.ts";
 import { applyTenantEgress } from "./network-enforcement.ts";
 import { domainView, primaryDomainUrl } from "./domains.ts";
 import * as domainStore from "../store/domains.ts";
@@ -40,6 +44,10 @@ export function serviceView(ctx: Ctx, t: TenantRow, s: ServiceRow) {
     id: s.id, name: s.name, source_type: s.source_type, repo_url: s.repo_url, branch: s.branch, image_url: s.image_url,
     status: s.status, is_primary: !!s.is_primary, is_routable: !!s.is_routable, port: s.port, resource_size: s.resource_size,
     host: s.is_routable ? serviceHost(ctx.config, t.name, s) : null, current_deployment_id: s.current_deployment_id,
+    priority: s.priority, depends_on: JSON.parse(s.depends_on || "[]"), volumes: volumeView(t.name, s),
+    healthcheck: s.healthcheck ? JSON.parse(s.healthcheck) : null, build_context: s.build_context ?? null,
+    // per-service overrides, masked like the tenant env: a secret never leaves the store in clear
+    env: maskedList(openEnv(ctx.box, s.env_enc)),
   };
 }
 
@@ -54,19 +62,27 @@ export function createTenant(ctx: Ctx, p: Principal, b: Body): TenantRow {
   const displayName = b.display_name === undefined ? null : input.displayName(b.display_name);
   const hasSource = b.source_type !== undefined;
   const hasServices = b.services !== undefined;
-  if (hasSource === hasServices) throw new Invalid(hasSource ? "services" : "source_type", "Provide exactly one of source_type (single service) or services[] (multi-service)");
+  const hasCompose = b.compose !== undefined;
+  const given = [hasSource && "source_type", hasServices && "services", hasCompose && "compose"].filter((g): g is string => !!g);
+  if (given.length !== 1) throw new Invalid(given[1] ?? "source_type", "Provide exactly one of source_type (single service), services[] or compose (multi-service)");
   const size = b.resource_size === undefined ? "small" : input.resourceSize(b.resource_size);
   const egress = b.egress_mode === undefined ? "open" : input.egressMode(b.egress_mode);
   const env = b.env === undefined ? {} : validateEnv(b.env, "env");
   let drafts: ServiceDraft[];
+  let notes: string[] = [];
   if (hasSource) {
-    const d = parseService(ctx.config, b, { name: "web", prefix: "", portField: "app_port", defaults: { routable: true, primary: true, size } });
+    const d = parseService(ctx.config, b, { tenant: name, name: "web", prefix: "", portField: "app_port", defaults: { routable: true, primary: true, size } });
     d.row.is_primary = 1;
     d.row.is_routable = 1;
     drafts = [d];
-  } else drafts = parseServices(ctx.config, b.services, size);
+  } else if (hasCompose) {
+    const c = composeServices(b.compose, composeSource(ctx.config, b));
+    drafts = parseServices(ctx.config, c.services, name, size, (i) => `compose.services.${c.names[i]}.`);
+    notes = c.notes;
+  } else drafts = parseServices(ctx.config, b.services, name, size);
 
   if (tenants.findByName(ctx.db, name)) throw new Conflict(`Tenant name "${name}" is already taken`, { field: "name" }, "name_taken");
+  assertHostsFree(ctx, name, drafts.map((d) => d.row), true);
   const limit = p.mode === "test" ? ctx.config.testTenantLimit : ctx.config.tenantLimit;
   if (tenants.count(ctx.db, p) >= limit) throw new Unprocessable("tenant_limit_reached", `Tenant limit of ${limit} reached for this provider (${p.mode} mode)`, { limit });
 
@@ -83,13 +99,14 @@ export function createTenant(ctx: Ctx, p: Principal, b: Body): TenantRow {
     ctx.db.transaction(() => {
       tenants.insert(ctx.db, row);
       for (const s of svcRows) services.insert(ctx.db, s);
-      for (const s of svcRows) requestDeploy(ctx, row, s, { trigger: "create" });
+      deployGroup(ctx, row, svcRows, { trigger: "create" }); // dependencies first, each healthy before the next
     })();
   } catch (e) {
     // two creates racing for one name: the UNIQUE index decides, the loser gets the same 409.
     if (String((e as Error).message).includes("UNIQUE")) throw new Conflict(`Tenant name "${name}" is already taken`, { field: "name" }, "name_taken");
     throw e;
   }
+  for (const n of notes) ctx.bus.emit({ tenantId: row.id, stage: "info", status: "done", message: `compose: ${n}` });
   return row;
 }
 

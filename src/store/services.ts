@@ -22,6 +22,8 @@ export interface ServiceRow {
   volumes: string;
   healthcheck: string | null;
   command: string | null;
+  /** Directory of the build inside the repo (compose `build:`); null = the root. */
+  build_context: string | null;
   status: string;
   current_deployment_id: string | null;
   container_id: string | null;
@@ -60,10 +62,10 @@ export function listRunning(db: Db): ServiceRow[] {
 
 export function insert(db: Db, row: ServiceRow): void {
   db.query(`INSERT INTO services (id, tenant_id, name, source_type, repo_url, branch, commit_sha, image_url, registry_id, port,
-              is_primary, is_routable, resource_size, env_enc, priority, depends_on, volumes, healthcheck, command, status,
+              is_primary, is_routable, resource_size, env_enc, priority, depends_on, volumes, healthcheck, command, build_context, status,
               current_deployment_id, container_id, container_ip, created_at, updated_at)
             VALUES ($id, $tenant_id, $name, $source_type, $repo_url, $branch, $commit_sha, $image_url, $registry_id, $port,
-              $is_primary, $is_routable, $resource_size, $env_enc, $priority, $depends_on, $volumes, $healthcheck, $command, $status,
+              $is_primary, $is_routable, $resource_size, $env_enc, $priority, $depends_on, $volumes, $healthcheck, $command, $build_context, $status,
               $current_deployment_id, $container_id, $container_ip, $created_at, $updated_at)`).run(named(row));
 }
 
