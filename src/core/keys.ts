@@ -44,9 +44,9 @@ export function keyPrefix(raw: string): string {
   return raw.slice(0, 12);
 }
 
-/** SHA-256 hex of the raw key (Bun's native hasher: the same digest as lib/crypto's, half the cost). */
+/** SHA-256 hex of the raw key (Bun's one-shot native hasher: the same digest as lib/crypto's, a third of the cost). */
 export function hashKey(raw: string): string {
-  return new Bun.CryptoHasher("sha256").update(raw).digest("hex");
+  return Bun.SHA256.hash(raw, "hex");
 }
 
 // Almost every key carries the same few scope lists: parse each distinct JSON text once (hot auth path).
@@ -60,15 +60,60 @@ function parseScopes(json: string): string[] {
   return scopes;
 }
 
+/** How long a key resolved from the store is trusted before the store is asked again (see authenticateKey). */
+export const KEY_RECHECK_MS = 1000;
+const KEY_CACHE_MAX = 10_000;
+
+interface CachedKey {
+  principal: Principal;
+  expiresAtMs: number; // Infinity when the key never expires
+  checkedAt: number; // performance.now() of the last store read
+}
+
+// Per database (tests open many): key hash -> what the store said. Only keys that exist are kept, so a
+// made-up key always reaches the store and the cache cannot be filled by an attacker.
+const keyCaches = new WeakMap<Db, Map<string, CachedKey>>();
+function keyCache(db: Db): Map<string, CachedKey> {
+  let cache = keyCaches.get(db);
+  if (!cache) keyCaches.set(db, (cache = new Map()));
+  return cache;
+}
+
 /**
  * Resolves a raw key to its principal. Unknown, malformed, revoked and expired keys all get the
  * same answer. The lookup is by hash (an index), so no secret comparison happens in user time.
+ * A found key is remembered for KEY_RECHECK_MS (every request skips the store read, the hot path's
+ * main cost); expiry is still checked on every request, a key deleted through deleteKey stops on
+ * the very next request, and one deleted by another process (the CLI, a restore) within KEY_RECHECK_MS.
  */
 export function authenticateKey(db: Db, raw: string, now: Date): Principal {
-  if (!isWellFormedKey(raw)) throw new Unauthorized("Invalid API key");
-  const row = apiKeys.findAuthByHash(db, hashKey(raw));
-  if (!row || (row.expires_at && Date.parse(row.expires_at) <= now.getTime())) throw new Unauthorized("Invalid API key");
-  return { providerId: row.provider_id, mode: row.mode, scopes: parseScopes(row.scopes), via: "key", keyId: row.id };
+  if (!KEY_RE.test(raw)) throw new Unauthorized("Invalid API key");
+  const hash = hashKey(raw);
+  const cache = keyCache(db);
+  const t = performance.now();
+  let hit = cache.get(hash);
+  if (!hit || t - hit.checkedAt >= KEY_RECHECK_MS) {
+    // The checksum is only worth checking before a store read: a cached hash is a key that passed it.
+    if (!isWellFormedKey(raw)) throw new Unauthorized("Invalid API key");
+    const row = apiKeys.findAuthByHash(db, hash);
+    if (!row) {
+      cache.delete(hash);
+      throw new Unauthorized("Invalid API key");
+    }
+    if (cache.size >= KEY_CACHE_MAX) cache.clear();
+    const principal: Principal = Object.freeze({ providerId: row.provider_id, mode: row.mode, scopes: parseScopes(row.scopes), via: "key" as const, keyId: row.id });
+    hit = { principal, expiresAtMs: row.expires_at ? Date.parse(row.expires_at) : Infinity, checkedAt: t };
+    cache.set(hash, hit);
+  }
+  if (hit.expiresAtMs <= now.getTime()) throw new Unauthorized("Invalid API key");
+  return hit.principal;
+}
+
+/** Forgets a key the store no longer has, so its next request is refused. */
+function forgetKey(db: Db, keyId: string): void {
+  const cache = keyCaches.get(db);
+  if (!cache) return;
+  for (const [hash, entry] of cache) if (entry.principal.keyId === keyId) cache.delete(hash);
 }
 
 /** Creates a key row and returns the raw key (shown once). */
@@ -155,7 +200,9 @@ export function createKeyFor(db: Db, caller: Principal, input: NewKeyInput, now:
   return { ...keyView(row), key: raw };
 }
 
-/** Deletes a key of the caller's provider and mode; takes effect on the next request (no cache). */
+/** Deletes a key of the caller's provider and mode; takes effect on the next request (the key cache forgets it). */
 export function deleteKey(db: Db, caller: Principal, id: string): void {
-  if (!apiKeys.remove(db, caller.providerId, id, caller.mode)) throw new NotFound("API key");
+  const removed = apiKeys.remove(db, caller.providerId, id, caller.mode);
+  forgetKey(db, id);
+  if (!removed) throw new NotFound("API key");
 }

@@ -19,11 +19,13 @@ abstract class Family<S> {
   protected readonly series = new Map<string, { values: string[]; state: S }>();
   constructor(readonly name: string, readonly help: string, readonly labelNames: readonly string[], readonly type: string) {}
 
+  // Runs on every request (HTTP metrics): the key is built without intermediate arrays.
   protected at(labels: Labels, init: () => S): S {
-    const values = this.labelNames.map((n) => labels[n] ?? "");
-    const key = values.join("\u0000");
+    const names = this.labelNames;
+    let key = "";
+    for (let i = 0; i < names.length; i++) key += (i ? "\u0000" : "") + (labels[names[i]] ?? "");
     let s = this.series.get(key);
-    if (!s) this.series.set(key, (s = { values, state: init() }));
+    if (!s) this.series.set(key, (s = { values: names.map((n) => labels[n] ?? ""), state: init() }));
     return s.state;
   }
 
@@ -44,6 +46,16 @@ export class Counter extends Family<{ v: number }> {
   }
   get(labels: Labels = {}): number {
     return this.at(labels, () => ({ v: 0 })).v;
+  }
+  /** The series of `labels`, resolved once: for callers that count the same series on a hot path. */
+  child(labels: Labels = {}): { inc(by?: number): void } {
+    const state = this.at(labels, () => ({ v: 0 }));
+    return {
+      inc(by = 1) {
+        if (by < 0) throw new Error("a counter only goes up");
+        state.v += by;
+      },
+    };
   }
   protected lines(): string[] {
     return [...this.series.values()].map((s) => `${this.name}${labelText(this.labelNames, s.values)} ${fmt(s.state.v)}`);
@@ -75,17 +87,33 @@ export class Histogram extends Family<{ counts: number[]; sum: number; count: nu
     super(name, help, labelNames, "histogram");
   }
   observe(labels: Labels, v: number): void {
-    const s = this.at(labels, () => ({ counts: this.buckets.map(() => 0), sum: 0, count: 0 }));
-    this.buckets.forEach((b, i) => {
-      if (v <= b) s.counts[i]++;
-    });
+    this.record(this.at(labels, () => this.empty()), v);
+  }
+  /** The series of `labels`, resolved once: for callers that observe the same series on a hot path. */
+  child(labels: Labels): { observe(v: number): void } {
+    const state = this.at(labels, () => this.empty());
+    return { observe: (v) => this.record(state, v) };
+  }
+  private empty() {
+    return { counts: this.buckets.map(() => 0), sum: 0, count: 0 };
+  }
+  // counts[i] holds the observations whose smallest bucket is i; render() accumulates them.
+  private record(s: { counts: number[]; sum: number; count: number }, v: number): void {
+    const b = this.buckets;
+    for (let i = 0; i < b.length; i++) {
+      if (v <= b[i]) {
+        s.counts[i]++;
+        break;
+      }
+    }
     s.sum += v;
     s.count++;
   }
   protected lines(): string[] {
     const out: string[] = [];
     for (const { values, state } of this.series.values()) {
-      this.buckets.forEach((b, i) => out.push(`${this.name}_bucket${labelText(this.labelNames, values, `le="${fmt(b)}"`)} ${state.counts[i]}`));
+      let cumulative = 0;
+      this.buckets.forEach((b, i) => out.push(`${this.name}_bucket${labelText(this.labelNames, values, `le="${fmt(b)}"`)} ${(cumulative += state.counts[i])}`));
       out.push(`${this.name}_bucket${labelText(this.labelNames, values, 'le="+Inf"')} ${state.count}`);
       out.push(`${this.name}_sum${labelText(this.labelNames, values)} ${fmt(state.sum)}`);
       out.push(`${this.name}_count${labelText(this.labelNames, values)} ${state.count}`);

@@ -22,12 +22,38 @@ export function redact(fields: Record<string, unknown>): Record<string, unknown>
   return out;
 }
 
+// stderr is written once per event-loop turn, not once per line: under load the request log was one
+// synchronous write per request. Errors flush at once (and everything flushes on exit) so nothing
+// that explains a crash is left in the buffer.
+let pending: string[] = [];
+let scheduled = false;
+function flushStderr(): void {
+  scheduled = false;
+  if (pending.length === 0) return;
+  const text = pending.join("\n") + "\n";
+  pending = [];
+  process.stderr.write(text);
+}
+process.on("exit", flushStderr);
+
+/** The default sink: lines buffered and written together at the end of the current event-loop turn. */
+export function bufferedStderr(line: string, urgent = false): void {
+  pending.push(line);
+  if (urgent || pending.length >= 1000) return flushStderr();
+  if (!scheduled) {
+    scheduled = true;
+    setImmediate(flushStderr);
+  }
+}
+
 /** A logger writing one JSON object per line at or above `level`. */
-export function createLogger(level: Level = "info", write: (line: string) => void = (l) => process.stderr.write(l + "\n")): Logger {
+export function createLogger(level: Level = "info", write?: (line: string) => void): Logger {
   const min = ORDER[level];
   const emit = (lvl: Level) => (msg: string, fields: Record<string, unknown> = {}) => {
     if (ORDER[lvl] < min) return;
-    write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...redact(fields) }));
+    const line = JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...redact(fields) });
+    if (write) write(line);
+    else bufferedStderr(line, lvl === "error");
   };
   return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error") };
 }

@@ -29,8 +29,8 @@ export function bearerToken(header: string | null): string {
   return m[1];
 }
 
-/** Resolves the caller of a request. */
-export async function resolvePrincipal(deps: AuthDeps, request: Request): Promise<Principal> {
+/** Resolves the caller of a request: synchronously for an API key (the hot path), a promise for a JWT. */
+export function resolvePrincipal(deps: AuthDeps, request: Request): Principal | Promise<Principal> {
   const token = bearerToken(request.headers.get("authorization"));
   if (token.startsWith("sk_")) return authenticateKey(deps.db, token, deps.now());
   if (token.split(".").length === 3 && deps.verifyJwt) {
@@ -62,7 +62,8 @@ export function auth(deps: AuthDeps) {
         const { request, server } = c;
         let principal: Principal;
         try {
-          principal = await resolvePrincipal(deps, request);
+          const resolved = resolvePrincipal(deps, request);
+          principal = resolved instanceof Promise ? await resolved : resolved;
         } catch (err) {
           if (err instanceof Unauthorized && deps.limiter) {
             const r = deps.limiter.hit(`ip:${server?.requestIP(request)?.address ?? "unknown"}`, AUTH_FAILURES);

@@ -4,7 +4,9 @@ import { AppError, Invalid, NotFound, PayloadTooLarge, RateLimited, statusOf } f
 import type { Logger } from "../../lib/log.ts";
 import { randomAlnum } from "../../lib/ids.ts";
 
-const requestIds = new WeakMap<Request, string>();
+// The id rides on the Request object itself: a WeakMap entry per request was measurable GC work.
+const REQUEST_ID = Symbol("requestId");
+type WithId = Request & { [REQUEST_ID]?: string };
 const REQUEST_ID_RE = /^[A-Za-z0-9._-]{8,128}$/;
 
 // Request ids need to be unique, not secret: a random per-process prefix plus a counter is unique across
@@ -18,7 +20,7 @@ function nextRequestId(): string {
 
 /** The request id of a request (set by this plugin's onRequest). */
 export function requestIdOf(request: Request): string {
-  return requestIds.get(request) ?? "req_unknown";
+  return (request as WithId)[REQUEST_ID] ?? "req_unknown";
 }
 
 export function errorBody(code: string, message: string, details: Record<string, unknown> = {}) {
@@ -46,7 +48,7 @@ export function envelope(opts: { log: Logger; maxBodyBytes: number }) {
     .onRequest(({ request, set }) => {
       const given = request.headers.get("x-request-id");
       const id = given && REQUEST_ID_RE.test(given) ? given : nextRequestId();
-      requestIds.set(request, id);
+      (request as WithId)[REQUEST_ID] = id;
       set.headers["x-request-id"] = id;
       const len = Number(request.headers.get("content-length") ?? 0);
       if (len > opts.maxBodyBytes) throw new PayloadTooLarge(opts.maxBodyBytes);
@@ -54,7 +56,9 @@ export function envelope(opts: { log: Logger; maxBodyBytes: number }) {
     .onAfterHandle({ as: "global" }, ({ request, response }) => {
       if (response && typeof response === "object" && !(response instanceof Response) && "data" in (response as object)) {
         const r = response as { data: unknown; meta?: Record<string, unknown> };
-        r.meta = { ...(r.meta ?? {}), request_id: requestIdOf(request) };
+        // one()/page()/all() build a fresh meta per response, so it is completed in place.
+        if (r.meta && typeof r.meta === "object") r.meta.request_id = requestIdOf(request);
+        else r.meta = { request_id: requestIdOf(request) };
       }
     })
     .onError({ as: "global" }, ({ code, error, set, request, path }) => {

@@ -14,21 +14,34 @@ function statusCode(status: unknown): number {
   return 200;
 }
 
+// The start time rides on the request's own context object (cheaper than a WeakMap per request).
+const STARTED = Symbol("startedAt");
+type Timed = { [STARTED]?: number };
+
 export function metrics(deps: Pick<Ctx, "bus" | "db" | "log" | "config">) {
   watchDeployments(deps.bus, deps.db);
-  const startedAt = new WeakMap<Request, number>();
+  // One entry per (method, route template, status), as in the registry: resolved once, then just counted.
+  const series = new Map<string, { requests: { inc(): void }; duration: { observe(v: number): void } }>();
+  const seriesOf = (method: string, route: string, status: number) => {
+    const key = `${method} ${route} ${status}`;
+    let s = series.get(key);
+    if (!s) series.set(key, (s = { requests: httpRequests.child({ method, route, status: String(status) }), duration: httpDuration.child({ method, route }) }));
+    return s;
+  };
   return new Elysia()
-    .onRequest(({ request }) => {
-      startedAt.set(request, performance.now());
+    .onRequest((c) => {
+      (c as Timed)[STARTED] = performance.now();
     })
-    .onAfterResponse({ as: "global" }, ({ request, route, set }) => {
-      const t0 = startedAt.get(request);
+    .onAfterResponse({ as: "global" }, (c) => {
+      const { request, route, set } = c;
+      const t0 = (c as Timed)[STARTED];
       const seconds = t0 === undefined ? 0 : (performance.now() - t0) / 1000;
       // Unmatched paths collapse into one label: raw paths would let any client mint series.
       const template = route || "unmatched";
       const status = statusCode(set.status);
-      httpRequests.inc({ method: request.method, route: template, status: String(status) });
-      httpDuration.observe({ method: request.method, route: template }, seconds);
+      const s = seriesOf(request.method, template, status);
+      s.requests.inc();
+      s.duration.observe(seconds);
       deps.log.info("request", { method: request.method, route: template, status, duration_ms: Math.round(seconds * 1e5) / 100, request_id: requestIdOf(request) });
     })
     .get("/metrics", ({ request, set }) => {
