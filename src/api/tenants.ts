@@ -5,6 +5,7 @@ import { auth } from "./plugins/auth.ts";
 import { one, page } from "./plugins/envelope.ts";
 import { createTenant, deleteTenant, getTenant, listTenants, tenantSummary, tenantView, updateTenant } from "../core/tenants.ts";
 import { Invalid } from "../lib/errors.ts";
+import { resolveComposeFile } from "../core/compose.ts";
 
 const listQuery = t.Object({
   status: t.Optional(t.String()),
@@ -29,8 +30,8 @@ export function tenantRoutes(deps: ApiDeps) {
       const { rows, total } = listTenants(deps, principal, { ...query, limit, offset });
       return page(rows.map((r) => tenantSummary(deps, r)), total, limit, offset);
     }, { scope: "tenants:read", query: listQuery })
-    .post("/tenants", ({ principal, body, set }) => {
-      const row = createTenant(deps, principal, bodyObject(body));
+    .post("/tenants", async ({ principal, body, set }) => {
+      const row = createTenant(deps, principal, await resolveComposeFile(deps, bodyObject(body))); // compose_file: read from the repo first
       set.status = 202;
       return one(tenantView(deps, row));
     }, { scope: "tenants:write" })

@@ -1,8 +1,12 @@
 // Compose import: a docker-compose document mapped onto service definitions (the same bodies services[]
 // takes), refusing every key that would weaken the sandbox, with a note for each key that is ignored.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { parse } from "yaml";
 import type { Config } from "../config.ts";
-import { Invalid } from "../lib/errors.ts";
+import type { Ctx } from "./context.ts";
+import { RepoTree } from "../build/tree.ts";
+import { Invalid, Unprocessable } from "../lib/errors.ts";
 import { CAP_ADD } from "../runtime/container-spec.ts";
 import { isStateful } from "./deploy-all.ts";
 import * as input from "./tenant-input.ts";
@@ -58,6 +62,36 @@ const HANDLED = new Set(["image", "build", "ports", "environment", "volumes", "d
 export function composeSource(config: Config, b: Body): ComposeSource {
   if (b.repo_url === undefined) return {};
   return { repoUrl: input.repoUrl(b.repo_url, { allowFile: config.allowFileRepos }), branch: b.branch === undefined ? "main" : input.branch(b.branch) };
+}
+
+/**
+ * `compose_file` in a create body: read from a clone of repo_url (branch) at request time, then handled as
+ * `compose`. The tenant name is checked first, so a bad request never clones.
+ */
+export async function resolveComposeFile(ctx: Ctx, b: Body): Promise<Body> {
+  if (b.compose_file === undefined) return b;
+  input.tenantName(b.name);
+  if (b.compose !== undefined) throw new Invalid("compose_file", "Give compose or compose_file, not both");
+  const path = buildContext(b.compose_file, "compose_file");
+  if (!path || !/\.ya?ml$/.test(path)) throw new Invalid("compose_file", "compose_file must be a .yml or .yaml file inside the repository");
+  const src = composeSource(ctx.config, b);
+  if (!src.repoUrl) throw new Invalid("repo_url", "compose_file needs repo_url: the repository holding it");
+  mkdirSync(join(ctx.config.dataDir, "builds"), { recursive: true });
+  const dir = mkdtempSync(join(ctx.config.dataDir, "builds", "compose-"));
+  try {
+    try {
+      await ctx.git.clone({ repoUrl: src.repoUrl, branch: src.branch!, dir, timeoutMs: 60_000, onLog: () => {} });
+    } catch (e) {
+      throw new Unprocessable("compose_unreadable", `Could not clone repo_url to read ${path}: ${(e as Error).message}`, { field: "repo_url" });
+    }
+    const file = new RepoTree(dir).resolve(path);
+    if (!file || !statSync(file).isFile()) throw new Unprocessable("compose_unreadable", `${path} is not a file in the repository`, { field: "compose_file" });
+    if (statSync(file).size > MAX_COMPOSE_BYTES) throw new Invalid("compose_file", `${path} must be at most ${MAX_COMPOSE_BYTES} bytes`);
+    const { compose_file: _, ...rest } = b;
+    return { ...rest, compose: readFileSync(file, "utf8") };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Parses and maps a compose document; every refusal is a 400 naming the key (`compose.services.<svc>.<key>`). */

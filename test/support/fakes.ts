@@ -1,6 +1,6 @@
 // In-memory Runtime, Proxy and Git for fast unit and route tests; each `satisfies` its interface.
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { BuildSpec, ContainerInfo, ContainerSpec, LogOptions, RegistryAuth, Runtime } from "../../src/runtime/types.ts";
 import type { Proxy, Route } from "../../src/proxy/types.ts";
 import type { CloneRequest, Git } from "../../src/build/types.ts";
@@ -161,7 +161,10 @@ export class FakeGit {
   async clone(req: CloneRequest) {
     this.clones.push(req);
     if (this.error) throw this.error;
-    for (const [name, body] of Object.entries(this.files)) writeFileSync(join(req.dir, name), body);
+    for (const [name, body] of Object.entries(this.files)) {
+      mkdirSync(dirname(join(req.dir, name)), { recursive: true });
+      writeFileSync(join(req.dir, name), body);
+    }
     req.onLog(`Cloning into '${req.dir}'...`);
     return { commitSha: req.commitSha ?? "0123456789abcdef0123456789abcdef01234567" };
   }
