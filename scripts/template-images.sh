@@ -8,14 +8,15 @@
 #   staxa-test/python:3       Debian 12 python3 + pip + FastAPI/uvicorn/Flask; pip accepts already-satisfied requirements offline
 #   staxa-test/go:1           Debian 12 golang-go, GOPROXY=off (no module proxy is reachable)
 #   staxa-test/postgres:15    Debian 12 PostgreSQL with an entrypoint like the official image's (initdb, POSTGRES_* env)
-#   staxa-test/redis:7        Debian 12 redis-server on /data, protected mode off (as the official image)
+#   staxa-test/redis:7        Debian 12 redis-server on /data, protected mode off whatever the command (the official
+#                             image is built so), reachable from the tenant's other containers
 # Needs scripts/test-images.sh's busybox image and staxa-test/debian:12 (imported from the install test's cached
 # debootstrap tarball, /var/cache/staxa-test/debian-12-rootfs.tar, built here the same way when missing).
 # Idempotent: exits at once when every image exists with the current VERSION. `--force` rebuilds.
 set -euo pipefail
 
 # Bump when the image contents change, so existing machines rebuild.
-VERSION=3
+VERSION=4
 LABEL=staxa.template-image.version
 BUSYBOX_IMAGE=staxa-test/busybox:latest
 DEBIAN_IMAGE=staxa-test/debian:12
@@ -272,7 +273,7 @@ build_redis() {
   local ctx="$WORK/redis"
   apt_dockerfile "$ctx" true redis-server
   cat >>"$ctx/Dockerfile" <<'EOF'
-RUN ["sh", "-c", "mkdir -p /data && chown redis:redis /data"]
+RUN ["sh", "-c", "mkdir -p /data && chown redis:redis /data && printf '#!/bin/sh\\nexec /usr/bin/redis-server \"$@\" --protected-mode no\\n' >/usr/local/bin/redis-server && chmod 755 /usr/local/bin/redis-server"]
 WORKDIR /data
 USER redis
 EXPOSE 6379

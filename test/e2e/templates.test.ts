@@ -1,7 +1,7 @@
 // Every template of the catalog deployed end to end through the real pipeline (API, git, detection, Docker, Caddy):
 // code templates from a local repo of templates/src/<name> with no Dockerfile, service templates from their image.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { listTemplates, templateSourceDir, type Template } from "../../src/core/templates.ts";
@@ -53,6 +53,7 @@ async function templateRepo(t: Template): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), `${PREFIX}-repo-`));
   cleanup.push(dir);
   const src = join(REPO_ROOT, templateSourceDir(t.id)!);
+  expect(existsSync(join(src, "Dockerfile"))).toBe(false); // detection builds it, not a Dockerfile
   cpSync(src, dir, { recursive: true, filter: (p) => !/\/(node_modules|\.next|dist|__pycache__)(\/|$)/.test(p.slice(src.length)) });
   await git(dir, "init", "-q", "-b", "main");
   await git(dir, "add", "-A");
@@ -85,27 +86,42 @@ async function containerOf(t: Template): Promise<string> {
   return ids[0]!;
 }
 
-async function exec(container: string, argv: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
-  const envArgs = Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
-  const r = await dockerCli(["exec", ...envArgs, container, ...argv]);
-  return { code: r.code, out: (r.out + r.err).trim() };
+/** Runs a client program (argv) with env; `host` is how it reaches the service. */
+interface Client {
+  host: string;
+  run(argv: string[], env?: Record<string, string>): Promise<{ code: number; out: string }>;
 }
+const envArgs = (env: Record<string, string>) => Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
+const result = (r: { code: number; out: string; err: string }) => ({ code: r.code, out: (r.out + r.err).trim() });
 
-/** A real client of each service's own protocol, inside its container. */
-const PROTOCOL_CHECKS: Record<string, (container: string, env: Record<string, string>) => Promise<void>> = {
+/** Inside the service's own container, over loopback TCP. */
+const inside = (container: string): Client => ({
+  host: "127.0.0.1",
+  run: async (argv, env = {}) => result(await dockerCli(["exec", ...envArgs(env), container, ...argv])),
+});
+
+/** From a throwaway container on the tenant's network, by service name: what the tenant's other services see. */
+const sibling = (tenant: string, image: string): Client => ({
+  host: "web",
+  run: async (argv, env = {}) => result(await dockerCli(["run", "--rm", "--name", `staxa-${PREFIX}-probe-${crypto.randomUUID().slice(0, 8)}`, "--network", `staxa-${tenant}`, ...envArgs(env), image, ...argv])),
+});
+
+/** A real client of each service's own protocol. */
+const PROTOCOL_CHECKS: Record<string, (c: Client, env: Record<string, string>) => Promise<void>> = {
   postgres: async (c, env) => {
-    expect((await exec(c, ["pg_isready", "-h", "127.0.0.1", "-p", "5432"])).out).toContain("accepting connections");
-    const login = ["psql", "-h", "127.0.0.1", "-U", env.POSTGRES_USER!, "-d", env.POSTGRES_DB!, "-tAc"];
-    expect(await exec(c, [...login, "select 40 + 2"], { PGPASSWORD: env.POSTGRES_PASSWORD! })).toEqual({ code: 0, out: "42" });
+    expect((await c.run(["pg_isready", "-h", c.host, "-p", "5432"])).out).toContain("accepting connections");
+    const login = ["psql", "-h", c.host, "-U", env.POSTGRES_USER!, "-d", env.POSTGRES_DB!, "-tAc"];
+    expect(await c.run([...login, "select 40 + 2"], { PGPASSWORD: env.POSTGRES_PASSWORD! })).toEqual({ code: 0, out: "42" });
     // the password is honoured: a wrong one is refused over TCP
-    const wrong = await exec(c, [...login, "select 1"], { PGPASSWORD: "not-the-password" });
+    const wrong = await c.run([...login, "select 1"], { PGPASSWORD: "not-the-password" });
     expect(wrong.code).not.toBe(0);
     expect(wrong.out).toContain("password authentication failed");
   },
   redis: async (c) => {
-    expect(await exec(c, ["redis-cli", "ping"])).toEqual({ code: 0, out: "PONG" });
-    expect((await exec(c, ["redis-cli", "set", "staxa", "template"])).out).toBe("OK");
-    expect((await exec(c, ["redis-cli", "get", "staxa"])).out).toBe("template");
+    const cli = ["redis-cli", "-h", c.host];
+    expect(await c.run([...cli, "ping"])).toEqual({ code: 0, out: "PONG" });
+    expect((await c.run([...cli, "set", "staxa", "template"])).out).toBe("OK");
+    expect((await c.run([...cli, "get", "staxa"])).out).toBe("template");
   },
 };
 
@@ -117,9 +133,14 @@ describe("every catalog template deploys end to end", () => {
         if (!check) throw new Error(`no protocol check for service template ${t.id} (${t.framework}): add one to PROTOCOL_CHECKS`);
         const env: Record<string, string> = { ...t.default_env };
         for (const k of t.required_env ?? []) env[k] = `pw-${crypto.randomUUID()}`;
-        const d = await deploy(t, { source_type: "image", image_url: standInFor(t.image!) }, env);
+        const source = { source_type: "image", image_url: standInFor(t.image!), ...(t.volumes ? { volumes: t.volumes } : {}), ...(t.command ? { command: t.command } : {}) };
+        const d = await deploy(t, source, env);
         expect(d.dep.framework).toBe("image");
-        await check(await containerOf(t), env);
+        const container = await containerOf(t);
+        const mounts = JSON.parse((await dockerCli(["inspect", "-f", "{{json .Mounts}}", container])).out) as Array<{ Type: string; Destination: string }>;
+        for (const v of t.volumes ?? []) expect(mounts).toContainEqual(expect.objectContaining({ Type: "volume", Destination: v.mount_path }));
+        await check(inside(container), env);
+        await check(sibling(tenantName(t), standInFor(t.image!)), env);
         report.push(`  ${t.id.padEnd(16)} image ${standInFor(t.image!).padEnd(24)} ready in ${d.seconds.toFixed(1)} s, image ${d.sizeMb.toFixed(1)} MB`);
       }, DEPLOY_TIMEOUT_MS);
       continue;
