@@ -1,5 +1,5 @@
 // GET /metrics (Prometheus text) and one structured log line per request; HTTP metrics use the matched route template.
-import { Elysia } from "elysia";
+import { Elysia, ElysiaCustomStatusResponse } from "elysia";
 import type { Ctx } from "../../core/context.ts";
 import { httpDuration, httpRequests, registry, watchDeployments, PROMETHEUS_CONTENT_TYPE } from "../../core/metrics.ts";
 import { safeEqual } from "../../lib/crypto.ts";
@@ -32,17 +32,21 @@ export function metrics(deps: Pick<Ctx, "bus" | "db" | "log" | "config">) {
     .onRequest((c) => {
       (c as Timed)[STARTED] = performance.now();
     })
-    .onAfterResponse({ as: "global" }, (c) => {
-      const { request, route, set } = c;
+    // mapResponse, not afterResponse: it runs inline on every path (success, error, 404) once the status is
+    // known, where afterResponse cost a setImmediate and an async closure per request. It returns the
+    // response it was given: Elysia's global error path uses this hook's return value as the body.
+    .mapResponse({ as: "global" }, (c) => {
+      const { request, route, set, response } = c;
       const t0 = (c as Timed)[STARTED];
       const seconds = t0 === undefined ? 0 : (performance.now() - t0) / 1000;
       // Unmatched paths collapse into one label: raw paths would let any client mint series.
       const template = route || "unmatched";
-      const status = statusCode(set.status);
+      const status = response instanceof Response ? response.status : response instanceof ElysiaCustomStatusResponse ? response.code : statusCode(set.status);
       const s = seriesOf(request.method, template, status);
       s.requests.inc();
       s.duration.observe(seconds);
       deps.log.info("request", { method: request.method, route: template, status, duration_ms: Math.round(seconds * 1e5) / 100, request_id: requestIdOf(request) });
+      return response;
     })
     .get("/metrics", ({ request, set }) => {
       const token = deps.config.metricsToken;
