@@ -6,7 +6,7 @@ const http = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Respon
 // Redis answers an HTTP request line with an error in its own protocol.
 const redisLike = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data: (s) => void s.write("-ERR wrong number of arguments for 'get' command\r\n") } });
 // PostgreSQL reads "GET " as an impossible startup packet length and closes without a word.
-const hangsUp = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data: (s) => s.end() } });
+const hangsUp = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data: (s) => void s.end() } });
 // Accepts and never answers: not proven to serve.
 const silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data: () => {} } });
 afterAll(() => {
