@@ -20,7 +20,7 @@ export const httpProbe: Probe = async (url, timeoutMs) => {
   }
 };
 
-/** True when host:port accepts a connection and then answers anything, or closes it, within `timeoutMs`. */
+/** True when host:port accepts a connection and then answers something other than HTTP, or closes it, within `timeoutMs`. */
 function answersTcp(url: URL, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     let opened = false;
@@ -44,7 +44,8 @@ function answersTcp(url: URL, timeoutMs: number): Promise<boolean> {
           if (settled) s.end();
           else s.write(`GET ${url.pathname} HTTP/1.0\r\n\r\n`);
         },
-        data: () => done(true),
+        // an HTTP answer here (a slow app, after fetch gave up) is for the HTTP path to judge, 5xx included
+        data: (_s, bytes) => done(!bytes.toString("latin1", 0, 5).startsWith("HTTP/")),
         close: () => done(opened),
         error: () => done(false),
         connectError: () => done(false),
