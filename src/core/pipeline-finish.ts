@@ -27,14 +27,24 @@ function emit(run: Run, stage: string, status: string, message: string, data?: R
   run.ctx.bus.emit({ tenantId: run.tenant.id, deploymentId: run.dep.id, service: run.service.name, stage, status, message, data });
 }
 
-/** Records the new container as the live one; returns the id of the container it replaced. */
-export function finishSucceeded(run: Run, c: ContainerInfo): string | null {
+/**
+ * Records the new container as the service's live one (the route already points at it); returns the id of
+ * the container it replaced. Whatever follows the container (network rules) is re-pointed between this
+ * and finishSucceeded, so that "succeeded" means everything serves the new container.
+ */
+export function makeLive(run: Run, c: ContainerInfo): string | null {
+  const { ctx, service, dep } = run;
+  const old = services.findById(ctx.db, service.id)?.container_id ?? null;
+  services.update(ctx.db, service.id, { status: "running", current_deployment_id: dep.id, container_id: c.id, container_ip: c.ip, updated_at: nowIso() });
+  return old && old !== c.id ? old : null;
+}
+
+/** Marks the deployment succeeded and the tenant ready, and tells the listeners. */
+export function finishSucceeded(run: Run): void {
   const { ctx, tenant, service, dep } = run;
   const now = nowIso();
-  const old = services.findById(ctx.db, service.id)?.container_id ?? null;
   run.timings.total_ms = Date.now() - run.started;
   ctx.db.transaction(() => {
-    services.update(ctx.db, service.id, { status: "running", current_deployment_id: dep.id, container_id: c.id, container_ip: c.ip, updated_at: now });
     deployments.update(ctx.db, dep.id, { status: "succeeded", finished_at: now, timings: JSON.stringify(run.timings) });
     tenants.update(ctx.db, tenant.id, { status: "ready", status_reason: null, updated_at: now });
   })();
@@ -43,7 +53,6 @@ export function finishSucceeded(run: Run, c: ContainerInfo): string | null {
   const base = { provider_id: tenant.provider_id, mode: tenant.mode, tenant_id: tenant.id } as const;
   ctx.bus.notify({ ...base, event: "deployment.succeeded", data: { deployment_id: dep.id, service: service.name, commit_sha: deployments.find(ctx.db, tenant.id, dep.id)?.commit_sha ?? null } });
   ctx.bus.notify({ ...base, event: "tenant.ready", data: { status: "ready", url } });
-  return old && old !== c.id ? old : null;
 }
 
 /**

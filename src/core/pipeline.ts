@@ -21,7 +21,7 @@ import { imageTag, labels, networkName } from "./resources.ts";
 import { routeFor } from "./routes.ts";
 import { assertDeployment } from "./states.ts";
 import { openEnv } from "./env-vars.ts";
-import { finishFailed, finishSucceeded, type Run } from "./pipeline-finish.ts";
+import { finishFailed, finishSucceeded, makeLive, type Run } from "./pipeline-finish.ts";
 import { cloneSourceFor } from "./github-source.ts";
 import { registryAuthFor } from "./registries.ts";
 import { enforceEgressBeforeStart, reapplyTenantRules } from "./network-enforcement.ts";
@@ -56,8 +56,9 @@ export async function runDeployment(ctx: Ctx, tenantId: string, depId: string): 
     candidate = await timed(run, "deploy", () => startCandidate(run, image.imageId, port));
     await timed(run, "health", () => checkHealth(run, candidate!, port));
     await timed(run, "route", () => switchRoute(run, candidate!, port));
-    const old = finishSucceeded(run, candidate);
+    const old = makeLive(run, candidate);
     await reapplyTenantRules(ctx, tenant.id); // network rules (issue 7): inbound ports follow the new container; never throws
+    finishSucceeded(run);
     await retireOld(run, old);
   } catch (e) {
     const f = e instanceof StageFailure ? e : new StageFailure(run.stage, describe(e));
