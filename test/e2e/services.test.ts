@@ -184,3 +184,60 @@ describe("a web + api + db tenant", () => {
     expect((await dockerCli(["ps", "-aq", "--filter", `label=staxa.tenant=${name}`])).out.trim()).toBe("");
   }, 60_000);
 });
+
+describe("a compose tenant", () => {
+  const cname = `${PREFIX}-cmp`;
+  const chost = `${cname}.${BASE}`;
+  const compose = `
+services:
+  front:
+    image: ${BUSYBOX_IMAGE}
+    ports: ["8000:3000"]
+    command: ["sh", "-c", ${JSON.stringify(serve("front-v1", 3000))}]
+    depends_on: [store]
+    restart: always
+    x-staxa-routable: true
+  store:
+    image: ${BUSYBOX_IMAGE}
+    expose: ["7000"]
+    command: ["sh", "-c", ${JSON.stringify(DB)}]
+    volumes: ["store_data:/data"]
+`;
+
+  test("imported, served, redeployed under load with 0 failures, rolled back", async () => {
+    const r = await h.call("POST", "/api/v1/tenants", { name: cname, compose });
+    expect(r.status).toBe(202);
+    const cid = r.json.data.id;
+    const deps = await settle(cid);
+    expect(deps.map((d: any) => d.status)).toEqual(["succeeded", "succeeded"]);
+    const first = deps.find((d: any) => d.service_name === "front").id;
+    expect(await viaCaddy(HTTP_PORT, chost)).toEqual({ status: 200, body: "front-v1\n" });
+    const failures: string[] = [];
+    let ok = 0;
+    let done = false;
+    const client = async () => {
+      while (!done) {
+        try {
+          const res = await viaCaddy(HTTP_PORT, chost);
+          if (res.status === 200 && res.body === "front-v1\n") ok++;
+          else failures.push(`${res.status} ${res.body.slice(0, 60)}`);
+        } catch (e) {
+          failures.push(String(e));
+        }
+      }
+    };
+    const clients = Array.from({ length: 8 }, client);
+    const re = await h.call("POST", `/api/v1/tenants/${cid}/services/front/deploy`);
+    expect((await h.waitDeployment(cid, re.json.data.id)).status).toBe("succeeded");
+    const rb = await h.call("POST", `/api/v1/tenants/${cid}/deployments/${first}/rollback`);
+    expect((await h.waitDeployment(cid, rb.json.data.id)).status).toBe("succeeded");
+    await Bun.sleep(1500); // across the drain of the last replaced container
+    done = true;
+    await Promise.all(clients);
+    expect(failures).toEqual([]);
+    expect(ok).toBeGreaterThan(50);
+    const vols = (await dockerCli(["volume", "ls", "-q", "--filter", `label=staxa.tenant_id=${cid}`])).out.trim();
+    expect(vols).toBe(`staxa-${cname}.store.store-data`);
+    await h.call("DELETE", `/api/v1/tenants/${cid}`);
+  }, 120_000);
+});
