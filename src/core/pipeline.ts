@@ -170,7 +170,9 @@ async function build(run: Run): Promise<{ imageId: string; port?: number }> {
       throw e;
     }
     const tag = imageTag(tenant.name, service.name, dep.id);
-    emit(run, "build", "running", `Building ${plan.framework} app at ${commitSha.slice(0, 12)}`, { commit_sha: commitSha, framework: plan.framework });
+    // The user sees exactly what was built: a generated Dockerfile goes into the build log before the build.
+    if (plan.generatedDockerfile) for (const l of [`--- generated ${plan.dockerfile} (${plan.framework}) ---`, ...plan.generatedDockerfile.trimEnd().split("\n"), "---"]) sink.line(l);
+    emit(run, "build", "running", `Detected ${plan.framework}; building at ${commitSha.slice(0, 12)}${plan.generatedDockerfile ? " with a generated Dockerfile (see the build log)" : ""}`, { commit_sha: commitSha, framework: plan.framework });
     const { imageId } = await d.queue.withBuildSlot(() =>
       ctx.runtime.buildImage({
         contextDir: plan.contextDir, dockerfile: plan.dockerfile, tag, labels: labels(tenant, service.name, dep.id),

@@ -155,6 +155,7 @@ describe("every catalog template deploys end to end", () => {
       expect(building?.data.framework).toBe(d.dep.framework);
       const log = await h.call("GET", `/api/v1/tenants/${d.id}/deployments/${d.dep.id}/logs`);
       expect(log.text).toContain("FROM staxa-test/"); // the base-image settings, not the official images
+      expect(log.text).toContain("--- generated Dockerfile.staxa"); // the user sees the Dockerfile that was generated
 
       const page = await viaCaddy(HTTP_PORT, d.host);
       expect(page.status).toBe(200);
