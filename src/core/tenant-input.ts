@@ -40,6 +40,8 @@ export function repoUrl(v: unknown, opts: { allowFile: boolean }, field = "repo_
   if (/^https:\/\/[^\s/]+\/\S+$/.test(v) || /^ssh:\/\/[^\s/]+\/\S+$/.test(v)) {
     const host = new URL(v).hostname;
     if (!host || host.startsWith("-") || /^ssh:\/\/-/.test(v) || new URL(v).username.startsWith("-")) throw new Invalid(field, `${field} has an invalid host`);
+    // The URL is stored and shown in clear: a token or password in it would leak (an ssh user name is no secret).
+    if (new URL(v).password || (v.startsWith("https:") && new URL(v).username)) throw new Invalid(field, `${field} must not embed credentials; connect a GitHub installation or use a deploy key`);
     return v;
   }
   if (/^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[A-Za-z0-9._~\/-]+$/.test(v)) {

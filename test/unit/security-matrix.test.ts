@@ -151,6 +151,31 @@ describe("foreign-id matrix over the route table", async () => {
   }, 30_000);
 });
 
+describe("credentials inside URLs", () => {
+  test("a repo, registry or webhook URL carrying a password or token is refused naming the field, and nothing is stored", async () => {
+    const m = matrixApp();
+    const tenant = (repo_url: string) => ({ name: "credrepo", source_type: "github", repo_url });
+    const cases: Array<[string, string, unknown, string]> = [
+      ["POST", "/api/v1/tenants", tenant("https://user:planted-tok@example.com/a/b.git"), "repo_url"],
+      ["POST", "/api/v1/tenants", tenant("https://planted-tok@example.com/a/b.git"), "repo_url"],
+      ["POST", "/api/v1/tenants", tenant("ssh://git:planted-tok@example.com/a/b.git"), "repo_url"],
+      ["POST", "/api/v1/tenants", { name: "credsvc", services: [{ name: "web", source_type: "github", repo_url: "https://x-access-token:planted-tok@example.com/a/b.git", is_routable: true }] }, "services[0].repo_url"],
+      ["POST", "/api/v1/registries", { name: "r", registry_url: "http://u:planted-tok@127.0.0.1:9", username: "u", password: "p" }, "registry_url"],
+      ["POST", "/api/v1/webhooks", { url: "http://u:planted-tok@127.0.0.1:9/h", events: ["tenant.ready"] }, "url"],
+    ];
+    for (const [method, path, body, field] of cases) {
+      const r = await m.send(m.key, method, path, body);
+      expect([JSON.stringify(body), r.status, r.json?.error?.details?.field]).toEqual([JSON.stringify(body), 400, field]);
+      expect(r.text).not.toContain("planted-tok");
+    }
+    const rows = dumpDb(m.ctx.db);
+    expect(JSON.stringify(rows)).not.toContain("planted-tok");
+    // An ssh user name is no secret, and stays allowed.
+    expect((await m.send(m.key, "POST", "/api/v1/tenants", tenant("ssh://git@example.com/a/b.git"))).status).toBe(202);
+    await m.idle();
+  });
+});
+
 describe("API keys", () => {
   const unauthorized = async (m: MatrixApp, key: string) => {
     const r = await m.send(key, "GET", "/api/v1/tenants");
