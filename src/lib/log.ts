@@ -1,5 +1,5 @@
 // Structured JSON logs on stderr. Never pass secrets in fields: `redact` masks the usual suspects anyway.
-type Level = "debug" | "info" | "warn" | "error";
+export type Level = "debug" | "info" | "warn" | "error";
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 const SECRET_KEY = /pass(word)?|secret|token|authorization|api[_-]?key|private|credential/i;
 
@@ -8,6 +8,8 @@ export interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
+  /** False when lines of `level` are dropped, so a hot path can skip building them (absent: assume true). */
+  enabled?(level: Level): boolean;
 }
 
 /** Masks values of secret-looking keys, recursively. */
@@ -55,8 +57,8 @@ export function createLogger(level: Level = "info", write?: (line: string) => vo
     if (write) write(line);
     else bufferedStderr(line, lvl === "error");
   };
-  return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error") };
+  return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error"), enabled: (lvl: Level) => ORDER[lvl] >= min };
 }
 
 /** A logger that drops everything (tests). */
-export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {}, enabled: () => false };

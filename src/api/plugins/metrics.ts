@@ -36,7 +36,7 @@ export function metrics(deps: Pick<Ctx, "bus" | "db" | "log" | "config">) {
     // known, where afterResponse cost a setImmediate and an async closure per request. It returns the
     // response it was given: Elysia's global error path uses this hook's return value as the body.
     .mapResponse({ as: "global" }, (c) => {
-      const { request, route, set, response } = c;
+      const { request, route, set, responseValue: response } = c;
       const t0 = (c as Timed)[STARTED];
       const seconds = t0 === undefined ? 0 : (performance.now() - t0) / 1000;
       // Unmatched paths collapse into one label: raw paths would let any client mint series.
@@ -45,8 +45,8 @@ export function metrics(deps: Pick<Ctx, "bus" | "db" | "log" | "config">) {
       const s = seriesOf(request.method, template, status);
       s.requests.inc();
       s.duration.observe(seconds);
-      deps.log.info("request", { method: request.method, route: template, status, duration_ms: Math.round(seconds * 1e5) / 100, request_id: requestIdOf(request) });
-      return response;
+      if (deps.log.enabled?.("info") !== false) deps.log.info("request", { method: request.method, route: template, status, duration_ms: Math.round(seconds * 1e5) / 100, request_id: requestIdOf(request) });
+      return response as Response; // the same value, whatever it is (see above)
     })
     .get("/metrics", ({ request, set }) => {
       const token = deps.config.metricsToken;

@@ -29,13 +29,14 @@ export function ruleFor(method: string, path: string): { name: string; limit: nu
 
 /** Fixed-window counters in memory; old windows are swept as they pass. */
 export class RateLimiter {
-  private counts = new Map<string, number>();
+  // rule name -> identity -> hits in the current window (two levels: no key string built per request).
+  private counts = new Map<string, Map<string | bigint, number>>();
   private window = 0;
 
   constructor(private readonly scale = 1, private readonly now: () => number = Date.now) {}
 
   /** Counts one hit; returns the headers' values and whether it is allowed. */
-  hit(identity: string, rule: { name: string; limit: number }) {
+  hit(identity: string | bigint, rule: { name: string; limit: number }) {
     const t = this.now();
     const window = Math.floor(t / WINDOW_MS);
     if (window !== this.window) {
@@ -43,18 +44,24 @@ export class RateLimiter {
       this.window = window;
     }
     const limit = rule.limit * this.scale;
-    const key = `${rule.name}|${identity}`;
-    const used = (this.counts.get(key) ?? 0) + 1;
-    this.counts.set(key, used);
+    let perRule = this.counts.get(rule.name);
+    if (!perRule) this.counts.set(rule.name, (perRule = new Map()));
+    const used = (perRule.get(identity) ?? 0) + 1;
+    perRule.set(identity, used);
     const reset = (window + 1) * (WINDOW_MS / 1000);
     return { limit, remaining: Math.max(0, limit - used), reset, allowed: used <= limit, retryAfter: Math.max(1, Math.ceil(reset - t / 1000)) };
   }
 }
 
-/** Identity of a request for limiting: the credential when one is sent, else the client IP. */
-function identityOf(request: Request, server: { requestIP(r: Request): { address: string } | null } | null): string {
+type AddressSource = { requestIP(r: Request): { address: string } | null } | null;
+
+/**
+ * Identity of a request for limiting: the credential when one is sent (as its 64-bit hash, a bigint,
+ * so the raw credential is never kept), else the client IP (a string: the two can never be equal).
+ */
+function identityOf(request: Request, server: AddressSource): string | bigint {
   const auth = request.headers.get("authorization");
-  return auth ? `a:${Bun.hash(auth).toString(36)}` : `ip:${server?.requestIP(request)?.address ?? "unknown"}`;
+  return auth ? BigInt(Bun.hash(auth)) : `ip:${server?.requestIP(request)?.address ?? "unknown"}`;
 }
 
 /** The path of an absolute request URL, without building a URL object (this runs on every request). */
@@ -69,13 +76,16 @@ export function pathOf(url: string): string {
 
 export function rateLimit(limiter: RateLimiter) {
   return new Elysia({ name: "rate-limit" })
-    .onRequest(({ request, set, server }) => {
-      const path = pathOf(request.url);
-      if (!path.startsWith("/api/v1/")) return;
-      const r = limiter.hit(identityOf(request, server), ruleFor(request.method, path));
-      set.headers["x-ratelimit-limit"] = String(r.limit);
-      set.headers["x-ratelimit-remaining"] = String(r.remaining);
-      set.headers["x-ratelimit-reset"] = String(r.reset);
-      if (!r.allowed) throw new RateLimited(r.retryAfter);
+    // Elysia's `path` (a constant for static routes) when it has one. No early `return` here on purpose:
+    // Elysia compiles a hook containing one into an extra early-response check on every request.
+    .onRequest(({ request, set, server, path }: { request: Request; set: { headers: Record<string, string | number> }; server: AddressSource; path?: string }) => {
+      const p = path ?? pathOf(request.url);
+      if (p.startsWith("/api/v1/")) {
+        const r = limiter.hit(identityOf(request, server), ruleFor(request.method, p));
+        set.headers["x-ratelimit-limit"] = String(r.limit);
+        set.headers["x-ratelimit-remaining"] = String(r.remaining);
+        set.headers["x-ratelimit-reset"] = String(r.reset);
+        if (!r.allowed) throw new RateLimited(r.retryAfter);
+      }
     });
 }
