@@ -49,3 +49,39 @@ export function sealEnv(box: SecretBox, env: Record<string, string>): string | n
 export function openEnv(box: SecretBox, sealed: string | null): Record<string, string> {
   return box.openJson<Record<string, string>>(sealed, {});
 }
+
+/** What to hide of one secret value: the value, and the password inside a URL (an error may print only that). */
+function secretParts(value: string): string[] {
+  const parts = [value];
+  const userinfo = /^[a-z][a-z0-9+.-]*:\/\/([^\/\s@]+)@/i.exec(value.trim())?.[1];
+  const password = userinfo?.includes(":") ? userinfo.slice(userinfo.indexOf(":") + 1) : userinfo;
+  if (password) {
+    parts.push(password);
+    try {
+      parts.push(decodeURIComponent(password));
+    } catch {
+      // not percent-encoded: the raw form is enough
+    }
+  }
+  // Longest first, so a whole value is replaced before its password; tiny values would garble every line.
+  return [...new Set(parts)].filter((p) => p.length >= 4).sort((a, b) => b.length - a.length);
+}
+
+/**
+ * `what` (any JSON value, e.g. a failure's message and container log tail) with every secret env value of the
+ * sealed envs replaced by "****". A crashing app often prints its env or connection string, and that text is
+ * persisted as an event. Never throws: an env that cannot be opened leaves nothing to hide but drops the text.
+ */
+export function redactEnvValues<T>(box: SecretBox, sealed: Array<string | null>, what: T): T {
+  let json = JSON.stringify(what);
+  try {
+    const env: Record<string, string> = Object.assign({}, ...sealed.map((s) => openEnv(box, s)));
+    for (const [k, v] of Object.entries(env)) {
+      if (!isSecret(k, v)) continue;
+      for (const p of secretParts(v)) json = json.split(JSON.stringify(p).slice(1, -1)).join("****");
+    }
+  } catch {
+    return JSON.parse(JSON.stringify(what, (k, v) => (k === "logs" ? [] : v)));
+  }
+  return JSON.parse(json);
+}

@@ -20,7 +20,7 @@ import { mountsOf } from "./volumes.ts";
 import { imageTag, labels, networkName } from "./resources.ts";
 import { routeFor } from "./routes.ts";
 import { assertDeployment } from "./states.ts";
-import { openEnv } from "./env-vars.ts";
+import { openEnv, redactEnvValues } from "./env-vars.ts";
 import { finishFailed, finishSucceeded, makeLive, type Run } from "./pipeline-finish.ts";
 import { cloneSourceFor } from "./github-source.ts";
 import { registryAuthFor } from "./registries.ts";
@@ -63,7 +63,8 @@ export async function runDeployment(ctx: Ctx, tenantId: string, depId: string): 
   } catch (e) {
     const f = e instanceof StageFailure ? e : new StageFailure(run.stage, describe(e));
     if (candidate) await ctx.runtime.stopAndRemove(candidate.id, 0).catch(() => undefined);
-    finishFailed(run, f.stage, f.message, f.data);
+    const shown = redactEnvValues(ctx.box, [tenant.env_enc, service.env_enc], { message: f.message, data: f.data }); // the app's log tail may print its env
+    finishFailed(run, f.stage, shown.message, shown.data);
   }
 }
 

@@ -176,6 +176,26 @@ describe("credentials inside URLs", () => {
   });
 });
 
+describe("env values in what the appliance records", () => {
+  test("an app that prints its env and crashes: the failure event's log tail, the store and every answer hold no env value", async () => {
+    const m = matrixApp();
+    const secret = `planted-crash-${crypto.randomUUID()}`;
+    const dbUrl = `postgres://u:${secret}-pw@db/x`;
+    // Typical of a crash: the app dumps its env, or an error names its connection string.
+    m.runtime.behaviour = (spec) => ({ running: false, exitCode: 1, logs: [...Object.entries(spec.env).map(([k, v]) => `${k}=${v}`), `Error: connect ECONNREFUSED ${spec.env.DATABASE_URL}`] });
+    const made = await m.send(m.key, "POST", "/api/v1/tenants", { name: "crasher", source_type: "image", image_url: "example/app:1", app_port: 3000, env: { API_TOKEN: secret, DATABASE_URL: dbUrl } });
+    expect(made.status).toBe(202);
+    await m.idle();
+    const events = m.ctx.bus.recent(made.json.data.id, 1000);
+    const failed = events.find((e) => e.stage === "error");
+    expect(failed).toBeDefined();
+    expect(JSON.stringify(failed)).toContain("ECONNREFUSED"); // the tail is still there to diagnose the crash
+    const answers = [made.text, ...(await Promise.all([`/api/v1/tenants/${made.json.data.id}`, `/api/v1/tenants/${made.json.data.id}/deployments`, `/api/v1/tenants/${made.json.data.id}/env`].map(async (p) => (await m.send(m.key, "GET", p)).text)))];
+    const where = { events: JSON.stringify(events), store: JSON.stringify(dumpDb(m.ctx.db)), answers: answers.join("\n") };
+    expect(Object.entries(where).filter(([, text]) => text.includes(secret)).map(([k]) => k)).toEqual([]);
+  });
+});
+
 describe("API keys", () => {
   const unauthorized = async (m: MatrixApp, key: string) => {
     const r = await m.send(key, "GET", "/api/v1/tenants");
