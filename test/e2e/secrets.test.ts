@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startCaddy, type TestCaddy } from "../support/caddy.ts";
 import { dockerCli, ensureTestImages, removeByPrefix, uniqueName } from "../support/docker.ts";
-import { fixtureRepo, viaCaddy } from "../support/e2e-app.ts";
+import { fixtureRepo, git, viaCaddy } from "../support/e2e-app.ts";
+import { writeFileSync } from "node:fs";
 
 const REPO = resolve(import.meta.dir, "../..");
 const PREFIX = uniqueName("e2s");
@@ -36,6 +37,7 @@ const env = {
 let caddy: TestCaddy;
 let appliance: ReturnType<typeof Bun.spawn> | undefined;
 let repo = "";
+let crashRepo = "";
 let key = "";
 const responses: Array<{ where: string; body: string }> = [];
 const received: string[] = [];
@@ -90,7 +92,16 @@ beforeAll(async () => {
   await ensureTestImages();
   caddy = await startCaddy({ adminPort: ADMIN_PORT });
   // The app prints its whole env at start: the secrets legitimately reach the container, then it serves.
-  repo = await fixtureRepo("secrets app", { cmd: ["sh", "-c", "env; exec busybox httpd -f -p 3000 -h /www"] });
+  repo = await fixtureRepo("secrets app");
+  // Declares the env names as build args: if the pipeline ever passed env to the build, the image would keep them.
+  writeFileSync(join(repo, "Dockerfile"), [
+    "FROM staxa-test/busybox:latest", "ARG API_TOKEN", "ARG DATABASE_URL", "COPY index.html /www/index.html",
+    'RUN echo "build saw [$API_TOKEN] [$DATABASE_URL]" > /www/build-env.txt',
+    `CMD ${JSON.stringify(["sh", "-c", "env; exec busybox httpd -f -p 3000 -h /www"])}`,
+  ].join("\n") + "\n");
+  await git(repo, "commit", "-q", "-am", "build args");
+  // An app that prints its env and its connection string, then crashes: the failure event carries its log tail.
+  crashRepo = await fixtureRepo("crash app", { cmd: ["sh", "-c", 'env; echo "connect failed: $DATABASE_URL"; exit 1'] });
   const made = Bun.spawnSync([process.execPath, "run", join(REPO, "src/main.ts"), "admin", "create-key", "--email", "secrets@example.com"], { env, cwd: REPO });
   key = made.stdout.toString().trim();
   expect(key).toMatch(/^sk_live_/);
@@ -104,7 +115,7 @@ afterAll(async () => {
   const imgs = (await dockerCli(["images", "-q", "--filter", `reference=staxa/${PREFIX}*`])).out.split("\n").filter(Boolean);
   if (imgs.length) await dockerCli(["rmi", "-f", ...imgs]);
   await caddy?.stop();
-  for (const d of [dataDir, logDir, repo]) if (d) rmSync(d, { recursive: true, force: true });
+  for (const d of [dataDir, logDir, repo, crashRepo]) if (d) rmSync(d, { recursive: true, force: true });
 }, 60_000);
 
 describe("planted secrets", () => {
@@ -114,6 +125,8 @@ describe("planted secrets", () => {
   const images: string[] = [];
   const buildLogs: Array<{ where: string; body: string }> = [];
   let sse = "";
+  let crashId = "";
+  let crashSse = "";
 
   test("plant: a webhook, a registry credential, a tenant with secret env; it deploys and the container has them", async () => {
     const hook = await api("POST", "/api/v1/webhooks", { url: `http://127.0.0.1:${receiver.port}/hook`, events: ["tenant.ready", "deployment.succeeded", "deployment.started"] }, false);
@@ -133,6 +146,7 @@ describe("planted secrets", () => {
     sse = await ev.text();
     expect(sse).toContain('"stage":"ready"');
     expect(await viaCaddy(HTTP_PORT, `${name}.${BASE}`, "/index.html")).toEqual({ status: 200, body: "secrets app" });
+    expect(await viaCaddy(HTTP_PORT, `${name}.${BASE}`, "/build-env.txt")).toEqual({ status: 200, body: "build saw [] []\n" });
 
     const put = await api("PUT", `/api/v1/tenants/${tenantId}/env`, { API_TOKEN: SECRETS.API_TOKEN, DATABASE_URL, PLAIN: "visible" });
     expect(put.status).toBe(202);
@@ -167,11 +181,21 @@ describe("planted secrets", () => {
     const appLogs = await fetch(`http://127.0.0.1:${API_PORT}/api/v1/tenants/${tenantId}/logs?lines=500`, { headers: { authorization: `Bearer ${key}` } }).then((x) => x.text());
     expect(appLogs).toContain(SECRETS.API_TOKEN); // the tenant's own output, shown to its owner: expected
 
-    for (const d of (await api("GET", `/api/v1/tenants/${tenantId}/deployments?limit=100`)).json.data) {
-      buildLogs.push({ where: `build log ${d.id}`, body: (await api("GET", `/api/v1/tenants/${tenantId}/deployments/${d.id}/logs`)).text });
-      if (d.image && !images.includes(d.image)) images.push(d.image);
+    const crash = await api("POST", "/api/v1/tenants", { name: `${PREFIX}-crash`, source_type: "github", repo_url: `file://${crashRepo}`, app_port: 3000, env: { API_TOKEN: SECRETS.API_TOKEN, DATABASE_URL } });
+    expect(crash.status).toBe(202);
+    crashId = crash.json.data.id;
+    crashSse = await fetch(`http://127.0.0.1:${API_PORT}/api/v1/tenants/${crashId}/events`, { headers: { authorization: `Bearer ${key}` }, signal: AbortSignal.timeout(150_000) }).then((x) => x.text());
+    expect(crashSse).toContain('"stage":"error"');
+    expect(crashSse).toContain("connect failed: ****"); // the log tail is kept, the secret is not
+    await api("GET", `/api/v1/tenants/${crashId}`);
+
+    for (const t of [tenantId, crashId]) {
+      for (const d of (await api("GET", `/api/v1/tenants/${t}/deployments?limit=100`)).json.data) {
+        buildLogs.push({ where: `build log ${d.id}`, body: (await api("GET", `/api/v1/tenants/${t}/deployments/${d.id}/logs`)).text });
+        if (d.image && !images.includes(d.image)) images.push(d.image);
+      }
     }
-    expect(images.length).toBeGreaterThan(0);
+    expect(images.length).toBeGreaterThan(1);
     const deadline = Date.now() + 20_000;
     while (received.length < 2 && Date.now() < deadline) await Bun.sleep(100);
     expect(received.length).toBeGreaterThan(0);
@@ -202,6 +226,7 @@ describe("planted secrets", () => {
     for (const r of responses) check(`API answer ${r.where}`, r.body);
     for (const b of buildLogs) check(b.where, b.body);
     check("events (SSE replay)", sse);
+    check("events of the crashed tenant (SSE replay)", crashSse);
     check("events (SSE replay, after)", await fetch(`http://127.0.0.1:${API_PORT}/api/v1/tenants/${tenantId}/events`, { headers: { authorization: `Bearer ${key}` }, signal: AbortSignal.timeout(30_000) }).then((x) => x.text()));
     received.forEach((r, i) => check(`webhook delivery ${i}`, r));
     for (const image of images) {
