@@ -82,6 +82,8 @@ export function imageRef(v: unknown, field = "image_url"): string {
   if (v.length > 512 || v.startsWith("-") || SHELL_CHARS.test(v) || HAS_CONTROL_OR_SPACE.test(v) || !IMAGE_RE.test(v)) {
     throw new Invalid(field, `${field} must be a Docker image reference such as registry.example.com/team/app:1.2`);
   }
+  // staxa/… are this server's own builds, each one provider's code: never another tenant's image source (nor its cleanup's).
+  if (/^((docker\.io|index\.docker\.io|registry-1\.docker\.io)\/)?staxa\//.test(v)) throw new Invalid(field, `${field}: the staxa/ namespace holds this server's own builds`);
   return v;
 }
 

@@ -176,6 +176,23 @@ describe("credentials inside URLs", () => {
   });
 });
 
+describe("images built for one provider", () => {
+  test("another provider cannot run (or, by deleting its tenant, remove) them by naming their tag as its image_url", async () => {
+    const m = matrixApp();
+    const a = await m.send(m.key, "POST", "/api/v1/tenants", { name: "builder-a", source_type: "github", repo_url: "https://example.com/a/app.git" });
+    await m.idle();
+    const image: string = (await m.send(m.key, "GET", `/api/v1/tenants/${a.json.data.id}/deployments`)).json.data[0].image;
+    expect(image).toMatch(/^staxa\/builder-a-web:/);
+    const B = otherProvider(m, "image-thief@example.com");
+    for (const ref of [image, "staxa/builder-a-web", `docker.io/${image}`]) {
+      const r = await m.send(B.key, "POST", "/api/v1/tenants", { name: "thief", source_type: "image", image_url: ref, app_port: 3000 });
+      expect([ref, r.status, r.json?.error?.details?.field]).toEqual([ref, 400, "image_url"]);
+    }
+    await m.idle();
+    expect(await m.runtime.findImage(image)).toBeDefined();
+  });
+});
+
 describe("env values in what the appliance records", () => {
   test("an app that prints its env and crashes: the failure event's log tail, the store and every answer hold no env value", async () => {
     const m = matrixApp();
