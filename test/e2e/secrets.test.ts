@@ -39,13 +39,18 @@ let appliance: ReturnType<typeof Bun.spawn> | undefined;
 let repo = "";
 let crashRepo = "";
 let key = "";
+const headersText = (h: Headers) => {
+  const out: string[] = [];
+  h.forEach((v, k) => out.push(`${k}: ${v}`));
+  return out.join("\n");
+};
 const responses: Array<{ where: string; body: string }> = [];
 const received: string[] = [];
 const receiver = Bun.serve({
   port: 0,
   hostname: "127.0.0.1",
   async fetch(req) {
-    received.push(`${JSON.stringify([...req.headers])}\n${await req.text()}`);
+    received.push(`${headersText(req.headers)}\n${await req.text()}`);
     return new Response("ok");
   },
 });
@@ -78,7 +83,7 @@ async function api(method: string, path: string, body?: unknown, keep = true) {
     body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(120_000),
   });
   const text = await res.text();
-  if (keep) responses.push({ where: `${method} ${path} → ${res.status}`, body: text + JSON.stringify([...res.headers]) });
+  if (keep) responses.push({ where: `${method} ${path} → ${res.status}`, body: text + headersText(res.headers) });
   let json: any;
   try {
     json = JSON.parse(text);
