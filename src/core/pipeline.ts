@@ -23,7 +23,7 @@ import { assertDeployment } from "./states.ts";
 import { openEnv, redactEnvValues } from "./env-vars.ts";
 import { finishFailed, finishSucceeded, makeLive, type Run } from "./pipeline-finish.ts";
 import { cloneSourceFor } from "./github-source.ts";
-import { registryAuthFor } from "./registries.ts";
+import { mayBePrivate, registryAuthFor } from "./registries.ts";
 import { enforceEgressBeforeStart, reapplyTenantRules } from "./network-enforcement.ts";
 
 /** A step failed for a reason the user should read; `data` lands in the error event. */
@@ -126,7 +126,8 @@ async function pull(run: Run): Promise<{ imageId: string }> {
     // An image from a named registry is pulled every time, with this provider's credential if it has one: the
     // registry must authorize THIS provider, or a private image another provider pulled earlier would run from cache.
     const auth = registryAuthFor(run.ctx, run.tenant.provider_id, run.tenant.mode, ref);
-    let imageId = auth || namesRegistry(ref) ? undefined : await run.ctx.runtime.findImage(ref);
+    const mustPull = auth || namesRegistry(ref) || mayBePrivate(run.ctx, ref);
+    let imageId = mustPull ? undefined : await run.ctx.runtime.findImage(ref);
     if (imageId) emit(run, "build", "running", `Using local image ${ref}`);
     else {
       emit(run, "build", "running", `Pulling ${ref}`);

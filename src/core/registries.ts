@@ -139,3 +139,12 @@ export function registryAuthFor(ctx: Ctx, providerId: string, mode: "live" | "te
   if (!row) return undefined;
   return { serveraddress: host === "docker.io" ? "https://index.docker.io/v1/" : host, username: row.username, password: ctx.box.open(row.password_enc) };
 }
+
+/**
+ * True when some provider on this appliance holds a credential for the image's registry host: such an
+ * image may be private, so a cached copy must not be started for a provider the registry never authorized.
+ */
+export function mayBePrivate(ctx: Ctx, imageRef: string): boolean {
+  const host = imageRegistryHost(imageRef);
+  return store.allUrls(ctx.db).some((u) => credentialHost(u) === host);
+}

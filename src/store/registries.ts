@@ -49,3 +49,8 @@ export function update(db: Db, id: string, patch: RegistryPatch): void {
 export function remove(db: Db, providerId: string, mode: string, id: string): boolean {
   return db.query("DELETE FROM registries WHERE provider_id = ? AND mode = ? AND id = ?").run(providerId, mode, id).changes > 0;
 }
+
+/** Registry URLs of every saved credential on this appliance, whoever owns it (for the pull policy). */
+export function allUrls(db: Db): string[] {
+  return db.query<{ registry_url: string }, []>("SELECT DISTINCT registry_url FROM registries").all().map((r) => r.registry_url);
+}
