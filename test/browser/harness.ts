@@ -23,8 +23,8 @@ export interface Appliance {
   stop(): Promise<void>;
 }
 
-/** Builds dist/staxa, copies it privately, starts it beside a throwaway Caddy; waits for /healthz. */
-export async function startAppliance(opts: { baseDomain: string }): Promise<Appliance> {
+/** Builds dist/staxa, copies it privately, starts it beside a throwaway Caddy; waits for /healthz. `env` adds settings. */
+export async function startAppliance(opts: { baseDomain: string; env?: Record<string, string> }): Promise<Appliance> {
   const build = Bun.spawnSync(["bun", "run", "build"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
   if (build.exitCode !== 0) throw new Error(`bun run build failed: ${build.stderr.toString().slice(-2000)}`);
   const dir = mkdtempSync(join(tmpdir(), "staxa-browser-"));
@@ -42,6 +42,7 @@ export async function startAppliance(opts: { baseDomain: string }): Promise<Appl
       STAXA_CADDY_ADMIN_URL: caddy.adminUrl, STAXA_BASE_DOMAIN: opts.baseDomain, STAXA_PUBLIC_SCHEME: "http",
       STAXA_HTTP_PORT: String(httpPort), STAXA_HTTPS_PORT: String(httpPort + 800),
       STAXA_ALLOW_FILE_REPOS: "1", STAXA_HEALTH_TIMEOUT_SEC: "8", STAXA_DRAIN_SEC: "0",
+      ...opts.env,
     },
     stdout: "ignore",
     stderr: Bun.file(join(dir, "server.log")),

@@ -7,6 +7,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly field?: string,
+    /** error.details as the API sent it (e.g. the DNS records a verification found). */
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
   }
@@ -82,7 +84,8 @@ export async function toApiError(res: Response): Promise<ApiError> {
     const after = Number(e?.details?.retry_after ?? res.headers.get("retry-after"));
     message = `Too many requests: try again${after > 0 ? ` in ${after} s` : " shortly"}.`;
   }
-  return new ApiError(res.status, code, message, field);
+  const details = e?.details && typeof e.details === "object" && !Array.isArray(e.details) ? (e.details as Record<string, unknown>) : undefined;
+  return new ApiError(res.status, code, message, field, details);
 }
 
 export interface Envelope<T> {

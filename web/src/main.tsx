@@ -12,6 +12,7 @@ import { AccountPage } from "./pages/account.tsx";
 import { ApiKeysPage } from "./pages/api-keys.tsx";
 import { RegistriesPage } from "./pages/registries.tsx";
 import { GithubPage } from "./pages/github.tsx";
+import { WebhooksPage } from "./pages/webhooks.tsx";
 import "./styles.css";
 
 setUnauthorizedHandler(() => {
@@ -24,6 +25,7 @@ const NAV: [string, string][] = [
   ["/api-keys", "API keys"],
   ["/registries", "Registries"],
   ["/github", "GitHub"],
+  ["/webhooks", "Webhooks"],
   ["/account", "Account"],
 ];
 
@@ -79,6 +81,7 @@ function App() {
   else if (path === "/api-keys") page = <ApiKeysPage />;
   else if (path === "/registries") page = <RegistriesPage />;
   else if (path === "/github") page = <GithubPage />;
+  else if (path === "/webhooks") page = <WebhooksPage />;
   else page = <section><h1>Page not found</h1><p>There is no page at {path}. <Link href="/tenants">Go to tenants</Link>.</p></section>;
   return <Shell path={path === "/" ? "/tenants" : path}>{page}</Shell>;
 }

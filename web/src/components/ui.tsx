@@ -12,11 +12,11 @@ export function useId(prefix = "f"): string {
   return id;
 }
 
-/** Does this API error point at `name`? ("name", "body.name" and "services.0.name" all match "name".) */
+/** Does this API error point at `name`? ("name", "body.name", "services.0.name" and "name[2]" all match "name".) */
 export function fieldIs(err: ApiError | null | undefined, ...names: string[]): boolean {
   const f = err?.field;
   if (!f) return false;
-  return names.some((n) => f === n || f.endsWith(`.${n}`) || f.startsWith(`${n}.`));
+  return names.some((n) => f === n || f.endsWith(`.${n}`) || f.startsWith(`${n}.`) || f.startsWith(`${n}[`));
 }
 
 type InputProps = InputHTMLAttributes<HTMLInputElement>;
@@ -69,6 +69,7 @@ const TONES: Record<string, string> = {
   ready: "ok", succeeded: "ok", running: "ok", active: "ok", verified: "ok", done: "ok",
   provisioning: "busy", deploying: "busy", building: "busy", queued: "busy", pending: "busy", deleting: "busy", starting: "busy",
   failed: "bad", error: "bad", expired: "bad", stopped: "bad", crashed: "bad",
+  ok: "ok", delivered: "ok", misconfigured: "bad", removing: "busy", unverified: "neutral",
 };
 
 /** A status badge with colour AND text (colour alone is not enough). */

@@ -15,7 +15,7 @@ import { Domains } from "./domains.tsx";
 import { NetworkRules } from "./network.tsx";
 import { Settings } from "./settings.tsx";
 
-export interface Service { id: string; name: string; source_type: string; repo_url: string | null; branch: string | null; image_url: string | null; status: string; is_primary: boolean; is_routable: boolean; port: number | null; resource_size: string; host: string | null }
+export interface Service { id: string; name: string; source_type: string; repo_url: string | null; branch: string | null; image_url: string | null; status: string; is_primary: boolean; is_routable: boolean; port: number | null; resource_size: string; host: string | null; volumes?: { name: string; mount_path: string }[] }
 export interface Deployment { id: string; service_name: string; status: string; reason: string | null; trigger: string | null; branch: string | null; commit_sha: string | null; image: string | null; rollback_from: string | null; created_at: string; finished_at: string | null }
 export interface Tenant {
   id: string; name: string; display_name: string | null; status: string; status_reason: string | null; url: string; events_url: string;
