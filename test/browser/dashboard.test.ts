@@ -405,7 +405,7 @@ describe("dashboard", () => {
     const v = d.verification;
     expect(v.pointing.map((r: any) => r.type)).toEqual(["A", "CNAME"]);
     // The table is the API's records, in order: TXT ownership, A to server_ip, or instead a CNAME to the tenant host.
-    const rows = await card.locator("tbody tr").evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll("td")].slice(1, 4).map((td) => td.textContent!.trim())));
+    const rows = await card.locator("tbody tr").evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll("td")).slice(1, 4).map((td) => td.textContent!.trim())));
     expect(rows).toEqual([[v.type, v.name, v.value], ...v.pointing.map((r: any) => [r.type, r.name, r.value])]);
     expect(v.name).toBe(`_staxa-challenge.${domain}`);
     expect(v.pointing[0].value).toBe(listed.server_ip);

@@ -9,7 +9,7 @@ interface Key { id: string; name: string; prefix: string; mode: string; scopes: 
 
 const SCOPE_SETS: [string, string][] = [
   ["*", "Full access (*)"],
-  ["tenants:read,deployments:read,env:read,domains:read,network:read,templates:read", "Read only"],
+  ["tenants:read,deployments:read,env:read,domains:read,network:read,templates:read,registries:read,github:read,webhooks:read", "Read only"],
   ["tenants:write,deployments:write,env:write,templates:read", "Deploy (tenants, deployments, env)"],
 ];
 

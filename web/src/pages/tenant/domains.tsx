@@ -112,7 +112,7 @@ function DomainCard(props: { d: Domain; outcome?: Outcome; busy: boolean; deleti
   const { ownership, pointing } = recordsOf(d);
   const rows: [string, DnsRecord][] = [
     ...(ownership ? [["Ownership", ownership] as [string, DnsRecord]] : []),
-    ...pointing.map((r, i) => [i === 0 ? "Pointing" : "Pointing (or instead)", r] as [string, DnsRecord]),
+    ...pointing.map((r, i) => [i === 0 ? "Pointing" : "Pointing (alternative)", r] as [string, DnsRecord]),
   ];
   const checks = outcome && !outcome.ok ? checksOf(outcome.error) : [];
   return (
