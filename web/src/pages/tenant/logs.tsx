@@ -10,7 +10,9 @@ export function Logs(p: TabProps) {
   const [lines, setLines] = useState("200");
   const [follow, setFollow] = useState(false);
   const n = Math.min(5000, Math.max(1, Number(lines) || 200));
-  const path = service ? `${p.base}/services/${seg(service)}/logs?lines=${n}${follow ? "&follow=true" : ""}` : `${p.base}/logs?lines=${n}${follow ? "&follow=true" : ""}`;
+  // Only the tenant's log (its primary service) streams; a service's log is read on demand.
+  const live = follow && !service;
+  const path = service ? `${p.base}/services/${seg(service)}/logs?lines=${n}` : `${p.base}/logs?lines=${n}${live ? "&follow=true" : ""}`;
   const [version, setVersion] = useState(0);
   return (
     <div class="card">
@@ -27,10 +29,10 @@ export function Logs(p: TabProps) {
           <label for="log-lines">Lines</label>
           <input id="log-lines" type="number" min={1} max={5000} value={lines} onInput={(e) => setLines((e.currentTarget as HTMLInputElement).value)} />
         </div>
-        <label class="check"><input type="checkbox" checked={follow} onChange={(e) => setFollow((e.currentTarget as HTMLInputElement).checked)} /> Follow</label>
-        {!follow && <button type="button" class="btn" onClick={() => setVersion((v) => v + 1)}>Refresh</button>}
+        <label class="check" title={service ? "Live follow is for the primary service; refresh to read this service's log again." : undefined}><input type="checkbox" checked={live} disabled={!!service} onChange={(e) => setFollow((e.currentTarget as HTMLInputElement).checked)} /> Follow</label>
+        {!live && <button type="button" class="btn" onClick={() => setVersion((v) => v + 1)}>Refresh</button>}
       </div>
-      <LogView label="Container logs" path={path} follow={follow} version={version} />
+      <LogView label="Container logs" path={path} follow={live} version={version} />
     </div>
   );
 }
