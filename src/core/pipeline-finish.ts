@@ -70,6 +70,8 @@ export function finishFailed(run: Run, stage: string, reason: string, data: Reco
   ctx.db.transaction(() => {
     deployments.update(ctx.db, dep.id, { status: "failed", reason, finished_at: now, timings: JSON.stringify(run.timings) });
     if (current.status !== "deleting") tenants.update(ctx.db, tenant.id, { status: tenantStatus, status_reason: serving ? null : reason, updated_at: now });
+    // A service with nothing serving shows why; one whose old container still serves stays "running".
+    if (!serving && current.status !== "deleting") services.update(ctx.db, service.id, { status: "failed", updated_at: now });
   })();
   emit(run, "error", "failed", reason, { failed_stage: stage, still_serving: serving, ...data });
   const base = { provider_id: tenant.provider_id, mode: tenant.mode, tenant_id: tenant.id } as const;

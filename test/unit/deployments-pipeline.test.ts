@@ -72,6 +72,15 @@ describe("pipeline", () => {
     expect(t.status_reason).toContain("HTTP 503");
     expect(a.runtime.running()).toHaveLength(0);
     expect(a.proxy.routes.size).toBe(0);
+    expect(t.services[0].status).toBe("failed"); // not "pending" forever: nothing serves and the user sees why
+  });
+
+  test("a broken redeploy leaves the serving service running", async () => {
+    const { a, id } = await readyTenant("keeprun");
+    a.runtime.behaviour = () => ({ running: false, exitCode: 1 });
+    await a.call("POST", `/api/v1/tenants/${id}/deployments`, {});
+    await a.idle();
+    expect((await a.call("GET", `/api/v1/tenants/${id}`)).json.data.services[0].status).toBe("running");
   });
 
   test("rollback reuses the old image: no clone, no build stage, the old image runs", async () => {
