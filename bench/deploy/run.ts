@@ -26,10 +26,21 @@ async function baseline(repo: string, i: number): Promise<number> {
   const dir = join("/tmp", `${PREFIX}-clone-${i}`);
   const net = `staxa-${PREFIX}-base-${i}`;
   const t0 = performance.now();
+  const steps: Record<string, number> = {};
+  let last = t0;
+  const step = (name: string) => {
+    const now = performance.now();
+    steps[`${name}_ms`] = Math.round(now - last);
+    last = now;
+  };
   await run(["git", "clone", "-q", "--depth", "50", "--", `file://${repo}`, dir]);
+  step("clone");
   await run(["docker", "build", "-q", "-t", `staxa/${PREFIX}-base:${i}`, dir]);
+  step("build");
   await run(["docker", "network", "create", net]);
+  step("network");
   const id = await run(["docker", "run", "-d", "--name", `${net}-c`, "--network", net, `staxa/${PREFIX}-base:${i}`]);
+  step("run");
   const ip = await run(["docker", "inspect", "-f", `{{(index .NetworkSettings.Networks "${net}").IPAddress}}`, id]);
   for (;;) {
     try {
@@ -37,9 +48,22 @@ async function baseline(repo: string, i: number): Promise<number> {
     } catch {}
     await Bun.sleep(25);
   }
+  step("health");
   const t = performance.now() - t0;
+  if (process.env.BENCH_VERBOSE) console.log("   plain  ", JSON.stringify({ ...steps, total_ms: Math.round(t) }));
   rmSync(dir, { recursive: true, force: true });
   return t;
+}
+
+/** Polls the deployment every 10 ms (the plain script polls its app every 25 ms; a coarser poll here would be counted as overhead). */
+async function waitDeployment(tenantId: string, depId: string): Promise<{ status: string; reason?: string; timings: Record<string, number> }> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const d = (await h.call("GET", `/api/v1/tenants/${tenantId}/deployments/${depId}`)).json.data;
+    if (d.status === "succeeded" || d.status === "failed") return d;
+    await Bun.sleep(10);
+  }
+  throw new Error(`deployment ${depId} did not finish`);
 }
 
 await ensureTestImages();
@@ -50,6 +74,24 @@ const h = await e2eApp({
   STAXA_CADDY_ADMIN_URL: caddy.adminUrl, STAXA_ALLOW_FILE_REPOS: "1", STAXA_ALLOW_PRIVATE_TARGETS: "1", STAXA_DRAIN_SEC: "0",
 });
 const repo = await fixtureRepo("bench v0");
+// BENCH_VERBOSE: how long each outside call of the pipeline takes (the stages' own timings hide what is between them).
+const calls: string[] = [];
+if (process.env.BENCH_VERBOSE) {
+  const wrap = (obj: Record<string, unknown>, name: string, label: string) => {
+    const fn = obj[name] as (...a: unknown[]) => Promise<unknown>;
+    obj[name] = async (...a: unknown[]) => {
+      const t0 = performance.now();
+      try {
+        return await fn.apply(obj, a);
+      } finally {
+        calls.push(`${label} ${Math.round(performance.now() - t0)}`);
+      }
+    };
+  };
+  for (const m of ["ensureNetwork", "buildImage", "startContainer", "inspectContainer", "findImage"]) wrap(h.ctx.runtime as never, m, m);
+  wrap(h.ctx.git as never, "clone", "clone");
+  wrap(h.ctx.proxy as never, "setRoute", "setRoute");
+}
 try {
   // (a) overhead: each run commits new content so neither side gets the COPY layer from cache.
   const plain: number[] = [];
@@ -58,11 +100,13 @@ try {
     await commitVersion(repo, `baseline ${i} ${Date.now()}`);
     plain.push(await baseline(repo, i));
     await commitVersion(repo, `api ${i} ${Date.now()}`);
+    calls.length = 0;
     const t0 = performance.now();
     const r = await h.call("POST", "/api/v1/tenants", { name: `${PREFIX}-a${i}`, source_type: "github", repo_url: `file://${repo}`, app_port: 3000 });
-    const d = await h.waitDeployment(r.json.data.id, r.json.data.deployments[0].id);
+    const posted = performance.now() - t0;
+    const d = await waitDeployment(r.json.data.id, r.json.data.deployments[0].id);
     api.push(performance.now() - t0);
-    if (process.env.BENCH_VERBOSE) console.log("   timings", JSON.stringify(d.timings));
+    if (process.env.BENCH_VERBOSE) console.log("   api    ", JSON.stringify({ post_ms: Math.round(posted), ...d.timings, bench_ms: Math.round(performance.now() - t0) }), calls.join(", "));
     if (d.status !== "succeeded") throw new Error(`deployment failed: ${d.reason}`);
   }
   const ratio = median(api) / median(plain);
@@ -71,7 +115,7 @@ try {
   // (b) route switch: the route stage of a redeploy, and one setRoute of an existing route.
   const t = (await h.call("GET", "/api/v1/tenants?limit=1&sort=-created_at")).json.data[0];
   const dep = await h.call("POST", `/api/v1/tenants/${t.id}/deployments`, {});
-  const done = await h.waitDeployment(t.id, dep.json.data.id);
+  const done = await waitDeployment(t.id, dep.json.data.id);
   console.log(`(b) route switch: route stage of a redeploy ${ms(done.timings.route_ms)}`);
 
   // (c) route-add cost: a fresh Caddy, table of 1 vs 200 routes, median of 20 adds each.

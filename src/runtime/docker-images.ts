@@ -4,6 +4,7 @@ import type { Config } from "../config.ts";
 import { Upstream } from "../lib/errors.ts";
 import type { BuildSpec, RegistryAuth } from "./types.ts";
 import { contextTar, dockerfilePath } from "./build-context.ts";
+import { labelledContext } from "./build-labels.ts";
 import { call, isNotFound, upstream } from "./docker-errors.ts";
 import { readJsonLines } from "./log-stream.ts";
 
@@ -62,10 +63,12 @@ export async function buildImage(docker: Docker, config: Config, spec: BuildSpec
   return withDeadline("build", spec.timeoutMs, spec.signal, async (signal) => {
     let imageId: string | undefined;
     const error = await call("build", async () => {
-      const stream = await docker.buildImage(contextTar(spec.contextDir, dockerfile), {
+      // Labels in one appended LABEL line when the Dockerfile allows it (one build step instead of one per label).
+      const labelled = labelledContext(spec.contextDir, dockerfile, spec.labels);
+      const stream = await docker.buildImage(contextTar(spec.contextDir, dockerfile, labelled), {
         t: spec.tag,
-        dockerfile,
-        labels: spec.labels,
+        dockerfile: labelled?.dockerfile ?? dockerfile,
+        labels: labelled ? {} : spec.labels,
         buildargs: spec.buildArgs ?? {},
         memory,
         memswap: memory, // no swap beyond the memory limit
