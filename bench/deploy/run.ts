@@ -1,6 +1,8 @@
 // bench/deploy: (a) control-plane overhead = POST→ready through the API / the same clone+build+run+200 by a
 // plain script; (b) route switch time; (c) cost of adding a route with 200 tenants routed vs with 1.
 // Run: bun run bench/deploy/run.ts   (real Docker, a throwaway Caddy on ports 22900-22999)
+// BENCH_RUNS=5 for more pairs; BENCH_VERBOSE=1 prints each side's steps (plain: clone/build/network/run/health;
+// API: the deployment's stage timings and every Docker/git/Caddy call of the pipeline with its duration).
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { startCaddy } from "../../test/support/caddy.ts";
