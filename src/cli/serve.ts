@@ -18,7 +18,7 @@ export async function serve(config: Config): Promise<void> {
   // Before the API answers: deployments a crash interrupted are failed, so none stays "running" forever.
   const interrupted = failInterrupted(ctx);
   const app = createApp({ ...ctx, limiter: new RateLimiter(config.rateLimitScale), verifyJwt });
-  // development: false whatever NODE_ENV says: Bun's development mode costs ~1.5 µs per request and serves error pages.
+  // development: false whatever NODE_ENV says: an appliance never serves Bun's development error pages (nor pays for that mode).
   app.listen({ port: config.port, hostname: config.host, maxRequestBodySize: config.maxBodyBytes + 1024, development: false });
   (await import("../core/webhook-delivery.ts")).startWebhookWorker(ctx); // webhooks (issue 10): pending deliveries resume here
   (await import("../scheduler/backup-job.ts")).startBackupJob(ctx); // scheduled backups (issue 11), off unless STAXA_BACKUP_CRON
