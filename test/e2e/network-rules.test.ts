@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startCaddy, type TestCaddy } from "../support/caddy.ts";
-import { dockerCli, ensureTestImages, removeByPrefix, uniqueName } from "../support/docker.ts";
+import { dockerCli, ensureTestImages, removeByPrefix, uniqueName, teardownE2e } from "../support/docker.ts";
 import { e2eApp, fixtureRepo } from "../support/e2e-app.ts";
 import { startNetworkRuleExpiry } from "../../src/scheduler/network-rules-job.ts";
 
@@ -101,11 +101,7 @@ afterAll(async () => {
   for (const s of servers) s.kill();
   await Promise.all(servers.map((s) => s.exited));
   for (const n of [OK, BAD]) await sh(["ip", "netns", "del", n.name]);
-  await removeByPrefix(`staxa-${PREFIX}`);
-  const imgs = (await dockerCli(["images", "-q", "--filter", `reference=staxa/${PREFIX}*`])).out.split("\n").filter(Boolean);
-  if (imgs.length) await dockerCli(["rmi", "-f", ...imgs]);
-  await caddy?.stop();
-  for (const d of cleanup) rmSync(d, { recursive: true, force: true });
+  await teardownE2e(PREFIX, caddy, cleanup);
 }, 60_000);
 
 describe("inbound rules", () => {

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startCaddy, type TestCaddy } from "../support/caddy.ts";
-import { dockerCli, ensureTestImages, removeByPrefix, uniqueName } from "../support/docker.ts";
+import { dockerCli, ensureTestImages, removeByPrefix, uniqueName, teardownE2e } from "../support/docker.ts";
 import { commitVersion, fixtureRepo, viaCaddy } from "../support/e2e-app.ts";
 
 const PREFIX = uniqueName("e2k");
@@ -66,12 +66,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await removeByPrefix(`staxa-${PREFIX}`);
-  const imgs = (await dockerCli(["images", "-q", "--filter", `reference=staxa/${PREFIX}*`])).out.split("\n").filter(Boolean);
-  if (imgs.length) await dockerCli(["rmi", "-f", ...imgs]);
-  await caddy?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-  rmSync(repo, { recursive: true, force: true });
+  await teardownE2e(PREFIX, caddy, [dataDir, repo]);
 }, 60_000);
 
 test("kill -9 mid-build, restart: failed with reason, then a new deploy succeeds; a clean restart redeploys nothing", async () => {

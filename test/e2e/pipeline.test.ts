@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { startCaddy, type TestCaddy } from "../support/caddy.ts";
-import { dockerCli, ensureTestImages, removeByPrefix, uniqueName } from "../support/docker.ts";
+import { dockerCli, ensureTestImages, removeByPrefix, uniqueName, teardownE2e } from "../support/docker.ts";
 import { commitVersion, e2eApp, fixtureRepo, viaCaddy } from "../support/e2e-app.ts";
 
 const PREFIX = uniqueName("e2p") ; // tenant names start with it; Docker objects with staxa-<it>
@@ -28,11 +28,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await removeByPrefix(`staxa-${PREFIX}`);
-  const imgs = (await dockerCli(["images", "-q", "--filter", `reference=staxa/${PREFIX}*`])).out.split("\n").filter(Boolean);
-  if (imgs.length) await dockerCli(["rmi", "-f", ...imgs]);
-  await caddy?.stop();
-  for (const d of cleanup) rmSync(d, { recursive: true, force: true });
+  await teardownE2e(PREFIX, caddy, cleanup);
 }, 60_000);
 
 /** `docker run` args of a raw HTTP GET with busybox nc (its static wget crashes in scratch images). */
@@ -177,7 +173,7 @@ describe("git tenant", () => {
 
 describe("image tenant", () => {
   test("a locally built image is run and served through Caddy", async () => {
-    const tag = `staxa/${PREFIX}-img:1`;
+    const tag = `staxa-e2e/${PREFIX}-img:1`; // not staxa/…: that namespace holds the server's own builds and is refused
     const dir = await fixtureRepo("from an image");
     cleanup.push(dir);
     const b = await dockerCli(["build", "-q", "-t", tag, dir]);
@@ -190,5 +186,8 @@ describe("image tenant", () => {
     expect(await viaCaddy(HTTP_PORT, `${name}.${BASE}`)).toEqual({ status: 200, body: "from an image" });
     const ev = await h.events(r.json.data.id);
     expect(ev.map((e) => e.stage)).toContain("ready");
+    await h.call("DELETE", `/api/v1/tenants/${r.json.data.id}`);
+    await removeByPrefix(`staxa-${PREFIX}-img`);
+    await dockerCli(["rmi", "-f", tag]);
   }, 120_000);
 });

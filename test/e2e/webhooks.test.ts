@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startCaddy, type TestCaddy } from "../support/caddy.ts";
-import { dockerCli, ensureTestImages, removeByPrefix, uniqueName } from "../support/docker.ts";
+import { dockerCli, ensureTestImages, removeByPrefix, uniqueName, teardownE2e } from "../support/docker.ts";
 import { commitVersion, e2eApp, fixtureRepo } from "../support/e2e-app.ts";
 import { startWebhookWorker, type WebhookWorker } from "../../src/core/webhook-delivery.ts";
 import { verifyStaxaSignature } from "../../src/core/webhook-signature.ts";
@@ -65,11 +65,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await removeByPrefix(`staxa-${PREFIX}`);
-  const imgs = (await dockerCli(["images", "-q", "--filter", `reference=staxa/${PREFIX}*`])).out.split("\n").filter(Boolean);
-  if (imgs.length) await dockerCli(["rmi", "-f", ...imgs]);
-  await caddy?.stop();
-  for (const d of cleanup) rmSync(d, { recursive: true, force: true });
+  await teardownE2e(PREFIX, caddy, cleanup);
 }, 60_000);
 
 describe("a real deploy", () => {

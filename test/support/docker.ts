@@ -1,4 +1,5 @@
 // e2e helpers for the real Docker engine: the locally built test images, a runtime, and name prefixes.
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config.ts";
 import { createDockerRuntime } from "../../src/runtime/docker.ts";
@@ -48,4 +49,13 @@ export async function removeByPrefix(prefix: string): Promise<void> {
   if (nets.length) await dockerCli(["network", "rm", ...nets]);
   const vols = (await dockerCli(["volume", "ls", "-q", "--filter", `name=^${prefix}`])).out.split("\n").filter(Boolean);
   if (vols.length) await dockerCli(["volume", "rm", ...vols]);
+}
+
+/** Tears down what an e2e file made: Docker objects and built images named with `prefix`, its Caddy, its dirs. */
+export async function teardownE2e(prefix: string, caddy: { stop(): Promise<void> } | undefined, dirs: string[]): Promise<void> {
+  await removeByPrefix(`staxa-${prefix}`);
+  const imgs = (await dockerCli(["images", "-q", "--filter", `reference=staxa/${prefix}*`])).out.split("\n").filter(Boolean);
+  if (imgs.length) await dockerCli(["rmi", "-f", ...imgs]);
+  await caddy?.stop();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 }
