@@ -85,6 +85,7 @@ test("restarting the appliance under load: 0 failed requests to the tenant", asy
     status = (await api("GET", `/api/v1/tenants/${created.json.data.id}`)).json.data.status;
     await Bun.sleep(250);
   }
+  if (status !== "ready") console.error("tenant:", JSON.stringify((await api("GET", `/api/v1/tenants/${created.json.data.id}`)).json.data));
   expect(status).toBe("ready");
   expect(await viaCaddy(HTTP_PORT, host)).toEqual({ status: 200, body: "hello restart" });
 
