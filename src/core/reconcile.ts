@@ -93,18 +93,31 @@ function deployedPort(ctx: Ctx, tenantId: string, s: services.ServiceRow): numbe
 /** Periodic check: routes equal the store, interrupted deletions retried. Never throws. */
 export async function reconcileTick(ctx: Ctx): Promise<void> {
   try {
+    // A tenant mid-deployment is left alone: its route switches before the store records the new container,
+    // so the store's view would put the old upstream back just before drain removes that container.
+    const busy = new Set(deployments.listActive(ctx.db).map((d) => d.tenant_id));
+    const busyNames = new Set<string>();
     const want: Route[] = [];
     for (const s of services.listRunning(ctx.db)) {
       const t = tenants.findById(ctx.db, s.tenant_id);
-      if (!t || t.status === "deleting" || !s.is_routable || !s.container_ip) continue;
+      if (t && busy.has(t.id)) busyNames.add(t.name);
+      if (!t || busy.has(t.id) || t.status === "deleting" || !s.is_routable || !s.container_ip) continue;
       want.push(routeFor(ctx, t, s, `${s.container_ip}:${deployedPort(ctx, t.id, s)}`));
     }
-    const have = await ctx.proxy.listRoutes();
+    for (const id of busy) {
+      const t = tenants.findById(ctx.db, id);
+      if (t) busyNames.add(t.name);
+    }
+    const have = (await ctx.proxy.listRoutes()).filter((r) => !busyNames.has(r.id.split(".")[0]!));
     const key = (r: Route) => `${r.id}|${r.upstream}|${[...r.hosts].sort().join(",")}`;
-    const a = new Set(want.map(key));
-    if (have.length !== want.length || !have.every((r) => a.has(key(r)))) {
-      ctx.log.warn("caddy routes differ from the store; re-asserting", { want: want.length, have: have.length });
-      await ctx.proxy.syncRoutes(want);
+    const haveKeys = new Set(have.map(key));
+    const wantIds = new Set(want.map((r) => r.id));
+    const stale = want.filter((r) => !haveKeys.has(key(r)));
+    const extra = have.filter((r) => !wantIds.has(r.id));
+    if (stale.length || extra.length) {
+      ctx.log.warn("caddy routes differ from the store; re-asserting", { set: stale.length, removed: extra.length });
+      for (const r of stale) await ctx.proxy.setRoute(r);
+      for (const r of extra) await ctx.proxy.removeRoute(r.id);
     }
     for (const t of tenants.listAll(ctx.db)) if (t.status === "deleting") void scheduleCleanup(ctx, t.id);
   } catch (e) {

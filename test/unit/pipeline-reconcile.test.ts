@@ -2,7 +2,7 @@
 // routes re-asserted from the store, labelled orphans of this store removed, foreign containers kept.
 import { expect, test } from "bun:test";
 import { fakeApp } from "../support/fakes.ts";
-import { failInterrupted, reconcile, INTERRUPTED } from "../../src/core/reconcile.ts";
+import { failInterrupted, reconcile, reconcileTick, INTERRUPTED } from "../../src/core/reconcile.ts";
 import { purgeExpiredTestTenants } from "../../src/scheduler/tenant-jobs.ts";
 import { cancelTenantWork } from "../../src/core/deployer.ts";
 import { createKey } from "../../src/core/keys.ts";
@@ -83,4 +83,22 @@ test("test-mode tenants older than the TTL are purged; live ones stay", async ()
   expect(purgeExpiredTestTenants(a.deps)).toEqual(["old-test"]);
   await a.idle();
   expect(a.ctx.db.query("SELECT name FROM tenants").all()).toEqual([{ name: "old-live" }]);
+});
+
+test("the reconcile tick repairs drifted routes but leaves a tenant mid-deployment alone (its route leads the store)", async () => {
+  const a = await fakeApp();
+  await a.call("POST", "/api/v1/tenants", gitBody("drift"));
+  const busyId = (await a.call("POST", "/api/v1/tenants", gitBody("busy"))).json.data.id;
+  await a.idle();
+  const good = { drift: a.proxy.routes.get("drift.web")!.upstream, busy: a.proxy.routes.get("busy.web")!.upstream };
+  // drift: Caddy lost the right upstream; busy: a deployment switched Caddy to its candidate, the store not yet
+  a.proxy.routes.set("drift.web", { ...a.proxy.routes.get("drift.web")!, upstream: "10.99.0.1:3000" });
+  a.proxy.routes.set("busy.web", { ...a.proxy.routes.get("busy.web")!, upstream: "10.99.0.2:3000" });
+  a.ctx.db.query("UPDATE deployments SET status = 'deploying', finished_at = NULL WHERE tenant_id = ?").run(busyId);
+  a.proxy.calls = [];
+  await reconcileTick(a.ctx);
+  expect(a.proxy.routes.get("drift.web")!.upstream).toBe(good.drift);
+  expect(a.proxy.routes.get("busy.web")!.upstream).toBe("10.99.0.2:3000");
+  expect(a.proxy.calls).toEqual(["set drift.web"]); // one route call for the one drifted route, no whole-table sync
+  expect(good.busy).not.toBe("10.99.0.2:3000");
 });
