@@ -11,8 +11,9 @@ import { BUSYBOX_IMAGE, dockerCli, dockerRuntime, ensureTestImages, removeByPref
 const P = uniqueName("staxa-hi-test-") + "-";
 const rt = dockerRuntime();
 const fw = createFirewall();
-const base = 41000 + Math.floor(Math.random() * 2000) * 4;
-const PORT = { api: base, admin: base + 1, other: base + 2, caddyHttp: base + 3 };
+// Ports come from the kernel (port 0), so they never collide with one in use (random picks in the
+// ephemeral range did, in CI).
+const PORT = { api: 0, admin: 0, other: 0, caddyHttp: 0 };
 const listeners: Array<ReturnType<typeof Bun.serve>> = [];
 let caddy: TestCaddy;
 let web = { id: "", ip: "" };
@@ -27,9 +28,14 @@ async function fromContainer(ip: string, port: number): Promise<string> {
 beforeAll(async () => {
   await ensureTestImages();
   // Stand-ins for the API and Caddy's admin API listening on every address (the worst case the guard covers).
-  for (const [name, port] of Object.entries(PORT).filter(([k]) => k !== "caddyHttp")) {
-    listeners.push(Bun.serve({ hostname: "0.0.0.0", port, fetch: () => new Response(`host-${name}`) }));
+  for (const name of ["api", "admin", "other"] as const) {
+    const server = Bun.serve({ hostname: "0.0.0.0", port: 0, fetch: () => new Response(`host-${name}`) });
+    listeners.push(server);
+    PORT[name] = server.port!;
   }
+  const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
+  PORT.caddyHttp = probe.port!;
+  probe.stop(true);
   await rt.ensureNetwork(`${P}net`, { "staxa.test": P });
   gateway = JSON.parse((await dockerCli(["network", "inspect", `${P}net`])).out)[0].IPAM.Config.find((c: { Gateway?: string }) => c.Gateway?.includes(".")).Gateway;
   const c = await rt.startContainer(containerSpec({
