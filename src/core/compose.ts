@@ -61,7 +61,7 @@ const HANDLED = new Set(["image", "build", "ports", "environment", "volumes", "d
 /** The repo of `build:` contexts from the request body (repo_url, branch), validated. */
 export function composeSource(config: Config, b: Body): ComposeSource {
   if (b.repo_url === undefined) return {};
-  return { repoUrl: input.repoUrl(b.repo_url, { allowFile: config.allowFileRepos }), branch: b.branch === undefined ? "main" : input.branch(b.branch) };
+  return { repoUrl: input.repoUrl(b.repo_url, { allowFile: config.allowFileRepos, allowHttp: config.allowPrivateTargets }), branch: b.branch === undefined ? "main" : input.branch(b.branch) };
 }
 
 /**

@@ -1,6 +1,7 @@
 // Validation of everything a tenant request carries, once, at the edge, to the narrowest form.
 // Each value later reaches git, Docker, Caddy or a DNS name: refusing here is the defence.
 import { Invalid } from "../lib/errors.ts";
+import { validateRepoUrl } from "../build/git-input.ts";
 import { RESOURCE_SIZES, type ResourceSize } from "./resources.ts";
 
 /** Names that would shadow the appliance's own hosts. */
@@ -30,30 +31,17 @@ export function serviceName(v: unknown, field = "name"): string {
   return v;
 }
 
-/** A git URL: https://, ssh:// or scp-like git@host:path; file:// only when allowed. */
-export function repoUrl(v: unknown, opts: { allowFile: boolean }, field = "repo_url"): string {
-  if (typeof v !== "string" || v.length === 0) throw new Invalid(field, `${field} is required`);
-  if (v.length > 2048) throw new Invalid(field, `${field} is too long`);
-  if (HAS_CONTROL_OR_SPACE.test(v) || /%0[0-9a-f]|%1[0-9a-f]|%7f/i.test(v)) throw new Invalid(field, `${field} must not contain whitespace or control characters`);
-  if (v.startsWith("-")) throw new Invalid(field, `${field} must not start with '-'`);
-  if (/^[a-z][a-z0-9+.-]*::/i.test(v)) throw new Invalid(field, `${field}: git transport helpers (ext::, fd::) are not allowed`);
-  if (/^https:\/\/[^\s/]+\/\S+$/.test(v) || /^ssh:\/\/[^\s/]+\/\S+$/.test(v)) {
-    const host = new URL(v).hostname;
-    if (!host || host.startsWith("-") || /^ssh:\/\/-/.test(v) || new URL(v).username.startsWith("-")) throw new Invalid(field, `${field} has an invalid host`);
-    // The URL is stored and shown in clear: a token or password in it would leak (an ssh user name is no secret).
-    if (new URL(v).password || (v.startsWith("https:") && new URL(v).username)) throw new Invalid(field, `${field} must not embed credentials; connect a GitHub installation or use a deploy key`);
-    return v;
+/**
+ * A git URL, checked by the same rules the clone applies (src/build/git-input.ts), so the API refuses at once
+ * what the build would refuse later; `field` names where it came from (e.g. services[1].repo_url).
+ */
+export function repoUrl(v: unknown, opts: { allowFile: boolean; allowHttp?: boolean }, field = "repo_url"): string {
+  try {
+    return validateRepoUrl(v, { allowFile: opts.allowFile, allowHttp: opts.allowHttp }).url;
+  } catch (e) {
+    if (e instanceof Invalid && field !== "repo_url") throw new Invalid(field, e.message.replace(/^repo_url/, field));
+    throw e;
   }
-  if (/^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[A-Za-z0-9._~\/-]+$/.test(v)) {
-    if (/@-/.test(v) || /:-/.test(v)) throw new Invalid(field, `${field} has an invalid host or path`);
-    return v;
-  }
-  if (v.startsWith("file://")) {
-    if (!opts.allowFile) throw new Invalid(field, `${field}: file:// repositories are not allowed on this server`);
-    if (!/^file:\/\/\/[A-Za-z0-9._~\/-]+$/.test(v)) throw new Invalid(field, `${field} must be an absolute file:///path`);
-    return v;
-  }
-  throw new Invalid(field, `${field} must be an https://, ssh:// or git@host:path URL`);
 }
 
 /** A branch name per git's ref-name rules, and nothing a shell or an option parser would read. */
