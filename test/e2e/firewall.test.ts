@@ -1,6 +1,7 @@
 // The firewall on real iptables and Docker: an inbound port admits only its source CIDRs; restricted egress
 // reaches only the allowed destination. Second source addresses live in network namespaces (veth pairs).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { addNamespace, must, sh, testNamespace } from "../support/netns.ts";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,32 +21,11 @@ const servers: Array<ReturnType<typeof Bun.spawn>> = [];
 const www = mkdtempSync(join(tmpdir(), "staxa-rt-test-fw-"));
 
 /** A namespace whose veth peer is `<net>.2`, reached from the host at `<net>.1`. */
-const ns = (name: string, third: number) => ({ name: `staxa-rt-fw-${R}-${name}`, host: `srf${R}${name[0]}`, peer: `srf${R}${name[0]}p`, hostIp: `10.213.${third}.1`, ip: `10.213.${third}.2` });
+const ns = (name: string, third: number) => testNamespace(`staxa-rt-fw-${R}-${name}`, `srf${R}${name[0]}`, 213, third);
 const OK = ns("ok", OCTET);
 const BAD = ns("bad", OCTET + 1);
 
-async function sh(argv: string[]): Promise<{ code: number; out: string }> {
-  const p = Bun.spawn(argv, { stdout: "pipe", stderr: "pipe" });
-  const [code, out] = await Promise.all([p.exited, new Response(p.stdout).text()]);
-  return { code, out };
-}
-async function must(argv: string[]) {
-  const r = await sh(argv);
-  if (r.code !== 0) throw new Error(`${argv.join(" ")} failed (${r.code})`);
-}
 
-async function addNamespace(n: typeof OK) {
-  await must(["ip", "netns", "add", n.name]);
-  await must(["ip", "link", "add", n.host, "type", "veth", "peer", "name", n.peer]);
-  await must(["ip", "link", "set", n.peer, "netns", n.name]);
-  await must(["ip", "addr", "add", `${n.hostIp}/30`, "dev", n.host]);
-  await must(["ip", "link", "set", n.host, "up"]);
-  const inNs = ["ip", "netns", "exec", n.name];
-  await must([...inNs, "ip", "addr", "add", `${n.ip}/30`, "dev", n.peer]);
-  await must([...inNs, "ip", "link", "set", n.peer, "up"]);
-  await must([...inNs, "ip", "link", "set", "lo", "up"]);
-  await must([...inNs, "ip", "route", "add", "default", "via", n.hostIp]);
-}
 
 /** GET from inside a namespace; busybox wget's -T segfaults on Debian, so timeout(1) bounds it. */
 const fromNs = (n: typeof OK, url: string) => sh(["timeout", "3", "ip", "netns", "exec", n.name, "busybox", "wget", "-qO-", url]);

@@ -3,6 +3,7 @@
 // both, switched by PATCH without a redeploy), and a TTL expiry by the scheduler closes the port.
 // Second source addresses and egress destinations live in network namespaces (veth pairs) created here.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { addNamespace, sh, testNamespace } from "../support/netns.ts";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startCaddy, type TestCaddy } from "../support/caddy.ts";
@@ -21,30 +22,10 @@ const cleanup: string[] = [];
 const servers: Array<ReturnType<typeof Bun.spawn>> = [];
 
 /** A namespace whose veth peer is `<net>.2`, reached from the host at `<net>.1`. */
-const ns = (name: string, third: number) => ({ name: `staxa-nr-${R}-${name}`, host: `snr${R}${name[0]}`, peer: `snr${R}${name[0]}p`, hostIp: `10.214.${third}.1`, ip: `10.214.${third}.2` });
+const ns = (name: string, third: number) => testNamespace(`staxa-nr-${R}-${name}`, `snr${R}${name[0]}`, 214, third);
 const OK = ns("ok", OCTET);
 const BAD = ns("bad", OCTET + 1);
 
-async function sh(argv: string[]): Promise<{ code: number; out: string }> {
-  const p = Bun.spawn(argv, { stdout: "pipe", stderr: "pipe" });
-  const [code, out] = await Promise.all([p.exited, new Response(p.stdout).text()]);
-  return { code, out };
-}
-async function must(argv: string[]) {
-  if ((await sh(argv)).code !== 0) throw new Error(`${argv.join(" ")} failed`);
-}
-async function addNamespace(n: typeof OK) {
-  await must(["ip", "netns", "add", n.name]);
-  await must(["ip", "link", "add", n.host, "type", "veth", "peer", "name", n.peer]);
-  await must(["ip", "link", "set", n.peer, "netns", n.name]);
-  await must(["ip", "addr", "add", `${n.hostIp}/30`, "dev", n.host]);
-  await must(["ip", "link", "set", n.host, "up"]);
-  const inNs = ["ip", "netns", "exec", n.name];
-  await must([...inNs, "ip", "addr", "add", `${n.ip}/30`, "dev", n.peer]);
-  await must([...inNs, "ip", "link", "set", n.peer, "up"]);
-  await must([...inNs, "ip", "link", "set", "lo", "up"]);
-  await must([...inNs, "ip", "route", "add", "default", "via", n.hostIp]);
-}
 
 /** Sends a line to host:port from inside a namespace and returns what came back (the echo, or nothing). */
 const echoFromNs = (n: typeof OK, port: number) => sh(["timeout", "4", "ip", "netns", "exec", n.name, "busybox", "sh", "-c", `echo ping-${n.name} | busybox nc -w 3 ${n.hostIp} ${port}`]);
