@@ -2,6 +2,7 @@
 // a private repo over smart HTTP (`git http-backend`) that demands the installation token, real Docker + Caddy.
 // register → repos → branches → tenant from the private repo → ready; a signed push deploys the new commit,
 // unsigned/wrongly signed ones are 401 and deploy nothing; the token is nowhere in data dir, events, logs or image.
+import { captureStderr } from "../support/capture-stderr.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -32,15 +33,12 @@ let h: Awaited<ReturnType<typeof e2eApp>>;
 let src: string;
 let tenantId = "";
 const logs: string[] = [];
-const realWrite = process.stderr.write.bind(process.stderr);
+let stopCapture = () => {};
 
 beforeAll(async () => {
   await ensureTestImages();
   // Every log line of the appliance (debug level) is kept, to grep for the token later.
-  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    logs.push(String(chunk));
-    return (realWrite as (...a: unknown[]) => boolean)(chunk, ...rest);
-  }) as typeof process.stderr.write;
+  stopCapture = captureStderr(logs);
   caddy = await startCaddy({ adminPort: ADMIN_PORT });
   gh = startFakeGitHub(work);
   src = await fixtureRepo("private v1");
@@ -64,7 +62,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  process.stderr.write = realWrite;
+  stopCapture();
   await removeByPrefix(`staxa-${PREFIX}`);
   const imgs = (await dockerCli(["images", "-q", "--filter", `reference=staxa/${PREFIX}*`])).out.split("\n").filter(Boolean);
   if (imgs.length) await dockerCli(["rmi", "-f", ...imgs]);

@@ -1,6 +1,7 @@
 // Registry credentials end to end against Debian's real docker-registry (htpasswd auth, TLS from node-forge):
 // verify succeeds and fails with a wrong password; a pushed image is listed with digest and size; a tenant
 // deploys from that private image with the credential (real Docker + Caddy); without it the pull is refused.
+import { captureStderr } from "../support/capture-stderr.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,7 +28,7 @@ let image = "";
 let credId = "";
 let pushedDigest = "";
 const logs: string[] = [];
-const realWrite = process.stderr.write.bind(process.stderr);
+let stopCapture = () => {};
 const previousCa = process.env.NODE_EXTRA_CA_CERTS;
 
 /** docker with its own client config dir, so `docker login` never touches the machine's credentials. */
@@ -40,10 +41,7 @@ async function docker(args: string[], stdin?: string): Promise<string> {
 
 beforeAll(async () => {
   await ensureTestImages();
-  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    logs.push(String(chunk));
-    return (realWrite as (...a: unknown[]) => boolean)(chunk, ...rest);
-  }) as typeof process.stderr.write;
+  stopCapture = captureStderr(logs);
   reg = await startRegistry(USER, PASSWORD);
   process.env.NODE_EXTRA_CA_CERTS = reg.caFile; // the appliance (this process) trusts the registry's CA
   caddy = await startCaddy({ adminPort: ADMIN_PORT });
@@ -64,7 +62,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  process.stderr.write = realWrite;
+  stopCapture();
   if (previousCa === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
   else process.env.NODE_EXTRA_CA_CERTS = previousCa;
   await removeByPrefix(`staxa-${PREFIX}`);
