@@ -7,6 +7,7 @@ import { failInterrupted, reconcile } from "../core/reconcile.ts";
 import { startTenantJobs } from "../scheduler/tenant-jobs.ts";
 import type { Ctx } from "../core/context.ts";
 import { createJwtVerifier, ensureSetupToken } from "../core/sessions.ts";
+import { ensureCaddy } from "../proxy/managed.ts";
 
 export async function serve(config: Config): Promise<void> {
   const ctx = createContext(config);
@@ -23,7 +24,13 @@ export async function serve(config: Config): Promise<void> {
   (await import("../core/webhook-delivery.ts")).startWebhookWorker(ctx); // webhooks (issue 10): pending deliveries resume here
   (await import("../scheduler/backup-job.ts")).startBackupJob(ctx); // scheduled backups (issue 11), off unless STAXA_BACKUP_CRON
   (await import("../core/github-status.ts")).startGitHubStatusReporter(ctx); // commit statuses to GitHub (issue 8)
-  void startPipeline(ctx, interrupted);
+  // Development and the README's run command: with no Caddy admin API answering, start caddy as a child
+  // (STAXA_MANAGE_CADDY=auto|1); under install.sh, Caddy is its own service and this does nothing.
+  const managedCaddy = ensureCaddy(config, ctx.log).catch((e) => {
+    ctx.log.error("could not start caddy; tenants will not be routed until its admin API answers", { error: (e as Error).message });
+    return undefined;
+  });
+  void managedCaddy.then(() => startPipeline(ctx, interrupted));
   const stopTenantJobs = startTenantJobs(ctx);
   (await import("../scheduler/network-rules-job.ts")).startNetworkRuleExpiry(ctx); // network rule TTLs (issue 7)
   (await import("../scheduler/domains-job.ts")).startDomainJobs(ctx); // custom domains: auto-verify, ssl_status, DNS drift (issue 6)
@@ -36,6 +43,7 @@ export async function serve(config: Config): Promise<void> {
     ctx.log.info("shutting down", { signal });
     stopTenantJobs();
     await app.stop();
+    await (await managedCaddy)?.stop();
     ctx.db.close();
     process.exit(0);
   };

@@ -48,3 +48,31 @@ test("manageCaddy 0 never starts one", async () => {
   expect(await ensureCaddy({ ...config, manageCaddy: "0", caddyAdminUrl: "http://127.0.0.1:23302" }, silentLogger)).toBeUndefined();
   await expect(fetch("http://127.0.0.1:23302/config/")).rejects.toThrow();
 });
+
+test("`staxa serve` with no Caddy answering starts its own (STAXA_MANAGE_CADDY=auto), routes through it, and stops it on SIGTERM", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "staxa-managed-serve-"));
+  const env = {
+    ...process.env, STAXA_DATA_DIR: dir, STAXA_PORT: "23398", STAXA_HOST: "127.0.0.1", STAXA_MANAGE_CADDY: "auto",
+    STAXA_CADDY_ADMIN_URL: "http://127.0.0.1:23302", STAXA_HTTP_PORT: "23381", STAXA_HTTPS_PORT: "23344",
+    STAXA_PUBLIC_SCHEME: "http", STAXA_LOG_LEVEL: "error",
+  };
+  const serve = Bun.spawn(["bun", "run", join(import.meta.dir, "../../src/main.ts"), "serve"], { env, stdout: "ignore", stderr: "ignore" });
+  const caddyChildren = async () => (await new Response(Bun.spawn(["pgrep", "-f", `caddy run.*${dir}`], { stdout: "pipe" }).stdout).text()).trim();
+  try {
+    let config: Record<string, unknown> | undefined;
+    for (let i = 0; i < 100 && !config?.staxa; i++) {
+      await Bun.sleep(100);
+      config = await fetch("http://127.0.0.1:23302/config/apps/http/servers").then((r) => (r.ok ? r.json() : undefined), () => undefined);
+    }
+    expect(config?.staxa).toBeDefined(); // the appliance's base config is loaded into the Caddy it started
+    expect((await fetch("http://127.0.0.1:23381/", { headers: { host: "nobody.staxa.localhost" } })).status).toBe(404);
+    expect(await caddyChildren()).not.toBe("");
+    serve.kill("SIGTERM");
+    expect(await serve.exited).toBe(0);
+    expect(await caddyChildren()).toBe(""); // no orphaned caddy after a clean stop
+  } finally {
+    serve.kill("SIGKILL");
+    Bun.spawnSync(["pkill", "-f", `caddy run.*${dir}`]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
