@@ -7,11 +7,25 @@
 import type { Config } from "../config.ts";
 import type { Route } from "./types.ts";
 import { Invalid } from "../lib/errors.ts";
+import { srvName } from "./dns-responder.ts";
 
 export const SERVER = "staxa";
 /** @id of the map handler's route; its mappings are the routing table. */
 export const HOSTS_ID = "staxa-hosts";
 export const MAPPINGS_PATH = `/id/${HOSTS_ID}/handle/0/mappings`;
+/** @id of the route that asks the appliance's DNS responder for hosts not (yet) in the table. */
+export const DNS_ID = "staxa-dns";
+/** Changing the looked-up name (its generation) is how Caddy's lookup cache is emptied. */
+export const DNS_NAME_PATH = `/id/${DNS_ID}/handle/0/dynamic_upstreams/name`;
+const NOT_FOUND_BODY = "no tenant is served at this host\n";
+/** How long Caddy may reuse one lookup; removals bump the generation instead of waiting for this. */
+const DNS_REFRESH = "5m";
+
+/** Where the appliance answers Caddy's upstream lookups (see dns-responder.ts). */
+export interface DnsSource {
+  port: number;
+  gen: number;
+}
 
 /** One row of the routing table: a host and what it resolves to (outputs: [upstream, route id, "1" when tls]). */
 export interface HostMapping {
@@ -111,7 +125,36 @@ function issuer(o: ProxyOptions): Record<string, unknown> {
   };
 }
 
-function routes(o: ProxyOptions, mappings: HostMapping[]): unknown[] {
+/**
+ * Hosts missing from the table are looked up over DNS: a route just added is served before it is written
+ * to the table. With HTTPS on, only HTTPS requests take it: plain HTTP of a new host waits for its row,
+ * which carries the redirect.
+ */
+function lookupRoute(o: ProxyOptions, dns: DnsSource): unknown {
+  const resolver = { addresses: [`udp/127.0.0.1:${dns.port}`] };
+  return {
+    "@id": DNS_ID,
+    ...(o.https ? { match: [{ protocol: "https" }] } : {}),
+    handle: [{
+      handler: "reverse_proxy",
+      // An unknown host (NXDOMAIN) leaves it no upstream: a 503 error, answered as 404 by notFoundErrors.
+      dynamic_upstreams: { source: "srv", name: srvName(dns.gen), refresh: DNS_REFRESH, resolver },
+      // SRV targets are names (ip-a-b-c-d.staxa.internal), resolved by the same responder.
+      transport: { protocol: "http", resolver },
+    }],
+    terminal: true,
+  };
+}
+
+/**
+ * "No upstreams available" (503) can only come from a lookup that found no route (the table's proxy always
+ * has its one upstream): it is the catch-all's 404. Other errors keep Caddy's default answer.
+ */
+const notFoundErrors = {
+  routes: [{ match: [{ vars: { "{http.error.status_code}": ["503"] } }], handle: [{ handler: "static_response", status_code: 404, body: NOT_FOUND_BODY }] }],
+};
+
+function routes(o: ProxyOptions, mappings: HostMapping[], dns?: DnsSource): unknown[] {
   const httpsHost = o.httpsPort === 443 ? "{http.request.host}" : `{http.request.host}:${o.httpsPort}`;
   return [
     {
@@ -138,23 +181,28 @@ function routes(o: ProxyOptions, mappings: HostMapping[]): unknown[] {
       handle: [{ handler: "reverse_proxy", upstreams: [{ dial: "{staxa.upstream}" }] }],
       terminal: true,
     },
+    ...(dns ? [lookupRoute(o, dns)] : []),
     {
       "@id": "staxa-catchall",
-      handle: [{ handler: "static_response", status_code: 404, body: "no tenant is served at this host\n" }],
+      handle: [{ handler: "static_response", status_code: 404, body: NOT_FOUND_BODY }],
       terminal: true,
     },
   ];
 }
 
-/** Caddy's whole config: loopback admin, one server, the routing table, on-demand TLS guarded by the ask endpoint. */
-export function baseConfig(o: ProxyOptions, mappings: HostMapping[] = []): Record<string, unknown> {
+/**
+ * Caddy's whole config: loopback admin, one server, the routing table, on-demand TLS guarded by the ask
+ * endpoint, and, when `dns` is given, the lookup of hosts not yet in the table.
+ */
+export function baseConfig(o: ProxyOptions, mappings: HostMapping[] = [], dns?: DnsSource): Record<string, unknown> {
   const server: Record<string, unknown> = {
     listen: o.https ? [`:${o.httpPort}`, `:${o.httpsPort}`] : [`:${o.httpPort}`],
-    routes: routes(o, mappings),
+    routes: routes(o, mappings, dns),
   };
   // Hosts live in the map, not in host matchers, so automatic HTTPS finds none: TLS is switched on explicitly.
   if (o.https) server.tls_connection_policies = [{}];
   else server.automatic_https = { disable: true };
+  if (dns) server.errors = notFoundErrors;
   const apps: Record<string, unknown> = {
     http: { http_port: o.httpPort, https_port: o.httpsPort, servers: { [SERVER]: server } },
   };

@@ -65,6 +65,31 @@ describe("baseConfig", () => {
   });
 });
 
+describe("baseConfig with the DNS lookup", () => {
+  const resolver = { addresses: ["udp/127.0.0.1:5300"] };
+  const lookup = (match?: unknown) => ({
+    "@id": "staxa-dns",
+    ...(match ? { match } : {}),
+    handle: [{ handler: "reverse_proxy", dynamic_upstreams: { source: "srv", name: "{http.request.host}.g42.staxa.internal.", refresh: "5m", resolver }, transport: { protocol: "http", resolver } }],
+    terminal: true,
+  });
+  const errors = { routes: [{ match: [{ vars: { "{http.error.status_code}": ["503"] } }], handle: [{ handler: "static_response", status_code: 404, body: "no tenant is served at this host\n" }] }] };
+
+  test("https: the lookup takes HTTPS requests only, after the table's proxy and before the catch-all", () => {
+    const server = (baseConfig(https, [], { port: 5300, gen: 42 }) as any).apps.http.servers.staxa;
+    expect(server.routes).toEqual([map([]), redirect("https://{http.request.host}{http.request.uri}"), proxy, lookup([{ protocol: "https" }]), catchAll]);
+    expect(server.errors).toEqual(errors);
+  });
+  test("http only: the lookup takes every request", () => {
+    const server = (baseConfig({ ...https, https: false }, [], { port: 5300, gen: 42 }) as any).apps.http.servers.staxa;
+    expect([server.routes, server.errors]).toEqual([[map([]), proxy, lookup(), catchAll], errors]);
+  });
+  test("without a responder there is no lookup and no error route", () => {
+    const server = (baseConfig(https) as any).apps.http.servers.staxa;
+    expect([server.routes.some((r: any) => r["@id"] === "staxa-dns"), server.errors]).toEqual([false, undefined]);
+  });
+});
+
 describe("proxyOptions", () => {
   test("admin listen and ask URL come from the config", () => {
     const o = proxyOptions(testConfig({ STAXA_CADDY_ADMIN_URL: "http://127.0.0.1:23019", STAXA_PORT: "9090", STAXA_ACME_CA: "internal" }));

@@ -1,0 +1,69 @@
+// New routes are served through Caddy's lookup of the appliance's DNS responder before (and without) their table row.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { startCaddy, type TestCaddy } from "../support/caddy.ts";
+import { testConfig } from "../support/ctx.ts";
+import { createCaddyProxy } from "../../src/proxy/caddy.ts";
+import { MAPPINGS_PATH } from "../../src/proxy/config.ts";
+
+const ADMIN = 23211, HTTP = 23290, HTTPS = 23253;
+const config = testConfig({
+  STAXA_CADDY_ADMIN_URL: `http://127.0.0.1:${ADMIN}`, STAXA_HTTP_PORT: String(HTTP), STAXA_HTTPS_PORT: String(HTTPS),
+  STAXA_PORT: "23297", STAXA_ACME_CA: "internal", STAXA_PUBLIC_SCHEME: "http",
+});
+
+let caddy: TestCaddy;
+const upstreams = ["one", "two"].map((body) => Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response(`hello from ${body}`) }));
+const up = (i: number) => `127.0.0.1:${upstreams[i]!.port}`;
+const get = (host: string) => fetch(`http://127.0.0.1:${HTTP}/`, { headers: { host } }).then(async (r) => `${r.status} ${await r.text()}`);
+const tableHosts = async () => ((await (await fetch(caddy.adminUrl + MAPPINGS_PATH)).json()) as Array<{ input: string }>).map((m) => m.input);
+/** Takes a host's row out of Caddy's table behind the proxy's back: from then on only the lookup can serve it. */
+const dropRow = (host: string) => fetch(`${caddy.adminUrl}/id/staxa-host-${host}`, { method: "DELETE" }).then((r) => expect(r.status).toBe(200));
+
+beforeAll(async () => {
+  caddy = await startCaddy({ adminPort: ADMIN, httpPort: HTTP });
+});
+afterAll(async () => {
+  await caddy?.stop();
+  for (const u of upstreams) u.stop(true);
+});
+
+describe("routes served through the lookup", () => {
+  const proxy = createCaddyProxy(config);
+
+  test("a new route answers as soon as setRoute returns, and its row reaches Caddy's table", async () => {
+    await proxy.init();
+    await proxy.setRoute({ id: "n.web", hosts: ["n.staxa.test"], upstream: up(0), tls: false });
+    expect(await get("n.staxa.test")).toBe("200 hello from one");
+    expect((await proxy.listRoutes()).map((r) => r.id)).toEqual(["n.web"]);
+    expect(await tableHosts()).toEqual(["n.staxa.test"]);
+  }, 20_000);
+
+  test("a host missing from Caddy's table is still served from the appliance's memory", async () => {
+    await dropRow("n.staxa.test");
+    expect(await tableHosts()).toEqual([]);
+    expect(await get("n.staxa.test")).toBe("200 hello from one");
+  }, 20_000);
+
+  test("an unknown host is the catch-all 404", async () => {
+    expect(await get("nobody.staxa.test")).toBe("404 no tenant is served at this host\n");
+  }, 20_000);
+
+  test("removing a route served by lookup empties Caddy's lookup cache: the host is gone at once", async () => {
+    await proxy.setRoute({ id: "r.web", hosts: ["r.staxa.test"], upstream: up(1), tls: false });
+    await proxy.listRoutes();
+    await dropRow("r.staxa.test");
+    // Served (and cached by Caddy for minutes) through the lookup only.
+    expect(await get("r.staxa.test")).toBe("200 hello from two");
+    await proxy.removeRoute("r.web");
+    expect(await get("r.staxa.test")).toBe("404 no tenant is served at this host\n");
+    expect(proxy.hasHost("r.staxa.test")).toBe(false);
+  }, 20_000);
+
+  test("many new routes at once are all served and all reach Caddy's table", async () => {
+    const ids = Array.from({ length: 30 }, (_, i) => `m${i}`);
+    await Promise.all(ids.map((id) => proxy.setRoute({ id: `${id}.web`, hosts: [`${id}.staxa.test`], upstream: up(0), tls: false })));
+    expect(new Set(await Promise.all(ids.map((id) => get(`${id}.staxa.test`))))).toEqual(new Set(["200 hello from one"]));
+    await proxy.listRoutes();
+    expect((await tableHosts()).filter((h) => h.startsWith("m")).sort()).toEqual(ids.map((id) => `${id}.staxa.test`).sort());
+  }, 20_000);
+});
