@@ -14,7 +14,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const PREFIX = uniqueName("bdp");
 const ADMIN = 22900 + Math.floor(Math.random() * 30) * 3;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const ms = (n: number) => `${n.toFixed(0)} ms`;
+const ms = (n: number) => `${n < 10 ? n.toFixed(2) : n.toFixed(0)} ms`;
 
 async function run(argv: string[]): Promise<string> {
   const p = Bun.spawn(argv, { stdout: "pipe", stderr: "pipe" });
@@ -120,27 +120,43 @@ try {
   const done = await waitDeployment(t.id, dep.json.data.id);
   console.log(`(b) route switch: route stage of a redeploy ${ms(done.timings.route_ms)}`);
 
-  // (c) route-add cost: a fresh Caddy, table of 1 vs 200 routes, median of 20 adds each.
+  // (c) route-add cost: a fresh Caddy, table of 1 vs 200 routes, median of 20 adds each. Measured until the new
+  // host ANSWERS through Caddy (not just until setRoute returns); the durable table row, written in the background,
+  // is reported apart.
   const caddy2 = await startCaddy({ adminPort: ADMIN + 60 });
-  const proxy = createCaddyProxy({ ...h.config, caddyAdminUrl: caddy2.adminUrl, httpPort: ADMIN + 61, httpsPort: ADMIN + 62 });
+  const proxy = createCaddyProxy({ ...h.config, publicScheme: "http", caddyAdminUrl: caddy2.adminUrl, httpPort: ADMIN + 61, httpsPort: ADMIN + 62 });
+  const app = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("added") });
   await proxy.init();
+  const served = async (host: string) => {
+    for (;;) {
+      const res = await fetch(`http://127.0.0.1:${ADMIN + 61}/`, { headers: { host } });
+      if (res.status === 200 && (await res.text()) === "added") return;
+      await res.arrayBuffer().catch(() => undefined);
+    }
+  };
   const addCost = async (n: number) => {
     await proxy.syncRoutes(Array.from({ length: n }, (_, i) => ({ id: `pre${i}.web`, hosts: [`pre${i}.bench.test`], upstream: `10.250.${i >> 8}.${i & 255}:3000`, tls: false })));
-    const times: number[] = [];
+    const times: number[] = [], durable: number[] = [];
     for (let i = 0; i < 20; i++) {
+      const host = `add${n}x${i}.bench.test`;
       const t0 = performance.now();
-      await proxy.setRoute({ id: `add${n}x${i}.web`, hosts: [`add${n}x${i}.bench.test`], upstream: "10.251.0.1:3000", tls: false });
+      await proxy.setRoute({ id: `add${n}x${i}.web`, hosts: [host], upstream: `127.0.0.1:${app.port}`, tls: false });
+      await served(host);
       times.push(performance.now() - t0);
+      await proxy.listRoutes(); // waits for the background row write
+      durable.push(performance.now() - t0);
       await proxy.removeRoute(`add${n}x${i}.web`);
     }
-    return median(times);
+    return { served: median(times), durable: median(durable) };
   };
   const one = await addCost(1);
   const many = await addCost(200);
   const t1 = performance.now();
   await proxy.setRoute({ id: "pre0.web", hosts: ["pre0.bench.test"], upstream: "10.252.0.1:3000", tls: false });
   console.log(`(b) route switch: one setRoute of an existing route with 200 routed ${ms(performance.now() - t1)}`);
-  console.log(`(c) route add: ${ms(one)} with 1 tenant, ${ms(many)} with 200 = ${(many / one).toFixed(2)}x (target ≤ 2x)`);
+  console.log(`(c) route add, until the host answers through Caddy: ${ms(one.served)} with 1 tenant, ${ms(many.served)} with 200 = ${(many.served / one.served).toFixed(2)}x (target ≤ 2x)`);
+  console.log(`    (its durable row in Caddy's table, written in the background: ${ms(one.durable)} with 1, ${ms(many.durable)} with 200)`);
+  app.stop(true);
   await caddy2.stop();
 } finally {
   for (const row of h.ctx.db.query("SELECT id FROM tenants").all() as Array<{ id: string }>) await h.call("DELETE", `/api/v1/tenants/${row.id}`);

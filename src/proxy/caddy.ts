@@ -22,6 +22,9 @@ function canonical(v: unknown): string {
     x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x);
 }
 
+/** How long a new route's table row waits for company before it is written (see scheduleFlush). */
+const FLUSH_DELAY_MS = 100;
+
 export function createCaddyProxy(config: Config, log: Logger = silentLogger): Proxy {
   const opts = proxyOptions(config);
   const admin = new AdminClient(config.caddyAdminUrl);
@@ -32,6 +35,7 @@ export function createCaddyProxy(config: Config, log: Logger = silentLogger): Pr
   const pending = new Map<string, Route>();
   // host -> route of both tables: what the ask endpoint (per handshake) and the DNS responder answer from.
   let hosts = new Map<string, { id: string; upstream: string }>();
+  let tableIds = new Set<string>();
   // Hosts this process has served over DNS: when one stops being served, Caddy's lookup cache is emptied.
   const viaDns = new Set<string>();
   let dns: DnsResponder | undefined;
@@ -40,6 +44,7 @@ export function createCaddyProxy(config: Config, log: Logger = silentLogger): Pr
   const reindex = () => {
     const next = new Map<string, { id: string; upstream: string }>();
     for (const m of table) next.set(m.input, { id: m.outputs[1], upstream: m.outputs[0] });
+    tableIds = new Set(table.map((m) => m.outputs[1]));
     for (const r of pending.values()) for (const h of r.hosts) next.set(h, { id: r.id, upstream: r.upstream });
     hosts = next;
   };
@@ -132,7 +137,10 @@ export function createCaddyProxy(config: Config, log: Logger = silentLogger): Pr
 
   // One background flush at a time; routes added meanwhile go in the next batch.
   let flushing: Promise<void> | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const flush = (): Promise<void> => {
+    clearTimeout(timer);
+    timer = undefined;
     if (flushing) return flushing;
     if (pending.size === 0) return Promise.resolve();
     const run = (async () => {
@@ -152,7 +160,19 @@ export function createCaddyProxy(config: Config, log: Logger = silentLogger): Pr
    * the lookup route takes HTTPS requests only, and a plain-HTTP route must be in the table to be served.
    */
   const isNew = (r: Route) =>
-    !!dns && !stale && dnsAnswerable(r.upstream) && (r.tls || !opts.https) && !pending.has(r.id) && r.hosts.every((h) => !hosts.has(h)) && !table.some((m) => m.outputs[1] === r.id);
+    !!dns && !stale && dnsAnswerable(r.upstream) && (r.tls || !opts.https) && !pending.has(r.id) && !tableIds.has(r.id) && r.hosts.every((h) => !hosts.has(h));
+
+  /**
+   * The row write waits a little: a Caddy reload competes with the new host's first requests for the CPU,
+   * and routes added in the meantime share the one write.
+   */
+  const scheduleFlush = () => {
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      flush().catch((err) => log.warn("writing new routes to caddy failed; retried on the next change", { error: (err as Error).message }));
+    }, FLUSH_DELAY_MS);
+    timer.unref?.();
+  };
 
   return {
     async init() {
@@ -172,9 +192,11 @@ export function createCaddyProxy(config: Config, log: Logger = silentLogger): Pr
       if (isNew(r)) {
         // Served from memory from now on; the durable row follows in the background.
         pending.set(r.id, r);
-        for (const h of r.hosts) viaDns.add(h);
-        reindex();
-        flush().catch((err) => log.warn("writing new routes to caddy failed; retried on the next change", { error: (err as Error).message }));
+        for (const h of r.hosts) {
+          viaDns.add(h);
+          hosts.set(h, { id: r.id, upstream: r.upstream });
+        }
+        scheduleFlush();
         log.debug("route added", { route: r.id, upstream: r.upstream });
         return;
       }
