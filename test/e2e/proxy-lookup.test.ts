@@ -1,9 +1,11 @@
 // New routes are served through Caddy's lookup of the appliance's DNS responder before (and without) their table row.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { networkInterfaces } from "node:os";
 import { startCaddy, type TestCaddy } from "../support/caddy.ts";
 import { testConfig } from "../support/ctx.ts";
 import { createCaddyProxy } from "../../src/proxy/caddy.ts";
-import { MAPPINGS_PATH } from "../../src/proxy/config.ts";
+import { DNS_ID, MAPPINGS_PATH } from "../../src/proxy/config.ts";
+import { srvName } from "../../src/proxy/dns-responder.ts";
 
 const ADMIN = 23211, HTTP = 23290, HTTPS = 23253;
 const config = testConfig({
@@ -65,5 +67,24 @@ describe("routes served through the lookup", () => {
     expect(new Set(await Promise.all(ids.map((id) => get(`${id}.staxa.test`))))).toEqual(new Set(["200 hello from one"]));
     await proxy.listRoutes();
     expect((await tableHosts()).filter((h) => h.startsWith("m")).sort()).toEqual(ids.map((id) => `${id}.staxa.test`).sort());
+  }, 20_000);
+
+  test("the responder answers on loopback only", async () => {
+    const [address] = (await (await fetch(`${caddy.adminUrl}/id/${DNS_ID}/handle/0/dynamic_upstreams/resolver/addresses`)).json()) as string[];
+    const port = Number(/^udp\/127\.0\.0\.1:(\d+)$/.exec(address!)![1]);
+    const lan = Object.values(networkInterfaces()).flat().find((i) => i && i.family === "IPv4" && !i.internal)!;
+    const q = [0, 7, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+    for (const l of srvName(1, "n.staxa.test").split(".").filter(Boolean)) q.push(l.length, ...[...l].map((c) => c.charCodeAt(0)));
+    q.push(0, 0, 33, 0, 1);
+    const ask = async (host: string) => {
+      let got = false;
+      // "connection refused" (ICMP port unreachable) is what a closed port answers: not an answer.
+      const sock = await Bun.udpSocket({ socket: { data: () => void (got = true), error: () => {} } });
+      sock.send(new Uint8Array(q), port, host);
+      await Bun.sleep(300);
+      sock.close();
+      return got;
+    };
+    expect([await ask("127.0.0.1"), await ask(lan.address)]).toEqual([true, false]);
   }, 20_000);
 });
