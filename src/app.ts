@@ -5,6 +5,7 @@ import type { Principal } from "./core/principal.ts";
 import { envelope, errorBody } from "./api/plugins/envelope.ts";
 import { metrics } from "./api/plugins/metrics.ts";
 import { rateLimit, RateLimiter } from "./api/plugins/rate-limit.ts";
+import { registerApp } from "./api/plugins/root-app.ts";
 import { accountRoutes } from "./api/account.ts";
 import { apiKeyRoutes } from "./api/api-keys.ts";
 import { sessionRoutes } from "./api/session.ts";
@@ -25,7 +26,7 @@ import { tlsAskRoutes } from "./api/tls-ask.ts";
 
 /** What route modules receive: the core context plus HTTP-only collaborators. */
 export interface ApiDeps extends Ctx {
-  verifyJwt?: (token: string, mode: "live" | "test") => Promise<Principal>;
+  verifyJwt?: (token: string, mode: "live" | "test") => Principal | Promise<Principal>;
   limiter: RateLimiter;
 }
 
@@ -46,7 +47,7 @@ export function createApp(deps: ApiDeps) {
     .use(registryRoutes(deps))
     .use(webhookRoutes(deps));
 
-  return new Elysia()
+  const app = new Elysia()
     .use(metrics(deps))
     .use(envelope({ log: deps.log, maxBodyBytes: deps.config.maxBodyBytes }))
     .use(rateLimit(deps.limiter))
@@ -54,6 +55,7 @@ export function createApp(deps: ApiDeps) {
     .use(tlsAskRoutes(deps))
     .use(api)
     .use(openapiRoutes()); // last: the document reads the whole route table at request time
+  return registerApp(app);
 }
 
 export type App = ReturnType<typeof createApp>;

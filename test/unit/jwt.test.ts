@@ -5,6 +5,7 @@ import { testCtx } from "../support/ctx.ts";
 import { createApp } from "../../src/app.ts";
 import { RateLimiter } from "../../src/api/plugins/rate-limit.ts";
 import { createJwtVerifier } from "../../src/core/sessions.ts";
+import { ensureProvider } from "../../src/core/accounts.ts";
 
 const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 });
 const ec = generateKeyPairSync("ec", { namedCurve: "P-256" });
@@ -130,6 +131,46 @@ describe("refused tokens → 401", () => {
   test("without OIDC configured, RS256 tokens are refused", async () => {
     const none = dashApp({});
     expect((await none("GET", "/api/v1/account", rs())).status).toBe(401);
+  });
+});
+
+describe("a token that waits for the JWKS", () => {
+  // The first OIDC request of a process fetches the JWKS: the auth transform defers and the route runs again.
+  const fresh = () => {
+    const ctx = testCtx({ now: () => clock }, env);
+    const limiter = new RateLimiter(1);
+    const app = createApp({ ...ctx, limiter, verifyJwt: createJwtVerifier(ctx) });
+    const send = async (method: string, jwt: string, body?: unknown) => {
+      const headers: Record<string, string> = { authorization: `Bearer ${jwt}`, "x-request-id": "req_given_12345" };
+      if (body !== undefined) headers["content-type"] = "application/json";
+      const res = await app.handle(new Request("http://localhost/api/v1/account", { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }));
+      return { status: res.status, headers: res.headers, json: await res.json() };
+    };
+    return { ctx, limiter, send };
+  };
+
+  test("a body route keeps its parsed body, headers and envelope", async () => {
+    const { ctx, send } = fresh();
+    const { provider } = ensureProvider(ctx.db, { email: "dev@example.com", name: null });
+    const r = await send("PATCH", rs(), { name: "Waited Co" });
+    expect(r.status).toBe(200);
+    expect(r.json).toEqual({ data: expect.objectContaining({ id: provider.id, name: "Waited Co" }), meta: { request_id: "req_given_12345" } });
+    expect(r.headers.get("x-request-id")).toBe("req_given_12345");
+    expect(r.headers.get("x-ratelimit-limit")).toMatch(/^\d+$/);
+    const other = fresh();
+    ensureProvider(other.ctx.db, { email: "dev@example.com", name: null });
+    const bad = await other.send("PATCH", rs(), { name: 42 });
+    expect([bad.status, bad.json.error.details.field]).toEqual([400, "name"]);
+  });
+
+  test("a refused token is a 401 counted against the failed-authentication limit", async () => {
+    const { send } = fresh();
+    const r = await send("GET", rs({}, "rsa1", rogue.privateKey));
+    expect([r.status, r.json.error.code, r.json.error.details.request_id]).toEqual([401, "unauthorized", "req_given_12345"]);
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) statuses.push((await send("GET", rs({}, "rsa1", rogue.privateKey))).status);
+    expect(statuses.slice(0, 29).every((s) => s === 401)).toBe(true);
+    expect(statuses[29]).toBe(429);
   });
 });
 

@@ -4,6 +4,7 @@ import { testApp } from "../support/ctx.ts";
 import { RateLimiter, ruleFor } from "../../src/api/plugins/rate-limit.ts";
 import { createApp } from "../../src/app.ts";
 import { generateKey } from "../../src/core/keys.ts";
+import { AUTH_FAILURES } from "../../src/api/plugins/auth.ts";
 
 const HEADERS = ["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"];
 
@@ -94,6 +95,7 @@ describe("per IP over a real socket", () => {
     for (let i = 0; i < 61; i++) statuses.push((await fetch(`${base}/api/v1/auth/status`)).status);
     expect(statuses.slice(0, 60).every((s) => s === 200)).toBe(true);
     expect(statuses[60]).toBe(429);
+    expect(t.deps.limiter.hit("ip:127.0.0.1", ruleFor("GET", "/api/v1/auth/status")).allowed).toBe(false);
     // A real key keeps its own budget from the same address.
     expect((await fetch(`${base}/api/v1/account`, { headers: { authorization: `Bearer ${t.key}` } })).status).toBe(200);
   });
@@ -106,5 +108,8 @@ describe("per IP over a real socket", () => {
     }
     expect(statuses.slice(0, 30).every((s) => s === 401)).toBe(true);
     expect(statuses.slice(30)).toEqual([429, 429]);
+    // Counted against the client's real address (not a shared "unknown" bucket).
+    expect(t.deps.limiter.hit("ip:127.0.0.1", AUTH_FAILURES).allowed).toBe(false);
+    expect(t.deps.limiter.hit("ip:unknown", AUTH_FAILURES).allowed).toBe(true);
   });
 });

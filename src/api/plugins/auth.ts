@@ -1,17 +1,18 @@
 // Authentication and scopes. Routes declare `{ scope: "tenants:read" }`; the macro resolves the caller
 // (API key, or a dashboard JWT) to a Principal and refuses a missing scope with 403 insufficient_scope.
-import { Elysia } from "elysia";
+import { Elysia, ElysiaCustomStatusResponse } from "elysia";
 import { Forbidden, RateLimited, Unauthorized } from "../../lib/errors.ts";
 import { authenticateKey } from "../../core/keys.ts";
 import { hasScope, type Principal, type Scope } from "../../core/principal.ts";
 import type { Db } from "../../store/db.ts";
 import type { RateLimiter } from "./rate-limit.ts";
+import { appOf, clientIp } from "./root-app.ts";
 
 export interface AuthDeps {
   db: Db;
   now: () => Date;
   /** Verifies a dashboard JWT (built-in login or OIDC); undefined when none is configured. */
-  verifyJwt?: (token: string, mode: "live" | "test") => Promise<Principal>;
+  verifyJwt?: (token: string, mode: "live" | "test") => Principal | Promise<Principal>;
   /** When given, failed authentications are also counted per client IP (see AUTH_FAILURES). */
   limiter?: RateLimiter;
 }
@@ -47,32 +48,76 @@ export function requireScope(p: Principal, scope: Scope): void {
 }
 
 // transform hands the principal to resolve on the request's own context object (cheaper than a WeakMap).
-type WithPrincipal = { [PRINCIPAL]?: Principal };
 const PRINCIPAL = Symbol("principal");
+// The outcome of a verification that had to wait (see deferred), for the transform's second run.
+const SETTLED = Symbol("settledAuth");
+type AuthContext = {
+  request: Request;
+  store: unknown;
+  route: string;
+  [PRINCIPAL]?: Principal;
+  [SETTLED]?: { principal?: Principal; error?: unknown };
+};
+
+/** Counts a failed authentication against the client IP; refuses with 429 past AUTH_FAILURES. */
+function countFailure(deps: AuthDeps, err: unknown, store: unknown, request: Request): void {
+  if (err instanceof Unauthorized && deps.limiter) {
+    const r = deps.limiter.hit(`ip:${clientIp(store, request)}`, AUTH_FAILURES);
+    if (!r.allowed) throw new RateLimited(r.retryAfter);
+  }
+}
+
+/**
+ * A credential that needs I/O to verify (a JWT whose JWKS must be fetched): once it settles, the route's
+ * compiled handler runs again on the same context, and the transform picks the outcome up. This keeps the
+ * transform synchronous, so Elysia compiles the API-key path without a single promise; only this rare path
+ * pays for one. The body, if any, was parsed on the first run and stays in the context.
+ */
+function deferred(c: AuthContext, pending: Promise<Principal>): Promise<unknown> {
+  return pending.then(
+    (principal) => (c[SETTLED] = { principal }),
+    (error) => (c[SETTLED] = { error }),
+  ).then(() => {
+    const app = appOf(c.store);
+    const method = c.request.method === "HEAD" ? "GET" : c.request.method;
+    const route = app?.routes.find((r) => r.method === method && r.path === c.route);
+    if (!route) throw new Error(`auth: no registered route ${method} ${c.route} to resume`);
+    // The body stream was consumed by the first run's parse: hide it so the re-run keeps the parsed body.
+    if (c.request.bodyUsed) Object.defineProperty(c.request, "body", { value: null });
+    const handle = typeof route.composed === "function" ? route.composed : route.compile();
+    return handle(c as never);
+  });
+}
 
 /**
  * The auth plugin: `.get(path, handler, { scope: "tenants:read" })` gives the handler `principal`.
  * Authentication runs in `transform`, before body validation, so a bad credential is a 401 even
- * when the body is also wrong; `resolve` then hands the principal to the handler.
+ * when the body is also wrong; `resolve` then hands the principal to the handler. Both hooks are
+ * synchronous on purpose (Elysia would await an async one on every request; see deferred()).
  */
 export function auth(deps: AuthDeps) {
   return new Elysia({ name: "auth" }).macro({
     scope: (scope: Scope) => ({
-      async transform(c) {
-        const { request, server } = c;
+      transform(c) {
+        const ctx = c as unknown as AuthContext;
+        const settled = ctx[SETTLED];
         let principal: Principal;
         try {
-          const resolved = resolvePrincipal(deps, request);
-          principal = resolved instanceof Promise ? await resolved : resolved;
-        } catch (err) {
-          if (err instanceof Unauthorized && deps.limiter) {
-            const r = deps.limiter.hit(`ip:${server?.requestIP(request)?.address ?? "unknown"}`, AUTH_FAILURES);
-            if (!r.allowed) throw new RateLimited(r.retryAfter);
+          if (settled) {
+            ctx[SETTLED] = undefined;
+            if (settled.error !== undefined) throw settled.error;
+            principal = settled.principal!;
+          } else {
+            const resolved = resolvePrincipal(deps, ctx.request);
+            if (resolved instanceof Promise) return new ElysiaCustomStatusResponse(200, deferred(ctx, resolved)) as never;
+            principal = resolved;
           }
+        } catch (err) {
+          countFailure(deps, err, ctx.store, ctx.request);
           throw err;
         }
         requireScope(principal, scope);
-        (c as WithPrincipal)[PRINCIPAL] = principal;
+        ctx[PRINCIPAL] = principal;
       },
       resolve(c) {
         const principal = (c as WithPrincipal)[PRINCIPAL];
@@ -82,3 +127,4 @@ export function auth(deps: AuthDeps) {
     }),
   });
 }
+type WithPrincipal = { [PRINCIPAL]?: Principal };

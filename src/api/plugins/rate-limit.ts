@@ -2,6 +2,7 @@
 // X-RateLimit-* headers go on every /api/v1 response; 429 + Retry-After when exceeded.
 import { Elysia } from "elysia";
 import { RateLimited } from "../../lib/errors.ts";
+import { clientIp } from "./root-app.ts";
 
 interface Rule {
   name: string;
@@ -53,15 +54,13 @@ export class RateLimiter {
   }
 }
 
-type AddressSource = { requestIP(r: Request): { address: string } | null } | null;
-
 /**
  * Identity of a request for limiting: the credential when one is sent (as its 64-bit hash, a bigint,
  * so the raw credential is never kept), else the client IP (a string: the two can never be equal).
  */
-function identityOf(request: Request, server: AddressSource): string | bigint {
+function identityOf(request: Request, store: unknown): string | bigint {
   const auth = request.headers.get("authorization");
-  return auth ? BigInt(Bun.hash(auth)) : `ip:${server?.requestIP(request)?.address ?? "unknown"}`;
+  return auth ? BigInt(Bun.hash(auth)) : `ip:${clientIp(store, request)}`;
 }
 
 /** The path of an absolute request URL, without building a URL object (this runs on every request). */
@@ -78,10 +77,10 @@ export function rateLimit(limiter: RateLimiter) {
   return new Elysia({ name: "rate-limit" })
     // Elysia's `path` (a constant for static routes) when it has one. No early `return` here on purpose:
     // Elysia compiles a hook containing one into an extra early-response check on every request.
-    .onRequest(({ request, set, server, path }: { request: Request; set: { headers: Record<string, string | number> }; server: AddressSource; path?: string }) => {
+    .onRequest(({ request, set, store, path }: { request: Request; set: { headers: Record<string, string | number> }; store: unknown; path?: string }) => {
       const p = path ?? pathOf(request.url);
       if (p.startsWith("/api/v1/")) {
-        const r = limiter.hit(identityOf(request, server), ruleFor(request.method, p));
+        const r = limiter.hit(identityOf(request, store), ruleFor(request.method, p));
         set.headers["x-ratelimit-limit"] = String(r.limit);
         set.headers["x-ratelimit-remaining"] = String(r.remaining);
         set.headers["x-ratelimit-reset"] = String(r.reset);
