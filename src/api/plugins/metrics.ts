@@ -21,11 +21,16 @@ type Timed = { [STARTED]?: number };
 export function metrics(deps: Pick<Ctx, "bus" | "db" | "log" | "config">) {
   watchDeployments(deps.bus, deps.db);
   // One entry per (method, route template, status), as in the registry: resolved once, then just counted.
-  const series = new Map<string, { requests: { inc(): void }; duration: { observe(v: number): void } }>();
+  // Nested maps rather than one map keyed by a joined string: no key string is built per request.
+  type Series = { requests: { inc(): void }; duration: { observe(v: number): void } };
+  const series = new Map<string, Map<string, Map<number, Series>>>();
   const seriesOf = (method: string, route: string, status: number) => {
-    const key = `${method} ${route} ${status}`;
-    let s = series.get(key);
-    if (!s) series.set(key, (s = { requests: httpRequests.child({ method, route, status: String(status) }), duration: httpDuration.child({ method, route }) }));
+    let byRoute = series.get(method);
+    if (!byRoute) series.set(method, (byRoute = new Map()));
+    let byStatus = byRoute.get(route);
+    if (!byStatus) byRoute.set(route, (byStatus = new Map()));
+    let s = byStatus.get(status);
+    if (!s) byStatus.set(status, (s = { requests: httpRequests.child({ method, route, status: String(status) }), duration: httpDuration.child({ method, route }) }));
     return s;
   };
   return new Elysia()

@@ -23,10 +23,28 @@ export const RATE_RULES: Rule[] = [
 const OTHER = 60;
 const WINDOW_MS = 60_000;
 
+const OTHER_RULE = { name: "other", limit: OTHER };
+
 export function ruleFor(method: string, path: string): { name: string; limit: number } {
   for (const r of RATE_RULES) if (r.method === method && r.re.test(path)) return r;
-  return { name: "other", limit: OTHER };
+  return OTHER_RULE;
 }
+
+// Rule per method and path, remembered (bounded: paths with ids are many); this runs on every request.
+const ruleCache = new Map<string, Map<string, { name: string; limit: number }>>();
+function cachedRuleFor(method: string, path: string): { name: string; limit: number } {
+  let byPath = ruleCache.get(method);
+  if (!byPath) ruleCache.set(method, (byPath = new Map()));
+  let rule = byPath.get(path);
+  if (!rule) {
+    if (byPath.size >= 1000) byPath.clear();
+    byPath.set(path, (rule = ruleFor(method, path)));
+  }
+  return rule;
+}
+
+// The header texts of the last limit and reset seen: they change once a window, not per request.
+let limitNum = -1, limitText = "", resetNum = -1, resetText = "";
 
 /** Fixed-window counters in memory; old windows are swept as they pass. */
 export class RateLimiter {
@@ -80,10 +98,12 @@ export function rateLimit(limiter: RateLimiter) {
     .onRequest(({ request, set, store, path }: { request: Request; set: { headers: Record<string, string | number> }; store: unknown; path?: string }) => {
       const p = path ?? pathOf(request.url);
       if (p.startsWith("/api/v1/")) {
-        const r = limiter.hit(identityOf(request, store), ruleFor(request.method, p));
-        set.headers["x-ratelimit-limit"] = String(r.limit);
+        const r = limiter.hit(identityOf(request, store), cachedRuleFor(request.method, p));
+        if (r.limit !== limitNum) limitText = String((limitNum = r.limit));
+        if (r.reset !== resetNum) resetText = String((resetNum = r.reset));
+        set.headers["x-ratelimit-limit"] = limitText;
         set.headers["x-ratelimit-remaining"] = String(r.remaining);
-        set.headers["x-ratelimit-reset"] = String(r.reset);
+        set.headers["x-ratelimit-reset"] = resetText;
         if (!r.allowed) throw new RateLimited(r.retryAfter);
       }
     });
