@@ -30,7 +30,8 @@ export interface Identity {
 
 /** A dashboard-JWT verifier (for ApiDeps.verifyJwt) that can also just identify (for POST /register). */
 export interface JwtVerifier {
-  (token: string, mode: Mode): Promise<Principal>;
+  /** Synchronous for built-in sessions (the dashboard's hot path), a promise for OIDC tokens (JWKS I/O). */
+  (token: string, mode: Mode): Principal | Promise<Principal>;
   identify(token: string): Promise<Identity>;
 }
 
@@ -141,11 +142,16 @@ export function createJwtVerifier(ctx: Ctx, opts: { fetch?: typeof fetch } = {})
     return { via: "jwt", email: claims.email.toLowerCase(), subject: String(claims.sub ?? "") };
   };
 
-  const verifier = (async (token: string, mode: Mode): Promise<Principal> => {
-    const id = await identify(token);
+  const principalOf = (id: Identity, mode: Mode): Principal => {
     const providerId = id.providerId ?? providers.findByEmail(ctx.db, id.email)?.id;
     if (!providerId) throw new Unauthorized("No account for this identity: POST /api/v1/register first");
     return { providerId, mode, scopes: ["*"], via: id.via, userId: id.userId };
+  };
+  // A built-in session needs no I/O: answered synchronously, its request stays on the API's promise-free path.
+  const verifier = ((token: string, mode: Mode): Principal | Promise<Principal> => {
+    const parts = decodeJwt(token);
+    if (parts.header.alg === "HS256") return principalOf(verifySession(ctx, parts), mode);
+    return identify(token).then((id) => principalOf(id, mode));
   }) as JwtVerifier;
   verifier.identify = identify;
   return verifier;
