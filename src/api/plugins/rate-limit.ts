@@ -32,7 +32,10 @@ export function ruleFor(method: string, path: string): { name: string; limit: nu
 
 // Rule per method and path, remembered (bounded: paths with ids are many); this runs on every request.
 const ruleCache = new Map<string, Map<string, { name: string; limit: number }>>();
+const CACHED_METHODS = new Set(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]);
 function cachedRuleFor(method: string, path: string): { name: string; limit: number } {
+  // Any other method string a client sends is looked up, never remembered: it could mint entries.
+  if (!CACHED_METHODS.has(method)) return ruleFor(method, path);
   let byPath = ruleCache.get(method);
   if (!byPath) ruleCache.set(method, (byPath = new Map()));
   let rule = byPath.get(path);
