@@ -25,6 +25,14 @@ step() { printf '\n==> %s\n' "$*"; }
 
 has_tests() { [ -d "$1" ] && [ -n "$(find "$1" -name '*.test.ts' -o -name '*.test.js' | head -n1)" ]; }
 
+# Repeats each failure's message at the end, where a CI log that keeps only its tail still shows it:
+# the lines bun printed before each "(fail)" line, without the appliance's JSON request log.
+failure_details() {
+  echo
+  echo "==> failure details"
+  awk '/^\{"time"/ { next } { buf[n++ % 40] = $0 } /^\(fail\)/ { start = (n > 40 ? n - 40 : 0); for (i = start; i < n; i++) print buf[i % 40]; print "----"; n = 0 }' "$1"
+}
+
 # Runs `bun test` on one tier under a wall-clock limit, adds its counts, fails on fail/skip/todo.
 run_tier() {
   local name=$1 limit=$2; shift 2
@@ -43,6 +51,7 @@ run_tier() {
     return 1
   fi
   if [ "$rc" -ne 0 ] || [ "$fail" -gt 0 ]; then
+    failure_details "$out" >&2
     echo "test.sh: $name tier failed (exit $rc, $fail failed)" >&2
     return 1
   fi
