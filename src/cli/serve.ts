@@ -8,6 +8,7 @@ import { startTenantJobs } from "../scheduler/tenant-jobs.ts";
 import type { Ctx } from "../core/context.ts";
 import { createJwtVerifier, ensureSetupToken } from "../core/sessions.ts";
 import { ensureCaddy } from "../proxy/managed.ts";
+import { deployerFor } from "../core/deployer.ts";
 
 export async function serve(config: Config): Promise<void> {
   const ctx = createContext(config);
@@ -18,19 +19,21 @@ export async function serve(config: Config): Promise<void> {
   (await import("./setup-token-file.ts")).writeSetupTokenFile(config.dataDir, setupToken); // install.sh prints it (issue 11)
   // Before the API answers: deployments a crash interrupted are failed, so none stays "running" forever.
   const interrupted = failInterrupted(ctx);
-  const app = createApp({ ...ctx, limiter: new RateLimiter(config.rateLimitScale), verifyJwt });
-  // development: false whatever NODE_ENV says: an appliance never serves Bun's development error pages (nor pays for that mode).
-  app.listen({ port: config.port, hostname: config.host, maxRequestBodySize: config.maxBodyBytes + 1024, development: false });
-  (await import("../core/webhook-delivery.ts")).startWebhookWorker(ctx); // webhooks (issue 10): pending deliveries resume here
-  (await import("../scheduler/backup-job.ts")).startBackupJob(ctx); // scheduled backups (issue 11), off unless STAXA_BACKUP_CRON
-  (await import("../core/github-status.ts")).startGitHubStatusReporter(ctx); // commit statuses to GitHub (issue 8)
   // Development and the README's run command: with no Caddy admin API answering, start caddy as a child
   // (STAXA_MANAGE_CADDY=auto|1); under install.sh, Caddy is its own service and this does nothing.
   const managedCaddy = ensureCaddy(config, ctx.log).catch((e) => {
     ctx.log.error("could not start caddy; tenants will not be routed until its admin API answers", { error: (e as Error).message });
     return undefined;
   });
-  void managedCaddy.then(() => startPipeline(ctx, interrupted));
+  // Deployments requested before start-up reconciliation is done wait in their queue: reconciliation decides
+  // from the store and Docker what a previous process left, and must not take this process's work for that.
+  deployerFor(ctx).queue.holdUntil(managedCaddy.then(() => startPipeline(ctx, interrupted)));
+  const app = createApp({ ...ctx, limiter: new RateLimiter(config.rateLimitScale), verifyJwt });
+  // development: false whatever NODE_ENV says: an appliance never serves Bun's development error pages (nor pays for that mode).
+  app.listen({ port: config.port, hostname: config.host, maxRequestBodySize: config.maxBodyBytes + 1024, development: false });
+  (await import("../core/webhook-delivery.ts")).startWebhookWorker(ctx); // webhooks (issue 10): pending deliveries resume here
+  (await import("../scheduler/backup-job.ts")).startBackupJob(ctx); // scheduled backups (issue 11), off unless STAXA_BACKUP_CRON
+  (await import("../core/github-status.ts")).startGitHubStatusReporter(ctx); // commit statuses to GitHub (issue 8)
   const stopTenantJobs = startTenantJobs(ctx);
   (await import("../scheduler/network-rules-job.ts")).startNetworkRuleExpiry(ctx); // network rule TTLs (issue 7)
   (await import("../scheduler/domains-job.ts")).startDomainJobs(ctx); // custom domains: auto-verify, ssl_status, DNS drift (issue 6)

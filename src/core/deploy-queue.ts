@@ -5,12 +5,18 @@ export class DeployQueue {
   private readonly lanes = new Map<string, { tail: Promise<void>; size: number }>();
   private building = 0;
   private readonly waiting: Array<() => void> = [];
+  private gate: Promise<void> = Promise.resolve();
 
   constructor(private readonly buildSlots: number) {}
 
+  /** Tasks enqueued from now on start no earlier than `until` settles (start-up reconciliation). */
+  holdUntil(until: Promise<unknown>): void {
+    this.gate = until.then(() => undefined, () => undefined);
+  }
+
   /** Runs `task` after every earlier task of the same lane; a failing task does not block the lane. */
   enqueue(lane: string, task: () => Promise<void>): Promise<void> {
-    const entry = this.lanes.get(lane) ?? { tail: Promise.resolve(), size: 0 };
+    const entry = this.lanes.get(lane) ?? { tail: this.gate, size: 0 };
     entry.size++;
     const run = entry.tail.then(task).catch(() => undefined).finally(() => {
       entry.size--;

@@ -37,6 +37,9 @@ export interface ReconcileReport {
 export async function reconcile(ctx: Ctx, interrupted = 0): Promise<ReconcileReport> {
   const report: ReconcileReport = { interrupted, kept: 0, restored: [], orphansRemoved: [], routes: 0, deletions: 0 };
   const all = tenants.listAll(ctx.db);
+  // Deployments still active were requested by this process (failInterrupted ended the earlier ones): their
+  // tenants are provisioning or deploying because of this process's work, not an interrupted one.
+  const busy = new Set(deployments.listActive(ctx.db).map((d) => d.tenant_id));
   const routes: Route[] = [];
   const live = new Set<string>();
   for (const t of all) {
@@ -63,7 +66,7 @@ export async function reconcile(ctx: Ctx, interrupted = 0): Promise<ReconcileRep
         redeployCurrent(ctx, t, s, "reconcile");
       }
     }
-    if (t.status === "deploying" || t.status === "provisioning") {
+    if ((t.status === "deploying" || t.status === "provisioning") && !busy.has(t.id)) {
       tenants.update(ctx.db, t.id, serving ? { status: "ready", status_reason: null, updated_at: nowIso() } : { status: "failed", status_reason: INTERRUPTED, updated_at: nowIso() });
     }
   }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { startCaddy, type TestCaddy } from "../support/caddy.ts";
 import { dockerCli, ensureTestImages, removeByPrefix, uniqueName, teardownE2e } from "../support/docker.ts";
-import { commitVersion, e2eApp, fixtureRepo, viaCaddy } from "../support/e2e-app.ts";
+import { commitVersion, e2eApp, fixtureRepo, traffic, viaCaddy } from "../support/e2e-app.ts";
 
 const PREFIX = uniqueName("e2p") ; // tenant names start with it; Docker objects with staxa-<it>
 const BASE = "e2e-pipeline.test";
@@ -73,27 +73,12 @@ describe("git tenant", () => {
 
   test("redeploy under 20 concurrent clients: 0 failed requests, new body served", async () => {
     await commitVersion(repo, "hello v2");
-    let ok = 0;
-    const failures: string[] = [];
-    let done = false;
-    const client = async () => {
-      while (!done) {
-        try {
-          const r = await viaCaddy(HTTP_PORT, host);
-          if (r.status === 200 && (r.body === "hello v1" || r.body === "hello v2")) ok++;
-          else failures.push(`${r.status} ${r.body.slice(0, 80)}`);
-        } catch (e) {
-          failures.push(String(e));
-        }
-      }
-    };
-    const clients = Array.from({ length: 20 }, client);
+    const load = traffic(HTTP_PORT, Array.from({ length: 20 }, () => ({ host, want: (body: string) => body === "hello v1" || body === "hello v2" })));
     const dep = await h.call("POST", `/api/v1/tenants/${id}/deployments`, {});
     expect(dep.status).toBe(202);
     const d = await h.waitDeployment(id, dep.json.data.id);
     await Bun.sleep(3000); // across the drain: the old container is removed while clients keep going
-    done = true;
-    await Promise.all(clients);
+    const { ok, failures } = await load.stop();
     expect(d.status).toBe("succeeded");
     expect(failures).toEqual([]);
     expect(ok).toBeGreaterThan(100);

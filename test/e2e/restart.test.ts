@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startCaddy, type TestCaddy } from "../support/caddy.ts";
 import { dockerCli, ensureTestImages, removeByPrefix, uniqueName } from "../support/docker.ts";
-import { fixtureRepo, viaCaddy } from "../support/e2e-app.ts";
+import { fixtureRepo, traffic, viaCaddy } from "../support/e2e-app.ts";
 
 const REPO = resolve(import.meta.dir, "../..");
 const BIN = join(REPO, "dist/staxa");
@@ -89,28 +89,13 @@ test("restarting the appliance under load: 0 failed requests to the tenant", asy
   expect(status).toBe("ready");
   expect(await viaCaddy(HTTP_PORT, host)).toEqual({ status: 200, body: "hello restart" });
 
-  let ok = 0;
-  const failures: string[] = [];
-  let running = true;
-  const client = async () => {
-    while (running) {
-      try {
-        const r = await viaCaddy(HTTP_PORT, host);
-        if (r.status === 200 && r.body === "hello restart") ok++;
-        else failures.push(`${r.status} ${r.body.slice(0, 80)}`);
-      } catch (e) {
-        failures.push((e as Error).message);
-      }
-    }
-  };
-  const clients = Array.from({ length: 10 }, client);
+  const load = traffic(HTTP_PORT, Array.from({ length: 10 }, () => ({ host, want: (body: string) => body === "hello restart" })));
   await Bun.sleep(1000);
   await stopAppliance();
   await Bun.sleep(1000); // the appliance is down: Caddy and the container keep serving
   await startAppliance(); // start-up reconciliation re-asserts the routes while traffic flows
   await Bun.sleep(3000);
-  running = false;
-  await Promise.all(clients);
+  const { ok, failures } = await load.stop();
   expect(failures).toEqual([]);
   expect(ok).toBeGreaterThan(100);
   expect((await api("GET", `/api/v1/tenants/${created.json.data.id}`)).json.data.status).toBe("ready");

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { startCaddy, type TestCaddy } from "../support/caddy.ts";
 import { BUSYBOX_IMAGE, dockerCli, ensureTestImages, removeByPrefix, uniqueName } from "../support/docker.ts";
-import { e2eApp, viaCaddy } from "../support/e2e-app.ts";
+import { e2eApp, traffic, viaCaddy } from "../support/e2e-app.ts";
 
 const PREFIX = uniqueName("e2s"); // tenant names start with it; Docker objects with staxa-<it>
 const BASE = "e2e-services.test";
@@ -119,21 +119,8 @@ describe("a web + api + db tenant", () => {
   }, 120_000);
 
   test("adding and removing a service while web and api serve: 0 failed requests on them", async () => {
-    const failures: string[] = [];
-    let ok = 0;
-    let done = false;
-    const client = async (hst: string, want: string) => {
-      while (!done) {
-        try {
-          const r = await viaCaddy(HTTP_PORT, hst);
-          if (r.status === 200 && r.body === want) ok++;
-          else failures.push(`${hst} ${r.status} ${r.body.slice(0, 60)}`);
-        } catch (e) {
-          failures.push(`${hst} ${String(e)}`);
-        }
-      }
-    };
-    const clients = [...Array.from({ length: 5 }, () => client(host, "web-ok\n")), ...Array.from({ length: 5 }, () => client(apiHost, "api-says-hi\n"))];
+    const is = (text: string) => (body: string) => body === text;
+    const load = traffic(HTTP_PORT, [...Array.from({ length: 5 }, () => ({ host, want: is("web-ok\n") })), ...Array.from({ length: 5 }, () => ({ host: apiHost, want: is("api-says-hi\n") }))]);
     const add = await h.call("POST", `/api/v1/tenants/${id}/services`, sh("extra", 9000, serve("extra-here", 9000), { is_routable: true }));
     expect(add.status).toBe(202);
     expect((await h.waitDeployment(id, add.json.meta.deployment_id)).status).toBe("succeeded");
@@ -143,8 +130,7 @@ describe("a web + api + db tenant", () => {
     expect((await viaCaddy(HTTP_PORT, `extra-${name}.${BASE}`)).body).not.toContain("extra-here");
     expect((await dockerCli(["ps", "-aq", "--filter", `label=staxa.tenant=${name}`, "--filter", "label=staxa.service=extra"])).out.trim()).toBe("");
     await Bun.sleep(500);
-    done = true;
-    await Promise.all(clients);
+    const { ok, failures } = await load.stop();
     expect(failures).toEqual([]);
     expect(ok).toBeGreaterThan(50);
   }, 120_000);
@@ -212,28 +198,13 @@ services:
     expect(deps.map((d: any) => d.status)).toEqual(["succeeded", "succeeded"]);
     const first = deps.find((d: any) => d.service_name === "front").id;
     expect(await viaCaddy(HTTP_PORT, chost)).toEqual({ status: 200, body: "front-v1\n" });
-    const failures: string[] = [];
-    let ok = 0;
-    let done = false;
-    const client = async () => {
-      while (!done) {
-        try {
-          const res = await viaCaddy(HTTP_PORT, chost);
-          if (res.status === 200 && res.body === "front-v1\n") ok++;
-          else failures.push(`${res.status} ${res.body.slice(0, 60)}`);
-        } catch (e) {
-          failures.push(String(e));
-        }
-      }
-    };
-    const clients = Array.from({ length: 8 }, client);
+    const load = traffic(HTTP_PORT, Array.from({ length: 8 }, () => ({ host: chost, want: (body: string) => body === "front-v1\n" })));
     const re = await h.call("POST", `/api/v1/tenants/${cid}/services/front/deploy`);
     expect((await h.waitDeployment(cid, re.json.data.id)).status).toBe("succeeded");
     const rb = await h.call("POST", `/api/v1/tenants/${cid}/deployments/${first}/rollback`);
     expect((await h.waitDeployment(cid, rb.json.data.id)).status).toBe("succeeded");
     await Bun.sleep(1500); // across the drain of the last replaced container
-    done = true;
-    await Promise.all(clients);
+    const { ok, failures } = await load.stop();
     expect(failures).toEqual([]);
     expect(ok).toBeGreaterThan(50);
     const vols = (await dockerCli(["volume", "ls", "-q", "--filter", `label=staxa.tenant_id=${cid}`])).out.trim();

@@ -54,6 +54,51 @@ export async function viaCaddy(httpPort: number, host: string, path = "/"): Prom
   return { status: res.status, body: await res.text() };
 }
 
+/**
+ * Clients requesting through Caddy in tight loops until stop(), each on its host, counting the answers
+ * that are 200 with the wanted body and collecting every other outcome as a failure.
+ *
+ * Any Caddy config change closes its idle keep-alive connections, and a request written to one at that
+ * instant gets no answer. Browsers, curl and Go's client send such a request again on a new connection
+ * (RFC 9112 §9.3.1); Bun's fetch does not, so these clients do it for it, once, and count it in `resent`.
+ * A second failure, any other error, a wrong status or a wrong body is a failure.
+ */
+export function traffic(httpPort: number, clients: Array<{ host: string; want: (body: string) => boolean }>) {
+  let done = false;
+  let ok = 0;
+  let resent = 0;
+  const failures: string[] = [];
+  const get = async (host: string) => {
+    try {
+      return await viaCaddy(httpPort, host);
+    } catch (e) {
+      if ((e as { code?: string }).code !== "ECONNRESET") throw e;
+      resent++;
+      return viaCaddy(httpPort, host);
+    }
+  };
+  const loop = async ({ host, want }: { host: string; want: (body: string) => boolean }) => {
+    while (!done) {
+      try {
+        const r = await get(host);
+        if (r.status === 200 && want(r.body)) ok++;
+        else failures.push(`${host} ${r.status} ${r.body.slice(0, 80)}`);
+      } catch (e) {
+        failures.push(`${host} ${String(e)}`);
+      }
+    }
+  };
+  const running = clients.map(loop);
+  return {
+    async stop() {
+      done = true;
+      await Promise.all(running);
+      if (resent > 0) console.log(`traffic: ${ok} answered, ${resent} resent after a closed keep-alive connection`);
+      return { ok, failures, resent };
+    },
+  };
+}
+
 /** Runs git with argv in `dir` (fixture repos only). */
 export async function git(dir: string, ...args: string[]): Promise<string> {
   const p = Bun.spawn(["git", "-C", dir, ...args], { stdout: "pipe", stderr: "pipe", env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" } });

@@ -4,7 +4,7 @@ import { expect, test } from "bun:test";
 import { fakeApp } from "../support/fakes.ts";
 import { failInterrupted, reconcile, reconcileTick, INTERRUPTED } from "../../src/core/reconcile.ts";
 import { purgeExpiredTestTenants } from "../../src/scheduler/tenant-jobs.ts";
-import { cancelTenantWork } from "../../src/core/deployer.ts";
+import { cancelTenantWork, deployerFor } from "../../src/core/deployer.ts";
 import { createKey } from "../../src/core/keys.ts";
 
 const gitBody = (name: string) => ({ name, source_type: "github", repo_url: "https://example.com/acme/app.git" });
@@ -101,4 +101,21 @@ test("the reconcile tick repairs drifted routes but leaves a tenant mid-deployme
   expect(a.proxy.routes.get("busy.web")!.upstream).toBe("10.99.0.2:3000");
   expect(a.proxy.calls).toEqual(["set drift.web"]); // one route call for the one drifted route, no whole-table sync
   expect(good.busy).not.toBe("10.99.0.2:3000");
+});
+
+test("start-up: a tenant created while reconciliation runs is not taken for interrupted; its deploy waits for it, then runs", async () => {
+  const a = await fakeApp();
+  let finishStartup!: () => void;
+  deployerFor(a.deps).queue.holdUntil(new Promise<void>((resolve) => (finishStartup = resolve)));
+  const builds = a.runtime.builds.length;
+  const id = (await a.call("POST", "/api/v1/tenants", gitBody("early"))).json.data.id;
+  await Bun.sleep(30);
+  expect(a.runtime.builds.length).toBe(builds); // held: nothing touches Docker before reconciliation is done
+  const r = await reconcile(a.deps, 0);
+  expect(r.restored).toEqual([]);
+  expect((await a.call("GET", `/api/v1/tenants/${id}`)).json.data.status).toBe("provisioning");
+  finishStartup();
+  await a.idle();
+  expect((await a.call("GET", `/api/v1/tenants/${id}`)).json.data.status).toBe("ready");
+  expect(a.runtime.builds.length).toBe(builds + 1);
 });
