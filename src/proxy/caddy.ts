@@ -10,7 +10,7 @@ import type { Proxy, Route } from "./types.ts";
 import type { Logger } from "../lib/log.ts";
 import { silentLogger } from "../lib/log.ts";
 import { Upstream } from "../lib/errors.ts";
-import { baseConfig, DNS_NAME_PATH, MAPPINGS_PATH, proxyOptions, routesFromMappings, validRoute, withRoute, type DnsSource, type HostMapping } from "./config.ts";
+import { baseConfig, DNS_NAME_PATH, DNS_REFRESH_MS, MAPPINGS_PATH, proxyOptions, routesFromMappings, validRoute, withRoute, type DnsSource, type HostMapping } from "./config.ts";
 import { dnsAnswerable, srvName, startDnsResponder, type DnsResponder } from "./dns-responder.ts";
 import { AdminClient } from "./admin-client.ts";
 import { Mutex } from "./mutex.ts";
@@ -36,8 +36,9 @@ export function createCaddyProxy(config: Config, log: Logger = silentLogger): Pr
   // host -> route of both tables: what the ask endpoint (per handshake) and the DNS responder answer from.
   let hosts = new Map<string, { id: string; upstream: string }>();
   let tableIds = new Set<string>();
-  // Hosts this process has served over DNS: when one stops being served, Caddy's lookup cache is emptied.
-  const viaDns = new Set<string>();
+  // host -> when the responder last answered it: Caddy may hold that answer in its lookup cache for
+  // DNS_REFRESH_MS. When such a host stops being served, a new generation empties the cache.
+  const answered = new Map<string, number>();
   let dns: DnsResponder | undefined;
   let gen = 0;
 
@@ -78,11 +79,17 @@ export function createCaddyProxy(config: Config, log: Logger = silentLogger): Pr
     remember(rows);
   };
 
-  /** A host served over DNS and no longer served at all may sit in Caddy's lookup cache: a new generation empties it. */
+  /**
+   * A host answered over DNS and no longer served at all may sit in Caddy's lookup cache: a new generation
+   * empties it. One answered longer ago than Caddy keeps answers costs nothing (no reload).
+   */
   const forgetDropped = async () => {
-    const dropped = [...viaDns].filter((h) => !hosts.has(h));
+    const dropped = [...answered.keys()].filter((h) => !hosts.has(h));
     if (dropped.length === 0 || !dns) return;
-    for (const h of dropped) viaDns.delete(h);
+    const cachedSince = Date.now() - DNS_REFRESH_MS - 5_000;
+    const cached = dropped.some((h) => answered.get(h)! > cachedSince);
+    for (const h of dropped) answered.delete(h);
+    if (!cached) return;
     gen++;
     const res = await admin.call("PATCH", DNS_NAME_PATH, srvName(gen), [200, 404, 400]);
     if (res.status !== 200) await assertBase(table);
@@ -176,7 +183,13 @@ export function createCaddyProxy(config: Config, log: Logger = silentLogger): Pr
 
   return {
     async init() {
-      if (!dns) dns = await startDnsResponder((host) => hosts.get(host)?.upstream);
+      if (!dns) {
+        dns = await startDnsResponder((host) => {
+          const upstream = hosts.get(host)?.upstream;
+          if (upstream) answered.set(host, Date.now());
+          return upstream;
+        });
+      }
       // A new generation per process: lookups cached from a previous run are never reused.
       if (!gen) gen = Date.now();
       await lock.run(async () => {
@@ -192,10 +205,7 @@ export function createCaddyProxy(config: Config, log: Logger = silentLogger): Pr
       if (isNew(r)) {
         // Served from memory from now on; the durable row follows in the background.
         pending.set(r.id, r);
-        for (const h of r.hosts) {
-          viaDns.add(h);
-          hosts.set(h, { id: r.id, upstream: r.upstream });
-        }
+        for (const h of r.hosts) hosts.set(h, { id: r.id, upstream: r.upstream });
         scheduleFlush();
         log.debug("route added", { route: r.id, upstream: r.upstream });
         return;

@@ -19,7 +19,8 @@ export const DNS_ID = "staxa-dns";
 export const DNS_NAME_PATH = `/id/${DNS_ID}/handle/0/dynamic_upstreams/name`;
 const NOT_FOUND_BODY = "no tenant is served at this host\n";
 /** How long Caddy may reuse one lookup; removals bump the generation instead of waiting for this. */
-const DNS_REFRESH = "5m";
+/** How long Caddy keeps a lookup's answer (its SRV cache); the refresh of the lookup route, in ms. */
+export const DNS_REFRESH_MS = 5 * 60_000;
 
 /** Where the appliance answers Caddy's upstream lookups (see dns-responder.ts). */
 export interface DnsSource {
@@ -138,7 +139,7 @@ function lookupRoute(o: ProxyOptions, dns: DnsSource): unknown {
     handle: [{
       handler: "reverse_proxy",
       // An unknown host (NXDOMAIN) leaves it no upstream: a 503 error, answered as 404 by notFoundErrors.
-      dynamic_upstreams: { source: "srv", name: srvName(dns.gen), refresh: DNS_REFRESH, resolver },
+      dynamic_upstreams: { source: "srv", name: srvName(dns.gen), refresh: `${DNS_REFRESH_MS / 60_000}m`, resolver },
       // SRV targets are names (ip-a-b-c-d.staxa.internal), resolved by the same responder.
       transport: { protocol: "http", resolver },
     }],

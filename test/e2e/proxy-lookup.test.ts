@@ -18,6 +18,8 @@ const upstreams = ["one", "two"].map((body) => Bun.serve({ port: 0, hostname: "1
 const up = (i: number) => `127.0.0.1:${upstreams[i]!.port}`;
 const get = (host: string) => fetch(`http://127.0.0.1:${HTTP}/`, { headers: { host } }).then(async (r) => `${r.status} ${await r.text()}`);
 const tableHosts = async () => ((await (await fetch(caddy.adminUrl + MAPPINGS_PATH)).json()) as Array<{ input: string }>).map((m) => m.input);
+/** The lookup name (with its generation) in Caddy's config. */
+const dnsName = async () => (await (await fetch(`${caddy.adminUrl}/id/${DNS_ID}/handle/0/dynamic_upstreams/name`)).json()) as string;
 /** Takes a host's row out of Caddy's table behind the proxy's back: from then on only the lookup can serve it. */
 const dropRow = (host: string) => fetch(`${caddy.adminUrl}/id/staxa-host-${host}`, { method: "DELETE" }).then((r) => expect(r.status).toBe(200));
 
@@ -56,9 +58,20 @@ describe("routes served through the lookup", () => {
     await dropRow("r.staxa.test");
     // Served (and cached by Caddy for minutes) through the lookup only.
     expect(await get("r.staxa.test")).toBe("200 hello from two");
+    const before = await dnsName();
     await proxy.removeRoute("r.web");
     expect(await get("r.staxa.test")).toBe("404 no tenant is served at this host\n");
+    expect(await dnsName()).not.toBe(before);
     expect(proxy.hasHost("r.staxa.test")).toBe(false);
+  }, 20_000);
+
+  test("removing a route Caddy never looked up changes no generation: the removal is one reload, not two", async () => {
+    await proxy.setRoute({ id: "q.web", hosts: ["q.staxa.test"], upstream: up(1), tls: false });
+    await proxy.listRoutes(); // its row is in the table; no request ever asked the responder for it
+    const before = await dnsName();
+    await proxy.removeRoute("q.web");
+    expect(await dnsName()).toBe(before);
+    expect(await get("q.staxa.test")).toBe("404 no tenant is served at this host\n");
   }, 20_000);
 
   test("many new routes at once are all served and all reach Caddy's table", async () => {
