@@ -100,30 +100,30 @@ function checkPath(path: string, needsSlash: boolean): void {
 const REF_CHARS = /^[A-Za-z0-9._\/+@=,#-]+$/;
 
 /** Checks a branch name: git check-ref-format rules, and nothing a shell or option parser could read. */
-export function validateBranch(raw: unknown): string {
+export function validateBranch(raw: unknown, field = "branch"): string {
   const fail = (message: string): never => {
-    throw new Invalid("branch", message);
+    throw new Invalid(field, `${field} ${message}`);
   };
-  if (typeof raw !== "string" || raw.length === 0) return fail("branch is required");
-  if (raw.length > 255) return fail("branch is longer than 255 characters");
-  if (raw.startsWith("-")) return fail("branch must not start with '-'");
-  if (!REF_CHARS.test(raw)) return fail("branch may contain only letters, digits and . _ / + @ = , # -");
-  if (raw.includes("..")) return fail("branch must not contain '..'");
-  if (raw.includes("@{") || raw === "@") return fail("branch must not be '@' or contain '@{'");
-  if (raw.includes("//") || raw.startsWith("/") || raw.endsWith("/")) return fail("branch must not start or end with '/' or contain '//'");
-  if (raw.endsWith(".")) return fail("branch must not end with '.'");
+  if (typeof raw !== "string" || raw.length === 0) return fail("must be a non-empty string");
+  if (raw.length > 255) return fail("is longer than 255 characters");
+  if (raw.startsWith("-")) return fail("must not start with '-'");
+  if (!REF_CHARS.test(raw)) return fail("may contain only letters, digits and . _ / + @ = , # -");
+  if (raw.includes("..")) return fail("must not contain '..'");
+  if (raw.includes("@{") || raw === "@") return fail("must not be '@' or contain '@{'");
+  if (raw.includes("//") || raw.startsWith("/") || raw.endsWith("/")) return fail("must not start or end with '/' or contain '//'");
+  if (raw.endsWith(".")) return fail("must not end with '.'");
   for (const part of raw.split("/")) {
-    if (part.startsWith(".")) return fail("branch components must not start with '.'");
-    if (part.endsWith(".lock")) return fail("branch components must not end with '.lock'");
-    if (part.startsWith("-")) return fail("branch components must not start with '-'");
+    if (part.startsWith(".")) return fail("components must not start with '.'");
+    if (part.endsWith(".lock")) return fail("components must not end with '.lock'");
+    if (part.startsWith("-")) return fail("components must not start with '-'");
   }
   return raw;
 }
 
 /** Checks a commit id: 7 to 64 hex digits (sha-1 or sha-256), returned lower-case. */
-export function validateCommitSha(raw: unknown): string {
+export function validateCommitSha(raw: unknown, field = "commit_sha"): string {
   if (typeof raw !== "string" || !/^[0-9a-f]{7,64}$/i.test(raw)) {
-    throw new Invalid("commit_sha", "commit_sha must be a hex commit id (7 to 64 characters)");
+    throw new Invalid(field, `${field} must be a hex commit id (7 to 64 characters)`);
   }
   return raw.toLowerCase();
 }

@@ -1,7 +1,7 @@
 // Validation of everything a tenant request carries, once, at the edge, to the narrowest form.
 // Each value later reaches git, Docker, Caddy or a DNS name: refusing here is the defence.
 import { Invalid } from "../lib/errors.ts";
-import { validateRepoUrl } from "../build/git-input.ts";
+import { validateBranch, validateCommitSha, validateRepoUrl } from "../build/git-input.ts";
 import { RESOURCE_SIZES, type ResourceSize } from "./resources.ts";
 
 /** Names that would shadow the appliance's own hosts. */
@@ -45,21 +45,10 @@ export function repoUrl(v: unknown, opts: { allowFile: boolean; allowHttp?: bool
 }
 
 /** A branch name per git's ref-name rules, and nothing a shell or an option parser would read. */
-export function branch(v: unknown, field = "branch"): string {
-  if (typeof v !== "string" || v.length === 0) throw new Invalid(field, `${field} must be a non-empty string`);
-  const bad =
-    v.length > 255 || v.startsWith("-") || v.startsWith("/") || v.endsWith("/") || v.endsWith(".") || v.endsWith(".lock") ||
-    v.includes("..") || v.includes("@{") || v.includes("//") || v === "@" || /\/\./.test(v) || v.startsWith(".") ||
-    HAS_CONTROL_OR_SPACE.test(v) || /[~^:?*\[\\;$`|&<>(){}'"!#]/.test(v);
-  if (bad) throw new Invalid(field, `${field} is not a valid git branch name`);
-  return v;
-}
+export const branch = (v: unknown, field = "branch"): string => validateBranch(v, field);
 
-/** A commit id: 7 to 40 hex characters. */
-export function commitSha(v: unknown, field = "commit_sha"): string {
-  if (typeof v !== "string" || !/^[0-9a-f]{7,40}$/i.test(v)) throw new Invalid(field, `${field} must be 7 to 40 hexadecimal characters`);
-  return v.toLowerCase();
-}
+/** A commit id: 7 to 64 hex characters (sha-1 or sha-256), lower-cased. */
+export const commitSha = (v: unknown, field = "commit_sha"): string => validateCommitSha(v, field);
 
 // [registry[:port]/]path[:tag][@sha256:digest], lower-case path components (Docker's reference grammar, simplified).
 const IMAGE_RE = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::[0-9]{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;

@@ -36,14 +36,14 @@ describe("repo_url", () => {
 });
 
 describe("branch", () => {
-  const bad = ["--output=/tmp/x", "-btest", "main;id", "$(id)", "`id`", "a..b", "a@{1}", "a b", "a\nb", "a~1", "a^", "a:b", "a?", "a*", "a[", "a\\b", "a|b", "a&b", ".hidden", "x.lock", "a/", "/a", ""];
+  const bad = ["--output=/tmp/x", "-btest", "main;id", "$(id)", "`id`", "a..b", "a@{1}", "a b", "a\nb", "a~1", "a^", "a:b", "a?", "a*", "a[", "a\\b", "a|b", "a&b", ".hidden", "x.lock", "a/", "/a", "", "a/.b", "a/-b", "feature/x.lock/y", "zweig-ä"];
   test.each(bad)("refuses %p", (v) => refuses(() => input.branch(v), "branch"));
   test.each(["main", "feature/x-1", "release-1.2", "v1.0.0"])("accepts %p", (v) => expect(input.branch(v)).toBe(v));
 });
 
 describe("commit_sha", () => {
-  test.each(["abc", "xyz1234", "g".repeat(40), "a".repeat(41), "--help"])("refuses %p", (v) => refuses(() => input.commitSha(v), "commit_sha"));
-  test.each(["abc1234", "A".repeat(40)])("accepts %p", (v) => expect(input.commitSha(v)).toBe(v.toLowerCase()));
+  test.each(["abc", "xyz1234", "g".repeat(40), "a".repeat(65), "--help"])("refuses %p", (v) => refuses(() => input.commitSha(v), "commit_sha"));
+  test.each(["abc1234", "A".repeat(40), "b".repeat(64)])("accepts %p", (v) => expect(input.commitSha(v)).toBe(v.toLowerCase()));
 });
 
 describe("image_url", () => {
