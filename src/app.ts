@@ -1,11 +1,12 @@
 // Assembles the Elysia app: plugins, then one route module per resource under /api/v1.
 import { Elysia } from "elysia";
 import type { Ctx } from "./core/context.ts";
-import type { Principal } from "./core/principal.ts";
+import type { JwtVerifier } from "./core/sessions.ts";
 import { envelope, errorBody } from "./api/plugins/envelope.ts";
 import { metrics } from "./api/plugins/metrics.ts";
 import { rateLimit, RateLimiter } from "./api/plugins/rate-limit.ts";
 import { registerApp } from "./api/plugins/root-app.ts";
+import { awaitJwtKeys } from "./api/plugins/auth.ts";
 import { accountRoutes } from "./api/account.ts";
 import { apiKeyRoutes } from "./api/api-keys.ts";
 import { sessionRoutes } from "./api/session.ts";
@@ -26,7 +27,7 @@ import { tlsAskRoutes } from "./api/tls-ask.ts";
 
 /** What route modules receive: the core context plus HTTP-only collaborators. */
 export interface ApiDeps extends Ctx {
-  verifyJwt?: (token: string, mode: "live" | "test") => Principal | Promise<Principal>;
+  verifyJwt?: JwtVerifier;
   limiter: RateLimiter;
 }
 
@@ -47,7 +48,11 @@ export function createApp(deps: ApiDeps) {
     .use(registryRoutes(deps))
     .use(webhookRoutes(deps));
 
-  const app = new Elysia()
+  const root = new Elysia();
+  // OIDC only: a token whose issuer keys are not loaded yet waits before Elysia runs. Without an issuer
+  // there is no wrap at all, so no cost per request.
+  if (deps.verifyJwt?.prepare) root.wrap(awaitJwtKeys(deps.verifyJwt.prepare));
+  const app = root
     .use(metrics(deps))
     .use(envelope({ log: deps.log, maxBodyBytes: deps.config.maxBodyBytes }))
     .use(rateLimit(deps.limiter))

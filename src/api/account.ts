@@ -4,7 +4,6 @@ import type { ApiDeps } from "../app.ts";
 import { auth, bearerToken } from "./plugins/auth.ts";
 import { one } from "./plugins/envelope.ts";
 import { getAccount, register, updateAccount } from "../core/accounts.ts";
-import type { JwtVerifier } from "../core/sessions.ts";
 import { Unauthorized } from "../lib/errors.ts";
 
 const RegisterBody = t.Object({ email: t.String({ maxLength: 254 }), name: t.Optional(t.String({ maxLength: 200 })) });
@@ -20,7 +19,7 @@ export function accountRoutes(deps: ApiDeps) {
       async ({ request, body, set }) => {
         // Only a dashboard JWT may register: an API key already belongs to a provider.
         const token = bearerToken(request.headers.get("authorization"));
-        const identify = (deps.verifyJwt as Partial<JwtVerifier> | undefined)?.identify;
+        const identify = deps.verifyJwt?.identify;
         if (token.startsWith("sk_") || !identify) throw new Unauthorized("Registering requires a dashboard JWT");
         const identity = await identify(token);
         const mode = request.headers.get("x-staxa-mode") === "test" ? "test" : "live";

@@ -80,6 +80,9 @@ export class JwksCache {
   private keys = new Map<string, { jwk: Jwk; key: KeyObject }>();
   private fetchedAt = -Infinity;
   private inflight?: Promise<void>;
+  // Why the last fetch failed (cleared by a good one): an unknown key id is then the issuer being
+  // unreachable, not a bad token.
+  private failure?: Upstream;
 
   constructor(
     private readonly url: string,
@@ -95,7 +98,8 @@ export class JwksCache {
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       body = (await res.json()) as { keys?: unknown };
     } catch (err) {
-      throw new Upstream("jwks", `could not fetch the JWKS: ${(err as Error).message}`);
+      this.failure = new Upstream("jwks", `could not fetch the JWKS: ${(err as Error).message}`);
+      throw this.failure;
     }
     const next = new Map<string, { jwk: Jwk; key: KeyObject }>();
     for (const jwk of Array.isArray(body.keys) ? (body.keys as Jwk[]) : []) {
@@ -107,17 +111,24 @@ export class JwksCache {
       }
     }
     this.keys = next;
+    this.failure = undefined;
   }
 
-  /** The public key for `kid`; throws Unauthorized when the issuer does not publish it. */
-  async get(kid: string): Promise<{ jwk: Jwk; key: KeyObject }> {
-    let hit = this.keys.get(kid);
-    if (!hit && this.nowMs() - this.fetchedAt >= REFETCH_MIN_MS) {
-      this.inflight ??= this.refresh().finally(() => (this.inflight = undefined));
-      await this.inflight;
-      hit = this.keys.get(kid);
-    }
-    if (!hit) throw new Unauthorized("Token signed by an unknown key");
+  /**
+   * A promise while `kid` is unknown and the JWKS may be fetched (again) for it, else undefined: after
+   * it settles, key() answers from memory. Fetches are at least REFETCH_MIN_MS apart, shared by callers.
+   */
+  load(kid: string): Promise<void> | undefined {
+    if (this.keys.has(kid)) return undefined;
+    if (!this.inflight && this.nowMs() - this.fetchedAt < REFETCH_MIN_MS) return undefined;
+    this.inflight ??= this.refresh().finally(() => (this.inflight = undefined));
+    return this.inflight;
+  }
+
+  /** The public key for `kid` from memory; throws Unauthorized when the issuer does not publish it. */
+  key(kid: string): { jwk: Jwk; key: KeyObject } {
+    const hit = this.keys.get(kid);
+    if (!hit) throw this.failure ?? new Unauthorized("Token signed by an unknown key");
     return hit;
   }
 }
@@ -142,19 +153,36 @@ export interface OidcSettings {
   audience?: string;
 }
 
-/** A verifier of OIDC tokens; resolves to the verified claims or throws Unauthorized. */
+/**
+ * A verifier of OIDC tokens. `prepare` is the only part that waits: a promise while the token's key must
+ * first be fetched from the issuer's JWKS, else undefined. `verify` then answers from memory: the claims,
+ * or Unauthorized (Upstream when the issuer could not be reached for an unknown key).
+ */
 export function createOidcVerifier(s: OidcSettings, opts: { fetch?: typeof fetch; nowMs?: () => number } = {}) {
   const nowMs = opts.nowMs ?? Date.now;
   const jwks = new JwksCache(s.jwksUrl, opts.fetch, nowMs);
-  return async (parts: JwtParts): Promise<Claims> => {
+  const kidOf = (parts: JwtParts): string => {
     const alg = parts.header.alg;
     if (alg !== "RS256" && alg !== "ES256") throw new Unauthorized("Token algorithm not accepted");
     if (typeof parts.header.kid !== "string" || !parts.header.kid) throw new Unauthorized("Token has no key id");
     // Fail closed: without a configured issuer no OIDC token is trusted.
     if (!s.issuer) throw new Unauthorized("OIDC issuer not configured");
-    const key = await jwks.get(parts.header.kid);
-    if (!verifyAsymmetric(parts, alg, key)) throw new Unauthorized("Invalid token signature");
-    checkClaims(parts.payload, { issuer: s.issuer, audience: s.audience || undefined, nowSec: Math.floor(nowMs() / 1000) });
-    return parts.payload;
+    return parts.header.kid;
+  };
+  return {
+    prepare(parts: JwtParts): Promise<void> | undefined {
+      try {
+        return jwks.load(kidOf(parts));
+      } catch {
+        return undefined; // verify refuses it, without any I/O
+      }
+    },
+    verify(parts: JwtParts): Claims {
+      const key = jwks.key(kidOf(parts));
+      const alg = parts.header.alg as string;
+      if (!verifyAsymmetric(parts, alg, key)) throw new Unauthorized("Invalid token signature");
+      checkClaims(parts.payload, { issuer: s.issuer, audience: s.audience || undefined, nowSec: Math.floor(nowMs() / 1000) });
+      return parts.payload;
+    },
   };
 }

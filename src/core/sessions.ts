@@ -30,8 +30,13 @@ export interface Identity {
 
 /** A dashboard-JWT verifier (for ApiDeps.verifyJwt) that can also just identify (for POST /register). */
 export interface JwtVerifier {
-  /** Synchronous for built-in sessions (the dashboard's hot path), a promise for OIDC tokens (JWKS I/O). */
-  (token: string, mode: Mode): Principal | Promise<Principal>;
+  /** Synchronous: an OIDC token's key must have been loaded by `prepare` first, or it is refused. */
+  (token: string, mode: Mode): Principal;
+  /**
+   * A promise while verifying `token` needs I/O first (its OIDC issuer's JWKS), else undefined. Absent
+   * when no OIDC issuer is configured: built-in sessions never wait.
+   */
+  prepare?: (token: string) => Promise<void> | undefined;
   identify(token: string): Promise<Identity>;
 }
 
@@ -133,13 +138,26 @@ export function createJwtVerifier(ctx: Ctx, opts: { fetch?: typeof fetch } = {})
     : undefined;
   if (oidc && !c.jwtIssuer) ctx.log.warn("STAXA_JWT_JWKS_URL is set without STAXA_JWT_ISSUER: OIDC tokens are refused");
 
-  const identify = async (token: string): Promise<Identity> => {
+  const identifySync = (token: string): Identity => {
     const parts = decodeJwt(token);
     if (parts.header.alg === "HS256") return verifySession(ctx, parts);
     if (!oidc) throw new Unauthorized("Token algorithm not accepted");
-    const claims = await oidc(parts);
+    const claims = oidc.verify(parts);
     if (typeof claims.email !== "string" || !claims.email) throw new Unauthorized("Token carries no email claim");
     return { via: "jwt", email: claims.email.toLowerCase(), subject: String(claims.sub ?? "") };
+  };
+  const prepare = (token: string): Promise<void> | undefined => {
+    let parts: JwtParts;
+    try {
+      parts = decodeJwt(token);
+    } catch {
+      return undefined; // malformed: refused without I/O
+    }
+    return parts.header.alg === "HS256" ? undefined : oidc?.prepare(parts);
+  };
+  const identify = async (token: string): Promise<Identity> => {
+    await prepare(token)?.catch(() => undefined); // a failed fetch is reported by identifySync
+    return identifySync(token);
   };
 
   const principalOf = (id: Identity, mode: Mode): Principal => {
@@ -147,12 +165,8 @@ export function createJwtVerifier(ctx: Ctx, opts: { fetch?: typeof fetch } = {})
     if (!providerId) throw new Unauthorized("No account for this identity: POST /api/v1/register first");
     return { providerId, mode, scopes: ["*"], via: id.via, userId: id.userId };
   };
-  // A built-in session needs no I/O: answered synchronously, its request stays on the API's promise-free path.
-  const verifier = ((token: string, mode: Mode): Principal | Promise<Principal> => {
-    const parts = decodeJwt(token);
-    if (parts.header.alg === "HS256") return principalOf(verifySession(ctx, parts), mode);
-    return identify(token).then((id) => principalOf(id, mode));
-  }) as JwtVerifier;
+  const verifier = ((token: string, mode: Mode): Principal => principalOf(identifySync(token), mode)) as JwtVerifier;
+  if (oidc) verifier.prepare = prepare;
   verifier.identify = identify;
   return verifier;
 }

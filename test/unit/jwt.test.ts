@@ -191,3 +191,17 @@ describe("JWKS cache", () => {
     expect(fetches).toBe(base + 2);
   });
 });
+
+describe("an issuer that cannot be reached", () => {
+  test("a token whose keys cannot be fetched is a 502 naming the JWKS, not a 401 or a 500; API keys are not held up", async () => {
+    const dead = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("down", { status: 503 }) });
+    const down = dashApp({ ...env, STAXA_JWT_JWKS_URL: `http://127.0.0.1:${dead.port}/jwks.json` });
+    const r = await down("GET", "/api/v1/account", rs());
+    dead.stop(true);
+    expect(r.status).toBe(502);
+    expect(r.json.error).toMatchObject({ code: "upstream_error", details: { system: "jwks" } });
+    expect(r.json.error.message).toContain("could not fetch the JWKS");
+    // an API key never waits for the issuer
+    expect((await down("GET", "/api/v1/account", "sk_live_nope")).status).toBe(401);
+  });
+});

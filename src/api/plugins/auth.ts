@@ -1,18 +1,19 @@
 // Authentication and scopes. Routes declare `{ scope: "tenants:read" }`; the macro resolves the caller
 // (API key, or a dashboard JWT) to a Principal and refuses a missing scope with 403 insufficient_scope.
-import { Elysia, ElysiaCustomStatusResponse } from "elysia";
+import { Elysia } from "elysia";
 import { Forbidden, RateLimited, Unauthorized } from "../../lib/errors.ts";
 import { authenticateKey } from "../../core/keys.ts";
 import { hasScope, type Principal, type Scope } from "../../core/principal.ts";
 import type { Db } from "../../store/db.ts";
+import type { JwtVerifier } from "../../core/sessions.ts";
 import type { RateLimiter } from "./rate-limit.ts";
-import { appOf, clientIp } from "./root-app.ts";
+import { clientIp } from "./root-app.ts";
 
 export interface AuthDeps {
   db: Db;
   now: () => Date;
   /** Verifies a dashboard JWT (built-in login or OIDC); undefined when none is configured. */
-  verifyJwt?: (token: string, mode: "live" | "test") => Principal | Promise<Principal>;
+  verifyJwt?: JwtVerifier;
   /** When given, failed authentications are also counted per client IP (see AUTH_FAILURES). */
   limiter?: RateLimiter;
 }
@@ -30,8 +31,8 @@ export function bearerToken(header: string | null): string {
   return m[1];
 }
 
-/** Resolves the caller of a request: synchronously for an API key (the hot path), a promise for a JWT. */
-export function resolvePrincipal(deps: AuthDeps, request: Request): Principal | Promise<Principal> {
+/** Resolves the caller of a request, synchronously (an OIDC token's keys were loaded by awaitJwtKeys). */
+export function resolvePrincipal(deps: AuthDeps, request: Request): Principal {
   const token = bearerToken(request.headers.get("authorization"));
   if (token.startsWith("sk_")) return authenticateKey(deps.db, token, deps.now());
   if (token.split(".").length === 3 && deps.verifyJwt) {
@@ -49,15 +50,7 @@ export function requireScope(p: Principal, scope: Scope): void {
 
 // transform hands the principal to resolve on the request's own context object (cheaper than a WeakMap).
 const PRINCIPAL = Symbol("principal");
-// The outcome of a verification that had to wait (see deferred), for the transform's second run.
-const SETTLED = Symbol("settledAuth");
-type AuthContext = {
-  request: Request;
-  store: unknown;
-  route: string;
-  [PRINCIPAL]?: Principal;
-  [SETTLED]?: { principal?: Principal; error?: unknown };
-};
+type AuthContext = { request: Request; store: unknown; [PRINCIPAL]?: Principal };
 
 /** Counts a failed authentication against the client IP; refuses with 429 past AUTH_FAILURES. */
 function countFailure(deps: AuthDeps, err: unknown, store: unknown, request: Request): void {
@@ -67,51 +60,38 @@ function countFailure(deps: AuthDeps, err: unknown, store: unknown, request: Req
   }
 }
 
+type Handle = (request: Request) => unknown;
+
 /**
- * A credential that needs I/O to verify (a JWT whose JWKS must be fetched): once it settles, the route's
- * compiled handler runs again on the same context, and the transform picks the outcome up. This keeps the
- * transform synchronous, so Elysia compiles the API-key path without a single promise; only this rare path
- * pays for one. The body, if any, was parsed on the first run and stays in the context.
+ * An Elysia `wrap` (for the root app, only when an OIDC issuer is configured): a dashboard JWT whose key
+ * must first be fetched from the issuer's JWKS waits for it here, before Elysia handles the request, so
+ * that the auth hooks stay synchronous. Every other request is handed on as it is. A failed fetch is
+ * not answered here: verification then refuses the token with the reason.
  */
-function deferred(c: AuthContext, pending: Promise<Principal>): Promise<unknown> {
-  return pending.then(
-    (principal) => (c[SETTLED] = { principal }),
-    (error) => (c[SETTLED] = { error }),
-  ).then(() => {
-    const app = appOf(c.store);
-    const method = c.request.method === "HEAD" ? "GET" : c.request.method;
-    const route = app?.routes.find((r) => r.method === method && r.path === c.route);
-    if (!route) throw new Error(`auth: no registered route ${method} ${c.route} to resume`);
-    // The body stream was consumed by the first run's parse: hide it so the re-run keeps the parsed body.
-    if (c.request.bodyUsed) Object.defineProperty(c.request, "body", { value: null });
-    const handle = typeof route.composed === "function" ? route.composed : route.compile();
-    return handle(c as never);
-  });
+export function awaitJwtKeys(prepare: NonNullable<JwtVerifier["prepare"]>) {
+  return (handle: Handle, request: Request): Handle => {
+    const header = request.headers.get("authorization");
+    // A JWT's header segment is base64url of '{"…': it starts with "ey"; API keys never wait.
+    if (!header || !header.startsWith("Bearer ey")) return handle;
+    const pending = prepare(header.slice(7));
+    return pending ? (r) => pending.then(() => handle(r), () => handle(r)) : handle;
+  };
 }
 
 /**
  * The auth plugin: `.get(path, handler, { scope: "tenants:read" })` gives the handler `principal`.
  * Authentication runs in `transform`, before body validation, so a bad credential is a 401 even
  * when the body is also wrong; `resolve` then hands the principal to the handler. Both hooks are
- * synchronous on purpose (Elysia would await an async one on every request; see deferred()).
+ * synchronous on purpose (Elysia would await an async one on every request; see awaitJwtKeys).
  */
 export function auth(deps: AuthDeps) {
   return new Elysia({ name: "auth" }).macro({
     scope: (scope: Scope) => ({
       transform(c) {
         const ctx = c as unknown as AuthContext;
-        const settled = ctx[SETTLED];
         let principal: Principal;
         try {
-          if (settled) {
-            ctx[SETTLED] = undefined;
-            if (settled.error !== undefined) throw settled.error;
-            principal = settled.principal!;
-          } else {
-            const resolved = resolvePrincipal(deps, ctx.request);
-            if (resolved instanceof Promise) return new ElysiaCustomStatusResponse(200, deferred(ctx, resolved)) as never;
-            principal = resolved;
-          }
+          principal = resolvePrincipal(deps, ctx.request);
         } catch (err) {
           countFailure(deps, err, ctx.store, ctx.request);
           throw err;

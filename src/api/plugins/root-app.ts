@@ -1,5 +1,5 @@
 // The app a request belongs to, found from its context's `store` (the root app's store object), for the rare
-// paths that need the app itself: the client IP (failed auth, anonymous requests) and the deferred-auth re-run.
+// paths that need the app itself: the client IP (failed auth, anonymous requests).
 // Reading `server` off the context instead would make Elysia define a getter on every request's context.
 import type { AnyElysia } from "elysia";
 
