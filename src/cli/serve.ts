@@ -25,9 +25,12 @@ export async function serve(config: Config): Promise<void> {
     ctx.log.error("could not start caddy; tenants will not be routed until its admin API answers", { error: (e as Error).message });
     return undefined;
   });
-  // Deployments requested before start-up reconciliation is done wait in their queue: reconciliation decides
-  // from the store and Docker what a previous process left, and must not take this process's work for that.
-  deployerFor(ctx).queue.holdUntil(managedCaddy.then(() => startPipeline(ctx, interrupted)));
+  // Deployments requested before the first start-up reconciliation has run wait in their queue: it decides
+  // from the store and Docker what a previous process left. If Docker or Caddy is down it fails, and they
+  // go ahead (and fail with a clear error); its retries leave tenants with work in progress alone.
+  let firstPass!: () => void;
+  deployerFor(ctx).queue.holdUntil(new Promise<void>((resolve) => (firstPass = resolve)));
+  void managedCaddy.then(() => startPipeline(ctx, interrupted, firstPass));
   const app = createApp({ ...ctx, limiter: new RateLimiter(config.rateLimitScale), verifyJwt });
   // development: false whatever NODE_ENV says: an appliance never serves Bun's development error pages (nor pays for that mode).
   app.listen({ port: config.port, hostname: config.host, maxRequestBodySize: config.maxBodyBytes + 1024, development: false });
@@ -54,8 +57,11 @@ export async function serve(config: Config): Promise<void> {
   process.on("SIGINT", () => void stop("SIGINT"));
 }
 
-/** Caddy's base config, then reconciliation, retried every 30 s while Docker or Caddy is down (the API answers meanwhile). */
-async function startPipeline(ctx: Ctx, interrupted: number): Promise<void> {
+/**
+ * Caddy's base config, then reconciliation, retried every 30 s while Docker or Caddy is down (the API answers
+ * meanwhile). `attempted` is called once the first attempt has ended, however it ended.
+ */
+async function startPipeline(ctx: Ctx, interrupted: number, attempted: () => void): Promise<void> {
   for (;;) {
     try {
       await ctx.proxy.init();
@@ -65,7 +71,9 @@ async function startPipeline(ctx: Ctx, interrupted: number): Promise<void> {
       return;
     } catch (e) {
       ctx.log.error("start-up reconciliation failed; retrying in 30s", { error: (e as Error).message });
-      await Bun.sleep(30_000);
+    } finally {
+      attempted();
     }
+    await Bun.sleep(30_000);
   }
 }

@@ -37,12 +37,14 @@ export interface ReconcileReport {
 export async function reconcile(ctx: Ctx, interrupted = 0): Promise<ReconcileReport> {
   const report: ReconcileReport = { interrupted, kept: 0, restored: [], orphansRemoved: [], routes: 0, deletions: 0 };
   const all = tenants.listAll(ctx.db);
-  // Deployments still active were requested by this process (failInterrupted ended the earlier ones): their
-  // tenants are provisioning or deploying because of this process's work, not an interrupted one.
+  // Deployments still active were requested by this process (failInterrupted ended the earlier ones). Their
+  // tenants are this process's work in progress: left alone, containers and routes as they are now.
   const busy = new Set(deployments.listActive(ctx.db).map((d) => d.tenant_id));
-  const routes: Route[] = [];
+  const busyNames = new Set(all.filter((t) => busy.has(t.id)).map((t) => t.name));
+  const routes: Route[] = busy.size ? (await ctx.proxy.listRoutes()).filter((r) => busyNames.has(r.id.split(".")[0]!)) : [];
   const live = new Set<string>();
   for (const t of all) {
+    if (busy.has(t.id)) continue;
     if (t.status === "deleting") {
       report.deletions++;
       void scheduleCleanup(ctx, t.id);
@@ -66,14 +68,15 @@ export async function reconcile(ctx: Ctx, interrupted = 0): Promise<ReconcileRep
         redeployCurrent(ctx, t, s, "reconcile");
       }
     }
-    if ((t.status === "deploying" || t.status === "provisioning") && !busy.has(t.id)) {
+    if (t.status === "deploying" || t.status === "provisioning") {
       tenants.update(ctx.db, t.id, serving ? { status: "ready", status_reason: null, updated_at: nowIso() } : { status: "failed", status_reason: INTERRUPTED, updated_at: nowIso() });
     }
   }
   const known = new Set(all.map((t) => t.id));
   for (const c of await ctx.runtime.listContainers({ "staxa.managed": "1" })) {
     // Only containers of tenants in THIS store: another appliance may share the Docker engine.
-    if (known.has(c.labels["staxa.tenant_id"]) && !live.has(c.id) && !isDeletingTenant(all, c.labels["staxa.tenant_id"])) {
+    const owner = c.labels["staxa.tenant_id"];
+    if (known.has(owner) && !busy.has(owner) && !live.has(c.id) && !isDeletingTenant(all, owner)) {
       await ctx.runtime.stopAndRemove(c.id, 5);
       report.orphansRemoved.push(c.name);
     }

@@ -10,11 +10,16 @@ const dir = mkdtempSync(join(tmpdir(), "staxa-e2e-foundation-"));
 const bin = join(dir, "staxa");
 const dataDir = join(dir, "data");
 let port = 0;
+let deadPort = 0;
 let proc: ReturnType<typeof Bun.spawn> | undefined;
 let stderr = "";
 let key = "";
 
-const env = () => ({ ...process.env, STAXA_DATA_DIR: dataDir, STAXA_PORT: String(port), STAXA_HOST: "127.0.0.1", STAXA_MANAGE_CADDY: "0", STAXA_LOG_LEVEL: "info" });
+// No Docker engine and no Caddy behind this appliance: a socket path nobody listens on, an admin port nobody serves.
+const env = () => ({
+  ...process.env, STAXA_DATA_DIR: dataDir, STAXA_PORT: String(port), STAXA_HOST: "127.0.0.1", STAXA_MANAGE_CADDY: "0", STAXA_LOG_LEVEL: "info",
+  STAXA_DOCKER_SOCKET: join(dir, "no-docker.sock"), STAXA_CADDY_ADMIN_URL: `http://127.0.0.1:${deadPort}`,
+});
 
 async function run(args: string[]) {
   const p = Bun.spawn([bin, ...args], { env: env(), stdout: "pipe", stderr: "pipe" });
@@ -46,6 +51,7 @@ beforeAll(async () => {
   copyFileSync(join(ROOT, "dist/staxa"), bin);
   Bun.spawnSync(["chmod", "0755", bin]);
   port = freePort();
+  deadPort = freePort();
 }, 120_000);
 
 afterAll(() => {
@@ -165,6 +171,22 @@ describe("serve", () => {
     const bad = await fetch(`http://127.0.0.1:${port}/api/v1/api-keys`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: "{" });
     expect(bad.status).toBe(400);
   });
+
+  test("with Docker and Caddy down since start-up, a deployment is not held back: it fails with a clear reason", async () => {
+    const created = await api("POST", "/api/v1/tenants", { name: "no-engine", source_type: "image", image_url: "staxa-test/none:1" });
+    expect(created.status).toBe(202);
+    const id = created.json.data.id;
+    const deadline = Date.now() + 15_000;
+    let dep: any;
+    while (Date.now() < deadline) {
+      dep = (await api("GET", `/api/v1/tenants/${id}/deployments`)).json.data[0];
+      if (dep.status === "failed" || dep.status === "succeeded") break;
+      await Bun.sleep(200);
+    }
+    expect(dep.status).toBe("failed");
+    expect(dep.reason).toMatch(/docker/i);
+    expect((await api("DELETE", `/api/v1/tenants/${id}`)).status).toBe(202);
+  }, 30_000);
 
   test("SIGTERM stops it gracefully with exit 0", async () => {
     proc!.kill("SIGTERM");

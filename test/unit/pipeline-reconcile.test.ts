@@ -4,7 +4,7 @@ import { expect, test } from "bun:test";
 import { fakeApp } from "../support/fakes.ts";
 import { failInterrupted, reconcile, reconcileTick, INTERRUPTED } from "../../src/core/reconcile.ts";
 import { purgeExpiredTestTenants } from "../../src/scheduler/tenant-jobs.ts";
-import { cancelTenantWork, deployerFor } from "../../src/core/deployer.ts";
+import { cancelTenantWork, configureDeployer, deployerFor } from "../../src/core/deployer.ts";
 import { createKey } from "../../src/core/keys.ts";
 
 const gitBody = (name: string) => ({ name, source_type: "github", repo_url: "https://example.com/acme/app.git" });
@@ -118,4 +118,27 @@ test("start-up: a tenant created while reconciliation runs is not taken for inte
   await a.idle();
   expect((await a.call("GET", `/api/v1/tenants/${id}`)).json.data.status).toBe("ready");
   expect(a.runtime.builds.length).toBe(builds + 1);
+});
+
+test("a reconciliation retried while a deploy is in flight leaves that tenant alone: candidate container, route and status", async () => {
+  const a = await fakeApp();
+  const id = (await a.call("POST", "/api/v1/tenants", gitBody("inflight"))).json.data.id;
+  await a.idle();
+  const before = a.proxy.routes.get("inflight.web")!;
+  // The health check of the next version waits until released: the candidate runs, unrecorded in the store.
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  configureDeployer(a.deps, { probe: async (url) => (await gate, a.runtime.probe(url)) });
+  await a.call("POST", `/api/v1/tenants/${id}/deployments`, {});
+  const deadline = Date.now() + 5000;
+  while (a.runtime.running().length < 2 && Date.now() < deadline) await Bun.sleep(5);
+  expect(a.runtime.running()).toHaveLength(2);
+  const r = await reconcile(a.deps, 0);
+  expect(r.orphansRemoved).toEqual([]);
+  expect(a.runtime.running()).toHaveLength(2);
+  expect(a.proxy.routes.get("inflight.web")).toEqual(before);
+  release();
+  await a.idle();
+  expect((await a.call("GET", `/api/v1/tenants/${id}`)).json.data.status).toBe("ready");
+  expect(a.proxy.routes.get("inflight.web")!.upstream).not.toBe(before.upstream);
 });
