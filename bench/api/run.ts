@@ -3,7 +3,7 @@
 // Usage: bun run bench/api/run.ts [--duration 5] [--rounds 5] [--connections 64]
 // The two are measured in alternating pairs (hello, account, then account, hello, ...) and the median
 // of the pairs' ratios is the result: on a shared machine one long run each drifts with the load.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -34,17 +34,29 @@ async function waitFor(url: string, headers: Record<string, string> = {}): Promi
   throw new Error(`${url} did not answer 200 within 20 s`);
 }
 
-/** Runs wrk and returns requests/sec; refuses a run with non-2xx answers (they would flatter the number). */
-async function wrk(url: string, seconds: number, headers: string[] = []): Promise<number> {
+/** CPU time (user + system) a process has used so far, in µs, from /proc (Linux; clock ticks of 10 ms). */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+/**
+ * Runs wrk against the server process `pid`; returns requests/sec and the server's CPU µs per request.
+ * Refuses a run with non-2xx answers (they would flatter the number).
+ */
+async function wrk(pid: number, url: string, seconds: number, headers: string[] = []): Promise<{ rps: number; cpuPerReq: number }> {
   const argv = ["wrk", `-t${THREADS}`, `-c${CONNECTIONS}`, `-d${seconds}s`, ...headers.flatMap((h) => ["-H", h]), url];
+  const cpu0 = cpuMicros(pid);
   const p = Bun.spawn(argv, { stdout: "pipe", stderr: "pipe" });
   const [code, out] = await Promise.all([p.exited, new Response(p.stdout).text()]);
+  const cpu = cpuMicros(pid) - cpu0;
   if (code !== 0) throw new Error(`wrk failed (${code}): ${out}`);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
   if (non2xx) throw new Error(`${non2xx[1]} error responses from ${url}:\n${out}`);
   const m = /Requests\/sec:\s+([\d.]+)/.exec(out);
-  if (!m) throw new Error(`could not read wrk output:\n${out}`);
-  return Number(m[1]);
+  const n = /(\d+) requests in/.exec(out);
+  if (!m || !n) throw new Error(`could not read wrk output:\n${out}`);
+  return { rps: Number(m[1]), cpuPerReq: cpu / Number(n[1]) };
 }
 
 const dir = mkdtempSync(join(tmpdir(), "staxa-bench-"));
@@ -59,31 +71,33 @@ try {
   const key = created.stdout.toString().trim();
   const auth = `Authorization: Bearer ${key}`;
 
-  children.push(Bun.spawn(["bun", "run", "src/main.ts", "serve"], { cwd: ROOT, env, stdout: "ignore", stderr: "ignore" }));
-  children.push(Bun.spawn(["bun", "run", "bench/api/hello.ts", String(helloPort)], { cwd: ROOT, stdout: "ignore", stderr: "ignore" }));
+  const app = Bun.spawn(["bun", "run", "src/main.ts", "serve"], { cwd: ROOT, env, stdout: "ignore", stderr: "ignore" });
+  const hello = Bun.spawn(["bun", "run", "bench/api/hello.ts", String(helloPort)], { cwd: ROOT, stdout: "ignore", stderr: "ignore" });
+  children.push(app, hello);
   const accountUrl = `http://127.0.0.1:${appPort}/api/v1/account`;
   const helloUrl = `http://127.0.0.1:${helloPort}/`;
   await waitFor(accountUrl, { authorization: `Bearer ${key}` });
   await waitFor(helloUrl);
 
   console.log(`bun ${Bun.version}, wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION}s, ${ROUNDS} alternating rounds, ${availableParallelism()} CPUs`);
-  await wrk(helloUrl, 2);
-  await wrk(accountUrl, 2, [auth]);
-  const rounds: Array<{ hello: number; account: number; ratio: number }> = [];
+  await wrk(hello.pid, helloUrl, 2);
+  await wrk(app.pid, accountUrl, 2, [auth]);
+  const rounds: Array<{ hello: number; account: number; ratio: number; helloCpu: number; accountCpu: number }> = [];
   for (let i = 0; i < ROUNDS; i++) {
     const first = i % 2 === 0 ? "hello" : "account";
-    const runHello = () => wrk(helloUrl, DURATION);
-    const runAccount = () => wrk(accountUrl, DURATION, [auth]);
+    const runHello = () => wrk(hello.pid, helloUrl, DURATION);
+    const runAccount = () => wrk(app.pid, accountUrl, DURATION, [auth]);
     const a = await (first === "hello" ? runHello() : runAccount());
     const b = await (first === "hello" ? runAccount() : runHello());
-    const [hello, account] = first === "hello" ? [a, b] : [b, a];
-    rounds.push({ hello, account, ratio: account / hello });
-    console.log(`round ${i + 1}: hello ${hello.toFixed(0).padStart(7)}  account ${account.toFixed(0).padStart(7)}  ratio ${(account / hello).toFixed(2)}`);
+    const [h, acc] = first === "hello" ? [a, b] : [b, a];
+    rounds.push({ hello: h.rps, account: acc.rps, ratio: acc.rps / h.rps, helloCpu: h.cpuPerReq, accountCpu: acc.cpuPerReq });
+    console.log(`round ${i + 1}: hello ${h.rps.toFixed(0).padStart(7)}  account ${acc.rps.toFixed(0).padStart(7)}  ratio ${(acc.rps / h.rps).toFixed(2)}` +
+      `   (server CPU per request: ${h.cpuPerReq.toFixed(1)} / ${acc.cpuPerReq.toFixed(1)} µs)`);
   }
-  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
   const ratio = median(rounds.map((r) => r.ratio));
-  console.log(`elysia hello-world        ${median(rounds.map((r) => r.hello)).toFixed(0).padStart(8)} req/s (median)`);
-  console.log(`GET /api/v1/account (key) ${median(rounds.map((r) => r.account)).toFixed(0).padStart(8)} req/s (median)`);
+  console.log(`elysia hello-world        ${median(rounds.map((r) => r.hello)).toFixed(0).padStart(8)} req/s (median), ${median(rounds.map((r) => r.helloCpu)).toFixed(1)} µs server CPU per request`);
+  console.log(`GET /api/v1/account (key) ${median(rounds.map((r) => r.account)).toFixed(0).padStart(8)} req/s (median), ${median(rounds.map((r) => r.accountCpu)).toFixed(1)} µs server CPU per request`);
   console.log(`ratio ${ratio.toFixed(2)} (median of ${ROUNDS} paired rounds; target >= ${TARGET}) ${ratio >= TARGET ? "OK" : "BELOW TARGET"}`);
   process.exitCode = ratio >= TARGET ? 0 : 1;
 } finally {
