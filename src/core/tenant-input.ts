@@ -45,10 +45,10 @@ export function repoUrl(v: unknown, opts: { allowFile: boolean; allowHttp?: bool
 }
 
 /** A branch name per git's ref-name rules, and nothing a shell or an option parser would read. */
-export const branch = (v: unknown, field = "branch"): string => validateBranch(v, field);
+export const branch = validateBranch;
 
 /** A commit id: 7 to 64 hex characters (sha-1 or sha-256), lower-cased. */
-export const commitSha = (v: unknown, field = "commit_sha"): string => validateCommitSha(v, field);
+export const commitSha = validateCommitSha;
 
 // [registry[:port]/]path[:tag][@sha256:digest], lower-case path components (Docker's reference grammar, simplified).
 const IMAGE_RE = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::[0-9]{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;

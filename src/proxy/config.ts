@@ -18,8 +18,7 @@ export const DNS_ID = "staxa-dns";
 /** Changing the looked-up name (its generation) is how Caddy's lookup cache is emptied. */
 export const DNS_NAME_PATH = `/id/${DNS_ID}/handle/0/dynamic_upstreams/name`;
 const NOT_FOUND_BODY = "no tenant is served at this host\n";
-/** How long Caddy may reuse one lookup; removals bump the generation instead of waiting for this. */
-/** How long Caddy keeps a lookup's answer (its SRV cache); the refresh of the lookup route, in ms. */
+/** How long Caddy keeps a lookup's answer (the lookup route's refresh), in ms; removals bump the generation instead of waiting for it. */
 export const DNS_REFRESH_MS = 5 * 60_000;
 
 /** Where the appliance answers Caddy's upstream lookups (see dns-responder.ts). */

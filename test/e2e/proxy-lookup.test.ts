@@ -4,7 +4,7 @@ import { networkInterfaces } from "node:os";
 import { startCaddy, type TestCaddy } from "../support/caddy.ts";
 import { testConfig } from "../support/ctx.ts";
 import { createCaddyProxy } from "../../src/proxy/caddy.ts";
-import { DNS_ID, MAPPINGS_PATH } from "../../src/proxy/config.ts";
+import { DNS_ID, DNS_NAME_PATH, MAPPINGS_PATH } from "../../src/proxy/config.ts";
 import { srvName } from "../../src/proxy/dns-responder.ts";
 
 const ADMIN = 23211, HTTP = 23290, HTTPS = 23253;
@@ -19,7 +19,7 @@ const up = (i: number) => `127.0.0.1:${upstreams[i]!.port}`;
 const get = (host: string) => fetch(`http://127.0.0.1:${HTTP}/`, { headers: { host } }).then(async (r) => `${r.status} ${await r.text()}`);
 const tableHosts = async () => ((await (await fetch(caddy.adminUrl + MAPPINGS_PATH)).json()) as Array<{ input: string }>).map((m) => m.input);
 /** The lookup name (with its generation) in Caddy's config. */
-const dnsName = async () => (await (await fetch(`${caddy.adminUrl}/id/${DNS_ID}/handle/0/dynamic_upstreams/name`)).json()) as string;
+const dnsName = async () => (await (await fetch(caddy.adminUrl + DNS_NAME_PATH)).json()) as string;
 /** Takes a host's row out of Caddy's table behind the proxy's back: from then on only the lookup can serve it. */
 const dropRow = (host: string) => fetch(`${caddy.adminUrl}/id/staxa-host-${host}`, { method: "DELETE" }).then((r) => expect(r.status).toBe(200));
 
