@@ -131,7 +131,7 @@ if [ -z "$BINARY" ]; then
   if ! command -v bun >/dev/null 2>&1; then
     command -v npm >/dev/null 2>&1 || die "building from a checkout needs bun (or npm to install it); or pass --binary PATH"
     say "installing bun from npm"
-    npm install -g --silent bun@1.3.14
+    npm install -g --silent bun@1.4.5
   fi
   say "building the binary from $HERE"
   (cd "$HERE" && { bun install --frozen-lockfile >/dev/null 2>&1 || bun install >/dev/null; } && bun run build >/dev/null)

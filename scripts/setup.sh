@@ -83,12 +83,14 @@ fi
 stop_system_service dnsmasq.service "dnsmasq -x /run/dnsmasq/dnsmasq.pid"
 stop_system_service docker-registry.service "docker-registry serve /etc/docker/registry/config.yml"
 
-# bun: from the npm package when missing. Its postinstall (which places the binary) may be
-# skipped by npm, so run it by hand and, failing that, link the platform binary.
-bun_works() { command -v bun >/dev/null 2>&1 && bun --version >/dev/null 2>&1; }
+# bun: from the npm package when missing or not the version the lockfile and benchmarks were made
+# with. Its postinstall (which places the binary) may be skipped by npm, so run it by hand and,
+# failing that, link the platform binary.
+BUN_VERSION=1.4.5
+bun_works() { command -v bun >/dev/null 2>&1 && [ "$(bun --version 2>/dev/null)" = "$BUN_VERSION" ]; }
 if ! bun_works; then
-  log "installing bun from npm"
-  npm install -g --silent bun@1.3.14
+  log "installing bun $BUN_VERSION from npm"
+  npm install -g --silent "bun@$BUN_VERSION"
   NPM_ROOT=$(npm root -g)
   if ! bun_works && [ -f "$NPM_ROOT/bun/install.js" ]; then
     (cd "$NPM_ROOT/bun" && node install.js) || true
