@@ -49,3 +49,32 @@ describe("every answer of /api/v1", () => {
     expect(count("GET", "unmatched", 429)).toBe(before + 1);
   });
 });
+
+// Elysia compiles each route from what its hooks appear to read (its "sucrose" inference reads their source).
+// A hook that passes its context to any function, or merely ends a call with a name ending in its
+// parameter's name (`String(err.retryAfterSec)` with a context called `c`), is compiled as needing
+// everything: every request then copies all headers into an object, parses cookies and the query, and
+// awaits. That doubles the cost of GET /api/v1/account without failing any other test.
+describe("what Elysia compiles for each request", () => {
+  const compiled = () => {
+    const { app } = testApp();
+    return (app as any).router.history.map((r: any) => ({ route: `${r.method} ${r.path}`, src: String(r.compile?.() ?? r.composed) }));
+  };
+
+  test("no route copies every header into an object or parses cookies", () => {
+    const routes = compiled();
+    expect(routes.length).toBeGreaterThan(50);
+    expect(routes.filter((r: { src: string }) => /c\.headers=|parseCookie/.test(r.src)).map((r: { route: string }) => r.route)).toEqual([]);
+  });
+
+  test("GET /api/v1/account and GET /healthz answer synchronously and parse no query", () => {
+    for (const route of ["GET /api/v1/account", "GET /healthz"]) {
+      const src = compiled().find((r: { route: string }) => r.route === route)?.src ?? "";
+      expect(src).toStartWith("function handle(c)");
+      // Up to the catch: the error path may await the error hook.
+      const success = src.slice(0, src.indexOf("}catch("));
+      expect(success.length).toBeGreaterThan(100);
+      expect(success).not.toMatch(/parseQuery|'server'|await /);
+    }
+  });
+});
