@@ -1,6 +1,6 @@
 // Benchmark: GET /api/v1/account with a valid key vs a bare Elysia hello-world, both under wrk at 64
 // connections in ONE run on this machine; prints requests/sec and the ratio (target >= 0.5).
-// Usage: bun run bench/api/run.ts [--duration 5] [--rounds 5] [--connections 64]
+// Usage: bun run bench/api/run.ts [--duration 4] [--rounds 9] [--connections 64]
 // The two are measured in alternating pairs (hello, account, then account, hello, ...) and the median
 // of the pairs' ratios is the result: on a shared machine one long run each drifts with the load.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -12,8 +12,8 @@ const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : def;
 };
-const DURATION = arg("duration", 5);
-const ROUNDS = arg("rounds", 5);
+const DURATION = arg("duration", 4);
+const ROUNDS = arg("rounds", 9);
 const CONNECTIONS = arg("connections", 64);
 const THREADS = Math.max(1, Math.min(4, Math.floor(availableParallelism() / 2)));
 const TARGET = 0.5;
