@@ -104,8 +104,13 @@ if ! bun_works; then
     done
   fi
   if ! bun_works; then
-    echo "setup.sh: bun is not usable after npm install -g bun" >&2
-    exit 1
+    # Another bun earlier on PATH still answers: run on it (benchmarks may differ) rather than not at all.
+    if command -v bun >/dev/null 2>&1 && bun --version >/dev/null 2>&1; then
+      log "warning: bun $(bun --version) on PATH at $(command -v bun) is not $BUN_VERSION; using it"
+    else
+      echo "setup.sh: bun is not usable after npm install -g bun" >&2
+      exit 1
+    fi
   fi
 fi
 log "bun $(bun --version)"
