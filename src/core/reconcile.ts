@@ -7,6 +7,7 @@ import * as services from "../store/services.ts";
 import * as deployments from "../store/deployments.ts";
 import { nowIso } from "../lib/ids.ts";
 import { routeFor } from "./routes.ts";
+import { tenantOfRoute } from "./resources.ts";
 import { redeployCurrent } from "./deployments.ts";
 import { scheduleCleanup } from "./tenant-cleanup.ts";
 import { describe } from "./pipeline.ts";
@@ -33,15 +34,26 @@ export interface ReconcileReport {
   deletions: number;
 }
 
+/**
+ * Tenants with a deployment still active: requested by this process (failInterrupted ended the earlier
+ * ones), so its work in progress, which reconciliation leaves alone (containers and routes as they are).
+ */
+function busyTenants(ctx: Ctx): { ids: Set<string>; names: Set<string> } {
+  const ids = new Set(deployments.listActive(ctx.db).map((d) => d.tenant_id));
+  const names = new Set<string>();
+  for (const id of ids) {
+    const t = tenants.findById(ctx.db, id);
+    if (t) names.add(t.name);
+  }
+  return { ids, names };
+}
+
 /** The whole pass. Throws (Upstream) when Docker or Caddy is down; the scheduler tries again. */
 export async function reconcile(ctx: Ctx, interrupted = 0): Promise<ReconcileReport> {
   const report: ReconcileReport = { interrupted, kept: 0, restored: [], orphansRemoved: [], routes: 0, deletions: 0 };
   const all = tenants.listAll(ctx.db);
-  // Deployments still active were requested by this process (failInterrupted ended the earlier ones). Their
-  // tenants are this process's work in progress: left alone, containers and routes as they are now.
-  const busy = new Set(deployments.listActive(ctx.db).map((d) => d.tenant_id));
-  const busyNames = new Set(all.filter((t) => busy.has(t.id)).map((t) => t.name));
-  const routes: Route[] = busy.size ? (await ctx.proxy.listRoutes()).filter((r) => busyNames.has(r.id.split(".")[0]!)) : [];
+  const { ids: busy, names: busyNames } = busyTenants(ctx);
+  const routes: Route[] = busy.size ? (await ctx.proxy.listRoutes()).filter((r) => busyNames.has(tenantOfRoute(r.id))) : [];
   const live = new Set<string>();
   for (const t of all) {
     if (busy.has(t.id)) continue;
@@ -101,20 +113,14 @@ export async function reconcileTick(ctx: Ctx): Promise<void> {
   try {
     // A tenant mid-deployment is left alone: its route switches before the store records the new container,
     // so the store's view would put the old upstream back just before drain removes that container.
-    const busy = new Set(deployments.listActive(ctx.db).map((d) => d.tenant_id));
-    const busyNames = new Set<string>();
+    const { ids: busy, names: busyNames } = busyTenants(ctx);
     const want: Route[] = [];
     for (const s of services.listRunning(ctx.db)) {
       const t = tenants.findById(ctx.db, s.tenant_id);
-      if (t && busy.has(t.id)) busyNames.add(t.name);
       if (!t || busy.has(t.id) || t.status === "deleting" || !s.is_routable || !s.container_ip) continue;
       want.push(routeFor(ctx, t, s, `${s.container_ip}:${deployedPort(ctx, t.id, s)}`));
     }
-    for (const id of busy) {
-      const t = tenants.findById(ctx.db, id);
-      if (t) busyNames.add(t.name);
-    }
-    const have = (await ctx.proxy.listRoutes()).filter((r) => !busyNames.has(r.id.split(".")[0]!));
+    const have = (await ctx.proxy.listRoutes()).filter((r) => !busyNames.has(tenantOfRoute(r.id)));
     const key = (r: Route) => `${r.id}|${r.upstream}|${[...r.hosts].sort().join(",")}`;
     const haveKeys = new Set(have.map(key));
     const wantIds = new Set(want.map((r) => r.id));

@@ -27,6 +27,11 @@ export function routeId(tenant: string, service: string): string {
   return `${tenant}.${service}`;
 }
 
+/** The tenant name of a route's @id (tenant names are DNS labels: no dot). */
+export function tenantOfRoute(id: string): string {
+  return id.split(".", 1)[0]!;
+}
+
 /** Host a routable service answers on: the tenant host for the primary, `<service>-<tenant>.<base>` otherwise. */
 export function serviceHost(config: Config, tenant: string, service: { name: string; is_primary: number }): string {
   return service.is_primary ? `${tenant}.${config.baseDomain}` : `${service.name}-${tenant}.${config.baseDomain}`;
