@@ -10,6 +10,7 @@ import * as deployments from "../store/deployments.ts";
 import { nowIso } from "../lib/ids.ts";
 import { AppError } from "../lib/errors.ts";
 import { planBuild } from "../build/plan.ts";
+import { assertPlanAllowed } from "../build/dockerfile-policy.ts";
 import { BuildPlanError } from "../build/types.ts";
 import { RepoTree } from "../build/tree.ts";
 import { BuildLogSink } from "./build-log.ts";
@@ -167,8 +168,12 @@ async function build(run: Run): Promise<{ imageId: string; port?: number }> {
     let plan;
     try {
       plan = await planBuild(contextDir(dir, service.build_context), { images: baseImages(ctx) });
+      assertPlanAllowed(plan); // remote ADD, `# syntax=`, image ids and staxa/ refused before the daemon sees the file
     } catch (e) {
-      if (e instanceof BuildPlanError) throw new StageFailure("build", e.message);
+      if (e instanceof BuildPlanError) {
+        sink.line(e.message);
+        throw new StageFailure("build", e.message);
+      }
       throw e;
     }
     const tag = imageTag(tenant.name, service.name, dep.id);

@@ -61,6 +61,8 @@ export function imageRef(v: unknown, field = "image_url"): string {
   }
   // staxa/… are this server's own builds, each one provider's code: never another tenant's image source (nor its cleanup's).
   if (/^((docker\.io|index\.docker\.io|registry-1\.docker\.io)\/)?staxa\//.test(v)) throw new Invalid(field, `${field}: the staxa/ namespace holds this server's own builds`);
+  // The daemon reads a bare hex string (any length) or `sha256:<hex>` as an image id prefix: any image on this server.
+  if (/^(sha256:)?[0-9a-f]+$/i.test(v)) throw new Invalid(field, `${field} names an image by id; name it by reference (registry/name:tag)`);
   return v;
 }
 

@@ -56,7 +56,7 @@ describe("POST /tenants", () => {
     ["egress_mode", gitBody("x14", { egress_mode: "none" }), "egress_mode"],
     ["env key with =", gitBody("x15", { env: { "A=B": "1" } }), "env"],
     ["env nested value", gitBody("x16", { env: { A: { b: 1 } } }), "env.A"],
-    ["duplicate service names", { name: "x17", services: [{ name: "web", source_type: "image", image_url: "a", is_routable: true }, { name: "web", source_type: "image", image_url: "b" }] }, "services[1].name"],
+    ["duplicate service names", { name: "x17", services: [{ name: "web", source_type: "image", image_url: "app-a", is_routable: true }, { name: "web", source_type: "image", image_url: "app-b" }] }, "services[1].name"],
     ["commit_sha", gitBody("x18", { commit_sha: "nothex!" }), "commit_sha"],
   ];
   test.each(bad)("400 for %s, nothing created", async (_label, body, field) => {
