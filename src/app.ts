@@ -1,7 +1,7 @@
 // Assembles the Elysia app: plugins, then one route module per resource under /api/v1.
 import { Elysia } from "elysia";
 import type { Ctx } from "./core/context.ts";
-import type { JwtVerifier } from "./core/sessions.ts";
+import type { JwtVerifier } from "./core/identity/sessions.ts";
 import { envelope, errorBody } from "./api/plugins/envelope.ts";
 import { metrics } from "./api/plugins/metrics.ts";
 import { rateLimit, RateLimiter } from "./api/plugins/rate-limit.ts";

@@ -7,8 +7,8 @@ import { loadConfig } from "../../src/config.ts";
 import { createContext } from "../../src/cli/context.ts";
 import { createApp } from "../../src/app.ts";
 import { RateLimiter } from "../../src/api/plugins/rate-limit.ts";
-import { ensureProvider } from "../../src/core/accounts.ts";
-import { createKey } from "../../src/core/keys.ts";
+import { ensureProvider } from "../../src/core/identity/accounts.ts";
+import { createKey } from "../../src/core/identity/keys.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "staxa-inproc-"));
 const config = loadConfig({ ...process.env, STAXA_DATA_DIR: dir, STAXA_MANAGE_CADDY: "0", STAXA_LOG_LEVEL: process.env.STAXA_LOG_LEVEL ?? "warn" });

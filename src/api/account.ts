@@ -3,7 +3,7 @@ import { Elysia, t } from "elysia";
 import type { ApiDeps } from "../app.ts";
 import { auth, bearerToken } from "./plugins/auth.ts";
 import { one } from "./plugins/envelope.ts";
-import { getAccount, register, updateAccount } from "../core/accounts.ts";
+import { getAccount, register, updateAccount } from "../core/identity/accounts.ts";
 import { Unauthorized } from "../lib/errors.ts";
 
 const RegisterBody = t.Object({ email: t.String({ maxLength: 254 }), name: t.Optional(t.String({ maxLength: 200 })) });

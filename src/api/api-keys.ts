@@ -3,7 +3,7 @@ import { Elysia, t } from "elysia";
 import type { ApiDeps } from "../app.ts";
 import { auth } from "./plugins/auth.ts";
 import { all, one } from "./plugins/envelope.ts";
-import { createKeyFor, deleteKey, listKeys } from "../core/keys.ts";
+import { createKeyFor, deleteKey, listKeys } from "../core/identity/keys.ts";
 
 const CreateBody = t.Object({
   name: t.String({ maxLength: 100 }),

@@ -3,7 +3,7 @@ import { Elysia, t } from "elysia";
 import type { ApiDeps } from "../app.ts";
 import { auth } from "./plugins/auth.ts";
 import { one, page } from "./plugins/envelope.ts";
-import { buildLog, createDeployment, deploymentView, getDeployment, listDeployments, rollback } from "../core/deployments.ts";
+import { buildLog, createDeployment, deploymentView, getDeployment, listDeployments, rollback } from "../core/deploy/deployments.ts";
 import { bodyObject } from "./tenants.ts";
 
 const pageQuery = t.Object({

@@ -4,7 +4,7 @@ import type { ApiDeps } from "../app.ts";
 import { auth } from "./plugins/auth.ts";
 import { one } from "./plugins/envelope.ts";
 import { bodyObject } from "./tenants.ts";
-import { addDomain, deleteDomain, domainView, listDomains, verifyDomain } from "../core/domains.ts";
+import { addDomain, deleteDomain, domainView, listDomains, verifyDomain } from "../core/domains/domains.ts";
 
 export function domainRoutes(deps: ApiDeps) {
   return new Elysia({ name: "routes:domains" })

@@ -3,7 +3,7 @@ import { Elysia } from "elysia";
 import type { ApiDeps } from "../app.ts";
 import { auth } from "./plugins/auth.ts";
 import { all } from "./plugins/envelope.ts";
-import { getEnv, putEnv } from "../core/env.ts";
+import { getEnv, putEnv } from "../core/tenants/env.ts";
 
 export function envRoutes(deps: ApiDeps) {
   return new Elysia({ name: "routes:env" })

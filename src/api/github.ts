@@ -3,8 +3,8 @@ import { Elysia, t } from "elysia";
 import type { ApiDeps } from "../app.ts";
 import { auth } from "./plugins/auth.ts";
 import { all, one } from "./plugins/envelope.ts";
-import * as core from "../core/github-installation.ts";
-import { handleGitHubWebhook } from "../core/github-webhook.ts";
+import * as core from "../core/github/installation.ts";
+import { handleGitHubWebhook } from "../core/github/webhook.ts";
 import { Invalid } from "../lib/errors.ts";
 
 const tags = ["GitHub App"];

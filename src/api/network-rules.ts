@@ -4,7 +4,7 @@ import type { ApiDeps } from "../app.ts";
 import { auth } from "./plugins/auth.ts";
 import { all, one } from "./plugins/envelope.ts";
 import { bodyObject } from "./tenants.ts";
-import { createRule, deleteRule, getRule, listRules, ruleView } from "../core/network-rules.ts";
+import { createRule, deleteRule, getRule, listRules, ruleView } from "../core/network/rules.ts";
 
 const listQuery = t.Object({
   direction: t.Optional(t.String()),

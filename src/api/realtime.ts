@@ -4,8 +4,8 @@ import type { ApiDeps } from "../app.ts";
 import type { PipelineEvent } from "../events/bus.ts";
 import { auth } from "./plugins/auth.ts";
 import { Invalid } from "../lib/errors.ts";
-import { isSettled, isTerminal, openEventStream, replay } from "../core/tenant-events.ts";
-import { containerLogs } from "../core/container-logs.ts";
+import { isSettled, isTerminal, openEventStream, replay } from "../core/tenants/events.ts";
+import { containerLogs } from "../core/tenants/container-logs.ts";
 import { streamSlotsFor } from "./stream-slots.ts";
 
 /** Heartbeat period; a setting object so tests can shorten it. */

@@ -3,7 +3,7 @@ import { Elysia, t } from "elysia";
 import type { ApiDeps } from "../app.ts";
 import { auth } from "./plugins/auth.ts";
 import { all, one } from "./plugins/envelope.ts";
-import * as core from "../core/registries.ts";
+import * as core from "../core/registries/registries.ts";
 import { Invalid } from "../lib/errors.ts";
 
 const tags = ["Registry Credentials"];

@@ -2,7 +2,7 @@
 import { Elysia, t } from "elysia";
 import type { ApiDeps } from "../app.ts";
 import { one } from "./plugins/envelope.ts";
-import { login, setupAdmin, setupRequired } from "../core/sessions.ts";
+import { login, setupAdmin, setupRequired } from "../core/identity/sessions.ts";
 
 const SetupBody = t.Object({
   token: t.String({ maxLength: 128 }),

@@ -3,7 +3,7 @@ import { Elysia, t } from "elysia";
 import type { ApiDeps } from "../app.ts";
 import { auth } from "./plugins/auth.ts";
 import { all, one } from "./plugins/envelope.ts";
-import { getTemplate, listTemplates, templateSummary } from "../core/templates.ts";
+import { getTemplate, listTemplates, templateSummary } from "../core/tenants/templates.ts";
 
 export function templateRoutes(deps: ApiDeps) {
   return new Elysia({ name: "routes:templates" })

@@ -3,9 +3,9 @@ import { Elysia, t } from "elysia";
 import type { ApiDeps } from "../app.ts";
 import { auth } from "./plugins/auth.ts";
 import { one, page } from "./plugins/envelope.ts";
-import { createTenant, deleteTenant, getTenant, listTenants, tenantSummary, tenantView, updateTenant } from "../core/tenants.ts";
+import { createTenant, deleteTenant, getTenant, listTenants, tenantSummary, tenantView, updateTenant } from "../core/tenants/tenants.ts";
 import { Invalid } from "../lib/errors.ts";
-import { resolveComposeFile } from "../core/compose.ts";
+import { resolveComposeFile } from "../core/tenants/compose.ts";
 
 const listQuery = t.Object({
   status: t.Optional(t.String()),

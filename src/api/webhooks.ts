@@ -3,7 +3,7 @@ import { Elysia, t } from "elysia";
 import type { ApiDeps } from "../app.ts";
 import { auth } from "./plugins/auth.ts";
 import { one, page } from "./plugins/envelope.ts";
-import * as core from "../core/webhooks.ts";
+import * as core from "../core/webhooks/webhooks.ts";
 
 const EVENTS_HELP = `Event names: ${core.WEBHOOK_EVENTS.join(", ")}`;
 

@@ -1,8 +1,8 @@
 // `staxa admin create-key`: creates the provider when missing and prints ONLY the raw key.
 import type { Config } from "../config.ts";
 import { openDb, migrate } from "../store/db.ts";
-import { ensureProvider } from "../core/accounts.ts";
-import { createKey } from "../core/keys.ts";
+import { ensureProvider } from "../core/identity/accounts.ts";
+import { createKey } from "../core/identity/keys.ts";
 import { UsageError, type Flags } from "./args.ts";
 
 export function adminCreateKey(config: Config, flags: Flags): void {

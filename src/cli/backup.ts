@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Config } from "../config.ts";
 import { openDb } from "../store/db.ts";
-import { createBackup, restoreBackup, writePrivateFile } from "../core/backup.ts";
+import { createBackup, restoreBackup, writePrivateFile } from "../backup/archive.ts";
 import { AppError, Invalid } from "../lib/errors.ts";
 import { loadOrCreateKey } from "../lib/secret-key.ts";
 import { UsageError, type Flags } from "./args.ts";

@@ -3,12 +3,12 @@ import type { Config } from "../config.ts";
 import { createApp } from "../app.ts";
 import { createContext } from "./context.ts";
 import { RateLimiter } from "../api/plugins/rate-limit.ts";
-import { failInterrupted, reconcile } from "../core/reconcile.ts";
+import { failInterrupted, reconcile } from "../core/deploy/reconcile.ts";
 import { startTenantJobs } from "../scheduler/tenant-jobs.ts";
 import type { Ctx } from "../core/context.ts";
-import { createJwtVerifier, ensureSetupToken } from "../core/sessions.ts";
+import { createJwtVerifier, ensureSetupToken } from "../core/identity/sessions.ts";
 import { ensureCaddy } from "../proxy/managed.ts";
-import { deployerFor } from "../core/deployer.ts";
+import { deployerFor } from "../core/deploy/deployer.ts";
 
 export async function serve(config: Config): Promise<void> {
   const ctx = createContext(config);
@@ -34,9 +34,9 @@ export async function serve(config: Config): Promise<void> {
   const app = createApp({ ...ctx, limiter: new RateLimiter(config.rateLimitScale), verifyJwt });
   // development: false whatever NODE_ENV says: an appliance never serves Bun's development error pages (nor pays for that mode).
   app.listen({ port: config.port, hostname: config.host, maxRequestBodySize: config.maxBodyBytes + 1024, development: false });
-  (await import("../core/webhook-delivery.ts")).startWebhookWorker(ctx); // webhooks (issue 10): pending deliveries resume here
+  (await import("../core/webhooks/delivery.ts")).startWebhookWorker(ctx); // webhooks (issue 10): pending deliveries resume here
   (await import("../scheduler/backup-job.ts")).startBackupJob(ctx); // scheduled backups (issue 11), off unless STAXA_BACKUP_CRON
-  (await import("../core/github-status.ts")).startGitHubStatusReporter(ctx); // commit statuses to GitHub (issue 8)
+  (await import("../core/github/status.ts")).startGitHubStatusReporter(ctx); // commit statuses to GitHub (issue 8)
   const stopTenantJobs = startTenantJobs(ctx);
   (await import("../scheduler/network-rules-job.ts")).startNetworkRuleExpiry(ctx); // network rule TTLs (issue 7)
   (await import("../scheduler/domains-job.ts")).startDomainJobs(ctx); // custom domains: auto-verify, ssl_status, DNS drift (issue 6)
@@ -67,7 +67,7 @@ async function startPipeline(ctx: Ctx, interrupted: number, attempted: () => voi
       await ctx.proxy.init();
       const r = await reconcile(ctx, interrupted);
       ctx.log.info("reconciled", { ...r, restored: r.restored.length, orphans_removed: r.orphansRemoved.length });
-      await (await import("../core/network-rules.ts")).reapplyAllNetworkRules(ctx); // issue 7: iptables state does not survive a reboot; never throws
+      await (await import("../core/network/rules.ts")).reapplyAllNetworkRules(ctx); // issue 7: iptables state does not survive a reboot; never throws
       return;
     } catch (e) {
       ctx.log.error("start-up reconciliation failed; retrying in 30s", { error: (e as Error).message });

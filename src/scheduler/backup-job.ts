@@ -4,7 +4,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Ctx } from "../core/context.ts";
 import { ConfigError } from "../config.ts";
-import { createBackup, writePrivateFile } from "../core/backup.ts";
+import { createBackup, writePrivateFile } from "../backup/archive.ts";
 
 const NAME = /^staxa-\d{8}T\d{6}Z\.stxb$/;
 

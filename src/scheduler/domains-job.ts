@@ -3,8 +3,8 @@ import { Cron } from "croner";
 import * as domains from "../store/domains.ts";
 import * as tenants from "../store/tenants.ts";
 import { nowIso } from "../lib/ids.ts";
-import { checkDomainDns, flagMisconfigured, markVerified, type DomainCtx } from "../core/domains.ts";
-import { refreshSsl } from "../core/domain-tls.ts";
+import { checkDomainDns, flagMisconfigured, markVerified, type DomainCtx } from "../core/domains/domains.ts";
+import { refreshSsl } from "../core/domains/tls.ts";
 
 /** Unverified domains are tried for this long after they were added; after that only POST …/verify checks them. */
 export const AUTO_VERIFY_MS = 7 * 24 * 3_600_000;

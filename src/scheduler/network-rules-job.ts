@@ -1,7 +1,7 @@
 // croner job expiring network rules whose ttl_hours ran out (the clock is ctx.now, so tests can advance it).
 import { Cron } from "croner";
 import type { Ctx } from "../core/context.ts";
-import { expireDueRules } from "../core/network-rules.ts";
+import { expireDueRules } from "../core/network/rules.ts";
 
 /** Every 10 s: a rule stops admitting traffic within seconds of its expires_at. Returns a stop function. */
 export function startNetworkRuleExpiry(ctx: Ctx): () => void {

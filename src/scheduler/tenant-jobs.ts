@@ -3,8 +3,8 @@ import { Cron } from "croner";
 import type { Ctx } from "../core/context.ts";
 import * as tenants from "../store/tenants.ts";
 import { nowIso } from "../lib/ids.ts";
-import { startTenantDeletion } from "../core/tenant-cleanup.ts";
-import { reconcileTick } from "../core/reconcile.ts";
+import { startTenantDeletion } from "../core/deploy/cleanup.ts";
+import { reconcileTick } from "../core/deploy/reconcile.ts";
 
 /** Deletes test-mode tenants older than STAXA_TEST_TENANT_TTL_HOURS; returns their names. */
 export function purgeExpiredTestTenants(ctx: Ctx): string[] {
@@ -19,7 +19,7 @@ export function purgeExpiredTestTenants(ctx: Ctx): string[] {
 export function startTenantJobs(ctx: Ctx): () => void {
   const jobs = [
     new Cron("*/5 * * * *", { protect: true, catch: true }, () => void purgeExpiredTestTenants(ctx)),
-    new Cron("* * * * *", { protect: true, catch: true }, () => reconcileTick(ctx)),
+    new Cron("* * * * *", { protect: true, catch: true }, async () => void (await reconcileTick(ctx))),
   ];
   return () => jobs.forEach((j) => j.stop());
 }

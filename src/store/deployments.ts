@@ -19,6 +19,8 @@ export interface DeploymentRow {
   image: string | null;
   image_id: string | null;
   framework: string | null;
+  /** Port the deployment's container listens on (detected or requested); a reuse of its image reuses it. */
+  port: number | null;
   rollback_from: string | null;
   container_id: string | null;
   build_log: string;
@@ -29,7 +31,7 @@ export interface DeploymentRow {
 }
 
 /** Columns for lists: everything but the (possibly large) build log. */
-const LIST_COLS = "id, tenant_id, service_id, service_name, status, reason, trigger, branch, commit_sha, requested_sha, image, image_id, framework, rollback_from, container_id, '' AS build_log, timings, created_at, started_at, finished_at";
+const LIST_COLS = "id, tenant_id, service_id, service_name, status, reason, trigger, branch, commit_sha, requested_sha, image, image_id, framework, port, rollback_from, container_id, '' AS build_log, timings, created_at, started_at, finished_at";
 
 export function find(db: Db, tenantId: string, id: string): DeploymentRow | undefined {
   return db.query<DeploymentRow, [string, string]>(`SELECT ${LIST_COLS} FROM deployments WHERE tenant_id = ? AND id = ?`).get(tenantId, id) ?? undefined;
@@ -72,13 +74,13 @@ export function imagesOf(db: Db, tenantId: string): string[] {
 
 export function insert(db: Db, row: DeploymentRow): void {
   db.query(`INSERT INTO deployments (id, tenant_id, service_id, service_name, status, reason, trigger, branch, commit_sha, requested_sha,
-              image, image_id, framework, rollback_from, container_id, build_log, timings, created_at, started_at, finished_at)
+              image, image_id, framework, port, rollback_from, container_id, build_log, timings, created_at, started_at, finished_at)
             VALUES ($id, $tenant_id, $service_id, $service_name, $status, $reason, $trigger, $branch, $commit_sha, $requested_sha,
-              $image, $image_id, $framework, $rollback_from, $container_id, $build_log, $timings, $created_at, $started_at, $finished_at)`).run(named(row));
+              $image, $image_id, $framework, $port, $rollback_from, $container_id, $build_log, $timings, $created_at, $started_at, $finished_at)`).run(named(row));
 }
 
-const UPDATABLE = new Set(["status", "reason", "commit_sha", "image", "image_id", "framework", "container_id", "timings", "started_at", "finished_at"]);
-type Mutable = Partial<Pick<DeploymentRow, "status" | "reason" | "commit_sha" | "image" | "image_id" | "framework" | "container_id" | "timings" | "started_at" | "finished_at">>;
+const UPDATABLE = new Set(["status", "reason", "commit_sha", "image", "image_id", "framework", "port", "container_id", "timings", "started_at", "finished_at"]);
+type Mutable = Partial<Pick<DeploymentRow, "status" | "reason" | "commit_sha" | "image" | "image_id" | "framework" | "port" | "container_id" | "timings" | "started_at" | "finished_at">>;
 
 export function update(db: Db, id: string, fields: Mutable): void {
   const cols = Object.keys(fields).filter((k) => UPDATABLE.has(k));

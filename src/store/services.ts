@@ -28,6 +28,10 @@ export interface ServiceRow {
   current_deployment_id: string | null;
   container_id: string | null;
   container_ip: string | null;
+  /** Port the live container was started with (the detected one when the request named none); null before any. */
+  live_port: number | null;
+  /** Image id the live container runs. */
+  live_image: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -55,22 +59,22 @@ export function primary(db: Db, tenantId: string): ServiceRow | undefined {
   return db.query<ServiceRow, [string]>("SELECT * FROM services WHERE tenant_id = ? ORDER BY is_primary DESC, priority, created_at LIMIT 1").get(tenantId) ?? undefined;
 }
 
-/** Every service with a live container, across tenants (reconciliation). */
-export function listRunning(db: Db): ServiceRow[] {
-  return db.query<ServiceRow, []>("SELECT * FROM services WHERE container_id IS NOT NULL").all();
+/** Every service of every tenant, in one read (reconciliation's desired state). */
+export function listAll(db: Db): ServiceRow[] {
+  return db.query<ServiceRow, []>("SELECT * FROM services ORDER BY tenant_id, priority, created_at, name").all();
 }
 
 export function insert(db: Db, row: ServiceRow): void {
   db.query(`INSERT INTO services (id, tenant_id, name, source_type, repo_url, branch, commit_sha, image_url, registry_id, port,
               is_primary, is_routable, resource_size, env_enc, priority, depends_on, volumes, healthcheck, command, build_context, status,
-              current_deployment_id, container_id, container_ip, created_at, updated_at)
+              current_deployment_id, container_id, container_ip, live_port, live_image, created_at, updated_at)
             VALUES ($id, $tenant_id, $name, $source_type, $repo_url, $branch, $commit_sha, $image_url, $registry_id, $port,
               $is_primary, $is_routable, $resource_size, $env_enc, $priority, $depends_on, $volumes, $healthcheck, $command, $build_context, $status,
-              $current_deployment_id, $container_id, $container_ip, $created_at, $updated_at)`).run(named(row));
+              $current_deployment_id, $container_id, $container_ip, $live_port, $live_image, $created_at, $updated_at)`).run(named(row));
 }
 
-const UPDATABLE = new Set(["repo_url", "branch", "commit_sha", "image_url", "port", "resource_size", "env_enc", "status", "current_deployment_id", "container_id", "container_ip", "updated_at"]);
-type Mutable = Partial<Pick<ServiceRow, "repo_url" | "branch" | "commit_sha" | "image_url" | "port" | "resource_size" | "env_enc" | "status" | "current_deployment_id" | "container_id" | "container_ip">>;
+const UPDATABLE = new Set(["repo_url", "branch", "commit_sha", "image_url", "port", "resource_size", "env_enc", "status", "current_deployment_id", "container_id", "container_ip", "live_port", "live_image", "updated_at"]);
+type Mutable = Partial<Pick<ServiceRow, "repo_url" | "branch" | "commit_sha" | "image_url" | "port" | "resource_size" | "env_enc" | "status" | "current_deployment_id" | "container_id" | "container_ip" | "live_port" | "live_image">>;
 
 export function update(db: Db, id: string, fields: Mutable & { updated_at: string }): void {
   const cols = Object.keys(fields).filter((k) => UPDATABLE.has(k));

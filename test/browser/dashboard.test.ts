@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import type { BrowserContext, Page } from "playwright-core";
 import { BUSYBOX_IMAGE, dockerCli, ensureTestImages, removeByPrefix, uniqueName } from "../support/docker.ts";
-import { verifyStaxaSignature } from "../../src/core/webhook-signature.ts";
+import { verifyStaxaSignature } from "../../src/core/webhooks/signature.ts";
 import { commitVersion, fixtureRepo } from "../support/e2e-app.ts";
 import { expectCleanText, launchBrowser, screenshot, startAppliance, type Appliance } from "./harness.ts";
 

@@ -12,8 +12,8 @@ import { dockerCli, ensureTestImages, removeByPrefix, uniqueName } from "../supp
 import { commitVersion, e2eApp, fixtureRepo, git, viaCaddy } from "../support/e2e-app.ts";
 import { startFakeGitHub, type FakeGitHub } from "../support/fake-github.ts";
 import { startGitHttpServer, type GitHttpServer } from "../support/git-http-server.ts";
-import { signGitHubPayload } from "../../src/core/github-webhook.ts";
-import { startGitHubStatusReporter } from "../../src/core/github-status.ts";
+import { signGitHubPayload } from "../../src/core/github/webhook.ts";
+import { startGitHubStatusReporter } from "../../src/core/github/status.ts";
 
 const PREFIX = uniqueName("e2gh");
 const BASE = "e2e-github.test";

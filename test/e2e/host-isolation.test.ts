@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { containerSpec } from "../../src/runtime/container-spec.ts";
 import { createFirewall } from "../../src/runtime/firewall.ts";
-import { reapplyAllNetworkRules } from "../../src/core/network-rules.ts";
+import { reapplyAllNetworkRules } from "../../src/core/network/rules.ts";
 import { startCaddy, type TestCaddy } from "../support/caddy.ts";
 import { testCtx } from "../support/ctx.ts";
 import { BUSYBOX_IMAGE, dockerCli, dockerRuntime, ensureTestImages, removeByPrefix, uniqueName } from "../support/docker.ts";

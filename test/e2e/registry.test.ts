@@ -10,7 +10,7 @@ import { startCaddy, type TestCaddy } from "../support/caddy.ts";
 import { BUSYBOX_IMAGE, dockerCli, ensureTestImages, removeByPrefix, uniqueName } from "../support/docker.ts";
 import { e2eApp, viaCaddy } from "../support/e2e-app.ts";
 import { startRegistry, type TestRegistry } from "../support/docker-registry.ts";
-import { createKey } from "../../src/core/keys.ts";
+import { createKey } from "../../src/core/identity/keys.ts";
 
 const PREFIX = uniqueName("e2rg");
 const BASE = "e2e-registry.test";

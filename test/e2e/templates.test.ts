@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { listTemplates, templateSourceDir, type Template } from "../../src/core/templates.ts";
+import { listTemplates, templateSourceDir, type Template } from "../../src/core/tenants/templates.ts";
 import { startCaddy, type TestCaddy } from "../support/caddy.ts";
 import { dockerCli, removeByPrefix, uniqueName } from "../support/docker.ts";
 import { e2eApp, git, viaCaddy } from "../support/e2e-app.ts";

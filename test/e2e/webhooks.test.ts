@@ -8,8 +8,8 @@ import { join } from "node:path";
 import { startCaddy, type TestCaddy } from "../support/caddy.ts";
 import { dockerCli, ensureTestImages, removeByPrefix, uniqueName, teardownE2e } from "../support/docker.ts";
 import { commitVersion, e2eApp, fixtureRepo } from "../support/e2e-app.ts";
-import { startWebhookWorker, type WebhookWorker } from "../../src/core/webhook-delivery.ts";
-import { verifyStaxaSignature } from "../../src/core/webhook-signature.ts";
+import { startWebhookWorker, type WebhookWorker } from "../../src/core/webhooks/delivery.ts";
+import { verifyStaxaSignature } from "../../src/core/webhooks/signature.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 const PREFIX = uniqueName("e2wh");

@@ -10,8 +10,8 @@ import { createCaddyProxy } from "../../src/proxy/caddy.ts";
 import { createGit } from "../../src/build/git.ts";
 import { createApp, type ApiDeps } from "../../src/app.ts";
 import { RateLimiter } from "../../src/api/plugins/rate-limit.ts";
-import { ensureProvider } from "../../src/core/accounts.ts";
-import { createKey } from "../../src/core/keys.ts";
+import { ensureProvider } from "../../src/core/identity/accounts.ts";
+import { createKey } from "../../src/core/identity/keys.ts";
 
 export function testConfig(env: Record<string, string> = {}): Config {
   return loadConfig({ STAXA_DATA_DIR: "/tmp/staxa-unit", STAXA_BASE_DOMAIN: "staxa.test", ...env });

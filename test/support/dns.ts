@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { DnsLookup } from "../../src/core/dns-verify.ts";
+import type { DnsLookup } from "../../src/core/domains/dns-verify.ts";
 
 /** An in-memory zone for unit tests: records by "TYPE name" (e.g. "A app.example.com"), editable at any time. */
 export function fakeDns(records: Record<string, string[]> = {}): DnsLookup & { records: Record<string, string[]> } {

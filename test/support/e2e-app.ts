@@ -6,9 +6,9 @@ import { loadConfig } from "../../src/config.ts";
 import { createContext } from "../../src/cli/context.ts";
 import { createApp } from "../../src/app.ts";
 import { RateLimiter } from "../../src/api/plugins/rate-limit.ts";
-import { ensureProvider } from "../../src/core/accounts.ts";
-import { createKey } from "../../src/core/keys.ts";
-import { failInterrupted } from "../../src/core/reconcile.ts";
+import { ensureProvider } from "../../src/core/identity/accounts.ts";
+import { createKey } from "../../src/core/identity/keys.ts";
+import { failInterrupted } from "../../src/core/deploy/reconcile.ts";
 
 /** A real appliance core (no listening socket: requests go through app.handle). */
 export async function e2eApp(env: Record<string, string>) {

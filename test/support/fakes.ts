@@ -178,7 +178,7 @@ void (new FakeGit() satisfies Git);
 /** testApp() wired to the fakes, with no drain delay, a short health budget and a scratch data dir. */
 export async function fakeApp(env: Record<string, string> = {}) {
   const { testApp } = await import("./ctx.ts");
-  const { configureDeployer, idle } = await import("../../src/core/deployer.ts");
+  const { configureDeployer, idle } = await import("../../src/core/deploy/deployer.ts");
   const { mkdtempSync } = await import("node:fs");
   const { tmpdir } = await import("node:os");
   const runtime = new FakeRuntime();

@@ -6,10 +6,10 @@ import { FakeGit, FakeProxy, FakeRuntime } from "./fakes.ts";
 import { FakeFirewall } from "./fake-firewall.ts";
 import { fakeDns } from "./dns.ts";
 import { testApp } from "./ctx.ts";
-import { configureDeployer, idle } from "../../src/core/deployer.ts";
-import { createKey } from "../../src/core/keys.ts";
-import { ensureProvider } from "../../src/core/accounts.ts";
-import { enqueue } from "../../src/core/webhook-delivery.ts";
+import { configureDeployer, idle } from "../../src/core/deploy/deployer.ts";
+import { createKey } from "../../src/core/identity/keys.ts";
+import { ensureProvider } from "../../src/core/identity/accounts.ts";
+import { enqueue } from "../../src/core/webhooks/delivery.ts";
 
 export interface RouteRef { method: string; path: string }
 const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"];

@@ -1,7 +1,7 @@
 // GET/PATCH /account: the reference's shape, tenant_count per mode, and scope checks.
 import { describe, expect, test } from "bun:test";
 import { testApp } from "../support/ctx.ts";
-import { createKey } from "../../src/core/keys.ts";
+import { createKey } from "../../src/core/identity/keys.ts";
 
 function addTenant(db: any, providerId: string, mode: "live" | "test", name: string) {
   db.query("INSERT INTO tenants (id, provider_id, mode, name, status, created_at, updated_at) VALUES (?, ?, ?, ?, 'ready', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')").run(`ten_${name}`, providerId, mode, name);

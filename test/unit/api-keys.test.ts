@@ -1,7 +1,7 @@
 // API keys end to end in-process: create/list/delete, expiry, scopes, live/test separation, format, storage.
 import { describe, expect, test } from "bun:test";
 import { testApp } from "../support/ctx.ts";
-import { createKey, isWellFormedKey, hashKey, generateKey } from "../../src/core/keys.ts";
+import { createKey, isWellFormedKey, hashKey, generateKey } from "../../src/core/identity/keys.ts";
 
 function clockedApp() {
   let now = new Date("2030-01-01T00:00:00Z");
@@ -52,7 +52,7 @@ describe("create, list, delete", () => {
   test("another provider's key id answers 404 and stays alive", async () => {
     const a = testApp();
     const other = createKey(a.ctx.db, { providerId: a.provider.id, name: "x", mode: "live", scopes: ["*"], expiresAt: null });
-    const { ensureProvider } = await import("../../src/core/accounts.ts");
+    const { ensureProvider } = await import("../../src/core/identity/accounts.ts");
     const b = ensureProvider(a.ctx.db, { email: "other@example.com", name: null }).provider;
     const bKey = createKey(a.ctx.db, { providerId: b.id, name: "b", mode: "live", scopes: ["*"], expiresAt: null });
     const r = await a.call("DELETE", `/api/v1/api-keys/${other.row.id}`, undefined, { authorization: `Bearer ${bKey.raw}` });

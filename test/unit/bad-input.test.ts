@@ -1,7 +1,7 @@
 // Hostile and malformed input on the foundation's routes: always a clear 4xx, never a 500, nothing written.
 import { describe, expect, test } from "bun:test";
 import { testApp } from "../support/ctx.ts";
-import { createKey } from "../../src/core/keys.ts";
+import { createKey } from "../../src/core/identity/keys.ts";
 
 const ROUTES_WITH_BODY: Array<[string, string]> = [
   ["POST", "/api/v1/api-keys"],

@@ -1,6 +1,6 @@
 // Compose import: the mapping onto service bodies, every refused key named in the 400, and tenants created from it.
 import { describe, expect, test } from "bun:test";
-import { composeServices } from "../../src/core/compose.ts";
+import { composeServices } from "../../src/core/tenants/compose.ts";
 import { fakeApp } from "../support/fakes.ts";
 
 const count = (db: any, table: string) => db.query(`SELECT COUNT(*) AS n FROM ${table}`).get().n as number;

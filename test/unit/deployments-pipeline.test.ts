@@ -2,7 +2,7 @@
 // rollback without build, build log, outside systems down, lanes and build slots.
 import { describe, expect, test } from "bun:test";
 import { fakeApp } from "../support/fakes.ts";
-import { DeployQueue } from "../../src/core/deploy-queue.ts";
+import { DeployQueue } from "../../src/core/deploy/queue.ts";
 
 const gitBody = (name: string, extra: Record<string, unknown> = {}) => ({ name, source_type: "github", repo_url: "https://example.com/acme/app.git", app_port: 3000, ...extra });
 const stagesOf = (db: any, depId: string) => db.query("SELECT stage, status FROM events WHERE deployment_id = ? ORDER BY id").all(depId).map((e: any) => `${e.stage}:${e.status}`);

@@ -3,8 +3,8 @@ import { describe, expect, test } from "bun:test";
 import { fakeApp } from "../support/fakes.ts";
 import { fakeDns } from "../support/dns.ts";
 import type { TlsProbe } from "../../src/proxy/tls-probe.ts";
-import { createKey } from "../../src/core/keys.ts";
-import { ensureProvider } from "../../src/core/accounts.ts";
+import { createKey } from "../../src/core/identity/keys.ts";
+import { ensureProvider } from "../../src/core/identity/accounts.ts";
 
 const count = (db: any) => db.query("SELECT COUNT(*) AS n FROM domains").get().n as number;
 

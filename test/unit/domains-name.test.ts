@@ -1,6 +1,6 @@
 // Custom domain names: the narrowest form accepted (RFC 1123, lower-case ASCII), everything else refused naming `domain`.
 import { describe, expect, test } from "bun:test";
-import { parseDomainName, validPunycodeLabel } from "../../src/core/domain-name.ts";
+import { parseDomainName, validPunycodeLabel } from "../../src/core/domains/name.ts";
 import { Invalid } from "../../src/lib/errors.ts";
 
 const BASE = "staxa.test";

@@ -1,7 +1,7 @@
 // DNS verification, certificate judgement and the domain scheduler, with an injected resolver and TLS probe.
 import { describe, expect, test } from "bun:test";
-import { checkDns, type DnsLookup } from "../../src/core/dns-verify.ts";
-import { judgeCertificate, nextSslStatus, PROVISION_GRACE_MS, refreshSsl } from "../../src/core/domain-tls.ts";
+import { checkDns, type DnsLookup } from "../../src/core/domains/dns-verify.ts";
+import { judgeCertificate, nextSslStatus, PROVISION_GRACE_MS, refreshSsl } from "../../src/core/domains/tls.ts";
 import { checkPendingDomains, reverifyDomains } from "../../src/scheduler/domains-job.ts";
 import type { TlsProbe } from "../../src/proxy/tls-probe.ts";
 import { fakeApp } from "../support/fakes.ts";

@@ -1,6 +1,6 @@
 // httpProbe: an HTTP answer gives its status; a TCP service that answers in its own protocol (or hangs up) is serving.
 import { afterAll, describe, expect, test } from "bun:test";
-import { httpProbe, NOT_HTTP } from "../../src/core/health.ts";
+import { httpProbe, NOT_HTTP } from "../../src/core/deploy/health.ts";
 
 const http = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("ok", { status: 204 }) });
 // Redis answers an HTTP request line with an error in its own protocol.

@@ -1,10 +1,10 @@
 // The per-request plugins after the hot-path work: every answer (200, 401, 404, 429) keeps its headers, body, metric and log line.
 import { describe, expect, test } from "bun:test";
 import { testApp } from "../support/ctx.ts";
-import { httpRequests } from "../../src/core/metrics.ts";
+import { httpRequests } from "../../src/metrics/metrics.ts";
 import { createLogger } from "../../src/lib/log.ts";
 import { RateLimiter } from "../../src/api/plugins/rate-limit.ts";
-import { generateKey } from "../../src/core/keys.ts";
+import { generateKey } from "../../src/core/identity/keys.ts";
 
 const count = (method: string, route: string, status: number) => httpRequests.get({ method, route, status: String(status) });
 

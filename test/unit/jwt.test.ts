@@ -4,8 +4,8 @@ import { createHmac, generateKeyPairSync, sign, type KeyObject } from "node:cryp
 import { testCtx } from "../support/ctx.ts";
 import { createApp } from "../../src/app.ts";
 import { RateLimiter } from "../../src/api/plugins/rate-limit.ts";
-import { createJwtVerifier } from "../../src/core/sessions.ts";
-import { ensureProvider } from "../../src/core/accounts.ts";
+import { createJwtVerifier } from "../../src/core/identity/sessions.ts";
+import { ensureProvider } from "../../src/core/identity/accounts.ts";
 
 const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 });
 const ec = generateKeyPairSync("ec", { namedCurve: "P-256" });

@@ -1,7 +1,7 @@
 // The key cache of the auth hot path: deletion through the API is immediate, deletion by another process within KEY_RECHECK_MS.
 import { describe, expect, test } from "bun:test";
 import { testApp } from "../support/ctx.ts";
-import { authenticateKey, createKey, deleteKey, KEY_RECHECK_MS } from "../../src/core/keys.ts";
+import { authenticateKey, createKey, deleteKey, KEY_RECHECK_MS } from "../../src/core/identity/keys.ts";
 import { Unauthorized } from "../../src/lib/errors.ts";
 
 describe("key cache", () => {

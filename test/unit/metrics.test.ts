@@ -2,7 +2,7 @@
 import { describe, test, expect } from "bun:test";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { testApp } from "../support/ctx.ts";
-import { Counter, Gauge, Histogram, Registry, setQueueDepth } from "../../src/core/metrics.ts";
+import { Counter, Gauge, Histogram, Registry, setQueueDepth } from "../../src/metrics/metrics.ts";
 import { createLogger } from "../../src/lib/log.ts";
 
 type Family = { name: string; type: string; metrics: Array<{ labels?: Record<string, string>; value?: string; buckets?: Record<string, string>; count?: string; sum?: string }> };

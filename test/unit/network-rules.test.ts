@@ -6,11 +6,11 @@ import { join } from "node:path";
 import { FakeGit, FakeProxy, FakeRuntime } from "../support/fakes.ts";
 import { FakeFirewall } from "../support/fake-firewall.ts";
 import { testApp } from "../support/ctx.ts";
-import { configureDeployer, idle } from "../../src/core/deployer.ts";
-import { createKey } from "../../src/core/keys.ts";
-import { ensureProvider } from "../../src/core/accounts.ts";
-import { expireDueRules, reapplyAllNetworkRules } from "../../src/core/network-rules.ts";
-import { parseCidr } from "../../src/core/network-rule-input.ts";
+import { configureDeployer, idle } from "../../src/core/deploy/deployer.ts";
+import { createKey } from "../../src/core/identity/keys.ts";
+import { ensureProvider } from "../../src/core/identity/accounts.ts";
+import { expireDueRules, reapplyAllNetworkRules } from "../../src/core/network/rules.ts";
+import { parseCidr } from "../../src/core/network/rule-input.ts";
 import { loadConfig } from "../../src/config.ts";
 
 /** The fake runtime with subnets: the egress firewall needs one per tenant network. */

@@ -2,10 +2,10 @@
 // routes re-asserted from the store, labelled orphans of this store removed, foreign containers kept.
 import { expect, test } from "bun:test";
 import { fakeApp } from "../support/fakes.ts";
-import { failInterrupted, reconcile, reconcileTick, INTERRUPTED } from "../../src/core/reconcile.ts";
+import { failInterrupted, reconcile, reconcileTick, INTERRUPTED } from "../../src/core/deploy/reconcile.ts";
 import { purgeExpiredTestTenants } from "../../src/scheduler/tenant-jobs.ts";
-import { cancelTenantWork, configureDeployer, deployerFor } from "../../src/core/deployer.ts";
-import { createKey } from "../../src/core/keys.ts";
+import { cancelTenantWork, configureDeployer, deployerFor } from "../../src/core/deploy/deployer.ts";
+import { createKey } from "../../src/core/identity/keys.ts";
 
 const gitBody = (name: string) => ({ name, source_type: "github", repo_url: "https://example.com/acme/app.git" });
 

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { testApp } from "../support/ctx.ts";
 import { RateLimiter, ruleFor } from "../../src/api/plugins/rate-limit.ts";
 import { createApp } from "../../src/app.ts";
-import { generateKey } from "../../src/core/keys.ts";
+import { generateKey } from "../../src/core/identity/keys.ts";
 import { AUTH_FAILURES } from "../../src/api/plugins/auth.ts";
 
 const HEADERS = ["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"];

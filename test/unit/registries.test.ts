@@ -3,9 +3,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { fakeApp } from "../support/fakes.ts";
-import { createKey } from "../../src/core/keys.ts";
-import { credentialHost, imageRegistryHost, registryAuthFor } from "../../src/core/registries.ts";
-import { apiBase, parseChallenge } from "../../src/core/registry-client.ts";
+import { createKey } from "../../src/core/identity/keys.ts";
+import { credentialHost, imageRegistryHost, registryAuthFor } from "../../src/core/registries/registries.ts";
+import { apiBase, parseChallenge } from "../../src/core/registries/client.ts";
 import type { RegistryAuth } from "../../src/runtime/types.ts";
 
 const USER = "acme";

@@ -5,8 +5,8 @@ import {
   BODIES, JWT_ONLY_ROUTES, PARAMS, PUBLIC_ROUTES, UNVERSIONED_ROUTES, buildObjects, dumpDb, fillPath, hasOwnedParam,
   matrixApp, otherProvider, paramKinds, paramSlots, routeKey, routeTable, type MatrixApp, type Objects, type RouteRef,
 } from "../support/matrix.ts";
-import { authenticateKey, generateKey, hashKey, isWellFormedKey } from "../../src/core/keys.ts";
-import { createKey } from "../../src/core/keys.ts";
+import { authenticateKey, generateKey, hashKey, isWellFormedKey } from "../../src/core/identity/keys.ts";
+import { createKey } from "../../src/core/identity/keys.ts";
 import { Unauthorized } from "../../src/lib/errors.ts";
 import type { Db } from "../../src/store/db.ts";
 

@@ -2,7 +2,7 @@
 // naming the service, volume services replaced stop-then-start, and the per-provider bound on open streams.
 import { describe, expect, test } from "bun:test";
 import { fakeApp } from "../support/fakes.ts";
-import { deployOrder, imageBase, isStateful } from "../../src/core/deploy-all.ts";
+import { deployOrder, imageBase, isStateful } from "../../src/core/deploy/group.ts";
 import { StreamSlots } from "../../src/api/stream-slots.ts";
 
 const svc = (name: string, o: { priority?: number; depends_on?: string[]; image_url?: string | null; volumes?: unknown[] } = {}) => ({

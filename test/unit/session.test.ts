@@ -3,10 +3,10 @@ import { describe, expect, test } from "bun:test";
 import { testCtx } from "../support/ctx.ts";
 import { createApp } from "../../src/app.ts";
 import { RateLimiter } from "../../src/api/plugins/rate-limit.ts";
-import { createJwtVerifier, ensureSetupToken } from "../../src/core/sessions.ts";
-import { decodeJwt } from "../../src/core/jwt.ts";
-import { ensureProvider } from "../../src/core/accounts.ts";
-import { createKey } from "../../src/core/keys.ts";
+import { createJwtVerifier, ensureSetupToken } from "../../src/core/identity/sessions.ts";
+import { decodeJwt } from "../../src/core/identity/jwt.ts";
+import { ensureProvider } from "../../src/core/identity/accounts.ts";
+import { createKey } from "../../src/core/identity/keys.ts";
 
 function dashApp() {
   let clock = new Date();

@@ -1,8 +1,8 @@
 // The template catalog: the required templates exist with the reference's fields; list and get as the reference.
 import { describe, expect, test } from "bun:test";
 import { testApp } from "../support/ctx.ts";
-import { listTemplates } from "../../src/core/templates.ts";
-import { createKey } from "../../src/core/keys.ts";
+import { listTemplates } from "../../src/core/tenants/templates.ts";
+import { createKey } from "../../src/core/identity/keys.ts";
 
 describe("catalog", () => {
   test("holds the required frameworks and services, each complete", () => {

@@ -1,8 +1,8 @@
 // Tenant routes over the fakes: create/list/get/patch/delete, validation (400 with nothing created), 409, 422, 404s.
 import { describe, expect, test } from "bun:test";
 import { fakeApp } from "../support/fakes.ts";
-import { createKey } from "../../src/core/keys.ts";
-import { ensureProvider } from "../../src/core/accounts.ts";
+import { createKey } from "../../src/core/identity/keys.ts";
+import { ensureProvider } from "../../src/core/identity/accounts.ts";
 
 const gitBody = (name: string, extra: Record<string, unknown> = {}) => ({ name, source_type: "github", repo_url: "https://example.com/acme/app.git", ...extra });
 const count = (db: any, table: string) => db.query(`SELECT COUNT(*) AS n FROM ${table}`).get().n as number;

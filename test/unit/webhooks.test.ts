@@ -1,10 +1,10 @@
 // Webhooks: the API (validation, secrets shown once, isolation), signatures, backoff, and the worker against a loopback receiver.
 import { describe, expect, test, afterAll } from "bun:test";
 import { testApp } from "../support/ctx.ts";
-import { createKey } from "../../src/core/keys.ts";
-import { ensureProvider } from "../../src/core/accounts.ts";
-import { signPayload, verifyStaxaSignature } from "../../src/core/webhook-signature.ts";
-import { BACKOFF_SEC, MAX_ATTEMPTS, backoffMs, enqueue, startWebhookWorker } from "../../src/core/webhook-delivery.ts";
+import { createKey } from "../../src/core/identity/keys.ts";
+import { ensureProvider } from "../../src/core/identity/accounts.ts";
+import { signPayload, verifyStaxaSignature } from "../../src/core/webhooks/signature.ts";
+import { BACKOFF_SEC, MAX_ATTEMPTS, backoffMs, enqueue, startWebhookWorker } from "../../src/core/webhooks/delivery.ts";
 import * as deliveries from "../../src/store/webhook-deliveries.ts";
 
 const LAB = { STAXA_ALLOW_PRIVATE_TARGETS: "1", STAXA_ALLOW_HTTP_WEBHOOKS: "1", STAXA_WEBHOOK_BACKOFF_DIVISOR: "1000" };

@@ -2,10 +2,10 @@
 // (API key, or a dashboard JWT) to a Principal and refuses a missing scope with 403 insufficient_scope.
 import { Elysia } from "elysia";
 import { Forbidden, RateLimited, Unauthorized } from "../../lib/errors.ts";
-import { authenticateKey } from "../../core/keys.ts";
-import { hasScope, type Principal, type Scope } from "../../core/principal.ts";
+import { authenticateKey } from "../../core/identity/keys.ts";
+import { hasScope, type Principal, type Scope } from "../../core/identity/principal.ts";
 import type { Db } from "../../store/db.ts";
-import type { JwtVerifier } from "../../core/sessions.ts";
+import type { JwtVerifier } from "../../core/identity/sessions.ts";
 import type { RateLimiter } from "./rate-limit.ts";
 import { clientIp } from "./root-app.ts";
 

@@ -1,7 +1,7 @@
 // GET /metrics (Prometheus text) and one structured log line per request; HTTP metrics use the matched route template.
 import { Elysia, ElysiaCustomStatusResponse } from "elysia";
 import type { Ctx } from "../../core/context.ts";
-import { httpDuration, httpRequests, registry, watchDeployments, PROMETHEUS_CONTENT_TYPE } from "../../core/metrics.ts";
+import { httpDuration, httpRequests, registry, watchDeployments, PROMETHEUS_CONTENT_TYPE } from "../../metrics/metrics.ts";
 import { safeEqual } from "../../lib/crypto.ts";
 import { requestIdOf } from "./envelope.ts";
 

@@ -1,0 +1,282 @@
+// One deployment, as named steps: provision → obtainImage (build | pull | reuse) → startCandidate →
+// checkHealth → switchRoute → markLive → retireOld. A failing step leaves whatever served before serving.
+import { mkdirSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { Ctx } from "../context.ts";
+import type { ContainerInfo } from "../../runtime/types.ts";
+import * as tenants from "../../store/tenants.ts";
+import * as services from "../../store/services.ts";
+import * as deployments from "../../store/deployments.ts";
+import { nowIso } from "../../lib/ids.ts";
+import { AppError } from "../../lib/errors.ts";
+import { planBuild } from "../../build/plan.ts";
+import { assertPlanAllowed } from "../../build/dockerfile-policy.ts";
+import { BuildPlanError } from "../../build/types.ts";
+import { RepoTree } from "../../build/tree.ts";
+import { BuildLogSink } from "./build-log.ts";
+import { candidateSpec, servicePort } from "./container-plan.ts";
+import { deployerFor, signalFor } from "./deployer.ts";
+import { tailLogs, waitHealthy } from "./health.ts";
+import { mountsOf } from "./volumes.ts";
+import { imageTag, labels, networkName } from "../resources.ts";
+import { routeFor } from "./routes.ts";
+import { assertDeployment } from "./states.ts";
+import { openEnv, redactEnvValues } from "../tenants/env-vars.ts";
+import { finishFailed, finishSucceeded, makeLive, type Run } from "./finish.ts";
+import { cloneSourceFor } from "../github/source.ts";
+import { mayBePrivate, registryAuthFor } from "../registries/registries.ts";
+import { enforceEgressBeforeStart, reapplyTenantRules } from "../network/enforcement.ts";
+
+/** A step failed for a reason the user should read; `data` lands in the error event. */
+export class StageFailure extends Error {
+  constructor(readonly stage: string, message: string, readonly data: Record<string, unknown> = {}) {
+    super(message);
+  }
+}
+
+/** Runs deployment `depId` to succeeded or failed. Never throws: every failure is recorded. */
+export async function runDeployment(ctx: Ctx, tenantId: string, depId: string): Promise<void> {
+  const dep = deployments.find(ctx.db, tenantId, depId);
+  if (!dep || dep.status !== "queued") return;
+  const tenant = tenants.findById(ctx.db, tenantId);
+  const service = services.findById(ctx.db, dep.service_id);
+  const started = Date.now();
+  const run: Run = { ctx, tenant: tenant!, service: service!, dep, signal: signalFor(ctx, tenantId), timings: {}, started, stage: "provision" };
+  if (!tenant || !service || tenant.status === "deleting") {
+    deployments.update(ctx.db, depId, { status: "failed", reason: "tenant is being deleted", finished_at: nowIso() });
+    return;
+  }
+  let candidate: ContainerInfo | undefined;
+  try {
+    begin(run);
+    await timed(run, "provision", () => provision(run));
+    const image = await obtainImage(run);
+    setStatus(run, "deploying");
+    const port = servicePort(tenant, service, image.port);
+    deployments.update(ctx.db, dep.id, { port });
+    if (mountsOf(service).length) await timed(run, "deploy", () => stopHolderOfVolumes(run));
+    candidate = await timed(run, "deploy", () => startCandidate(run, image.imageId, port));
+    await timed(run, "health", () => checkHealth(run, candidate!, port));
+    await timed(run, "route", () => switchRoute(run, candidate!, port));
+    const old = makeLive(run, candidate, { port, image: image.imageId });
+    await reapplyTenantRules(ctx, tenant.id); // network rules (issue 7): inbound ports follow the new container; never throws
+    finishSucceeded(run);
+    await retireOld(run, old);
+  } catch (e) {
+    const f = e instanceof StageFailure ? e : new StageFailure(run.stage, describe(e));
+    if (candidate) await ctx.runtime.stopAndRemove(candidate.id, 0).catch(() => undefined);
+    const shown = redactEnvValues(ctx.box, [tenant.env_enc, service.env_enc], { message: f.message, data: f.data }); // the app's log tail may print its env
+    finishFailed(run, f.stage, shown.message, shown.data);
+  }
+}
+
+function begin(run: Run): void {
+  const { ctx, tenant, dep } = run;
+  deployments.update(ctx.db, dep.id, { started_at: nowIso() });
+  tenants.update(ctx.db, tenant.id, { status: "deploying", status_reason: null, updated_at: nowIso() });
+  ctx.bus.notify({ event: "deployment.started", provider_id: tenant.provider_id, mode: tenant.mode, tenant_id: tenant.id, data: { deployment_id: dep.id, service: dep.service_name } });
+}
+
+export function emit(run: Run, stage: string, status: string, message: string, data?: Record<string, unknown>): void {
+  run.ctx.bus.emit({ tenantId: run.tenant.id, deploymentId: run.dep.id, service: run.service.name, stage, status, message, data });
+}
+
+function setStatus(run: Run, to: "building" | "deploying"): void {
+  assertDeployment(run.dep.status, to);
+  run.dep.status = to;
+  deployments.update(run.ctx.db, run.dep.id, { status: to });
+}
+
+async function timed<T>(run: Run, stage: string, fn: () => Promise<T>): Promise<T> {
+  run.stage = stage;
+  if (run.signal.aborted) throw new StageFailure(stage, "deployment cancelled: " + describe(run.signal.reason));
+  const t0 = Date.now();
+  try {
+    return await fn();
+  } finally {
+    run.timings[`${stage}_ms`] = Date.now() - t0;
+  }
+}
+
+async function provision(run: Run): Promise<void> {
+  const net = networkName(run.tenant.name);
+  emit(run, "provision", "running", `Preparing network ${net}`);
+  await run.ctx.runtime.ensureNetwork(net, labels(run.tenant));
+  await enforceEgressBeforeStart(run.ctx, run.tenant.id); // network rules (issue 7): restricted before any container starts
+  for (const v of JSON.parse(run.service.volumes || "[]") as Array<{ name: string }>) await run.ctx.runtime.ensureVolume(v.name, labels(run.tenant, run.service.name));
+  emit(run, "provision", "done", `Network ${net} ready`);
+}
+
+/** The image to run: reused (rollback, env change), pulled/found (image source) or built (git source). */
+async function obtainImage(run: Run): Promise<{ imageId: string; port?: number }> {
+  const { ctx, dep, service } = run;
+  if (dep.image_id) {
+    run.stage = "deploy";
+    const found = await ctx.runtime.findImage(dep.image_id);
+    if (!found) throw new StageFailure("deploy", `The image of ${dep.rollback_from ?? "the previous deployment"} is no longer on this server; deploy from source instead`);
+    emit(run, "deploy", "running", dep.rollback_from ? `Rolling back to the image of ${dep.rollback_from} (no build)` : "Reusing the running image (no build)", { image_id: found });
+    return { imageId: found, port: dep.port ?? undefined };
+  }
+  setStatus(run, "building");
+  return timed(run, "build", () => (service.source_type === "image" ? pull(run) : build(run)));
+}
+
+async function pull(run: Run): Promise<{ imageId: string }> {
+  const ref = run.service.image_url!;
+  const sink = new BuildLogSink(run.ctx.db, run.dep.id);
+  try {
+    // An image from a named registry is pulled every time, with this provider's credential if it has one: the
+    // registry must authorize THIS provider, or a private image another provider pulled earlier would run from cache.
+    const auth = registryAuthFor(run.ctx, run.tenant.provider_id, run.tenant.mode, ref);
+    const mustPull = auth || namesRegistry(ref) || mayBePrivate(run.ctx, ref);
+    let imageId = mustPull ? undefined : await run.ctx.runtime.findImage(ref);
+    if (imageId) emit(run, "build", "running", `Using local image ${ref}`);
+    else {
+      emit(run, "build", "running", `Pulling ${ref}`);
+      imageId = (await run.ctx.runtime.pullImage(ref, auth, sink.line)).imageId;
+    }
+    deployments.update(run.ctx.db, run.dep.id, { image: ref, image_id: imageId, framework: "image" });
+    emit(run, "build", "done", `Image ${ref} ready`, { image_id: imageId });
+    return { imageId };
+  } finally {
+    sink.flush();
+  }
+}
+
+/** True when `ref` names a registry host other than Docker Hub (`host.tld/…`, `host:port/…`, `localhost/…`). */
+export function namesRegistry(ref: string): boolean {
+  const first = ref.split("/")[0];
+  if (!ref.includes("/") || !(first.includes(".") || first.includes(":") || first === "localhost")) return false;
+  return !["docker.io", "index.docker.io", "registry-1.docker.io"].includes(first);
+}
+
+async function build(run: Run): Promise<{ imageId: string; port?: number }> {
+  const { ctx, dep, service, tenant } = run;
+  const dir = join(ctx.config.dataDir, "builds", dep.id);
+  const sink = new BuildLogSink(ctx.db, dep.id);
+  const d = deployerFor(ctx);
+  try {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const branch = dep.branch ?? service.branch;
+    emit(run, "build", "running", `Cloning ${branch}${dep.requested_sha ? ` at ${dep.requested_sha}` : ""}`);
+    const source = await cloneSourceFor(ctx, tenant, service.repo_url!); // GitHub App repos: installation token (issue 8)
+    const { commitSha } = await ctx.git.clone({
+      repoUrl: source.repoUrl, token: source.token, branch, commitSha: dep.requested_sha ?? undefined, dir,
+      timeoutMs: Math.min(ctx.config.buildTimeoutSec, 600) * 1000, onLog: sink.line,
+    });
+    deployments.update(ctx.db, dep.id, { commit_sha: commitSha });
+    let plan;
+    try {
+      plan = await planBuild(contextDir(dir, service.build_context), { images: baseImages(ctx) });
+      assertPlanAllowed(plan); // remote ADD, `# syntax=`, image ids and staxa/ refused before the daemon sees the file
+    } catch (e) {
+      if (e instanceof BuildPlanError) {
+        sink.line(e.message);
+        throw new StageFailure("build", e.message);
+      }
+      throw e;
+    }
+    const tag = imageTag(tenant.name, service.name, dep.id);
+    // The user sees exactly what was built: a generated Dockerfile goes into the build log before the build.
+    if (plan.generatedDockerfile) for (const l of [`--- generated ${plan.dockerfile} (${plan.framework}) ---`, ...plan.generatedDockerfile.trimEnd().split("\n"), "---"]) sink.line(l);
+    emit(run, "build", "running", `Detected ${plan.framework}; building at ${commitSha.slice(0, 12)}${plan.generatedDockerfile ? " with a generated Dockerfile (see the build log)" : ""}`, { commit_sha: commitSha, framework: plan.framework });
+    // No image labels: nothing reads them (containers carry staxa.* themselves, images are found by tag), and the
+    // classic builder turns even one label into a committed step (~50 ms of every deploy; bench/deploy).
+    const { imageId } = await d.queue.withBuildSlot(() =>
+      ctx.runtime.buildImage({
+        contextDir: plan.contextDir, dockerfile: plan.dockerfile, tag, labels: {},
+        memoryBytes: ctx.config.buildMemoryMb * 1024 * 1024, cpus: ctx.config.buildCpus, timeoutMs: ctx.config.buildTimeoutSec * 1000,
+        onLog: sink.line, signal: run.signal,
+      }),
+    );
+    deployments.update(ctx.db, dep.id, { image: tag, image_id: imageId, framework: plan.framework });
+    emit(run, "build", "done", `Built ${tag}`, { image_id: imageId, commit_sha: commitSha });
+    return { imageId, port: plan.port };
+  } finally {
+    sink.flush();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The build directory inside the clone (compose `build:`); a link leading out of the clone is refused. */
+function contextDir(dir: string, rel: string | null): string {
+  if (!rel) return dir;
+  const inside = new RepoTree(dir).resolve(rel);
+  if (!inside || !statSync(inside).isDirectory()) throw new StageFailure("build", `Build context "${rel}" is not a directory inside the repository`);
+  return inside;
+}
+
+function baseImages(ctx: Ctx) {
+  const c = ctx.config;
+  return { node: c.builderNodeImage, bun: c.builderBunImage, python: c.builderPythonImage, go: c.builderGoImage, static: c.runtimeStaticImage, goRuntime: c.runtimeGoImage };
+}
+
+async function startCandidate(run: Run, imageId: string, port: number): Promise<ContainerInfo> {
+  const { ctx, tenant, service, dep } = run;
+  const env = { ...openEnv(ctx.box, tenant.env_enc), ...openEnv(ctx.box, service.env_enc) };
+  const spec = candidateSpec({ tenant, service, deploymentId: dep.id, image: imageId, env, port });
+  emit(run, "deploy", "running", `Starting ${spec.name}`);
+  const info = await ctx.runtime.startContainer(spec);
+  deployments.update(ctx.db, dep.id, { container_id: info.id });
+  emit(run, "deploy", "done", `Container ${spec.name} started`, { container: spec.name });
+  return info;
+}
+
+/**
+ * A volume is never mounted by two containers at once (two databases on one data directory corrupt it):
+ * a service with volumes is replaced stop-then-start, a short gap instead of zero-downtime.
+ */
+async function stopHolderOfVolumes(run: Run): Promise<void> {
+  const { ctx, service } = run;
+  const old = services.findById(ctx.db, service.id)?.container_id;
+  if (!old) return;
+  emit(run, "deploy", "running", `Stopping the running container first: its volumes are not shared with the new one`, { container: old });
+  await ctx.runtime.stopAndRemove(old, 10);
+  services.update(ctx.db, service.id, { container_id: null, container_ip: null, status: "stopped", updated_at: nowIso() });
+}
+
+async function checkHealth(run: Run, c: ContainerInfo, port: number): Promise<void> {
+  const { ctx, service } = run;
+  if (!service.is_routable && service.port === null && !service.healthcheck) return checkRunning(run, c);
+  const ip = c.ip ?? (await ctx.runtime.inspectContainer(c.id))?.ip;
+  const path = (service.healthcheck ? (JSON.parse(service.healthcheck).path as string) : undefined) ?? ctx.config.healthPath;
+  const url = `http://${ip}:${port}${path}`;
+  emit(run, "health", "running", `Waiting for GET ${url} to answer`);
+  const d = deployerFor(ctx);
+  const failure = await waitHealthy(ctx.runtime, d.probe, { id: c.id, url, timeoutMs: d.healthTimeoutMs ?? ctx.config.healthTimeoutSec * 1000, signal: run.signal });
+  if (failure) throw new StageFailure("health", `Health check failed: ${failure.message}`, { ...failure });
+  c.ip = ip ?? null;
+  emit(run, "health", "done", `${url} answered`);
+}
+
+/** A worker (no port, not routable, no healthcheck): healthy when it is still running after a moment. */
+async function checkRunning(run: Run, c: ContainerInfo): Promise<void> {
+  emit(run, "health", "running", "No port to probe: checking that the container keeps running");
+  await Bun.sleep(Math.min(1000, deployerFor(run.ctx).healthTimeoutMs ?? 1000));
+  const info = await run.ctx.runtime.inspectContainer(c.id);
+  if (!info?.running) throw new StageFailure("health", `container exited with code ${info?.exitCode ?? "unknown"}`, { exit_code: info?.exitCode ?? null, logs: await tailLogs(run.ctx.runtime, c.id) });
+  c.ip = info.ip;
+  emit(run, "health", "done", "Container is running");
+}
+
+async function switchRoute(run: Run, c: ContainerInfo, port: number): Promise<void> {
+  if (!run.service.is_routable) return;
+  const route = routeFor(run.ctx, run.tenant, run.service, `${c.ip}:${port}`);
+  emit(run, "route", "running", `Routing ${route.hosts.join(", ")} to the new container`);
+  await run.ctx.proxy.setRoute(route);
+  emit(run, "route", "done", `${route.hosts[0]} now served by the new container`, { upstream: route.upstream });
+}
+
+/** Old container keeps serving in-flight requests for drainSec, then goes. */
+async function retireOld(run: Run, oldId: string | null): Promise<void> {
+  if (!oldId) return;
+  if (run.ctx.config.drainSec > 0) await Bun.sleep(run.ctx.config.drainSec * 1000);
+  await run.ctx.runtime.stopAndRemove(oldId, 10).catch((e) => run.ctx.log.warn("old container not removed; reconciliation will", { container: oldId, error: describe(e) }));
+}
+
+export function describe(e: unknown): string {
+  if (e instanceof AppError) return e.message;
+  if (e instanceof Error) return e.message;
+  return String(e);
+}

@@ -1,0 +1,120 @@
+// Reconciliation (start-up and the periodic tick): observe Docker and Caddy, read what the store wants, plan the
+// difference as data (reconcile-plan.ts) and apply it here, the one place that acts on it.
+import type { Ctx } from "../context.ts";
+import * as tenants from "../../store/tenants.ts";
+import * as services from "../../store/services.ts";
+import * as deployments from "../../store/deployments.ts";
+import { nowIso } from "../../lib/ids.ts";
+import { routeBase } from "./routes.ts";
+import { portOf } from "./container-plan.ts";
+import { redeployCurrent } from "./deployments.ts";
+import { scheduleCleanup } from "./cleanup.ts";
+import { describe } from "./pipeline.ts";
+import { INTERRUPTED, plan, type DesiredTenant, type Observed, type Step } from "./reconcile-plan.ts";
+
+export { INTERRUPTED };
+
+/** Synchronous, store-only, before the API takes requests: no deployment stays "running" forever. */
+export function failInterrupted(ctx: Ctx): number {
+  const active = deployments.listActive(ctx.db);
+  const now = nowIso();
+  for (const d of active) {
+    deployments.update(ctx.db, d.id, { status: "failed", reason: INTERRUPTED, finished_at: now });
+    ctx.bus.emit({ tenantId: d.tenant_id, deploymentId: d.id, service: d.service_name, stage: "error", status: "failed", message: `Deployment ${d.id} ${INTERRUPTED}`, data: { failed_stage: d.status } });
+  }
+  return active.length;
+}
+
+export interface ReconcileReport {
+  interrupted: number;
+  kept: number;
+  restored: string[];
+  orphansRemoved: string[];
+  routes: number;
+  deletions: number;
+}
+
+/**
+ * Tenants with a deployment still active: requested by this process (failInterrupted ended the earlier ones),
+ * so work in progress that reconciliation leaves alone (containers and routes as they are).
+ */
+function busyTenants(ctx: Ctx): Set<string> {
+  return new Set(deployments.listActive(ctx.db).map((d) => d.tenant_id));
+}
+
+/** What the store says should run: every tenant, its services' live containers, ports and routes. */
+export function desiredState(ctx: Ctx): DesiredTenant[] {
+  const busy = busyTenants(ctx);
+  const byTenant = Map.groupBy(services.listAll(ctx.db), (s) => s.tenant_id);
+  return tenants.listAll(ctx.db).map((t) => ({
+    id: t.id, name: t.name, status: t.status, busy: busy.has(t.id),
+    services: (byTenant.get(t.id) ?? []).map((s) => ({
+      id: s.id, name: s.name, isPrimary: !!s.is_primary, containerId: s.container_id, ip: s.container_ip,
+      port: portOf(t, s), route: s.is_routable ? routeBase(ctx, t, s) : null,
+    })),
+  }));
+}
+
+/** What runs: this engine's labelled containers (one Docker call) and Caddy's routes. Throws when either is down. */
+export async function observedState(ctx: Ctx, withRoutes = true): Promise<Observed> {
+  const [containers, routes] = await Promise.all([ctx.runtime.listContainers({ "staxa.managed": "1" }), withRoutes ? ctx.proxy.listRoutes() : []]);
+  return { containers: containers.map((c) => ({ id: c.id, name: c.name, running: c.running, ip: c.ip, tenantId: c.labels["staxa.tenant_id"] })), routes };
+}
+
+/** Applies one step. A tenant that became busy since the plan was made is left to its deployment. */
+export async function apply(ctx: Ctx, step: Step): Promise<void> {
+  if (step.op !== "sync-routes" && step.op !== "set-route" && step.op !== "remove-route" && deployments.listActive(ctx.db, step.tenantId).length) return;
+  switch (step.op) {
+    case "set-route": return ctx.proxy.setRoute(step.route);
+    case "remove-route": return ctx.proxy.removeRoute(step.id);
+    case "sync-routes": return ctx.proxy.syncRoutes(step.routes);
+    case "record-ip": return services.update(ctx.db, step.serviceId, { container_ip: step.ip, updated_at: nowIso() });
+    case "remove-container": return ctx.runtime.stopAndRemove(step.id, 5);
+    case "cleanup": return void scheduleCleanup(ctx, step.tenantId);
+    case "tenant-status": return tenants.update(ctx.db, step.tenantId, { status: step.status, status_reason: step.reason, updated_at: nowIso() });
+    case "restore": {
+      const t = tenants.findById(ctx.db, step.tenantId);
+      const s = services.findById(ctx.db, step.serviceId);
+      if (t && s) redeployCurrent(ctx, t, s, "reconcile"); // the same image again, no build
+      return;
+    }
+  }
+}
+
+/** The start-up pass. Throws (Upstream) when Docker or Caddy is down; the scheduler tries again. */
+export async function reconcile(ctx: Ctx, interrupted = 0): Promise<ReconcileReport> {
+  // Caddy's routes are read only to keep those of tenants mid-deployment: at start-up its table may not exist yet.
+  const observed = await observedState(ctx, busyTenants(ctx).size > 0);
+  const desired = desiredState(ctx);
+  const steps = plan(desired, observed, "startup");
+  for (const s of steps) await apply(ctx, s);
+  return report(steps, desired, interrupted);
+}
+
+/** The periodic pass: repairs what differs (routes, addresses, vanished containers), retries deletions. Never throws. */
+export async function reconcileTick(ctx: Ctx): Promise<Step[]> {
+  try {
+    const observed = await observedState(ctx);
+    const steps = plan(desiredState(ctx), observed, "tick");
+    const routeSteps = steps.filter((s) => s.op === "set-route" || s.op === "remove-route").length;
+    if (routeSteps) ctx.log.warn("caddy routes differ from the store; re-asserting", { changed: routeSteps });
+    for (const s of steps) await apply(ctx, s);
+    return steps;
+  } catch (e) {
+    ctx.log.warn("reconcile tick failed", { error: describe(e) });
+    return [];
+  }
+}
+
+function report(steps: Step[], desired: DesiredTenant[], interrupted: number): ReconcileReport {
+  const r: ReconcileReport = { interrupted, kept: 0, restored: [], orphansRemoved: [], routes: 0, deletions: 0 };
+  const restored = new Set<string>();
+  for (const s of steps) {
+    if (s.op === "restore") { r.restored.push(s.label); restored.add(s.serviceId); }
+    if (s.op === "remove-container") r.orphansRemoved.push(s.name);
+    if (s.op === "cleanup") r.deletions++;
+    if (s.op === "sync-routes") r.routes = s.routes.length;
+  }
+  for (const t of desired) if (!t.busy && t.status !== "deleting") r.kept += t.services.filter((s) => s.containerId && !restored.has(s.id)).length;
+  return r;
+}

@@ -1,0 +1,21 @@
+// The Caddy route of a service: a pure function of the tenant, the service and the upstream.
+import type { Ctx } from "../context.ts";
+import type { Route } from "../../proxy/types.ts";
+import type { TenantRow } from "../../store/tenants.ts";
+import type { ServiceRow } from "../../store/services.ts";
+import { routeId, serviceHost } from "../resources.ts";
+import { domainHosts } from "../domains/tls.ts";
+
+/** Hosts a service answers on: its own, plus the verified custom domains routed to it. */
+export function routeHosts(ctx: Ctx, tenant: TenantRow, service: ServiceRow): string[] {
+  return [serviceHost(ctx.config, tenant.name, service), ...domainHosts(ctx, tenant.id, service)];
+}
+
+/** Everything of a service's route but the upstream, which is wherever its live container answers. */
+export function routeBase(ctx: Ctx, tenant: TenantRow, service: ServiceRow): Omit<Route, "upstream"> {
+  return { id: routeId(tenant.name, service.name), hosts: routeHosts(ctx, tenant, service), tls: ctx.config.publicScheme === "https" };
+}
+
+export function routeFor(ctx: Ctx, tenant: TenantRow, service: ServiceRow, upstream: string): Route {
+  return { ...routeBase(ctx, tenant, service), upstream };
+}
