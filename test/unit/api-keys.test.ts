@@ -125,6 +125,21 @@ describe("scopes", () => {
 });
 
 describe("live/test separation", () => {
+  test("a live full-access key creates a test key (sk_test_), which a test key then sees and a live key does not", async () => {
+    const { call, ctx } = testApp();
+    const made = await call("POST", "/api/v1/api-keys", { name: "dev", mode: "test" });
+    expect(made.status).toBe(201);
+    expect(made.json.data.mode).toBe("test");
+    expect(made.json.data.key).toMatch(/^sk_test_[0-9A-Za-z]{36}$/);
+    expect(isWellFormedKey(made.json.data.key)).toBe(true);
+    const tauth = { authorization: `Bearer ${made.json.data.key}` };
+    const testList = await call("GET", "/api/v1/api-keys", undefined, tauth);
+    expect(testList.json.data.map((k: any) => k.id)).toEqual([made.json.data.id]);
+    const liveList = await call("GET", "/api/v1/api-keys");
+    expect(liveList.json.data.some((k: any) => k.id === made.json.data.id)).toBe(false);
+    expect(ctx.db.query("SELECT mode FROM api_keys WHERE id = ?").get(made.json.data.id)).toEqual({ mode: "test" });
+  });
+
   test("a test key sees and deletes only test keys, and cannot mint live keys", async () => {
     const { call, ctx, provider } = testApp();
     const test1 = createKey(ctx.db, { providerId: provider.id, name: "test1", mode: "test", scopes: ["*"], expiresAt: null });

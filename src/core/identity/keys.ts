@@ -170,9 +170,10 @@ export function listKeys(db: Db, caller: Principal) {
 }
 
 /**
- * Creates a key for the caller's provider. Rules: the mode defaults to the caller's and must equal it
- * (a test key can never mint a live key, and a key stays visible to the caller that made it); every
- * scope must be known, and the caller must hold it (no escalation); an expiry must be in the future.
+ * Creates a key for the caller's provider. Rules: the mode defaults to the caller's; a live credential
+ * (full access, as in the reference) creates either mode, a test credential only test keys (a test key can
+ * never mint a live one); every scope must be known, and the caller must hold it (no escalation); an
+ * expiry must be in the future.
  */
 export function createKeyFor(db: Db, caller: Principal, input: NewKeyInput, now: Date) {
   const name = input.name.trim();
@@ -180,7 +181,7 @@ export function createKeyFor(db: Db, caller: Principal, input: NewKeyInput, now:
   if (name.length > 100) throw new Invalid("name", "name must be at most 100 characters");
   const mode = input.mode ?? caller.mode;
   if (mode !== "live" && mode !== "test") throw new Invalid("mode", 'mode must be "live" or "test"');
-  if (mode !== caller.mode) throw new Invalid("mode", `a ${caller.mode} credential can only create ${caller.mode} keys`);
+  if (caller.mode === "test" && mode !== "test") throw new Invalid("mode", "a test credential can only create test keys");
   const scopes = [...new Set(input.scopes ?? ["*"])];
   if (scopes.length === 0) throw new Invalid("scopes", "scopes must not be empty");
   const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
