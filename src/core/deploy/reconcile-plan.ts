@@ -1,6 +1,7 @@
 // Reconciliation as data: what the store wants (desired) against what Docker and Caddy run (observed) gives the
 // steps that repair the difference. Pure, so start-up, the periodic tick and the tests all read the same decision.
 import type { Route } from "../../proxy/types.ts";
+import { tenantOfRoute } from "../resources.ts";
 
 export const INTERRUPTED = "interrupted by appliance restart";
 
@@ -60,8 +61,12 @@ export function plan(desired: DesiredTenant[], observed: Observed, mode: "startu
   const byId = new Map(observed.containers.map((c) => [c.id, c]));
   const live = new Set<string>();
   const wanted: Route[] = [];
-  const busyNames = new Set(desired.filter((t) => t.busy).map((t) => t.name));
+  // Routes left as Caddy has them: a busy tenant's (its deployment switches them), a deleting tenant's (cleanup
+  // removes them) and a restored service's (its replacement takes the route over).
+  const keep = new Set<string>();
+  const busyNames = new Set<string>();
   for (const t of desired) {
+    if (t.busy || t.status === "deleting") busyNames.add(t.name);
     if (t.busy) continue;
     if (t.status === "deleting") {
       steps.push({ op: "cleanup", tenantId: t.id });
@@ -73,6 +78,7 @@ export function plan(desired: DesiredTenant[], observed: Observed, mode: "startu
       const c = byId.get(s.containerId);
       if (!c?.running) {
         if (c) live.add(c.id); // replaced by the restore, not removed as an orphan meanwhile
+        if (s.route) keep.add(s.route.id);
         steps.push({ op: "restore", tenantId: t.id, serviceId: s.id, label: `${t.name}.${s.name}` });
         continue;
       }
@@ -91,11 +97,11 @@ export function plan(desired: DesiredTenant[], observed: Observed, mode: "startu
       const owner = c.tenantId ? known.get(c.tenantId) : undefined;
       if (owner && !owner.busy && owner.status !== "deleting" && !live.has(c.id)) steps.push({ op: "remove-container", tenantId: owner.id, id: c.id, name: c.name });
     }
-    const kept = observed.routes.filter((r) => busyNames.has(tenantOfRoute(r.id)));
+    const kept = observed.routes.filter((r) => busyNames.has(tenantOfRoute(r.id)) || keep.has(r.id));
     steps.push({ op: "sync-routes", routes: [...wanted, ...kept] });
     return steps;
   }
-  const have = observed.routes.filter((r) => !busyNames.has(tenantOfRoute(r.id)));
+  const have = observed.routes.filter((r) => !busyNames.has(tenantOfRoute(r.id)) && !keep.has(r.id));
   const haveKeys = new Set(have.map(routeKey));
   const wantIds = new Set(wanted.map((r) => r.id));
   for (const r of wanted) if (!haveKeys.has(routeKey(r))) steps.push({ op: "set-route", route: r });
@@ -105,9 +111,4 @@ export function plan(desired: DesiredTenant[], observed: Observed, mode: "startu
 
 function routeKey(r: Route): string {
   return `${r.id}|${r.upstream}|${[...r.hosts].sort().join(",")}|${r.tls}`;
-}
-
-/** The tenant name of a route's @id (`<tenant>.<service>`; tenant names are DNS labels: no dot). */
-export function tenantOfRoute(id: string): string {
-  return id.split(".", 1)[0]!;
 }
