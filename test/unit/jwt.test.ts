@@ -39,7 +39,7 @@ function token(header: Record<string, unknown>, claims: Record<string, unknown>,
 
 let clock = new Date("2031-05-01T12:00:00Z");
 const nowSec = () => Math.floor(clock.getTime() / 1000);
-const claims = (over: Record<string, unknown> = {}) => ({ iss: ISS, aud: AUD, sub: "user_1", email: "dev@example.com", iat: nowSec(), nbf: nowSec() - 5, exp: nowSec() + 300, ...over });
+const claims = (over: Record<string, unknown> = {}) => ({ iss: ISS, aud: AUD, sub: "user_1", email: "dev@example.com", email_verified: true, iat: nowSec(), nbf: nowSec() - 5, exp: nowSec() + 300, ...over });
 const rs = (over: Record<string, unknown> = {}, kid = "rsa1", key = rsa.privateKey) => token({ alg: "RS256", typ: "JWT", kid }, claims(over), key);
 
 function dashApp(env: Record<string, string>) {
@@ -89,6 +89,21 @@ describe("valid tokens", () => {
   });
 });
 
+describe("OIDC binds to a provider by email only when email_verified is true", () => {
+  test("a token with email_verified false does not act as the provider registered with that email, nor register it", async () => {
+    const victim = dashApp(env);
+    const owner = await victim("POST", "/api/v1/register", rs({ email: "owner@example.com" }), { email: "owner@example.com" });
+    expect(owner.status).toBe(201);
+    const unverified = rs({ email: "owner@example.com", email_verified: false, sub: "attacker" });
+    const acct = await victim("GET", "/api/v1/account", unverified);
+    expect(acct.status).toBe(401);
+    expect(acct.json.error.message).toMatch(/not verified/);
+    expect(acct.json.data).toBeUndefined();
+    expect((await victim("POST", "/api/v1/register", unverified, { email: "owner@example.com" })).status).toBe(401);
+    expect((await victim("GET", "/api/v1/account", rs({ email: "owner@example.com", sub: "owner" }))).json.data.id).toBe(owner.json.data.id);
+  });
+});
+
 describe("refused tokens → 401", () => {
   const hsWithPublicKey = () => {
     const input = `${b64({ alg: "HS256", typ: "JWT", kid: "rsa1" })}.${b64(claims())}`;
@@ -113,6 +128,9 @@ describe("refused tokens → 401", () => {
     ["RS256 header naming the EC key", () => rs({}, "ec1")],
     ["no kid", () => token({ alg: "RS256" }, claims(), rsa.privateKey)],
     ["no email claim", () => rs({ email: undefined })],
+    ["email_verified false", () => rs({ email_verified: false })],
+    ["email_verified absent", () => rs({ email_verified: undefined })],
+    ['email_verified "true" (a string, not the boolean)', () => rs({ email_verified: "true" })],
     ["garbage", () => "a.b.c"],
   ];
   for (const [name, make] of cases) {

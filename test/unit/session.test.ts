@@ -164,7 +164,7 @@ describe("register", () => {
     const verifyJwt = createJwtVerifier(ctx, { fetch: (async () => Response.json(jwks)) as unknown as typeof fetch });
     const app = createApp({ ...ctx, limiter: new RateLimiter(1000), verifyJwt });
     const now = Math.floor(Date.now() / 1000);
-    const input = `${Buffer.from(JSON.stringify({ alg: "RS256", kid: "k1" })).toString("base64url")}.${Buffer.from(JSON.stringify({ iss: "https://idp.example", sub: "u1", email: "new@example.com", exp: now + 60 })).toString("base64url")}`;
+    const input = `${Buffer.from(JSON.stringify({ alg: "RS256", kid: "k1" })).toString("base64url")}.${Buffer.from(JSON.stringify({ iss: "https://idp.example", sub: "u1", email: "new@example.com", email_verified: true, exp: now + 60 })).toString("base64url")}`;
     const jwt = `${input}.${sign("sha256", Buffer.from(input), kp.privateKey).toString("base64url")}`;
     const reg = () => app.handle(new Request("http://localhost/api/v1/register", { method: "POST", headers: { authorization: `Bearer ${jwt}`, "content-type": "application/json" }, body: JSON.stringify({ email: "new@example.com", name: "New" }) }));
     const a = await reg();

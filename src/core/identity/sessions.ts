@@ -129,7 +129,7 @@ function verifySession(ctx: Ctx, parts: JwtParts): Identity {
 /**
  * The dashboard-JWT verifier: HS256 tokens are only ever built-in sessions (checked with our own secret),
  * RS256/ES256 only ever OIDC tokens (checked against the configured JWKS); anything else is refused.
- * An OIDC identity maps to the provider registered with its `email` claim.
+ * An OIDC identity maps to the provider registered with its `email` claim, only when `email_verified` is true.
  */
 export function createJwtVerifier(ctx: Ctx, opts: { fetch?: typeof fetch } = {}): JwtVerifier {
   const c = ctx.config;
@@ -144,6 +144,9 @@ export function createJwtVerifier(ctx: Ctx, opts: { fetch?: typeof fetch } = {})
     if (!oidc) throw new Unauthorized("Token algorithm not accepted");
     const claims = oidc.verify(parts);
     if (typeof claims.email !== "string" || !claims.email) throw new Unauthorized("Token carries no email claim");
+    // The email is what binds the token to a provider (and what POST /register claims): an address the
+    // issuer has not verified may belong to someone else, so only a literal `email_verified: true` counts.
+    if (claims.email_verified !== true) throw new Unauthorized("Token's email is not verified by the issuer");
     return { via: "jwt", email: claims.email.toLowerCase(), subject: String(claims.sub ?? "") };
   };
   const prepare = (token: string): Promise<void> | undefined => {
