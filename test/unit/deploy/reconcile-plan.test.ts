@@ -105,7 +105,7 @@ describe("plan() as a table", () => {
     ["deleting tenant: its cleanup removes everything", [tenant({ status: "deleting" })], routed, [{ op: "cleanup", tenantId: "ten_1" }]],
     ["worker (not routable) running", [tenant({}, { route: null })], { containers: [running()], routes: [] }, []],
   ] as const)("tick: %s", (_name, desired, observed, steps) => {
-    expect(plan(desired as DesiredTenant[], observed as Observed, "tick")).toEqual(steps as any);
+    expect(plan(desired as unknown as DesiredTenant[], observed as unknown as Observed, "tick")).toEqual(steps as any);
   });
 
   test("start-up: settles an interrupted tenant, removes orphans of this store only, writes the table once", () => {
