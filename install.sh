@@ -121,8 +121,14 @@ fi
 
 # 1. Packages: Caddy (routes + TLS), git (clones), iptables (tenant isolation), Docker unless skipped.
 PKGS=(caddy git iptables iproute2 ca-certificates curl)
-if [ "$SKIP_DOCKER" = 0 ]; then PKGS+=(docker.io); fi
+if [ "$SKIP_DOCKER" = 0 ]; then PKGS+=(docker.io jq); fi
 ensure_packages "${PKGS[@]}"
+# Build steps get the tenant posture (no NET_RAW, a pids limit) only through the staxa-runc runtime, dockerd's
+# default from now on; a running dockerd without it is reloaded, or stopped and so started again in step 5.
+if [ "$SKIP_DOCKER" = 0 ]; then
+  [ -f "$HERE/scripts/build-runtime.sh" ] || die "$HERE/scripts/build-runtime.sh is missing"
+  bash "$HERE/scripts/build-runtime.sh"
+fi
 
 # 2. The binary: --binary, a release's ./staxa beside this script, or a build of this checkout.
 if [ -z "$BINARY" ] && [ -x "$HERE/staxa" ] && [ -f "$HERE/staxa" ]; then BINARY=$HERE/staxa; fi

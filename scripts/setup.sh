@@ -24,7 +24,7 @@ fi
 # Packages: the appliance's services (docker, caddy), the test tier's real peers
 # (registry, ACME, DNS, load), and debootstrap for the installer's e2e test.
 PACKAGES=(docker.io caddy git busybox-static iptables iproute2 wrk pebble dnsmasq
-  docker-registry shellcheck curl ca-certificates debootstrap)
+  docker-registry shellcheck curl ca-certificates debootstrap jq)
 if [ "$WITH_BROWSER" = 1 ]; then PACKAGES+=(chromium); fi
 
 missing_packages() {
@@ -121,6 +121,10 @@ if ! bun install --frozen-lockfile >/dev/null 2>&1; then
   bun install
 fi
 
+# Build steps get the tenant posture (no NET_RAW, a pids limit) only through the staxa-runc runtime: install it
+# as dockerd's default; a running dockerd without it is reloaded, or stopped and so started again below.
+bash scripts/build-runtime.sh
+
 # Docker engine: start it when it does not answer.
 if ! docker info >/dev/null 2>&1; then
   if systemd_running; then
@@ -143,4 +147,8 @@ if ! docker info >/dev/null 2>&1; then
     exit 1
   fi
 fi
-log "docker engine $(docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?') ready"
+if [ "$(docker info --format '{{.DefaultRuntime}}' 2>/dev/null)" != staxa-runc ]; then
+  echo "setup.sh: dockerd's default runtime is not staxa-runc (see /etc/docker/daemon.json); builds would be refused" >&2
+  exit 1
+fi
+log "docker engine $(docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?') ready (build runtime staxa-runc)"

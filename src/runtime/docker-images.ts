@@ -5,6 +5,7 @@ import { Upstream } from "../lib/errors.ts";
 import type { BuildSpec, RegistryAuth } from "./types.ts";
 import { contextTar, dockerfilePath } from "./build-context.ts";
 import { labelledContext } from "./build-labels.ts";
+import { buildSandbox, type BuildSandbox } from "./build-sandbox.ts";
 import { call, isNotFound, upstream } from "./docker-errors.ts";
 import { readJsonLines } from "./log-stream.ts";
 
@@ -53,13 +54,14 @@ async function follow(stream: NodeJS.ReadableStream, signal: AbortSignal, onEven
   return error;
 }
 
-/** Builds `spec` with memory/CPU capped by the build settings; streams the log; returns the image id. */
-export async function buildImage(docker: Docker, config: Config, spec: BuildSpec): Promise<{ imageId: string }> {
+/** Builds `spec` with memory/CPU capped by the build settings, in the build sandbox; streams the log; returns the image id. */
+export async function buildImage(docker: Docker, config: Config, spec: BuildSpec, sandboxOf: BuildSandbox = () => buildSandbox(docker)): Promise<{ imageId: string }> {
   const dockerfile = dockerfilePath(spec.dockerfile);
   const maxMemory = config.buildMemoryMb * 1024 * 1024;
   const memory = spec.memoryBytes > 0 ? Math.min(spec.memoryBytes, maxMemory) : maxMemory;
   const cpus = spec.cpus > 0 ? Math.min(spec.cpus, config.buildCpus) : config.buildCpus;
   const secrets = Object.values(spec.buildArgs ?? {});
+  const sandbox = await sandboxOf(); // no NET_RAW, a pids limit: refused before any step runs without them
   return withDeadline("build", spec.timeoutMs, spec.signal, async (signal) => {
     let imageId: string | undefined;
     const error = await call("build", async () => {
@@ -77,6 +79,7 @@ export async function buildImage(docker: Docker, config: Config, spec: BuildSpec
         rm: true,
         forcerm: true,
         pull: false,
+        ...sandbox,
         abortSignal: signal,
       } as Docker.ImageBuildOptions);
       return follow(stream, signal, (p) => {

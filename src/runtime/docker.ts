@@ -5,6 +5,7 @@ import { Upstream } from "../lib/errors.ts";
 import type { Runtime } from "./types.ts";
 import { call, isNotFound, upstream } from "./docker-errors.ts";
 import { buildImage, findImage, pullImage, removeImage } from "./docker-images.ts";
+import { cachedBuildSandbox } from "./build-sandbox.ts";
 import { containerLogs, inspectContainer, listContainers, startContainer, stopAndRemove } from "./docker-containers.ts";
 
 /** A ping that hangs is as bad as one refused: the API must keep answering when dockerd is stuck. */
@@ -18,6 +19,7 @@ async function findNetworkId(docker: Docker, name: string): Promise<string | und
 
 export function createDockerRuntime(config: Config): Runtime {
   const docker = new Docker({ socketPath: config.dockerSocket });
+  const sandbox = cachedBuildSandbox(docker);
   return {
     async ping() {
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -78,7 +80,7 @@ export function createDockerRuntime(config: Config): Runtime {
       }
     },
 
-    buildImage: (spec) => buildImage(docker, config, spec),
+    buildImage: (spec) => buildImage(docker, config, spec, sandbox),
     pullImage: (ref, auth, onLog) => pullImage(docker, ref, auth, onLog),
     findImage: (ref) => findImage(docker, ref),
     removeImage: (ref) => removeImage(docker, ref),
