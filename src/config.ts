@@ -84,6 +84,7 @@ const SETTINGS = {
   healthTimeoutSec: ["STAXA_HEALTH_TIMEOUT_SEC", "60", int(1, 3600), "a new container must answer within this"],
   healthPath: ["STAXA_HEALTH_PATH", "/", str, "default HTTP health-check path"],
   drainSec: ["STAXA_DRAIN_SEC", "2", int(0, 600), "old containers keep running this long after the route switched"],
+  reconcileEverySec: ["STAXA_RECONCILE_EVERY_SEC", "60", int(1, 3600), "the periodic reconciliation compares Docker and Caddy with the store this often"],
   maxBodyBytes: ["STAXA_MAX_BODY_BYTES", "1048576", int(1024, 104857600), "largest accepted request body"],
   rateLimitScale: ["STAXA_RATE_LIMIT_SCALE", "1", int(1, 100000), "multiplies every rate limit (labs, benchmarks)"],
   jwtJwksUrl: ["STAXA_JWT_JWKS_URL", "", str, "OIDC JWKS URL for dashboard JWTs (e.g. Clerk)"],

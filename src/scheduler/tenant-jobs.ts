@@ -17,9 +17,11 @@ export function purgeExpiredTestTenants(ctx: Ctx): string[] {
 
 /** Starts the jobs; returns a function stopping them. */
 export function startTenantJobs(ctx: Ctx): () => void {
+  // The first tick one interval after start: the start-up pass does that work first.
+  const every = ctx.config.reconcileEverySec;
   const jobs = [
     new Cron("*/5 * * * *", { protect: true, catch: true }, () => void purgeExpiredTestTenants(ctx)),
-    new Cron("* * * * *", { protect: true, catch: true }, async () => void (await reconcileTick(ctx))),
+    new Cron("* * * * * *", { interval: every, startAt: new Date(Date.now() + every * 1000), protect: true, catch: true }, async () => void (await reconcileTick(ctx))),
   ];
   return () => jobs.forEach((j) => j.stop());
 }
