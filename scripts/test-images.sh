@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Builds the local e2e test images FROM scratch out of host binaries (nothing can be pulled here):
 #   staxa-test/busybox:latest  static busybox, a non-root user `app` (10001)
-#   staxa-test/node:20         the host's node + npm with their libraries and CA bundle, busybox as /bin/sh
+#   staxa-test/node:20         the host's node + npm + corepack with their libraries and CA bundle, busybox as /bin/sh
 # Idempotent: exits at once when both images exist with the current VERSION. `--force` rebuilds.
 set -euo pipefail
 
 # Bump when the image contents change, so existing machines rebuild.
-VERSION=3
+VERSION=4
 BUSYBOX_IMAGE=staxa-test/busybox:latest
 NODE_IMAGE=staxa-test/node:20
 FORCE=0
@@ -107,10 +107,22 @@ copy_host_file() {
   cp -L "$1" "$2$1"
 }
 
+# The host's corepack (Debian's and NodeSource's nodejs ship it), else the npm package of that name from the registry.
+host_corepack() {
+  local dir=/usr/lib/node_modules/corepack
+  if [[ ! -f "$dir/dist/corepack.js" ]]; then
+    log "installing corepack from the npm registry"
+    npm install --silent --no-save --prefix "$WORK/corepack" corepack >/dev/null
+    dir="$WORK/corepack/node_modules/corepack"
+  fi
+  echo "$dir"
+}
+
 build_node() {
-  local root="$WORK/node/rootfs" node npm_dir lib registry
+  local root="$WORK/node/rootfs" node npm_dir corepack_dir lib registry
   node="$(readlink -f "$(command -v node)")"
   npm_dir="$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")"
+  corepack_dir="$(host_corepack)"
   add_busybox "$root"
   add_users "$root" node:1000:/home/node app:10001:/home/app
   mkdir -p "$root/app" "$root/usr/local/bin" "$root/usr/lib/node_modules" "$root/usr/etc"
@@ -123,16 +135,22 @@ build_node() {
   cp -a "$npm_dir" "$root/usr/lib/node_modules/npm"
   printf '#!/bin/sh\nexec /usr/bin/node /usr/lib/node_modules/npm/bin/npm-cli.js "$@"\n' >"$root/usr/bin/npm"
   printf '#!/bin/sh\nexec /usr/bin/node /usr/lib/node_modules/npm/bin/npx-cli.js "$@"\n' >"$root/usr/bin/npx"
-  chmod 755 "$root/usr/bin/npm" "$root/usr/bin/npx"
+  # corepack, as node:20 has it: generated Dockerfiles run yarn and pnpm through it.
+  cp -a "$corepack_dir" "$root/usr/lib/node_modules/corepack"
+  printf '#!/bin/sh\nexec /usr/bin/node /usr/lib/node_modules/corepack/dist/corepack.js "$@"\n' >"$root/usr/bin/corepack"
+  chmod 755 "$root/usr/bin/npm" "$root/usr/bin/npx" "$root/usr/bin/corepack"
   copy_host_file /etc/ssl/certs/ca-certificates.crt "$root"
   # The registry the host uses (a mirror, when configured), never the host's tokens.
   registry="$(npm config get registry 2>/dev/null || echo https://registry.npmjs.org/)"
   printf 'registry=%s\ncafile=/etc/ssl/certs/ca-certificates.crt\nfund=false\naudit=false\nupdate-notifier=false\n' "$registry" >"$root/usr/etc/npmrc"
-  build_image "$NODE_IMAGE" "$root" 'ENV PATH=/usr/local/bin:/usr/bin:/bin NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt NPM_CONFIG_GLOBALCONFIG=/usr/etc/npmrc
+  # corepack fetches yarn and pnpm from that registry too. COREPACK_INTEGRITY_KEYS=0: the registry reachable here serves
+  # no package signatures, which corepack otherwise requires (the tarball's sha512 is still checked against its metadata).
+  build_image "$NODE_IMAGE" "$root" "ENV PATH=/usr/local/bin:/usr/bin:/bin NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt NPM_CONFIG_GLOBALCONFIG=/usr/etc/npmrc COREPACK_NPM_REGISTRY=${registry%/} COREPACK_INTEGRITY_KEYS=0
 WORKDIR /app
-CMD ["node"]'
+CMD [\"node\"]"
   docker run --rm "$NODE_IMAGE" node -e 'process.exit(require("https") ? 0 : 1)' >/dev/null
   docker run --rm "$NODE_IMAGE" npm --version >/dev/null
+  docker run --rm "$NODE_IMAGE" corepack --version >/dev/null
 }
 
 current "$BUSYBOX_IMAGE" || build_busybox

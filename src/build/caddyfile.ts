@@ -1,8 +1,8 @@
 // The Caddyfile of generated static images: listen on $PORT, no admin API, no TLS (the appliance's Caddy terminates it).
 export const CADDYFILE = "Caddyfile.staxa";
 
-/** `spa` falls back to /index.html for client-side routes; a plain site answers 404 instead. */
-export function caddyfile(spa: boolean): string {
+/** Files first (prerendered pages as path.html), then `fallback` (an SPA's index.html for client-side routes); none answers 404. */
+export function caddyfile(fallback: string | null): string {
   return [
     "{",
     "\tadmin off",
@@ -12,7 +12,7 @@ export function caddyfile(spa: boolean): string {
     ":{$PORT:8080} {",
     "\troot * /srv",
     "\tencode gzip",
-    spa ? "\ttry_files {path} /index.html" : "\ttry_files {path} {path}.html {path}/index.html",
+    `\ttry_files {path} {path}.html {path}/index.html${fallback ? ` /${fallback}` : ""}`,
     "\tfile_server {",
     `\t\thide .git .dockerignore Dockerfile.staxa ${CADDYFILE} staxa.json`,
     "\t}",

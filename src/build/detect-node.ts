@@ -4,8 +4,8 @@ import { checkCommand, checkRelPath, shell, type Step } from "./command.ts";
 import type { Detection, PackageManager } from "./detection.ts";
 import type { Override } from "./override.ts";
 import type { RepoTree } from "./tree.ts";
+import { frameworkRecipe, type Pkg, type Recipe } from "./detect-frameworks.ts";
 
-type Pkg = { scripts: Record<string, unknown>; deps: Set<string>; main?: unknown; packageManager?: unknown };
 
 const SPA_TOOLS: Array<[dep: string, framework: string, output: string]> = [
   ["vite", "vite", "dist"],
@@ -23,8 +23,8 @@ export function readPackage(tree: RepoTree): Pkg | undefined {
   const json = tree.readJson("package.json");
   if (json === undefined) return undefined;
   const obj = (v: unknown): Record<string, unknown> => (v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
-  const deps = new Set([...Object.keys(obj(json.dependencies)), ...Object.keys(obj(json.devDependencies))]);
-  return { scripts: obj(json.scripts), deps, main: json.main, packageManager: json.packageManager };
+  const versions = new Map(Object.entries({ ...obj(json.devDependencies), ...obj(json.dependencies) }).map(([k, v]) => [k, typeof v === "string" ? v : ""]));
+  return { scripts: obj(json.scripts), deps: new Set(versions.keys()), versions, main: json.main, packageManager: json.packageManager };
 }
 
 /** npm, pnpm, yarn or bun, from the lockfile present (npm when none). */
@@ -37,19 +37,36 @@ export function packageManager(tree: RepoTree, pkg: Pkg): PackageManager {
     return { name: "bun", manifests: ["package.json", ...locks, ...extra], install: ["bun", "install", ...(locks.length ? ["--frozen-lockfile"] : [])], run: (s) => ["bun", "run", s] };
   }
   if (has("pnpm-lock.yaml")) {
-    return { name: "pnpm", manifests: ["package.json", "pnpm-lock.yaml", ...extra], install: ["corepack", "pnpm", "install", "--frozen-lockfile"], run: (s) => ["corepack", "pnpm", "run", s] };
+    // Without a declared version corepack takes the newest pnpm, which may refuse an older lockfile under --frozen-lockfile.
+    const pnpm = declared.startsWith("pnpm@") ? "pnpm" : pnpmForLockfile(tree.read("pnpm-lock.yaml") ?? "");
+    return {
+      name: "pnpm", manifests: ["package.json", "pnpm-lock.yaml", ...["pnpm-workspace.yaml", ".pnpmfile.cjs"].filter(has), ...extra],
+      install: ["corepack", pnpm, "install", "--frozen-lockfile"], run: (s) => ["corepack", pnpm, "run", s],
+    };
   }
   if (has("yarn.lock")) {
-    const berry = has(".yarnrc.yml") || /^yarn@[2-9]/.test(declared);
+    const rc = tree.read(".yarnrc.yml");
+    const berry = rc !== undefined || /^yarn@[2-9]/.test(declared);
     return {
       name: "yarn",
-      manifests: ["package.json", "yarn.lock", ...extra, ...(has(".yarnrc.yml") ? [".yarnrc.yml"] : [])],
+      manifests: ["package.json", "yarn.lock", ...extra, ...(rc !== undefined ? [".yarnrc.yml"] : [])],
+      // .yarn holds the release a yarnPath points at, plugins and patches the install needs.
+      dirs: berry && tree.isDir(".yarn") ? [".yarn"] : [],
+      // Berry installs Plug'n'Play by default: no node_modules, so `node server.js` and node_modules/.bin fail at run
+      // time. Unless the repository chose a linker, it gets the node_modules layout every start command expects.
+      env: berry && !/^nodeLinker\s*:/m.test(rc ?? "") ? { YARN_NODE_LINKER: "node-modules" } : undefined,
       install: ["corepack", "yarn", "install", berry ? "--immutable" : "--frozen-lockfile"],
       run: (s) => ["corepack", "yarn", "run", s],
     };
   }
   const lock = ["package-lock.json", "npm-shrinkwrap.json"].find(has);
   return { name: "npm", manifests: ["package.json", ...(lock ? [lock] : []), ...extra], install: ["npm", lock ? "ci" : "install"], run: (s) => ["npm", "run", s] };
+}
+
+// pnpm's major version for a lockfile format: 5.x was written by pnpm 7, 6.x by pnpm 8, 9.0 by pnpm 9 and 10.
+function pnpmForLockfile(lock: string): string {
+  const v = /^lockfileVersion:\s*['"]?(\d+)/m.exec(lock)?.[1];
+  return v === "5" ? "pnpm@7" : v === "6" ? "pnpm@8" : "pnpm@9";
 }
 
 /** Plans a package.json tree. */
@@ -79,15 +96,32 @@ export function detectNode(tree: RepoTree, pkg: Pkg, o: Override, procfileStart?
     return { kind: "node", framework: "nextjs", port: o.port ?? 3000, pm, install, build, start: shell(explicitStart ?? startScript ?? "next start") };
   }
 
+  const recipe = frameworkRecipe(tree, pkg, startScript);
+  if (recipe) return fromRecipe(recipe, o, { pm, install, build }, explicitStart);
+
   const tool = SPA_TOOLS.find(([dep]) => pkg.deps.has(dep));
   const servesItself = explicitStart !== undefined || (startScript !== undefined && !DEV_SERVER.test(startScript));
   if (!servesItself && build && (tool || o.output)) {
     const output = o.output ?? viteOutDir(tree) ?? tool![2];
-    return { kind: "spa", framework: tool?.[1] ?? "spa", port: o.port ?? 8080, pm, install, build, output };
+    return { kind: "spa", framework: tool?.[1] ?? "spa", port: o.port ?? 8080, pm, install, build, output, fallback: "index.html" };
   }
 
   const start = explicitStart ?? startScript;
   return { kind: "node", framework: "node", port: o.port ?? 3000, pm, install, build, start: start ? shell(start) : ["node", entry(tree, pkg, ENTRY_FILES)] };
+}
+
+// staxa.json's "start" or "output" wins over what the framework would do, and gets past a refusal.
+function fromRecipe(r: Recipe, o: Override, common: { pm: PackageManager; install: Step; build?: Step }, explicitStart?: string): Detection {
+  const { pm, install, build } = common;
+  const port = o.port ?? (r.serve === "node" ? r.port : undefined);
+  if (explicitStart) return { kind: "node", framework: r.framework, port: port ?? 3000, pm, install, build, start: shell(explicitStart) };
+  if (r.serve === "refused" && !o.output) throw new BuildPlanError(r.message);
+  if (!build) throw new BuildPlanError(`package.json has no "build" script, which a ${r.framework} app needs; add one to package.json, or "build" to staxa.json`);
+  if (o.output || r.serve !== "node") {
+    const fallback = r.serve === "files" ? r.fallback : "index.html";
+    return { kind: "spa", framework: r.framework, port: o.port ?? 8080, pm, install, build, output: o.output ?? (r.serve === "files" ? r.output : "dist"), fallback };
+  }
+  return { kind: "node", framework: r.framework, port: port ?? 3000, pm, install, build, start: r.start };
 }
 
 // "main" of package.json when it exists, else the first conventional entry file.

@@ -1,17 +1,18 @@
-// Reads a tree and says what it is: Node/Next.js/SPA/Bun, Python, Go, a static site or a Procfile app.
+// Reads a tree and says what it is: Node (and its frameworks), Bun, Python, Go, a static site or a Procfile app; refuses Ruby and PHP.
 import { BuildPlanError } from "./types.ts";
 import { checkCommand, shell } from "./command.ts";
 import type { Detection, GoApp } from "./detection.ts";
 import { detectNode, readPackage } from "./detect-node.ts";
 import { detectPython, isPython } from "./detect-python.ts";
+import { refuseFramework, refuseLanguage } from "./detect-unsupported.ts";
 import type { Override } from "./override.ts";
 import type { RepoTree } from "./tree.ts";
 
 /** What the detector looks for, in order; the no-match error lists it. */
 export const LOOKED_FOR = [
   "Dockerfile",
-  "package.json (Next.js, Vite/CRA/Vue SPA, Bun, Node)",
-  "requirements.txt, Pipfile or pyproject.toml (Python: Django, FastAPI, Flask)",
+  "package.json (Next.js, Nuxt, SvelteKit, Remix/React Router, Astro, NestJS, Angular, Vite/CRA/Vue SPA, Bun, Node)",
+  "requirements.txt, Pipfile or pyproject.toml (Python: Django, FastAPI, Flask, gunicorn)",
   "go.mod (Go)",
   "index.html (static site)",
   'Procfile with a "web:" line',
@@ -19,11 +20,13 @@ export const LOOKED_FOR = [
 
 /** Plans the tree at `tree` (the build context), with the user's overrides applied. */
 export function detect(tree: RepoTree, o: Override): Detection {
+  refuseFramework(tree);
   const procfileStart = readProcfile(tree);
   const pkg = readPackage(tree);
   if (pkg) return detectNode(tree, pkg, o, procfileStart);
   if (isPython(tree)) return detectPython(tree, o, procfileStart);
   if (tree.isFile("go.mod")) return detectGo(tree, o);
+  if (!o.start) refuseLanguage(tree); // before the Procfile: its command would run on the Node image, which has no Ruby or PHP
   const start = o.start ?? procfileStart;
   if (start) return { kind: "procfile", framework: "procfile", port: o.port ?? 8080, install: o.install ? shell(o.install) : undefined, build: o.build ? shell(o.build) : undefined, start: shell(start) };
   if (tree.isFile("index.html")) {

@@ -5,6 +5,10 @@ export interface PackageManager {
   name: "npm" | "pnpm" | "yarn" | "bun";
   /** Manifests and lockfiles copied before the install, so the install layer is cached. */
   manifests: string[];
+  /** Directories copied with the manifests (yarn berry's .yarn). */
+  dirs?: string[];
+  /** Environment of the install, build and run (set in the image). */
+  env?: Record<string, string>;
   install: Step;
   run(script: string): Step;
 }
@@ -41,6 +45,8 @@ export interface SpaApp extends Common {
   install: Step;
   build: Step;
   output: string;
+  /** Page served for paths matching no file ("index.html" for client-side routing); null answers 404. */
+  fallback: string | null;
 }
 
 /** Files served as they are. */

@@ -1,7 +1,7 @@
 // Detection -> Dockerfile text (classic-builder syntax): manifests before sources, non-root, PORT, exec-form JSON.
 import { BuildPlanError, type BaseImages } from "./types.ts";
 import { execForm, type Step } from "./command.ts";
-import type { Detection, GoApp, NodeApp, PythonApp } from "./detection.ts";
+import type { Detection, GoApp, NodeApp, PackageManager, PythonApp } from "./detection.ts";
 import { caddyfile, CADDYFILE } from "./caddyfile.ts";
 
 /** Non-root uid:gid every generated image runs as (numeric: works on images without /etc/passwd). */
@@ -28,16 +28,16 @@ export function renderDockerfile(d: Detection, images: BaseImages): Rendered {
     case "spa":
       return {
         dockerfile: lines(
-          `FROM ${img("node")} AS build`, "WORKDIR /app", ...install(d.pm.manifests, [d.install]), "COPY . .", run(d.build),
+          `FROM ${img("node")} AS build`, "WORKDIR /app", ...install(d.pm, [d.install]), "COPY . .", run(d.build), outputCheck(d.output),
           "", `FROM ${img("static")}`, `COPY ${CADDYFILE} /etc/caddy/Caddyfile`, `COPY --from=build ${execForm([`/app/${d.output}/`, "/srv/"])}`,
           ...tail(d.port, CADDY_CMD, "XDG_CONFIG_HOME=/tmp/caddy XDG_DATA_HOME=/tmp/caddy"),
         ),
-        files: { [CADDYFILE]: caddyfile(true) },
+        files: { [CADDYFILE]: caddyfile(d.fallback) },
       };
     case "static":
       return {
         dockerfile: lines(`FROM ${img("static")}`, `COPY ${CADDYFILE} /etc/caddy/Caddyfile`, "COPY . /srv/", ...tail(d.port, CADDY_CMD, "XDG_CONFIG_HOME=/tmp/caddy XDG_DATA_HOME=/tmp/caddy")),
-        files: { [CADDYFILE]: caddyfile(false) },
+        files: { [CADDYFILE]: caddyfile(null) },
       };
     case "python":
       return { dockerfile: lines(...python(d, img("python"))), files: {} };
@@ -45,7 +45,7 @@ export function renderDockerfile(d: Detection, images: BaseImages): Rendered {
       return { dockerfile: lines(...go(d, img("go"), img("goRuntime"))), files: {} };
     case "procfile":
       return {
-        dockerfile: lines(`FROM ${img("node")}`, "WORKDIR /app", `COPY --chown=${APP_USER} . .`, d.install && run(d.install), d.build && run(d.build), ...tail(d.port, d.start)),
+        dockerfile: lines(`FROM ${img("node")}`, "WORKDIR /app", `COPY --chown=${APP_USER} . .`, d.install && run(d.install), d.build && run(d.build), ...tail(d.port, d.start, LISTEN_ALL)),
         files: {},
       };
   }
@@ -54,9 +54,22 @@ export function renderDockerfile(d: Detection, images: BaseImages): Rendered {
 const run = (step: Step) => `RUN ${execForm(step)}`;
 
 // Manifests and lockfiles first: the install layer stays cached until one of them changes.
-function install(manifests: string[], steps: Step[]): string[] {
-  if (manifests.length === 0) return ["COPY . .", ...steps.map(run)];
-  return [`COPY ${execForm([...manifests, "./"])}`, ...steps.map(run)];
+function install(from: string[] | PackageManager, steps: Step[]): string[] {
+  const pm: Pick<PackageManager, "manifests" | "dirs" | "env"> = Array.isArray(from) ? { manifests: from } : from;
+  const env = Object.entries(pm.env ?? {}).map(([k, v]) => `${k}=${v}`);
+  const head = env.length ? [`ENV ${env.join(" ")}`] : [];
+  if (pm.manifests.length === 0) return [...head, "COPY . .", ...steps.map(run)];
+  const dirs = (pm.dirs ?? []).map((dir) => `COPY ${execForm([dir, `./${dir}/`])}`);
+  return [...head, `COPY ${execForm([...pm.manifests, "./"])}`, ...dirs, ...steps.map(run)];
+}
+
+// Frameworks that read HOST (Astro's node server, Nuxt 2, many Express/Fastify apps) listen on every address, not loopback only.
+const LISTEN_ALL = "HOST=0.0.0.0";
+
+// A build that wrote no output directory fails here, saying so, instead of at a later COPY with a bare "file does not exist".
+function outputCheck(dir: string): string {
+  const script = "const d=process.argv[1];if(!require('fs').existsSync(d)){console.error('The build finished but wrote no '+d+'/ directory: set \"output\" in staxa.json to where it writes its files');process.exit(1)}";
+  return run(["node", "-e", script, dir]);
 }
 
 function tail(port: number, start: Step, env = ""): string[] {
@@ -66,10 +79,10 @@ function tail(port: number, start: Step, env = ""): string[] {
 // Node and Bun: one stage (the runtime needs node_modules anyway); ENV after the build so NODE_ENV does not drop devDependencies.
 function nodeLike(d: NodeApp | Extract<Detection, { kind: "bun" }>, from: string): string[] {
   return [
-    `FROM ${from}`, "WORKDIR /app", ...install(d.pm.manifests, [d.install]), `COPY --chown=${APP_USER} . .`, d.build && run(d.build),
+    `FROM ${from}`, "WORKDIR /app", ...install(d.pm, [d.install]), `COPY --chown=${APP_USER} . .`, d.build && run(d.build),
     // next start writes its cache into .next at run time; the build created it as root.
     d.framework === "nextjs" && run(["chown", "-R", APP_USER, ".next"]),
-    ...tail(d.port, d.start, "NODE_ENV=production PATH=/app/node_modules/.bin:$PATH NPM_CONFIG_CACHE=/tmp/.npm"),
+    ...tail(d.port, d.start, `NODE_ENV=production PATH=/app/node_modules/.bin:$PATH NPM_CONFIG_CACHE=/tmp/.npm ${LISTEN_ALL}`),
   ].filter((l): l is string => typeof l === "string");
 }
 
@@ -77,7 +90,7 @@ function nodeLike(d: NodeApp | Extract<Detection, { kind: "bun" }>, from: string
 function nextStandalone(d: NodeApp, from: string, lines: (...ls: Array<string | false | undefined>) => string): string {
   const own = `--from=build --chown=${APP_USER}`;
   return lines(
-    `FROM ${from} AS build`, "WORKDIR /app", ...install(d.pm.manifests, [d.install]), "COPY . .", "ENV NEXT_TELEMETRY_DISABLED=1", d.build && run(d.build),
+    `FROM ${from} AS build`, "WORKDIR /app", ...install(d.pm, [d.install]), "COPY . .", "ENV NEXT_TELEMETRY_DISABLED=1", d.build && run(d.build),
     "", `FROM ${from}`, "WORKDIR /app",
     `COPY ${own} /app/.next/standalone ./`, `COPY ${own} /app/.next/static ./.next/static`, d.nextStandalone!.hasPublic && `COPY ${own} /app/public ./public`,
     ...tail(d.port, d.start, "NODE_ENV=production NEXT_TELEMETRY_DISABLED=1 HOSTNAME=0.0.0.0"),
@@ -89,7 +102,7 @@ function python(d: PythonApp, from: string): string[] {
   const body = d.manifests.length
     ? [...install(d.manifests, d.install), `COPY --chown=${APP_USER} . .`]
     : [`COPY --chown=${APP_USER} . .`, ...d.install.map(run)];
-  return [`FROM ${from}`, "WORKDIR /app", env, ...body, ...(d.build ? [run(d.build)] : []), ...tail(d.port, d.start)];
+  return [`FROM ${from}`, "WORKDIR /app", env, ...body, ...(d.build ? [run(d.build)] : []), ...tail(d.port, d.start, LISTEN_ALL)];
 }
 
 // Go: a static binary built in the toolchain image, run alone on the small runtime image.

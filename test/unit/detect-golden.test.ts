@@ -12,7 +12,9 @@ const update = process.env.UPDATE_GOLDEN === "1";
 
 describe("framework detection goldens", () => {
   const names = readdirSync(FIXTURES).sort();
-  test("every framework of issue 4 has a fixture", () => {
+  test("every framework of issues 4 and 22 has a fixture", () => {
+    const issue22 = ["sveltekit-node", "sveltekit-static", "nuxt", "remix", "react-router", "astro-static", "astro-node", "nestjs", "angular", "python-django-gunicorn", "python-flask-gunicorn", "rails", "laravel", "node-yarn-berry"];
+    for (const n of issue22) expect(names).toContain(n);
     for (const n of ["nextjs-standalone", "nextjs", "node-npm", "vite", "create-react-app", "static", "bun", "python-fastapi", "python-flask", "python-django", "go", "procfile", "dockerfile"]) {
       expect(names).toContain(n);
     }
@@ -23,7 +25,17 @@ describe("framework detection goldens", () => {
       const work = mkdtempSync(join(tmpdir(), "staxa-golden-"));
       try {
         cpSync(join(dir, "repo"), work, { recursive: true });
-        const plan = await planBuild(work, { images });
+        const errorFile = join(dir, "expected.error");
+        const outcome = await planBuild(work, { images }).then((plan) => ({ plan }), (e: Error) => ({ error: e.message }));
+        if ("error" in outcome || existsSync(errorFile)) {
+          // A refused tree: the message names the framework and the staxa.json way out, and nothing is written.
+          if (update && "error" in outcome) writeFileSync(errorFile, outcome.error + "\n");
+          expect("error" in outcome ? outcome.error : "built").toBe(readFileSync(errorFile, "utf8").trimEnd());
+          expect((outcome as { error: string }).error).toContain("staxa.json");
+          expect(existsSync(join(work, "Dockerfile.staxa"))).toBe(false);
+          return;
+        }
+        const { plan } = outcome;
         const summary = { ...plan, contextDir: relative(work, plan.contextDir) || ".", generatedDockerfile: undefined };
         const got = { plan: JSON.parse(JSON.stringify(summary)), dockerfile: plan.generatedDockerfile ?? null };
         if (update) {
