@@ -4,7 +4,7 @@ import type { ApiDeps } from "../app.ts";
 import { auth } from "./plugins/auth.ts";
 import { all, one } from "./plugins/envelope.ts";
 import * as core from "../core/github/installation.ts";
-import { handleGitHubWebhook } from "../core/github/webhook.ts";
+import { handleGitHubWebhook } from "../core/deploy/github-push.ts";
 import { Invalid } from "../lib/errors.ts";
 
 const tags = ["GitHub App"];

@@ -12,7 +12,7 @@ import { dockerCli, ensureTestImages, removeByPrefix, uniqueName } from "../supp
 import { commitVersion, e2eApp, fixtureRepo, git, viaCaddy } from "../support/e2e-app.ts";
 import { startFakeGitHub, type FakeGitHub } from "../support/fake-github.ts";
 import { startGitHttpServer, type GitHttpServer } from "../support/git-http-server.ts";
-import { signGitHubPayload } from "../../src/core/github/webhook.ts";
+import { signGitHubPayload } from "../../src/core/deploy/github-push.ts";
 import { startGitHubStatusReporter } from "../../src/core/github/status.ts";
 
 const PREFIX = uniqueName("e2gh");

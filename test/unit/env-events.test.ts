@@ -1,7 +1,7 @@
 // Env vars (masking, validation, sealing, redeploy) and the SSE stream (ids, replay, end, disconnect).
 import { describe, expect, test } from "bun:test";
 import { fakeApp } from "../support/fakes.ts";
-import { isSecret, validateEnv } from "../../src/core/tenants/env-vars.ts";
+import { isSecret, validateEnv } from "../../src/core/env-vars.ts";
 import { sseSettings } from "../../src/api/realtime.ts";
 
 const gitBody = (name: string) => ({ name, source_type: "github", repo_url: "https://example.com/acme/app.git" });

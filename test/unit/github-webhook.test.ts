@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFakeGitHub } from "../support/fake-github.ts";
 import { fakeApp } from "../support/fakes.ts";
-import { signGitHubPayload, verifySignature } from "../../src/core/github/webhook.ts";
+import { signGitHubPayload, verifySignature } from "../../src/core/deploy/github-push.ts";
 import { startGitHubStatusReporter } from "../../src/core/github/status.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "staxa-unit-ghwh-"));

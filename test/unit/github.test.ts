@@ -9,7 +9,7 @@ import { fakeApp } from "../support/fakes.ts";
 import { appJwt, installationToken, TOKEN_MARGIN_MS } from "../../src/core/github/app.ts";
 import { cloneSourceFor, githubWebHost, parseGitHubRepo } from "../../src/core/github/source.ts";
 import { startGitHubStatusReporter } from "../../src/core/github/status.ts";
-import { signGitHubPayload } from "../../src/core/github/webhook.ts";
+import { signGitHubPayload } from "../../src/core/deploy/github-push.ts";
 import { createKey } from "../../src/core/identity/keys.ts";
 import { ensureProvider } from "../../src/core/identity/accounts.ts";
 import { loadConfig } from "../../src/config.ts";

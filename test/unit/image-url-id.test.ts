@@ -2,7 +2,7 @@
 // this server, another provider's private build included: refused with 400 naming image_url, nothing created.
 import { describe, expect, test } from "bun:test";
 import { fakeApp } from "../support/fakes.ts";
-import { imageRef } from "../../src/core/tenants/input.ts";
+import { imageRef } from "../../src/core/input.ts";
 
 const ID = "e72debc9b880228c84102125001f7c7d8f8182dd1913e94becf342bd66938f36";
 const count = (db: any, table: string) => db.query(`SELECT COUNT(*) AS n FROM ${table}`).get().n as number;

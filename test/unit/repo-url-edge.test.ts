@@ -1,6 +1,6 @@
 // The API refuses a repo URL by the same rules as the clone, naming the field it came from.
 import { describe, expect, test } from "bun:test";
-import { repoUrl } from "../../src/core/tenants/input.ts";
+import { repoUrl } from "../../src/core/input.ts";
 import { validateRepoUrl } from "../../src/build/git-input.ts";
 import { Invalid } from "../../src/lib/errors.ts";
 

@@ -1,6 +1,6 @@
 // Table-driven tests of tenant input validation: each hostile value is refused naming its field.
 import { describe, expect, test } from "bun:test";
-import * as input from "../../src/core/tenants/input.ts";
+import * as input from "../../src/core/input.ts";
 import { Invalid } from "../../src/lib/errors.ts";
 
 const refuses = (fn: () => unknown, field: string) => {

@@ -12,7 +12,7 @@ import { Invalid, NotFound, Unprocessable } from "../../lib/errors.ts";
 import { deployerFor } from "./deployer.ts";
 import { runDeployment } from "./pipeline.ts";
 import { buildLogUrl } from "../resources.ts";
-import * as input from "../tenants/input.ts";
+import * as input from "../input.ts";
 
 export interface DeployRequest {
   trigger: "create" | "api" | "rollback" | "env" | "config" | "service" | "reconcile" | "push";

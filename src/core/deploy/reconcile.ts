@@ -5,7 +5,7 @@ import * as tenants from "../../store/tenants.ts";
 import * as services from "../../store/services.ts";
 import * as deployments from "../../store/deployments.ts";
 import { nowIso } from "../../lib/ids.ts";
-import { routeBase } from "./routes.ts";
+import { routeBase } from "../domains/routes.ts";
 import { portOf } from "./container-plan.ts";
 import { redeployCurrent } from "./deployments.ts";
 import { scheduleCleanup } from "./cleanup.ts";

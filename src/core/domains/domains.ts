@@ -12,7 +12,7 @@ import { Conflict, Invalid, Unprocessable } from "../../lib/errors.ts";
 import { parseDomainName } from "./name.ts";
 import { challengeName, checkDns, lookupFor, type DnsCtx, type DnsVerdict } from "./dns-verify.ts";
 import { watchProvisioning, type TlsCtx } from "./tls.ts";
-import { routeFor } from "../deploy/routes.ts";
+import { routeFor } from "./routes.ts";
 import { routeId, serviceHost } from "../resources.ts";
 
 type Body = Record<string, unknown>;

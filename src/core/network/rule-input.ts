@@ -2,7 +2,7 @@
 import { isIPv4, isIPv6 } from "node:net";
 import { Invalid } from "../../lib/errors.ts";
 import { v6Bytes } from "../../lib/ip-ranges.ts";
-import { serviceName } from "../tenants/input.ts";
+import { serviceName } from "../input.ts";
 
 /** Widest networks a rule may name: a /0 or a /4 is "the internet", not an allow-list. */
 export const MIN_PREFIX = { v4: 8, v6: 32 } as const;

@@ -9,7 +9,7 @@ import { RepoTree } from "../../build/tree.ts";
 import { Invalid, Unprocessable } from "../../lib/errors.ts";
 import { CAP_ADD } from "../../runtime/container-spec.ts";
 import { isStateful } from "../deploy/group.ts";
-import * as input from "./input.ts";
+import * as input from "../input.ts";
 
 type Body = Record<string, unknown>;
 export const MAX_COMPOSE_BYTES = 256 * 1024;

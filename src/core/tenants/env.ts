@@ -4,7 +4,7 @@ import type { Principal } from "../identity/principal.ts";
 import * as tenants from "../../store/tenants.ts";
 import * as services from "../../store/services.ts";
 import { nowIso } from "../../lib/ids.ts";
-import { maskedList, openEnv, sealEnv, validateEnv } from "./env-vars.ts";
+import { maskedList, openEnv, sealEnv, validateEnv } from "../env-vars.ts";
 import { assertDeployable, redeployCurrent } from "../deploy/deployments.ts";
 
 export function getEnv(ctx: Ctx, p: Principal, tenantId: string): Array<{ key: string; value: string }> {

@@ -3,8 +3,8 @@ import type { Config } from "../../config.ts";
 import type { ServiceRow } from "../../store/services.ts";
 import { Invalid } from "../../lib/errors.ts";
 import { newId } from "../../lib/ids.ts";
-import * as input from "./input.ts";
-import { validateEnv } from "./env-vars.ts";
+import * as input from "../input.ts";
+import { validateEnv } from "../env-vars.ts";
 import * as compose from "./compose.ts";
 import { parseVolumes, toMounts, type VolumeSpec } from "../deploy/volumes.ts";
 

@@ -12,12 +12,12 @@ import { Conflict, Invalid, Unprocessable } from "../../lib/errors.ts";
 import { assertDeployable, requestDeploy } from "../deploy/deployments.ts";
 import { deployGroup, dependsOn } from "../deploy/group.ts";
 import { assertHostFits, parseService } from "./service-input.ts";
-import { sealEnv } from "./env-vars.ts";
+import { sealEnv } from "../env-vars.ts";
 import { routeId } from "../resources.ts";
 import { removeServiceVolumes } from "../deploy/volumes.ts";
 import { applyDomainRoute } from "../domains/domains.ts";
 import { reapplyTenantRules } from "../network/enforcement.ts";
-import * as input from "./input.ts";
+import * as input from "../input.ts";
 
 type Body = Record<string, unknown>;
 export const MAX_SERVICES = 20;

@@ -5,8 +5,8 @@ import type { Ctx } from "../context.ts";
 import * as installations from "../../store/github-installations.ts";
 import { Invalid, Unauthorized, Unprocessable } from "../../lib/errors.ts";
 import { safeEqual } from "../../lib/crypto.ts";
-import { requestDeploy } from "../deploy/deployments.ts";
-import { parseGitHubRepo } from "./source.ts";
+import { requestDeploy } from "./deployments.ts";
+import { parseGitHubRepo } from "../github/source.ts";
 
 export interface WebhookDelivery {
   event: string | null;

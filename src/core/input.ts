@@ -1,8 +1,8 @@
 // Validation of everything a tenant request carries, once, at the edge, to the narrowest form.
 // Each value later reaches git, Docker, Caddy or a DNS name: refusing here is the defence.
-import { Invalid } from "../../lib/errors.ts";
-import { validateBranch, validateCommitSha, validateRepoUrl } from "../../build/git-input.ts";
-import { RESOURCE_SIZES, type ResourceSize } from "../resources.ts";
+import { Invalid } from "../lib/errors.ts";
+import { validateBranch, validateCommitSha, validateRepoUrl } from "../build/git-input.ts";
+import { RESOURCE_SIZES, type ResourceSize } from "./resources.ts";
 
 /** Names that would shadow the appliance's own hosts. */
 export const RESERVED_NAMES = new Set([

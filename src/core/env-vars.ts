@@ -1,6 +1,6 @@
 // Tenant environment variables: validation, masking for display, sealing at rest.
-import { Invalid } from "../../lib/errors.ts";
-import type { SecretBox } from "../../lib/crypto.ts";
+import { Invalid } from "../lib/errors.ts";
+import type { SecretBox } from "../lib/crypto.ts";
 
 export const ENV_LIMITS = { maxKeys: 200, maxKeyLength: 128, maxValueBytes: 32_768, maxTotalBytes: 262_144 } as const;
 const KEY_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -4,7 +4,7 @@ import type { Route } from "../../proxy/types.ts";
 import type { TenantRow } from "../../store/tenants.ts";
 import type { ServiceRow } from "../../store/services.ts";
 import { routeId, serviceHost } from "../resources.ts";
-import { domainHosts } from "../domains/tls.ts";
+import { domainHosts } from "./tls.ts";
 
 /** Hosts a service answers on: its own, plus the verified custom domains routed to it. */
 export function routeHosts(ctx: Ctx, tenant: TenantRow, service: ServiceRow): string[] {
