@@ -3,6 +3,7 @@ import { Elysia, t } from "elysia";
 import type { ApiDeps } from "../app.ts";
 import { one } from "./plugins/envelope.ts";
 import { login, setupAdmin, setupRequired } from "../core/identity/sessions.ts";
+import { underFailureLimit } from "./plugins/auth.ts";
 
 const SetupBody = t.Object({
   token: t.String({ maxLength: 128 }),
@@ -17,14 +18,15 @@ export function sessionRoutes(deps: ApiDeps) {
     .get("/status", () => one({ setup_required: setupRequired(deps.db) }))
     .post(
       "/setup",
-      async ({ body, set }) => {
-        const out = await setupAdmin(deps, body);
+      async ({ body, set, store, request }) => {
+        const out = await underFailureLimit(deps, store, request, () => setupAdmin(deps, body));
         set.status = 201;
         return one(out);
       },
       { body: SetupBody },
     )
-    .post("/login", async ({ body }) => one(await login(deps, body)), { body: LoginBody })
+    // Wrong passwords count against the client address's failed-authentication limit (auth.ts).
+    .post("/login", async ({ body, store, request }) => one(await underFailureLimit(deps, store, request, () => login(deps, body))), { body: LoginBody })
     // Sessions are stateless JWTs that expire after STAXA_SESSION_TTL_SEC: logging out is the client
     // forgetting its token. The route exists so the dashboard has one place to call.
     .post("/logout", ({ set }) => {

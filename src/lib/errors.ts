@@ -57,8 +57,15 @@ export class Unprocessable extends AppError {
 
 /** Too many requests. → 429 */
 export class RateLimited extends AppError {
-  constructor(readonly retryAfterSec: number) {
-    super("rate_limited", "Rate limit exceeded, retry later", { retry_after: retryAfterSec });
+  /** `hit` names the limit (its rule name, what it counts, per minute) so the message can say which one. */
+  constructor(readonly retryAfterSec: number, hit?: { rule: string; what: string; limit: number }) {
+    super(
+      "rate_limited",
+      hit
+        ? `Rate limit exceeded: ${hit.limit} ${hit.what} per minute (limit "${hit.rule}"); it resets in ${retryAfterSec} s`
+        : `Rate limit exceeded; it resets in ${retryAfterSec} s`,
+      hit ? { retry_after: retryAfterSec, limit: hit.rule, limit_per_minute: hit.limit } : { retry_after: retryAfterSec },
+    );
   }
 }
 

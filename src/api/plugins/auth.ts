@@ -1,12 +1,12 @@
 // Authentication and scopes. Routes declare `{ scope: "tenants:read" }`; the macro resolves the caller
 // (API key, or a dashboard JWT) to a Principal and refuses a missing scope with 403 insufficient_scope.
 import { Elysia } from "elysia";
-import { Forbidden, RateLimited, Unauthorized } from "../../lib/errors.ts";
+import { Forbidden, Unauthorized } from "../../lib/errors.ts";
 import { authenticateKey } from "../../core/identity/keys.ts";
 import { hasScope, type Principal, type Scope } from "../../core/identity/principal.ts";
 import type { Db } from "../../store/db.ts";
 import type { JwtVerifier } from "../../core/identity/sessions.ts";
-import type { RateLimiter } from "./rate-limit.ts";
+import { limitExceeded, type Limit, type RateLimiter } from "./rate-limit.ts";
 import { clientIp } from "./root-app.ts";
 
 export interface AuthDeps {
@@ -20,9 +20,10 @@ export interface AuthDeps {
 
 /**
  * Failed authentications allowed per IP and minute (times the limiter's scale). The route limits are
- * keyed by credential, so without this an attacker rotating made-up keys would never hit a limit.
+ * keyed by credential, so without this an attacker rotating made-up keys would never hit a limit. The IP
+ * is the socket's peer address: Authorization, X-Forwarded-For and Forwarded are the client's to invent.
  */
-export const AUTH_FAILURES = { name: "auth.failed", limit: 30 };
+export const AUTH_FAILURES: Limit = { name: "auth.failed", limit: 30, what: "failed authentications from one address" };
 
 /** Bearer token of the Authorization header, or throws 401. */
 export function bearerToken(header: string | null): string {
@@ -56,7 +57,24 @@ type AuthContext = { request: Request; store: unknown; [PRINCIPAL]?: Principal }
 function countFailure(deps: AuthDeps, err: unknown, store: unknown, request: Request): void {
   if (err instanceof Unauthorized && deps.limiter) {
     const r = deps.limiter.hit(`ip:${clientIp(store, request)}`, AUTH_FAILURES);
-    if (!r.allowed) throw new RateLimited(r.retryAfter);
+    if (!r.allowed) throw limitExceeded(r, AUTH_FAILURES);
+  }
+}
+
+/**
+ * Runs a password or token check (login, setup) under AUTH_FAILURES: an address already over the limit
+ * is refused before the check runs (so a correct guess after the limit is not confirmed), and a failed
+ * check counts against it.
+ */
+export async function underFailureLimit<T>(deps: AuthDeps, store: unknown, request: Request, check: () => Promise<T>): Promise<T> {
+  const ip = `ip:${clientIp(store, request)}`;
+  const before = deps.limiter?.peek(ip, AUTH_FAILURES);
+  if (before && !before.allowed) throw limitExceeded(before, AUTH_FAILURES);
+  try {
+    return await check();
+  } catch (err) {
+    countFailure(deps, err, store, request);
+    throw err;
   }
 }
 

@@ -4,36 +4,41 @@ import { Elysia } from "elysia";
 import { RateLimited } from "../../lib/errors.ts";
 import { clientIp } from "./root-app.ts";
 
-interface Rule {
+/** A limit: its name, how many per minute, and what it counts (for the 429's message). */
+export interface Limit {
   name: string;
+  limit: number;
+  what: string;
+}
+
+interface Rule extends Limit {
   method: string;
   re: RegExp;
-  limit: number;
 }
 
 /** The reference's table; the first match wins, "other" catches the rest. */
 export const RATE_RULES: Rule[] = [
-  { name: "tenants.create", method: "POST", re: /^\/api\/v1\/tenants\/?$/, limit: 10 },
-  { name: "tenants.deploy", method: "POST", re: /^\/api\/v1\/tenants\/[^/]+\/deploy\/?$/, limit: 20 },
-  { name: "tenants.list", method: "GET", re: /^\/api\/v1\/tenants\/?$/, limit: 60 },
-  { name: "tenants.get", method: "GET", re: /^\/api\/v1\/tenants\/[^/]+\/?$/, limit: 120 },
-  { name: "tenants.events", method: "GET", re: /^\/api\/v1\/tenants\/[^/]+\/events\/?$/, limit: 10 },
-  { name: "keys.create", method: "POST", re: /^\/api\/v1\/api-keys\/?$/, limit: 5 },
+  { name: "tenants.create", method: "POST", re: /^\/api\/v1\/tenants\/?$/, limit: 10, what: "POST /tenants requests" },
+  { name: "tenants.deploy", method: "POST", re: /^\/api\/v1\/tenants\/[^/]+\/deploy\/?$/, limit: 20, what: "POST /tenants/{id}/deploy requests" },
+  { name: "tenants.list", method: "GET", re: /^\/api\/v1\/tenants\/?$/, limit: 60, what: "GET /tenants requests" },
+  { name: "tenants.get", method: "GET", re: /^\/api\/v1\/tenants\/[^/]+\/?$/, limit: 120, what: "GET /tenants/{id} requests" },
+  { name: "tenants.events", method: "GET", re: /^\/api\/v1\/tenants\/[^/]+\/events\/?$/, limit: 10, what: "GET /tenants/{id}/events requests" },
+  { name: "keys.create", method: "POST", re: /^\/api\/v1\/api-keys\/?$/, limit: 5, what: "POST /api-keys requests" },
 ];
 const OTHER = 60;
 const WINDOW_MS = 60_000;
 
-const OTHER_RULE = { name: "other", limit: OTHER };
+const OTHER_RULE: Limit = { name: "other", limit: OTHER, what: "requests to other routes" };
 
-export function ruleFor(method: string, path: string): { name: string; limit: number } {
+export function ruleFor(method: string, path: string): Limit {
   for (const r of RATE_RULES) if (r.method === method && r.re.test(path)) return r;
   return OTHER_RULE;
 }
 
 // Rule per method and path, remembered (bounded: paths with ids are many); this runs on every request.
-const ruleCache = new Map<string, Map<string, { name: string; limit: number }>>();
+const ruleCache = new Map<string, Map<string, Limit>>();
 const CACHED_METHODS = new Set(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]);
-function cachedRuleFor(method: string, path: string): { name: string; limit: number } {
+function cachedRuleFor(method: string, path: string): Limit {
   // Any other method string a client sends is looked up, never remembered: it could mint entries.
   if (!CACHED_METHODS.has(method)) return ruleFor(method, path);
   let byPath = ruleCache.get(method);
@@ -73,15 +78,31 @@ export class RateLimiter {
     const reset = (window + 1) * (WINDOW_MS / 1000);
     return { limit, remaining: Math.max(0, limit - used), reset, allowed: used <= limit, retryAfter: Math.max(1, Math.ceil(reset - t / 1000)) };
   }
+
+  /** Whether one more hit would still be allowed, without counting it (e.g. before checking a password). */
+  peek(identity: string | bigint, rule: { name: string; limit: number }) {
+    const t = this.now();
+    const window = Math.floor(t / WINDOW_MS);
+    const used = window === this.window ? (this.counts.get(rule.name)?.get(identity) ?? 0) : 0;
+    const limit = rule.limit * this.scale;
+    return { limit, allowed: used < limit, retryAfter: Math.max(1, Math.ceil((window + 1) * (WINDOW_MS / 1000) - t / 1000)) };
+  }
+}
+
+/** The 429 for a refused hit: names the limit, what it counts and when it resets. */
+export function limitExceeded(r: { limit: number; retryAfter: number }, rule: Limit): RateLimited {
+  return new RateLimited(r.retryAfter, { rule: rule.name, what: rule.what, limit: r.limit });
 }
 
 /**
  * Identity of a request for limiting: the credential when one is sent (as its 64-bit hash, a bigint,
  * so the raw credential is never kept), else the client IP (a string: the two can never be equal).
+ * The /auth routes (login, setup) take no credential: there a made-up Authorization header would be a
+ * fresh budget per request, so they always count against the socket's peer address.
  */
-function identityOf(request: Request, store: unknown): string | bigint {
+function identityOf(request: Request, store: unknown, path: string): string | bigint {
   const auth = request.headers.get("authorization");
-  return auth ? BigInt(Bun.hash(auth)) : `ip:${clientIp(store, request)}`;
+  return auth && !path.startsWith("/api/v1/auth/") ? BigInt(Bun.hash(auth)) : `ip:${clientIp(store, request)}`;
 }
 
 /** The path of an absolute request URL, without building a URL object (this runs on every request). */
@@ -101,13 +122,14 @@ export function rateLimit(limiter: RateLimiter) {
     .onRequest(({ request, set, store, path }: { request: Request; set: { headers: Record<string, string | number> }; store: unknown; path?: string }) => {
       const p = path ?? pathOf(request.url);
       if (p.startsWith("/api/v1/")) {
-        const r = limiter.hit(identityOf(request, store), cachedRuleFor(request.method, p));
+        const rule = cachedRuleFor(request.method, p);
+        const r = limiter.hit(identityOf(request, store, p), rule);
         if (r.limit !== limitNum) limitText = String((limitNum = r.limit));
         if (r.reset !== resetNum) resetText = String((resetNum = r.reset));
         set.headers["x-ratelimit-limit"] = limitText;
         set.headers["x-ratelimit-remaining"] = String(r.remaining);
         set.headers["x-ratelimit-reset"] = resetText;
-        if (!r.allowed) throw new RateLimited(r.retryAfter);
+        if (!r.allowed) throw limitExceeded(r, rule);
       }
     });
 }
