@@ -3,7 +3,7 @@ import { Cron } from "croner";
 import * as domains from "../store/domains.ts";
 import * as tenants from "../store/tenants.ts";
 import { nowIso } from "../lib/ids.ts";
-import { checkDomainDns, flagMisconfigured, markVerified, type DomainCtx } from "../core/domains/domains.ts";
+import { checkDomainDns, flagMisconfigured, markVerified, verifiedElsewhere, type DomainCtx } from "../core/domains/domains.ts";
 import { refreshSsl } from "../core/domains/tls.ts";
 
 /** Unverified domains are tried for this long after they were added; after that only POST …/verify checks them. */
@@ -20,7 +20,8 @@ export async function checkPendingDomains(ctx: DomainCtx): Promise<void> {
       const t = tenants.findById(ctx.db, d.tenant_id);
       if (!t || t.status === "deleting") continue;
       if (!d.verified) {
-        if (now - Date.parse(d.created_at) > AUTO_VERIFY_MS) continue;
+        // A claim whose name another tenant verified first cannot win (verify answers 409): not retried.
+        if (now - Date.parse(d.created_at) > AUTO_VERIFY_MS || verifiedElsewhere(ctx, d)) continue;
         if ((await checkDomainDns(ctx, t, d)).ok && domains.findById(ctx.db, d.id)) await markVerified(ctx, t, d);
         else domains.update(ctx.db, d.id, { last_checked_at: nowIso(ctx.now()), updated_at: d.updated_at });
       } else if (d.ssl_status !== "active") {

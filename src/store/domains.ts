@@ -1,4 +1,5 @@
-// Custom domains of tenants: one row per domain name (unique across the appliance), with DNS and TLS state.
+// Custom domains of tenants: one row per claim of a name by a tenant, with DNS and TLS state. Several tenants may
+// claim a name; at most one row per name is verified (a partial unique index, migration 100).
 import { named, type Db } from "./db.ts";
 import { NotFound } from "../lib/errors.ts";
 
@@ -35,9 +36,25 @@ export function get(db: Db, tenantId: string, id: string): DomainRow {
   return row;
 }
 
-/** By name across every tenant and provider (uniqueness is appliance-wide). */
-export function findByName(db: Db, domain: string): DomainRow | undefined {
-  return db.query<DomainRow, [string]>("SELECT * FROM domains WHERE domain = ?").get(domain) ?? undefined;
+/** The verified row of a name, across every tenant and provider (its owner), or undefined. */
+export function findVerifiedByName(db: Db, domain: string): DomainRow | undefined {
+  return db.query<DomainRow, [string]>("SELECT * FROM domains WHERE domain = ? AND verified = 1").get(domain) ?? undefined;
+}
+
+/** The tenant's own claim of a name, verified or not. */
+export function findClaim(db: Db, tenantId: string, domain: string): DomainRow | undefined {
+  return db.query<DomainRow, [string, string]>("SELECT * FROM domains WHERE tenant_id = ? AND domain = ?").get(tenantId, domain) ?? undefined;
+}
+
+/** Claims of the same name by other tenants: how many, and whether one of them is verified. */
+export function otherClaims(db: Db, domain: string, tenantId: string): { count: number; verified: boolean } {
+  const r = db.query<{ n: number; v: number | null }, [string, string]>("SELECT COUNT(*) AS n, MAX(verified) AS v FROM domains WHERE domain = ? AND tenant_id != ?").get(domain, tenantId);
+  return { count: r?.n ?? 0, verified: (r?.v ?? 0) === 1 };
+}
+
+/** True when an error is SQLite refusing a second claim (per tenant) or a second verified row (per name). */
+export function isClaimConflict(e: unknown): boolean {
+  return String((e as Error)?.message).includes("UNIQUE constraint failed: domains.");
 }
 
 /** By id regardless of tenant: for the scheduler and background checks only, never for a request. */

@@ -63,16 +63,19 @@ describe("add and list", () => {
     expect(count(a.deps.db)).toBe(0);
   });
 
-  test("a domain is unique across the appliance: another provider gets 409 and nothing is stored", async () => {
+  test("a tenant claims a name once (409 domain_taken, nothing stored); another provider's add of an unverified name is a claim of its own", async () => {
     const a = await setup();
     expect((await a.add({ domain: "shop.example.com" })).status).toBe(201);
-    expect((await a.add({ domain: "SHOP.example.com." })).status).toBe(409);
+    const again = await a.add({ domain: "SHOP.example.com." });
+    expect([again.status, again.json.error.code, again.json.error.details.field]).toEqual([409, "domain_taken", "domain"]);
+    expect(count(a.deps.db)).toBe(1);
     const { provider } = ensureProvider(a.deps.db, { email: "other@example.com", name: "Other" });
     const key = createKey(a.deps.db, { providerId: provider.id, name: "o", mode: "live", scopes: ["*"], expiresAt: null }).raw;
     const o = await a.call("POST", "/api/v1/tenants", { name: "other", source_type: "github", repo_url: "https://example.com/o/app.git" }, { authorization: `Bearer ${key}` });
     const r = await a.call("POST", `/api/v1/tenants/${o.json.data.id}/domains`, { domain: "shop.example.com" }, { authorization: `Bearer ${key}` });
-    expect([r.status, r.json.error.code, r.json.error.details.field]).toEqual([409, "domain_taken", "domain"]);
-    expect(count(a.deps.db)).toBe(1);
+    expect(r.status).toBe(201);
+    expect(r.json.data).toMatchObject({ verified: false, claim_status: "conflicting", conflict: "claimed_elsewhere" });
+    expect(count(a.deps.db)).toBe(2);
     await a.idle();
   });
 

@@ -1,4 +1,5 @@
-// Custom domains of a tenant: add (validated, unique appliance-wide), list, verify through DNS (then route + TLS), delete.
+// Custom domains of a tenant: add (validated; a claim, pending until DNS proves it), list, verify through DNS (then route
+// + TLS; the first tenant to verify a name owns it), delete. A claim nobody proved never blocks the one who can prove it.
 import type { Ctx } from "../context.ts";
 import type { Principal } from "../identity/principal.ts";
 import * as tenants from "../../store/tenants.ts";
@@ -26,6 +27,17 @@ export function targetService(ctx: Ctx, tenantId: string, d: Pick<DomainRow, "se
   return d.service_id ? services.findById(ctx.db, d.service_id) : services.primary(ctx.db, tenantId);
 }
 
+/** Where a claim stands: `verified` (this tenant owns the name), `pending`, or `conflicting` (another tenant claims it too). */
+export type ClaimStatus = "verified" | "pending" | "conflicting";
+
+/** A claim's status and, when conflicting, whether another tenant has verified the name (then verify answers 409). */
+export function claimOf(ctx: Ctx, d: DomainRow): { claim_status: ClaimStatus; conflict: "claimed_elsewhere" | "verified_elsewhere" | null } {
+  if (d.verified) return { claim_status: "verified", conflict: null };
+  const others = domains.otherClaims(ctx.db, d.domain, d.tenant_id);
+  if (others.count === 0) return { claim_status: "pending", conflict: null };
+  return { claim_status: "conflicting", conflict: others.verified ? "verified_elsewhere" : "claimed_elsewhere" };
+}
+
 /** The API view, with the exact DNS records to create. */
 export function domainView(ctx: Ctx, t: TenantRow, d: DomainRow) {
   const svc = targetService(ctx, t.id, d);
@@ -34,7 +46,7 @@ export function domainView(ctx: Ctx, t: TenantRow, d: DomainRow) {
   const pointing = { type: ip.includes(":") ? "AAAA" : "A", name: d.domain, value: ip };
   const txt = { type: "TXT", name: challengeName(d.domain), value: d.verification_token };
   return {
-    id: d.id, domain: d.domain, is_primary: !!d.is_primary, verified: !!d.verified, ssl_status: d.ssl_status, dns_status: d.dns_status,
+    id: d.id, domain: d.domain, is_primary: !!d.is_primary, verified: !!d.verified, ...claimOf(ctx, d), ssl_status: d.ssl_status, dns_status: d.dns_status,
     service_id: d.service_id ? svc?.name ?? null : null,
     // Ownership (TXT) and pointing (A/AAAA to server_ip, or a CNAME to the tenant's host) are both required.
     verification: { ...txt, token: d.verification_token, pointing: [pointing, { type: "CNAME", name: d.domain, value: tenantHost }] },
@@ -68,15 +80,19 @@ function resolveService(ctx: Ctx, t: TenantRow, raw: unknown): ServiceRow | unde
   return svc;
 }
 
-/** Validates everything first (400), then uniqueness (409); the token is random, 32 characters. */
+const taken = (name: string) => new Conflict(`Domain "${name}" is already in use`, { field: "domain" }, "domain_taken");
+
+/**
+ * Validates everything first (400), then conflicts (409: the name is verified by a tenant, or this tenant
+ * claims it already); another tenant's unverified claim does not conflict. The token is random, 32 characters.
+ */
 export function addDomain(ctx: Ctx, p: Principal, tenantId: string, b: Body): { tenant: TenantRow; domain: DomainRow } {
   const t = tenants.get(ctx.db, p, tenantId);
   const name = parseDomainName(b.domain, ctx.config.baseDomain);
   if (b.is_primary !== undefined && typeof b.is_primary !== "boolean") throw new Invalid("is_primary", "is_primary must be a boolean");
   const svc = resolveService(ctx, t, b.service_id);
   if (t.status === "deleting") throw new Unprocessable("tenant_deleting", "The tenant is being deleted");
-  const taken = () => new Conflict(`Domain "${name}" is already in use`, { field: "domain" }, "domain_taken");
-  if (domains.findByName(ctx.db, name)) throw taken();
+  if (domains.findVerifiedByName(ctx.db, name) || domains.findClaim(ctx.db, t.id, name)) throw taken(name);
   if (domains.list(ctx.db, t.id).length >= DOMAINS_PER_TENANT) throw new Unprocessable("domain_limit_reached", `A tenant may hold at most ${DOMAINS_PER_TENANT} custom domains`, { limit: DOMAINS_PER_TENANT });
   const now = nowIso(ctx.now());
   const row: DomainRow = {
@@ -90,8 +106,8 @@ export function addDomain(ctx: Ctx, p: Principal, tenantId: string, b: Body): { 
       if (row.is_primary) domains.clearPrimary(ctx.db, t.id, row.id, now);
     })();
   } catch (e) {
-    // two adds racing for one name: the UNIQUE index decides, the loser gets the same 409.
-    if (String((e as Error).message).includes("UNIQUE")) throw taken();
+    // two adds of one name to one tenant racing: the UNIQUE index decides, the loser gets the same 409.
+    if (domains.isClaimConflict(e)) throw taken(name);
     throw e;
   }
   return { tenant: t, domain: row };
@@ -116,21 +132,39 @@ function failureMessage(domain: string, v: DnsVerdict): string {
   return `DNS verification failed for ${domain}: ${parts.join("; ")}`;
 }
 
-/** Marks a domain verified after a passing check: route it, start TLS provisioning (ssl_status provisioning). */
+/**
+ * Marks a domain verified after a passing check: route it, start TLS provisioning (ssl_status provisioning).
+ * 409 domain_taken when another tenant verified the name first (the partial unique index decides a race).
+ */
 export async function markVerified(ctx: DomainCtx, t: TenantRow, d: DomainRow): Promise<DomainRow> {
   const now = nowIso(ctx.now());
   const https = ctx.config.publicScheme === "https";
-  domains.update(ctx.db, d.id, { verified: 1, dns_status: "ok", ssl_status: https ? "provisioning" : "pending", last_checked_at: now, updated_at: now });
+  try {
+    domains.update(ctx.db, d.id, { verified: 1, dns_status: "ok", ssl_status: https ? "provisioning" : "pending", last_checked_at: now, updated_at: now });
+  } catch (e) {
+    if (domains.isClaimConflict(e)) throw taken(d.domain);
+    throw e;
+  }
   ctx.bus.emit({ tenantId: t.id, stage: "domain", status: "verified", message: `Domain ${d.domain} verified`, data: { domain: d.domain, domain_id: d.id } });
   await applyDomainRoute(ctx, t, targetService(ctx, t.id, d));
   if (https) void watchProvisioning(ctx, d.id);
   return domains.findById(ctx.db, d.id)!;
 }
 
-/** POST …/verify: checks DNS now; a failure is 422 `dns_verification_failed` naming each record expected and found. */
+/** True when a tenant other than the claim's has verified its name: the claim can no longer win. */
+export function verifiedElsewhere(ctx: Ctx, d: DomainRow): boolean {
+  const owner = domains.findVerifiedByName(ctx.db, d.domain);
+  return !!owner && owner.id !== d.id;
+}
+
+/**
+ * POST …/verify: checks DNS now; a failure is 422 `dns_verification_failed` naming each record expected and found;
+ * 409 `domain_taken` when another tenant verified the name first.
+ */
 export async function verifyDomain(ctx: DomainCtx, p: Principal, tenantId: string, domainId: string): Promise<{ tenant: TenantRow; domain: DomainRow }> {
   const t = tenants.get(ctx.db, p, tenantId);
   const d = domains.get(ctx.db, t.id, domainId);
+  if (verifiedElsewhere(ctx, d)) throw taken(d.domain);
   const v = await checkDomainDns(ctx, t, d);
   const fresh = domains.find(ctx.db, t.id, d.id);
   if (!fresh) throw new Unprocessable("domain_deleted", "The domain was deleted during verification");
