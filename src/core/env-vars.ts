@@ -10,6 +10,12 @@ const URL_WITH_CREDENTIALS = /^[a-z][a-z0-9+.-]*:\/\/[^\/\s@]+@/i;
 /** Names the loader or the platform owns: setting them would let a tenant subvert its own container start. */
 const FORBIDDEN_KEYS = new Set(["LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT"]);
 
+/** A variable name the platform accepts; `field` is named for a malformed name, `where` for a reserved one. */
+export function assertEnvName(k: string, field: string, where = field): void {
+  if (!KEY_RE.test(k) || k.length > ENV_LIMITS.maxKeyLength) throw new Invalid(field, `Invalid variable name ${JSON.stringify(k)}: use letters, digits and '_', not starting with a digit`, { key: k });
+  if (FORBIDDEN_KEYS.has(k)) throw new Invalid(where, `${k} cannot be set`, { key: k });
+}
+
 /** Validates a flat Record<string,string>; each failure names the offending key. */
 export function validateEnv(body: unknown, field = "env"): Record<string, string> {
   if (body === null || typeof body !== "object" || Array.isArray(body)) throw new Invalid(field, `${field} must be a flat JSON object of string values`);
@@ -19,8 +25,7 @@ export function validateEnv(body: unknown, field = "env"): Record<string, string
   const out: Record<string, string> = {};
   for (const [k, v] of entries) {
     const where = `${field}.${k}`;
-    if (!KEY_RE.test(k) || k.length > ENV_LIMITS.maxKeyLength) throw new Invalid(field, `Invalid variable name ${JSON.stringify(k)}: use letters, digits and '_', not starting with a digit`, { key: k });
-    if (FORBIDDEN_KEYS.has(k)) throw new Invalid(where, `${k} cannot be set`, { key: k });
+    assertEnvName(k, field, where);
     if (typeof v !== "string") throw new Invalid(where, `Value of ${k} must be a string (nested objects, arrays, numbers are not accepted)`, { key: k });
     if (v.includes("\0")) throw new Invalid(where, `Value of ${k} must not contain NUL`, { key: k });
     const bytes = Buffer.byteLength(v);

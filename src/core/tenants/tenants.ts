@@ -74,6 +74,7 @@ export function createTenant(ctx: Ctx, p: Principal, b: Body): TenantRow {
     const d = parseService(ctx.config, b, { tenant: name, name: "web", prefix: "", portField: "app_port", defaults: { routable: true, primary: true, size } });
     d.row.is_primary = 1;
     d.row.is_routable = 1;
+    d.env = {}; // single-service mode: `env` is the tenant's (one copy), or PUT/PATCH could never remove a key
     drafts = [d];
   } else if (hasCompose) {
     const c = composeServices(b.compose, composeSource(ctx.config, b));
