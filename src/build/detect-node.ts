@@ -115,8 +115,8 @@ function fromRecipe(r: Recipe, o: Override, common: { pm: PackageManager; instal
   const { pm, install, build } = common;
   const port = o.port ?? (r.serve === "node" ? r.port : undefined);
   if (explicitStart) return { kind: "node", framework: r.framework, port: port ?? 3000, pm, install, build, start: shell(explicitStart) };
-  if (r.serve === "refused" && !o.output) throw new BuildPlanError(r.message);
-  if (!build) throw new BuildPlanError(`package.json has no "build" script, which a ${r.framework} app needs; add one to package.json, or "build" to staxa.json`);
+  if (r.serve === "refused" && !o.output) throw new BuildPlanError(r.message, r.framework);
+  if (!build) throw new BuildPlanError(`package.json has no "build" script, which a ${r.framework} app needs; add one to package.json, or "build" to staxa.json`, r.framework);
   if (o.output || r.serve !== "node") {
     const fallback = r.serve === "files" ? r.fallback : "index.html";
     return { kind: "spa", framework: r.framework, port: o.port ?? 8080, pm, install, build, output: o.output ?? (r.serve === "files" ? r.output : "dist"), fallback };

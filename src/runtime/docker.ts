@@ -7,6 +7,7 @@ import { call, isNotFound, upstream } from "./docker-errors.ts";
 import { buildImage, findImage, pullImage, removeImage } from "./docker-images.ts";
 import { cachedBuildSandbox } from "./build-sandbox.ts";
 import { containerLogs, inspectContainer, listContainers, startContainer, stopAndRemove } from "./docker-containers.ts";
+import { listeningSockets } from "./listening-sockets.ts";
 
 /** A ping that hangs is as bad as one refused: the API must keep answering when dockerd is stuck. */
 const PING_TIMEOUT_MS = 5_000;
@@ -89,5 +90,6 @@ export function createDockerRuntime(config: Config): Runtime {
     stopAndRemove: (idOrName, timeoutSec) => stopAndRemove(docker, idOrName, timeoutSec),
     listContainers: (labels) => listContainers(docker, labels),
     logs: (idOrName, opts) => containerLogs(docker, idOrName, opts),
+    listeningSockets: (idOrName) => listeningSockets(docker, idOrName),
   } satisfies Runtime;
 }

@@ -59,6 +59,12 @@ export interface RegistryAuth {
   password: string;
 }
 
+/** A TCP socket a container listens on: the address it bound ("0.0.0.0", "::", "127.0.0.1"…) and the port. */
+export interface ListeningSocket {
+  address: string;
+  port: number;
+}
+
 export interface LogOptions {
   tail: number;
   follow: boolean;
@@ -85,6 +91,8 @@ export interface Runtime {
   listContainers(labels: Record<string, string>): Promise<ContainerInfo[]>;
   /** IPv4 subnet (CIDR) of a network, undefined when it does not exist; feeds the egress firewall. */
   networkSubnet?(name: string): Promise<string | undefined>;
+  /** TCP sockets the container listens on (explains a failed health check); empty when unknown. */
+  listeningSockets?(idOrName: string): Promise<ListeningSocket[]>;
   /** Log lines (stdout+stderr demultiplexed); stops when the signal aborts. */
   logs(idOrName: string, opts: LogOptions): AsyncIterable<string>;
 }

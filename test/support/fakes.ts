@@ -1,7 +1,7 @@
 // In-memory Runtime, Proxy and Git for fast unit and route tests; each `satisfies` its interface.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { BuildSpec, ContainerInfo, ContainerSpec, LogOptions, RegistryAuth, Runtime } from "../../src/runtime/types.ts";
+import type { BuildSpec, ContainerInfo, ContainerSpec, ListeningSocket, LogOptions, RegistryAuth, Runtime } from "../../src/runtime/types.ts";
 import type { Proxy, Route } from "../../src/proxy/types.ts";
 import type { CloneRequest, Git } from "../../src/build/types.ts";
 import { Upstream } from "../../src/lib/errors.ts";
@@ -12,10 +12,12 @@ interface FakeContainer {
   /** Status the fake app answers with; undefined = connection refused. */
   httpStatus: number | undefined;
   logs: string[];
+  /** Sockets the fake app listens on; undefined = it listens wherever it is probed. */
+  listening?: ListeningSocket[];
 }
 
 /** How a container started from an image behaves (tests set this per image or per env). */
-export type Behaviour = { running?: boolean; exitCode?: number; httpStatus?: number; logs?: string[] };
+export type Behaviour = { running?: boolean; exitCode?: number; httpStatus?: number; logs?: string[]; listening?: ListeningSocket[] };
 
 export class FakeRuntime {
   down = false;
@@ -81,7 +83,7 @@ export class FakeRuntime {
       id: `c${n.toString(16).padStart(12, "0")}`, name: spec.name, running: b.running ?? true, exitCode: b.exitCode ?? null,
       ip: `10.9.${(n >> 8) & 255}.${n & 255}`, labels: { ...spec.labels }, image: spec.image,
     };
-    this.containers.set(info.id, { info, spec, httpStatus: b.httpStatus ?? 200, logs: b.logs ?? ["listening"] });
+    this.containers.set(info.id, { info, spec, httpStatus: b.httpStatus ?? 200, logs: b.logs ?? ["listening"], listening: b.listening });
     return { ...info };
   }
 
@@ -111,11 +113,17 @@ export class FakeRuntime {
     })();
   }
 
-  /** The health probe of the fake network: answers for running containers by ip. */
+  async listeningSockets(id: string): Promise<ListeningSocket[]> {
+    this.check();
+    return [...(this.containers.get(id)?.listening ?? [])];
+  }
+
+  /** The health probe of the fake network: answers for running containers by ip (and a port they listen on to all). */
   probe = async (url: string): Promise<number> => {
-    const host = new URL(url).hostname;
+    const { hostname: host, port } = new URL(url);
     const c = [...this.containers.values()].find((x) => x.info.ip === host);
-    if (!c || !c.info.running || c.httpStatus === undefined) throw new Error(`connect ECONNREFUSED ${host}`);
+    const reachable = !c?.listening || c.listening.some((s) => String(s.port) === port && !/^(127\.|::1$)/.test(s.address));
+    if (!c || !c.info.running || c.httpStatus === undefined || !reachable) throw new Error(`connect ECONNREFUSED ${host}:${port}`);
     return c.httpStatus;
   };
 

@@ -1,5 +1,6 @@
 // Waits for a candidate container to answer HTTP, and explains precisely why when it does not.
-import type { Runtime } from "../../runtime/types.ts";
+import type { ListeningSocket, Runtime } from "../../runtime/types.ts";
+import { likelyCause, wrongSocket } from "./health-cause.ts";
 
 /** GETs `url`; resolves with the status code, rejects on connection errors or after `timeoutMs`. */
 export type Probe = (url: string, timeoutMs: number) => Promise<number>;
@@ -63,6 +64,12 @@ export interface HealthFailure {
   oom_killed: boolean;
   timed_out: boolean;
   logs: string[];
+  /** Sockets the container listened on when the check gave up (empty when unknown or none). */
+  listening: ListeningSocket[];
+  /** The one other port the app listens on to every address, when that explains the failure. */
+  listens_on_port: number | null;
+  /** What probably went wrong, in words. */
+  likely_cause: string;
 }
 
 /** Last `n` log lines of a container; never throws (a diagnosis must not hide the original failure). */
@@ -89,8 +96,13 @@ export async function waitHealthy(
   let lastStatus: number | null = null;
   let lastError: string | null = null;
   let delay = 50;
+  const port = Number(new URL(c.url).port || 80);
+  const started = Date.now();
+  let sockets: ListeningSocket[] = [];
+  let seen = "";
+  let checkedAt = 0;
   while (true) {
-    if (c.signal?.aborted) return failure("deployment cancelled", { timed_out: false });
+    if (c.signal?.aborted) return failure("deployment cancelled", { timed_out: false, likely_cause: "a newer deployment or the tenant's deletion replaced this one" });
     const info = await runtime.inspectContainer(c.id);
     if (!info || !info.running) {
       const code = info?.exitCode ?? null;
@@ -103,6 +115,15 @@ export async function waitHealthy(
       if (lastStatus < 500) return undefined;
     } catch (e) {
       lastError = (e as Error).message ?? String(e);
+      // Refused for a while: the kernel's socket table says whether the app listens elsewhere. The same answer twice,
+      // a second apart, ends the wait early (an app opening a side port before its main one gets the second look).
+      if (runtime.listeningSockets && Date.now() - started >= 2000 && Date.now() - checkedAt >= 1000) {
+        checkedAt = Date.now();
+        sockets = await runtime.listeningSockets(c.id).catch(() => []);
+        const wrong = wrongSocket(sockets, port);
+        if (wrong && wrong === seen) return failure(`GET ${c.url} was refused`, { timed_out: false });
+        seen = wrong ?? "";
+      }
     }
     if (Date.now() >= deadline) {
       const last = lastStatus !== null ? `last answer: HTTP ${lastStatus}` : `last error: ${lastError ?? "no answer"}`;
@@ -113,9 +134,12 @@ export async function waitHealthy(
   }
 
   async function failure(message: string, more: Partial<HealthFailure>): Promise<HealthFailure> {
-    return {
+    if (!sockets.length && runtime.listeningSockets && more.exit_code === undefined) sockets = await runtime.listeningSockets(c.id).catch(() => []);
+    const f: HealthFailure = {
       message, url: c.url, last_status: lastStatus, last_error: lastError, exit_code: null, oom_killed: false, timed_out: false,
-      ...more, logs: await tailLogs(runtime, c.id),
+      listens_on_port: null, likely_cause: "", ...more, logs: await tailLogs(runtime, c.id), listening: sockets,
     };
+    const cause = f.likely_cause ? { words: f.likely_cause } : likelyCause(f, port, c.timeoutMs);
+    return { ...f, message: `${message}. Likely cause: ${cause.words}`, likely_cause: cause.words, listens_on_port: cause.otherPort ?? null };
   }
 }

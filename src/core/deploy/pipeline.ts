@@ -41,7 +41,7 @@ export async function runDeployment(ctx: Ctx, tenantId: string, depId: string): 
   const tenant = tenants.findById(ctx.db, tenantId);
   const service = services.findById(ctx.db, dep.service_id);
   const started = Date.now();
-  const run: Run = { ctx, tenant: tenant!, service: service!, dep, signal: signalFor(ctx, tenantId), timings: {}, started, stage: "provision" };
+  const run: LoggedRun = { ctx, tenant: tenant!, service: service!, dep, signal: signalFor(ctx, tenantId), timings: {}, started, stage: "provision", log: new BuildLogSink(ctx.db, depId) };
   if (!tenant || !service || tenant.status === "deleting") {
     deployments.update(ctx.db, depId, { status: "failed", reason: "tenant is being deleted", finished_at: nowIso() });
     return;
@@ -56,9 +56,9 @@ export async function runDeployment(ctx: Ctx, tenantId: string, depId: string): 
     deployments.update(ctx.db, dep.id, { port });
     if (mountsOf(service).length) await timed(run, "deploy", () => stopHolderOfVolumes(run));
     candidate = await timed(run, "deploy", () => startCandidate(run, image.imageId, port));
-    await timed(run, "health", () => checkHealth(run, candidate!, port));
-    await timed(run, "route", () => switchRoute(run, candidate!, port));
-    const old = makeLive(run, candidate, { port, image: image.imageId });
+    const live = await timed(run, "health", () => checkHealth(run, candidate!, port));
+    await timed(run, "route", () => switchRoute(run, candidate!, live));
+    const old = makeLive(run, candidate, { port: live, image: image.imageId });
     await reapplyTenantRules(ctx, tenant.id); // network rules (issue 7): inbound ports follow the new container; never throws
     finishSucceeded(run);
     await retireOld(run, old);
@@ -67,8 +67,14 @@ export async function runDeployment(ctx: Ctx, tenantId: string, depId: string): 
     if (candidate) await ctx.runtime.stopAndRemove(candidate.id, 0).catch(() => undefined);
     const shown = redactEnvValues(ctx.box, [tenant.env_enc, service.env_enc], { message: f.message, data: f.data }); // the app's log tail may print its env
     finishFailed(run, f.stage, shown.message, shown.data);
+    run.log.line(`[error] ${f.stage} failed: ${shown.message}`);
+  } finally {
+    run.log.flush();
   }
 }
+
+/** A run with the deployment's build log: what happened, in order, up to the failure line (GET …/logs). */
+type LoggedRun = Run & { log: BuildLogSink };
 
 function begin(run: Run): void {
   const { ctx, tenant, dep } = run;
@@ -78,6 +84,7 @@ function begin(run: Run): void {
 }
 
 export function emit(run: Run, stage: string, status: string, message: string, data?: Record<string, unknown>): void {
+  if ("log" in run) (run as LoggedRun).log.line(`[${stage}] ${message}`);
   run.ctx.bus.emit({ tenantId: run.tenant.id, deploymentId: run.dep.id, service: run.service.name, stage, status, message, data });
 }
 
@@ -114,6 +121,8 @@ async function obtainImage(run: Run): Promise<{ imageId: string; port?: number }
     run.stage = "deploy";
     const found = await ctx.runtime.findImage(dep.image_id);
     if (!found) throw new StageFailure("deploy", `The image of ${dep.rollback_from ?? "the previous deployment"} is no longer on this server; deploy from source instead`);
+    const source = deployments.find(ctx.db, run.tenant.id, dep.rollback_from ?? service.current_deployment_id ?? "");
+    if (!dep.framework && source?.framework) deployments.update(ctx.db, dep.id, { framework: source.framework }); // rollbacks keep it
     emit(run, "deploy", "running", dep.rollback_from ? `Rolling back to the image of ${dep.rollback_from} (no build)` : "Reusing the running image (no build)", { image_id: found });
     return { imageId: found, port: dep.port ?? undefined };
   }
@@ -123,7 +132,7 @@ async function obtainImage(run: Run): Promise<{ imageId: string; port?: number }
 
 async function pull(run: Run): Promise<{ imageId: string }> {
   const ref = run.service.image_url!;
-  const sink = new BuildLogSink(run.ctx.db, run.dep.id);
+  const sink = (run as LoggedRun).log;
   try {
     // An image from a named registry is pulled every time, with this provider's credential if it has one: the
     // registry must authorize THIS provider, or a private image another provider pulled earlier would run from cache.
@@ -153,7 +162,7 @@ export function namesRegistry(ref: string): boolean {
 async function build(run: Run): Promise<{ imageId: string; port?: number }> {
   const { ctx, dep, service, tenant } = run;
   const dir = join(ctx.config.dataDir, "builds", dep.id);
-  const sink = new BuildLogSink(ctx.db, dep.id);
+  const sink = (run as LoggedRun).log;
   const d = deployerFor(ctx);
   try {
     rmSync(dir, { recursive: true, force: true });
@@ -172,11 +181,13 @@ async function build(run: Run): Promise<{ imageId: string; port?: number }> {
       assertPlanAllowed(plan); // remote ADD, `# syntax=`, image ids and staxa/ refused before the daemon sees the file
     } catch (e) {
       if (e instanceof BuildPlanError) {
+        if (e.framework) deployments.update(ctx.db, dep.id, { framework: e.framework });
         sink.line(e.message);
         throw new StageFailure("build", e.message);
       }
       throw e;
     }
+    deployments.update(ctx.db, dep.id, { framework: plan.framework }); // also when the build below fails
     const tag = imageTag(tenant.name, service.name, dep.id);
     // The user sees exactly what was built: a generated Dockerfile goes into the build log before the build.
     if (plan.generatedDockerfile) for (const l of [`--- generated ${plan.dockerfile} (${plan.framework}) ---`, ...plan.generatedDockerfile.trimEnd().split("\n"), "---"]) sink.line(l);
@@ -236,18 +247,33 @@ async function stopHolderOfVolumes(run: Run): Promise<void> {
   services.update(ctx.db, service.id, { container_id: null, container_ip: null, status: "stopped", updated_at: nowIso() });
 }
 
-async function checkHealth(run: Run, c: ContainerInfo, port: number): Promise<void> {
+/** Healthy on `port`, or on the one other port the app opened when no port was configured: the port it serves on. */
+async function checkHealth(run: Run, c: ContainerInfo, port: number): Promise<number> {
   const { ctx, service } = run;
-  if (!service.is_routable && service.port === null && !service.healthcheck) return checkRunning(run, c);
+  if (!service.is_routable && service.port === null && !service.healthcheck) return checkRunning(run, c).then(() => port);
   const ip = c.ip ?? (await ctx.runtime.inspectContainer(c.id))?.ip;
   const path = (service.healthcheck ? (JSON.parse(service.healthcheck).path as string) : undefined) ?? ctx.config.healthPath;
   const url = `http://${ip}:${port}${path}`;
   emit(run, "health", "running", `Waiting for GET ${url} to answer`);
   const d = deployerFor(ctx);
-  const failure = await waitHealthy(ctx.runtime, d.probe, { id: c.id, url, timeoutMs: d.healthTimeoutMs ?? ctx.config.healthTimeoutSec * 1000, signal: run.signal });
-  if (failure) throw new StageFailure("health", `Health check failed: ${failure.message}`, { ...failure });
+  const timeoutMs = d.healthTimeoutMs ?? ctx.config.healthTimeoutSec * 1000;
+  const failure = await waitHealthy(ctx.runtime, d.probe, { id: c.id, url, timeoutMs, signal: run.signal });
   c.ip = ip ?? null;
-  emit(run, "health", "done", `${url} answered`);
+  if (!failure) {
+    emit(run, "health", "done", `${url} answered`);
+    return port;
+  }
+  const configured = service.port ?? (service.is_primary ? run.tenant.app_port : null);
+  const other = failure.listens_on_port;
+  if (other && configured === null) {
+    const otherUrl = `http://${ip}:${other}${path}`;
+    if (!(await waitHealthy(ctx.runtime, d.probe, { id: c.id, url: otherUrl, timeoutMs: Math.min(timeoutMs, 10_000), signal: run.signal }))) {
+      deployments.update(ctx.db, run.dep.id, { port: other });
+      emit(run, "health", "done", `${otherUrl} answered: the app listens on port ${other}, not on ${port}, so it is served on ${other} (recorded as this deployment's port)`, { port: other });
+      return other;
+    }
+  }
+  throw new StageFailure("health", `Health check failed: ${failure.message}`, { ...failure });
 }
 
 /** A worker (no port, not routable, no healthcheck): healthy when it is still running after a moment. */

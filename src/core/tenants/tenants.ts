@@ -53,7 +53,7 @@ export function serviceView(ctx: Ctx, t: TenantRow, s: ServiceRow) {
 
 /** The short view of lists. */
 export function tenantSummary(ctx: Ctx, t: TenantRow) {
-  return { id: t.id, name: t.name, display_name: t.display_name, status: t.status, url: primaryDomainUrl(ctx, t.id) ?? tenantUrl(ctx.config, t.name), source_type: t.source_type, created_at: t.created_at, updated_at: t.updated_at };
+  return { id: t.id, name: t.name, display_name: t.display_name, status: t.status, status_reason: t.status_reason, url: primaryDomainUrl(ctx, t.id) ?? tenantUrl(ctx.config, t.name), source_type: t.source_type, created_at: t.created_at, updated_at: t.updated_at };
 }
 
 /** Validates everything first (400), then the name (409), then the limit (422); writes all in one transaction. */
