@@ -7,6 +7,7 @@ import { Invalid } from "../lib/errors.ts";
 import { isSettled, isTerminal, openEventStream, replay } from "../core/tenants/events.ts";
 import { containerLogs } from "../core/tenants/container-logs.ts";
 import { streamSlotsFor } from "./stream-slots.ts";
+import { appOf } from "./plugins/root-app.ts";
 
 /** Heartbeat period; a setting object so tests can shorten it. */
 export const sseSettings = { heartbeatMs: 15_000 };
@@ -19,13 +20,25 @@ function lastEventIdOf(request: Request, query: Record<string, string | undefine
   return Number(raw);
 }
 
+/**
+ * Lifts Bun's idle timeout (10 s by default) for one long-lived response. Without this a stream with nothing
+ * to say for 10 s — an events stream whose deployment waits behind other builds, under load — is cut by the
+ * server after `retry:`, before the first heartbeat (15 s) or event. A dead client is still noticed: the
+ * heartbeat's write fails and aborts the request.
+ */
+export function keepOpen(store: unknown, request: Request): void {
+  appOf(store)?.server?.timeout(request, 0);
+}
+
 function frame(e: PipelineEvent): string {
   return `id: ${e.id}\ndata: ${JSON.stringify(e)}\n\n`;
 }
 
 /**
  * The SSE stream: replay, then live events; heartbeats every 15 s. Without `follow=true` it ends after
- * the running deployment's final event (ready or error) once nothing else is queued.
+ * the running deployment's final event (ready or error) once nothing else is queued; a replay of a settled
+ * tenant is sent whole first (a multi-service tenant's replay holds one final event per service: it ends
+ * after the last one, not the first).
  */
 function eventStream(deps: ApiDeps, tenantId: string, afterId: number | undefined, follow: boolean, signal: AbortSignal, heartbeatMs: number): ReadableStream<Uint8Array> {
   let close = () => {};
@@ -33,6 +46,7 @@ function eventStream(deps: ApiDeps, tenantId: string, afterId: number | undefine
     start(controller) {
       let lastId = afterId ?? 0;
       let closed = false;
+      let replaying = true;
       const send = (s: string) => {
         if (closed) return;
         try {
@@ -45,7 +59,7 @@ function eventStream(deps: ApiDeps, tenantId: string, afterId: number | undefine
         if (e.id <= lastId) return; // replay and live may overlap by a few events
         lastId = e.id;
         send(frame(e));
-        if (!follow && isTerminal(e) && isSettled(deps, tenantId)) close();
+        if (!follow && !replaying && isTerminal(e) && isSettled(deps, tenantId)) close();
       };
       close = () => {
         if (closed) return;
@@ -64,6 +78,7 @@ function eventStream(deps: ApiDeps, tenantId: string, afterId: number | undefine
       signal.addEventListener("abort", close);
       send("retry: 5000\n\n");
       for (const e of replay(deps, tenantId, afterId)) write(e);
+      replaying = false;
       if (!follow && isSettled(deps, tenantId)) close();
     },
     cancel() {
@@ -103,13 +118,14 @@ function logStream(lines: AsyncIterable<string>, ac: AbortController, request: A
 export function realtimeRoutes(deps: ApiDeps) {
   return new Elysia({ name: "routes:realtime" })
     .use(auth(deps))
-    .get("/tenants/:id/events", ({ principal, params, query, request }) => {
+    .get("/tenants/:id/events", ({ principal, params, query, request, store }) => {
       const tenantId = openEventStream(deps, principal, params.id);
       const after = lastEventIdOf(request, query);
+      keepOpen(store, request);
       const stream = streamSlotsFor(deps).guard(principal.providerId, "events", () => eventStream(deps, tenantId, after, query.follow === "true", request.signal, sseSettings.heartbeatMs), request.signal);
       return new Response(stream, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache", "x-accel-buffering": "no" } });
     }, { scope: "tenants:read", query: t.Object({ last_event_id: t.Optional(t.String()), follow: t.Optional(t.String()) }) })
-    .get("/tenants/:id/logs", ({ principal, params, query, request }) => {
+    .get("/tenants/:id/logs", ({ principal, params, query, request, store }) => {
       const lines = query.lines === undefined ? 200 : /^\d+$/.test(query.lines) ? Number(query.lines) : NaN;
       const follow = query.follow === "true" || query.follow === "1";
       if (query.follow !== undefined && !["true", "false", "1", "0"].includes(query.follow)) throw new Invalid("follow", "follow must be true or false");
@@ -117,6 +133,7 @@ export function realtimeRoutes(deps: ApiDeps) {
       // Validates and authorises before the stream starts, so errors are proper 4xx responses.
       const lines_ = containerLogs(deps, principal, params.id, { lines, follow, signal: ac.signal });
       const make = () => logStream(lines_, ac, request.signal);
+      if (follow) keepOpen(store, request);
       return new Response(follow ? streamSlotsFor(deps).guard(principal.providerId, "logs", make, request.signal) : make(), { headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-cache" } });
     }, { scope: "tenants:read", query: t.Object({ lines: t.Optional(t.String()), follow: t.Optional(t.String()) }) });
 }
