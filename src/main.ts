@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 // The staxa CLI: the one composition root. serve | migrate | admin create-key | version | --help
 import { loadConfig, ConfigError, settingsTable } from "./config.ts";
-import { parseArgs, UsageError } from "./cli/args.ts";
+import { HelpRequested, parseArgs, usageOf, UsageError } from "./cli/args.ts";
 import { serve } from "./cli/serve.ts";
 import { adminCreateKey } from "./cli/admin.ts";
 import { backupCommand, restoreCommand } from "./cli/backup.ts";
@@ -57,7 +57,10 @@ export async function main(argv: string[]): Promise<number> {
       }
       case "admin": {
         const [sub, ...more] = rest;
-        if (sub !== "create-key") throw new UsageError(`unknown admin command "${sub ?? ""}"`);
+        if (sub !== "create-key") {
+          parseArgs(rest); // `admin --help`
+          throw new UsageError(`unknown admin command "${sub ?? ""}"`);
+        }
         const flags = parseArgs(more);
         adminCreateKey(config, flags);
         flags.done();
@@ -71,8 +74,14 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command "${cmd}"`);
     }
   } catch (err) {
+    // A command's own usage lines, not the whole list (which `staxa --help` prints).
+    if (err instanceof HelpRequested) {
+      process.stdout.write(usageOf(USAGE, cmd) ?? USAGE);
+      return 0;
+    }
     if (err instanceof UsageError) {
-      process.stderr.write(`staxa: ${err.message}\n\n${USAGE}`);
+      const own = usageOf(USAGE, cmd);
+      process.stderr.write(`staxa: ${err.message}\n\n${own ? `${own}(staxa --help lists every command)\n` : USAGE}`);
       return 2;
     }
     if (err instanceof ConfigError) {

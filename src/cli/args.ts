@@ -1,5 +1,13 @@
-// Tiny argv parser: `--flag value`, `--flag=value`, `--bool`; unknown flags are usage errors.
+// Tiny argv parser: `--flag value`, `--flag=value`, `--bool`; unknown flags are usage errors; `--help`/`-h` asks for
+// the command's usage. And `usageOf`: one command's lines of a usage text, so each command has ONE usage text.
 export class UsageError extends Error {}
+
+/** `--help` or `-h` anywhere before `--`: the caller prints the command's usage on stdout and exits 0. */
+export class HelpRequested extends UsageError {
+  constructor() {
+    super("help requested");
+  }
+}
 
 export interface Flags {
   positionals: string[];
@@ -18,6 +26,7 @@ export function parseArgs(argv: string[], booleans: string[] = []): Flags {
       positionals.push(...argv.slice(i + 1));
       break;
     }
+    if (a === "--help" || a === "-h") throw new HelpRequested();
     if (a.startsWith("--")) {
       const eq = a.indexOf("=");
       const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
@@ -54,4 +63,20 @@ export function parseArgs(argv: string[], booleans: string[] = []): Flags {
       if (unknown.length) throw new UsageError(`unknown flag --${unknown[0]}`);
     },
   };
+}
+
+/**
+ * The lines of `usage` that document `cmd`: each line starting `  staxa <cmd>` and the deeper-indented lines that
+ * continue it; undefined when the text has none (then the caller shows the whole list).
+ */
+export function usageOf(usage: string, cmd: string): string | undefined {
+  const lines: string[] = [];
+  let inCmd = false;
+  for (const line of usage.split("\n")) {
+    const m = /^ {1,4}staxa (\S+)/.exec(line);
+    if (m) inCmd = m[1] === cmd;
+    else if (!/^ {10,}\S/.test(line)) inCmd = false;
+    if (inCmd) lines.push(line);
+  }
+  return lines.length ? `Usage:\n${lines.join("\n")}\n` : undefined;
 }

@@ -14,11 +14,21 @@ export function configPath(env = process.env): string {
   return join(base, "staxa", "config.json");
 }
 
-/** Normalises an appliance URL: http(s) only, no trailing slash, no /api/v1 suffix. */
+// A host the CLI reaches over plain http when the scheme is left out: this machine only.
+const LOCAL_HOST = /^(localhost|[a-z0-9.-]+\.localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+
+/** `raw` with a scheme: as given, or http:// for localhost and 127.x (`localhost:8080`), https:// for any other host. */
+export function withScheme(raw: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) return raw;
+  const host = /^(\[[^\]]*\]|[^:/?#]*)/.exec(raw)![1];
+  return `${LOCAL_HOST.test(host) ? "http" : "https"}://${raw}`;
+}
+
+/** Normalises an appliance URL: http(s) only (scheme optional, see withScheme), no trailing slash, no /api/v1 suffix. */
 export function normaliseUrl(raw: string): string {
   let u: URL;
   try {
-    u = new URL(raw);
+    u = new URL(withScheme(raw.trim()));
   } catch {
     throw new UsageError(`--url must be an http(s) URL, got "${raw}"`);
   }

@@ -1,15 +1,14 @@
-// `staxa env get <tenant>` and `staxa env set <tenant> KEY=VALUE...` (read, merge, write back the whole set).
+// `staxa env get|set|unset <tenant>`: set and unset change only the named keys (PATCH), so secret values the API
+// masks are never read back and resent; `set --replace` replaces the whole environment (PUT).
 import type { Flags } from "../args.ts";
 import { UsageError } from "../args.ts";
-import { ApiError, type ApiClient } from "./http.ts";
+import type { ApiClient } from "./http.ts";
 import { show, type Out } from "./output.ts";
 import { resolveTenant } from "./tenants.ts";
 
-const MASK = "****";
-
 /** KEY=VALUE arguments; the value may contain "=". */
 export function parseAssignments(args: string[]): Record<string, string> {
-  if (args.length === 0) throw new UsageError("usage: staxa env set TENANT KEY=VALUE...");
+  if (args.length === 0) throw new UsageError("give at least one KEY=VALUE");
   const out: Record<string, string> = {};
   for (const a of args) {
     const i = a.indexOf("=");
@@ -17,6 +16,17 @@ export function parseAssignments(args: string[]): Record<string, string> {
     out[a.slice(0, i)] = a.slice(i + 1);
   }
   return out;
+}
+
+/** The request of `env set|unset`: PATCH with the named keys, or PUT of exactly them with --replace. */
+export function envRequest(sub: "set" | "unset", args: string[], replace: boolean): { method: "PATCH" | "PUT"; body: Record<string, unknown> } {
+  if (sub === "unset") {
+    if (replace) throw new UsageError("--replace is for env set");
+    if (args.length === 0) throw new UsageError("give at least one KEY to unset");
+    return { method: "PATCH", body: { unset: args } };
+  }
+  const set = parseAssignments(args);
+  return replace ? { method: "PUT", body: set } : { method: "PATCH", body: { set } };
 }
 
 export async function envCommand(api: ApiClient, out: Out, sub: string | undefined, flags: Flags): Promise<number> {
@@ -31,24 +41,14 @@ export async function envCommand(api: ApiClient, out: Out, sub: string | undefin
   if (sub === "set" || sub === "unset") {
     const replace = flags.bool("replace");
     flags.done();
+    if (!ref) throw new UsageError("a tenant name or id is required");
+    const req = envRequest(sub, rest, replace); // usage problems before any call
     const id = await resolveTenant(api, ref);
-    const changes = sub === "set" ? parseAssignments(rest) : Object.fromEntries(rest.map((k) => [k, undefined]));
-    if (sub === "unset" && rest.length === 0) throw new UsageError("usage: staxa env unset TENANT KEY...");
-    const current = replace ? [] : ((await api.call("GET", `/tenants/${id}/env`))!.data as Array<{ key: string; value: string }>);
-    const merged: Record<string, string> = {};
-    for (const e of current) merged[e.key] = e.value;
-    for (const [k, v] of Object.entries(changes)) {
-      if (v === undefined) delete merged[k];
-      else merged[k] = v;
-    }
-    // The API masks secret values on read; writing "****" back would destroy them, so refuse instead.
-    const masked = Object.keys(merged).filter((k) => merged[k] === MASK && changes[k] === undefined);
-    if (masked.length) {
-      throw new ApiError(0, "masked_values", `cannot keep masked value(s) of ${masked.join(", ")}: the API never returns secrets. Pass them again (KEY=VALUE) or use --replace to set only the given keys.`);
-    }
-    const res = await api.call("PUT", `/tenants/${id}/env`, merged);
+    const res = await api.call(req.method, `/tenants/${id}/env`, req.body);
     const list = res!.data as Array<{ key: string; value: string }>;
-    show(out, { env: list, deployment_ids: res!.meta.deployment_ids ?? [] }, () => `${list.length} variable(s) set; redeploying: ${(res!.meta.deployment_ids as string[] | undefined)?.join(", ") || "nothing"}\n`);
+    const deploys = (res!.meta.deployment_ids as string[] | undefined) ?? [];
+    const what = sub === "unset" ? `${rest.length} variable(s) unset` : `${Object.keys(req.body.set ?? req.body).length} variable(s) set`;
+    show(out, { env: list, deployment_ids: deploys }, () => `${what}; ${list.length} in total; ${deploys.length ? `redeploying: ${deploys.join(", ")}` : "nothing changed, no redeploy"}\n`);
     return 0;
   }
   throw new UsageError(`unknown env command "${sub ?? ""}" (get|set|unset)`);

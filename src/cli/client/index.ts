@@ -1,33 +1,46 @@
 // The client half of the `staxa` binary: commands that drive a remote appliance over its public API.
 // Exit codes: 0 ok, 1 API error or failed deploy, 2 usage error.
-import { parseArgs, UsageError } from "../args.ts";
+import { HelpRequested, parseArgs, usageOf, UsageError } from "../args.ts";
 import { loadCredentials, normaliseUrl, saveCredentials } from "./credentials.ts";
 import { ApiClient, ApiError } from "./http.ts";
 import { stdOut, type Out } from "./output.ts";
-import { tenantsCommand } from "./tenants.ts";
+import { templatesCommand, tenantsCommand } from "./tenants.ts";
 import { deployCommand } from "./deploy.ts";
 import { logsCommand } from "./logs.ts";
 import { envCommand } from "./env.ts";
 import { domainsCommand } from "./domains.ts";
 
-export const CLIENT_COMMANDS = ["login", "tenants", "deploy", "logs", "env", "domains"];
+export const CLIENT_COMMANDS = ["login", "tenants", "templates", "deploy", "logs", "env", "domains"];
 
+// One text: `staxa --help` shows it whole, `staxa <command> --help` and a usage error show the command's lines.
 export const CLIENT_USAGE = `Client commands (drive a remote appliance; add --json for machine-readable output):
-  staxa login --url URL --key KEY          save the appliance URL and API key (~/.config/staxa/config.json, 0600)
+  staxa login --url URL --key KEY          save the appliance URL and API key (~/.config/staxa/config.json, 0600);
+                                           URL may omit the scheme: http:// for localhost and 127.x, else https://
                                            (or set STAXA_URL and STAXA_API_KEY)
   staxa tenants list [--status S]
-  staxa tenants create NAME (--repo URL [--branch B] | --image IMAGE) [--port N] [--wait]
-  staxa tenants get|delete TENANT          TENANT is a name or a ten_ id
+  staxa tenants create NAME (--repo URL [--branch B] | --image IMAGE | --template ID) [--port N] [--wait]
+                                           --template: a template of the catalog (staxa templates), built from the
+                                           source bundled in the appliance; --wait follows the first deploy
+  staxa tenants get TENANT                 TENANT is a name or a ten_ id
+  staxa tenants delete TENANT [--yes]      asks y/N on a terminal; without one, deletes only with --yes
+  staxa templates                          the template catalog (ids for tenants create --template)
   staxa deploy TENANT [--branch B] [--commit SHA]
                                            deploy and follow the stages; exit 1 if it fails
   staxa logs TENANT [-f] [--lines N]       container logs (-f follows)
-  staxa env get TENANT
+  staxa env get TENANT                     secret values show as ****
   staxa env set TENANT KEY=VALUE... [--replace]
-  staxa env unset TENANT KEY...
+                                           set these keys; the others (secrets too) stay as they are;
+                                           --replace: these become the whole environment
+  staxa env unset TENANT KEY...            remove these keys; the others stay
   staxa domains list|add|verify|delete TENANT [DOMAIN] [--primary]
 `;
 
-const BOOLEANS = ["json", "f", "follow", "wait", "replace", "primary"];
+const BOOLEANS = ["json", "f", "follow", "wait", "replace", "primary", "yes", "y"];
+
+/** What a usage problem shows: the command's own lines, else every client command. */
+function usageFor(cmd: string): string {
+  return usageOf(CLIENT_USAGE, cmd) ?? CLIENT_USAGE;
+}
 
 async function login(out: Out, argv: string[]): Promise<number> {
   const flags = parseArgs(argv, BOOLEANS);
@@ -58,6 +71,7 @@ export async function runClient(cmd: string, argv: string[], out: Out = stdOut(a
     const sub = flags.positionals[0];
     switch (cmd) {
       case "tenants": return await tenantsCommand(api, out, sub, flags);
+      case "templates": return await templatesCommand(api, out, flags);
       case "deploy": return await deployCommand(api, out, flags);
       case "logs": return await logsCommand(api, out, flags);
       case "env": return await envCommand(api, out, sub, flags);
@@ -65,8 +79,12 @@ export async function runClient(cmd: string, argv: string[], out: Out = stdOut(a
       default: throw new UsageError(`unknown command "${cmd}"`);
     }
   } catch (e) {
+    if (e instanceof HelpRequested) {
+      out.write(usageFor(cmd));
+      return 0;
+    }
     if (e instanceof UsageError) {
-      out.error(`staxa: ${e.message}\n\n${CLIENT_USAGE}`);
+      out.error(`staxa: ${e.message}\n\n${usageFor(cmd)}(staxa --help lists every command)\n`);
       return 2;
     }
     if (e instanceof ApiError) {

@@ -3,10 +3,25 @@ export interface Out {
   json: boolean;
   write(s: string): void;
   error(s: string): void;
+  /** Asks a question on the terminal and returns the answer; absent when stdin is not a terminal (scripts, pipes). */
+  ask?(question: string): Promise<string>;
 }
 
 export function stdOut(json: boolean): Out {
-  return { json, write: (s) => process.stdout.write(s), error: (s) => process.stderr.write(s) };
+  const out: Out = { json, write: (s) => process.stdout.write(s), error: (s) => process.stderr.write(s) };
+  if (process.stdin.isTTY) out.ask = askOnTerminal;
+  return out;
+}
+
+/** The question on stderr (stdout stays clean for --json), one line read from stdin. */
+async function askOnTerminal(question: string): Promise<string> {
+  const { createInterface } = await import("node:readline/promises");
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await rl.question(question);
+  } finally {
+    rl.close();
+  }
 }
 
 /** Prints `value` as JSON (--json) or runs the human printer. */
