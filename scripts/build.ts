@@ -1,7 +1,8 @@
-// `bun run build`: builds the dashboard, embeds it, and compiles the appliance into ONE executable, dist/staxa.
+// `bun run build`: builds the dashboard, embeds it and the template sources, and compiles the appliance into ONE executable, dist/staxa.
 import { $ } from "bun";
 import { rmSync, statSync, writeFileSync } from "node:fs";
 import { buildWeb, restorePlaceholder, writeEmbedModule } from "./build-web.ts";
+import { restoreTemplatesPlaceholder, writeTemplatesModule } from "./build-templates.ts";
 
 const web = await buildWeb();
 console.log(`built dist-web/ (${(web.gzipBytes / 1024).toFixed(1)} KB gzipped JS+CSS)`);
@@ -22,10 +23,13 @@ for (;;) {
 }
 try {
   await writeEmbedModule(web);
+  const tpl = await writeTemplatesModule(); // templates deploy from these without network (src/templates-bundle.ts)
+  console.log(`embedded ${tpl.templates} template sources (${tpl.files} files, ${(tpl.bytes / 1024).toFixed(0)} KB)`);
   await $`bun build --compile --minify --sourcemap=none src/main.ts --outfile dist/staxa`;
 } finally {
   // The generated module only embeds for the compile; git keeps the placeholder.
   await restorePlaceholder();
+  await restoreTemplatesPlaceholder();
   rmSync(lock, { force: true });
 }
 console.log("built dist/staxa");

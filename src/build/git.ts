@@ -8,6 +8,7 @@ import { Upstream } from "../lib/errors.ts";
 import { validateBranch, validateCommitSha, validateRepoUrl, type RepoUrl } from "./git-input.ts";
 import { assertPublicHost } from "./git-host.ts";
 import { runGit, type GitRun } from "./git-run.ts";
+import { ownTemplateRepo } from "./template-repo.ts";
 
 export { validateBranch, validateCommitSha, validateRepoUrl } from "./git-input.ts";
 
@@ -17,13 +18,17 @@ const DEPTH = "50";
 export function createGit(config: Config): Git {
   return {
     async clone(req: CloneRequest) {
-      const repo = validateRepoUrl(req.repoUrl, { allowFile: config.allowFileRepos, allowHttp: config.allowPrivateTargets });
+      // The appliance's own template repos (template-repo.ts) are file:// under the data dir: allowed whatever
+      // STAXA_ALLOW_FILE_REPOS says, since no user can name them (the API refuses file:// URLs then).
+      const own = ownTemplateRepo(config.dataDir, req.repoUrl) !== undefined;
+      const allowFile = config.allowFileRepos || own;
+      const repo = validateRepoUrl(req.repoUrl, { allowFile, allowHttp: config.allowPrivateTargets });
       const branch = validateBranch(req.branch);
       const sha = req.commitSha === undefined ? undefined : validateCommitSha(req.commitSha);
-      if (!config.allowPrivateTargets) await assertPublicHost(repo.host);
+      if (!config.allowPrivateTargets && !own) await assertPublicHost(repo.host);
       const home = await mkdtemp(join(tmpdir(), "staxa-git-home-"));
       try {
-        const run = runner(req, repo, home, config.allowFileRepos);
+        const run = runner(req, repo, home, allowFile);
         await run(cloneArgs(repo, branch, req.dir), `clone of branch "${branch}" failed`);
         if (sha !== undefined) await checkoutCommit(run, req.dir, sha);
         const head = (await run(["-C", req.dir, "rev-parse", "HEAD"], "rev-parse failed")).trim();

@@ -4,6 +4,7 @@ import type { Ctx } from "../context.ts";
 import type { TenantRow } from "../../store/tenants.ts";
 import * as installations from "../../store/github-installations.ts";
 import { installationToken } from "./app.ts";
+import { templateCloneUrl } from "../template-source.ts";
 
 /** GitHub's owner and repo name grammars (owners: alphanumerics and single hyphens; repos: [A-Za-z0-9._-]). */
 export const OWNER_RE = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
@@ -44,10 +45,13 @@ export function cloneUrlOf(config: Pick<Config, "githubGitUrl">, repo: GitHubRep
 }
 
 /**
- * The pipeline's clone hook: for a repo of the tenant's GitHub installation, the URL to fetch and an
- * installation token (sent by git as a header from the environment, never stored). Other repos pass through.
+ * The pipeline's clone hook: a catalog template's URL is fetched from the local repo of the source bundled in this
+ * binary (no network); for a repo of the tenant's GitHub installation, the URL to fetch and an installation token
+ * (sent by git as a header from the environment, never stored). Other repos pass through.
  */
 export async function cloneSourceFor(ctx: Ctx, tenant: Pick<TenantRow, "provider_id">, repoUrl: string): Promise<{ repoUrl: string; token?: string }> {
+  const template = await templateCloneUrl(ctx.config.dataDir, repoUrl);
+  if (template) return { repoUrl: template };
   const repo = parseGitHubRepo(ctx.config, repoUrl);
   if (!repo) return { repoUrl };
   const link = installations.find(ctx.db, tenant.provider_id);
