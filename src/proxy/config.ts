@@ -7,6 +7,7 @@
 import type { Config } from "../config.ts";
 import type { Route } from "./types.ts";
 import { Invalid } from "../lib/errors.ts";
+import { acmeCaFor } from "./local-ca.ts";
 import { srvName } from "./dns-responder.ts";
 
 export const SERVER = "staxa";
@@ -58,7 +59,7 @@ export function proxyOptions(config: Config): ProxyOptions {
     httpsPort: config.httpsPort,
     https: config.publicScheme === "https",
     askUrl: `http://127.0.0.1:${config.port}/internal/tls/ask`,
-    acmeCa: config.acmeCa,
+    acmeCa: acmeCaFor(config), // a .localhost or IP base domain: Caddy's internal CA
     acmeCaRoot: config.acmeCaRoot,
     acmeEmail: config.acmeEmail,
   };
