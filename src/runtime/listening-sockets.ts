@@ -5,6 +5,8 @@ import type Docker from "dockerode";
 import type { ListeningSocket } from "./types.ts";
 
 const LISTEN = "0A";
+// Docker's embedded DNS resolver listens inside every container on a user-defined network: not the app's socket.
+const DOCKER_DNS = "127.0.0.11";
 
 /** Listening sockets in one /proc/net/tcp or tcp6 table (addresses are hex words in host byte order). */
 export function parseProcNetTcp(text: string): ListeningSocket[] {
@@ -38,5 +40,5 @@ export async function listeningSockets(docker: Docker, idOrName: string): Promis
   const pid = (await docker.getContainer(idOrName).inspect()).State?.Pid;
   if (!pid) return [];
   const tables = await Promise.all(["tcp", "tcp6"].map((t) => readFile(`/proc/${pid}/net/${t}`, "utf8").catch(() => "")));
-  return tables.flatMap(parseProcNetTcp);
+  return tables.flatMap(parseProcNetTcp).filter((s) => s.address !== DOCKER_DNS);
 }

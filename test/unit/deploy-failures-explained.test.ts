@@ -3,6 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { fakeApp } from "../support/fakes.ts";
 import { parseProcNetTcp } from "../../src/runtime/listening-sockets.ts";
+import { likelyCause } from "../../src/core/deploy/health-cause.ts";
 
 const gitBody = (name: string, extra: Record<string, unknown> = {}) => ({ name, source_type: "github", repo_url: "https://example.com/acme/app.git", ...extra });
 
@@ -98,5 +99,14 @@ describe("/proc/net/tcp", () => {
 `;
     expect(parseProcNetTcp(tcp)).toEqual([{ address: "127.0.0.1", port: 3000 }, { address: "0.0.0.0", port: 8080 }]);
     expect(parseProcNetTcp(tcp6)).toEqual([{ address: "::", port: 3000 }, { address: "::1", port: 80 }, { address: "127.0.0.1", port: 5000 }]);
+  });
+});
+
+describe("likely cause from the socket table", () => {
+  const f = (listening: Array<{ address: string; port: number }>) => ({ message: "", url: "http://10.0.0.2:3000/", last_status: null, last_error: "ECONNREFUSED", exit_code: null, oom_killed: false, timed_out: false, logs: [], listening, listens_on_port: null, likely_cause: "" });
+  test("an open other port wins over a loopback side port; loopback on the expected port is named", () => {
+    expect(likelyCause(f([{ address: "127.0.0.1", port: 9229 }, { address: "0.0.0.0", port: 8080 }]), 3000, 30_000)).toMatchObject({ otherPort: 8080 });
+    expect(likelyCause(f([{ address: "::1", port: 3000 }, { address: "0.0.0.0", port: 8080 }]), 3000, 30_000).words).toBe("your app listens on [::1]:3000 only; bind 0.0.0.0 or read HOST/PORT");
+    expect(likelyCause(f([]), 3000, 30_000).words).toContain("nothing accepted connections on port 3000 within 30s");
   });
 });

@@ -19,10 +19,8 @@ export function likelyCause(f: HealthFailure, port: number, timeoutMs: number): 
   if (f.exit_code !== null) return { words: `the app crashed while starting (exit code ${f.exit_code}); its last log lines say why` };
   const loopback = f.listening.filter((s) => LOOPBACK.test(s.address));
   const open = [...new Set(f.listening.filter((s) => !LOOPBACK.test(s.address)).map((s) => s.port))];
-  if (!open.includes(port) && loopback.length) {
-    const s = loopback.find((x) => x.port === port) ?? loopback[0]!;
-    return { words: `your app listens on ${show(s)} only; bind 0.0.0.0 or read HOST/PORT` };
-  }
+  const onLoopback = loopback.find((x) => x.port === port) ?? (open.length ? undefined : loopback[0]);
+  if (!open.includes(port) && onLoopback) return { words: `your app listens on ${show(onLoopback)} only; bind 0.0.0.0 or read HOST/PORT` };
   if (!open.includes(port) && open.length) {
     const words = `your app listens on port ${open.join(", ")}, not on ${port} (the PORT it was given); read PORT, or set the app port to ${open[0]}`;
     return open.length === 1 ? { words, otherPort: open[0] } : { words };
