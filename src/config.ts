@@ -1,5 +1,6 @@
 // Every setting of the appliance: its env var, its default, its parser. One place.
 import { join } from "node:path";
+import { parseCidr, size } from "./lib/cidr.ts";
 
 export class ConfigError extends Error {}
 
@@ -45,6 +46,10 @@ const range = (name: string, raw: string): [number, number] => {
   const hi = m ? Number(m[2]) : NaN;
   if (!m || lo < 1 || hi > 65535 || lo > hi) throw new ConfigError(`${name} must be a port range like 30000-32767, got "${raw}"`);
   return [lo, hi];
+};
+const cidr = (name: string, raw: string): string => {
+  if (!parseCidr(raw)) throw new ConfigError(`${name} must be an IPv4 network like 10.224.0.0/12 (host bits zero), got "${raw}"`);
+  return raw.trim();
 };
 const list = (name: string, raw: string): string[] =>
   raw.split(",").map((s) => s.trim()).filter(Boolean).map((hp) => {
@@ -92,6 +97,8 @@ const SETTINGS = {
   jwtAudience: ["STAXA_JWT_AUDIENCE", "", str, "expected aud of OIDC JWTs"],
   sessionTtlSec: ["STAXA_SESSION_TTL_SEC", "3600", int(60, 604800), "lifetime of built-in login JWTs"],
   portPool: ["STAXA_PORT_POOL", "30000-32767", range, "host ports for inbound network rules"],
+  tenantSubnetPool: ["STAXA_TENANT_SUBNET_POOL", "10.224.0.0/12", cidr, "IPv4 pool tenant networks get their subnets from (not Docker's default pools); blocks overlapping a host route or another Docker network are skipped"],
+  tenantSubnetPrefix: ["STAXA_TENANT_SUBNET_PREFIX", "27", int(16, 29), "prefix length of one tenant's subnet: /27 = 29 containers per tenant, 32,768 tenants in the default pool"],
   sseMaxPerProvider: ["STAXA_SSE_MAX_PER_PROVIDER", "20", int(1, 100000), "open event streams (and, apart, log follows) per provider; more get 429"],
   networkRuleLimit: ["STAXA_NETWORK_RULE_LIMIT", "20", int(0, 10000), "active network rules per tenant"],
   builderNodeImage: ["STAXA_NODE_IMAGE", "node:20-slim", str, "base image for Node builds"],
@@ -128,6 +135,10 @@ export function loadConfig(env: Env = process.env): Config {
   if (!["http", "https"].includes(cfg.publicScheme)) throw new ConfigError(`STAXA_PUBLIC_SCHEME must be http or https`);
   if (!["auto", "0", "1"].includes(cfg.manageCaddy)) throw new ConfigError(`STAXA_MANAGE_CADDY must be auto, 0 or 1`);
   if (!["debug", "info", "warn", "error"].includes(cfg.logLevel)) throw new ConfigError(`STAXA_LOG_LEVEL must be debug, info, warn or error`);
+  const pool = parseCidr(cfg.tenantSubnetPool);
+  if (!pool) throw new ConfigError("STAXA_TENANT_SUBNET_POOL must not be empty: tenant networks need a pool of their own");
+  if (cfg.tenantSubnetPrefix <= pool.prefix) throw new ConfigError(`STAXA_TENANT_SUBNET_PREFIX (/${cfg.tenantSubnetPrefix}) must be longer than the pool's /${pool.prefix}`);
+  if (size(pool.prefix) / size(cfg.tenantSubnetPrefix) > 2 ** 20) throw new ConfigError(`STAXA_TENANT_SUBNET_POOL split into /${cfg.tenantSubnetPrefix} gives more than 2^20 subnets; use a smaller pool or a shorter prefix`);
   cfg.dbPath = join(cfg.dataDir, "staxa.db");
   cfg.secretKeyPath = join(cfg.dataDir, "secret.key");
   return cfg;

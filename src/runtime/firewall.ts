@@ -1,6 +1,6 @@
 // Executes firewall-rules.ts steps with iptables (argv arrays via Bun.spawn, never a shell). The only iptables caller.
 import { Upstream } from "../lib/errors.ts";
-import { CHAIN, egressHoldStep, egressSteps, hostGuardSteps, inboundSteps, removalSteps, setupSteps, tagsIn, type EgressPolicy, type InboundRule, type Step } from "./firewall-rules.ts";
+import { CHAIN, egressHoldStep, egressSteps, hostGuardId, hostGuardSteps, inboundSteps, removalSteps, setupSteps, tagsIn, type EgressPolicy, type InboundRule, type Step } from "./firewall-rules.ts";
 
 export interface RunResult {
   code: number;
@@ -32,14 +32,42 @@ export const spawnIptables: IptablesRunner = async (argv) => {
   return { code, out, err };
 };
 
+/** The step deleting what `s` added (`-A chain rule` / `-I chain n rule` → `-D chain rule`). */
+export function deletionOf(s: Step): Step {
+  const argv = [...s.argv];
+  const i = argv.findIndex((a) => a === "-A" || a === "-I");
+  const dropPosition = argv[i] === "-I" && /^\d+$/.test(argv[i + 2] ?? "") ? 1 : 0;
+  argv.splice(i, 1 + 1 + dropPosition, "-D", argv[i + 1]!);
+  return { argv, tolerate: "matching rule" }; // already gone (a flush, a reboot): nothing left to delete
+}
+
+const CHAINS = [["filter", CHAIN.inbound], ["filter", CHAIN.egress], ["nat", CHAIN.dnat], ["filter", CHAIN.host]] as const;
+
 export function createFirewall(run: IptablesRunner = spawnIptables): Firewall {
-  const apply = async (steps: Step[]) => {
+  // The rules present, by tag, as the steps deleting them: read from one listing of our chains at setup, then kept
+  // as rules come and go. Removing a tag runs exactly its deletions, and a tenant with nothing applied (every open
+  // one) costs no iptables call at all: no listing of every tenant's rules per deploy. Before setup: listings.
+  let present: Map<string, Step[]> | undefined;
+  const apply = async (steps: Step[]): Promise<Step[]> => {
+    const ran: Step[] = [];
     for (const s of steps) {
       if (s.unless && (await run(s.unless)).code === 0) continue;
       const r = await run(s.argv);
       if (r.code !== 0 && !(s.tolerate && r.err.includes(s.tolerate))) {
         throw new Upstream("firewall", `iptables ${s.argv.slice(0, 3).join(" ")}: ${r.err.trim().split("\n")[0] ?? "failed"}`);
       }
+      ran.push(s);
+    }
+    return ran;
+  };
+  /** Applies tagged rules and remembers their deletions, also those of a prefix that ran before a failure. */
+  const add = async (id: string, steps: Step[]) => {
+    const remember = (done: Step[]) => present?.set(id, [...(present.get(id) ?? []), ...done.map(deletionOf)]);
+    const done: Step[] = [];
+    try {
+      for (const s of steps) done.push(...(await apply([s])));
+    } finally {
+      remember(done);
     }
   };
   const listing = async (table: "filter" | "nat", chain: string): Promise<string> => {
@@ -48,23 +76,38 @@ export function createFirewall(run: IptablesRunner = spawnIptables): Firewall {
     return r.out;
   };
   const removeTag = async (id: string) => {
-    await apply([
-      ...removalSteps(await listing("filter", CHAIN.inbound), id),
-      ...removalSteps(await listing("filter", CHAIN.egress), id),
-      ...removalSteps(await listing("nat", CHAIN.dnat), id, "nat"),
-      ...removalSteps(await listing("filter", CHAIN.host), id),
-    ]);
+    if (present) {
+      const deletions = present.get(id);
+      if (!deletions) return;
+      present.delete(id);
+      try {
+        await apply(deletions);
+      } catch (err) {
+        present.set(id, deletions); // retried whole: a deletion already done is tolerated
+        throw err;
+      }
+      return;
+    }
+    for (const [table, chain] of CHAINS) await apply(removalSteps(await listing(table, chain), id, table === "nat" ? "nat" : undefined));
   };
   const remove = async (id: string) => {
     await removeTag(id);
     await removeTag(`${id}:hold`);
   };
   return {
-    setup: () => apply(setupSteps()),
+    async setup() {
+      await apply(setupSteps());
+      const found = new Map<string, Step[]>();
+      for (const [table, chain] of CHAINS) {
+        const text = await listing(table, chain);
+        for (const tag of tagsIn(text)) found.set(tag, [...(found.get(tag) ?? []), ...removalSteps(text, tag, table === "nat" ? "nat" : undefined)]);
+      }
+      present = found;
+    },
     async addInbound(rule) {
       await remove(rule.id);
       try {
-        await apply(inboundSteps(rule));
+        await add(rule.id, inboundSteps(rule));
       } catch (err) {
         await remove(rule.id).catch(() => undefined); // never leave half a rule (a DNAT without its allow-list)
         throw err;
@@ -73,15 +116,18 @@ export function createFirewall(run: IptablesRunner = spawnIptables): Firewall {
     async setEgress(policy) {
       // Fail closed while swapping: a DROP for the whole subnet sits on top until the new rules are in.
       // If the swap fails the hold stays (egress denied, not open) until a retry or remove() clears it.
-      await apply([egressHoldStep(policy)]);
+      await add(`${policy.id}:hold`, [egressHoldStep(policy)]);
       await removeTag(policy.id);
-      await apply(egressSteps(policy));
+      await add(policy.id, egressSteps(policy));
       await removeTag(`${policy.id}:hold`);
     },
-    guardHost: (ports) => apply([...new Set(ports)].flatMap(hostGuardSteps)),
+    async guardHost(ports) {
+      for (const p of new Set(ports)) await add(hostGuardId(p), hostGuardSteps(p));
+    },
     remove,
     async listIds() {
-      const all = [await listing("filter", CHAIN.inbound), await listing("filter", CHAIN.egress), await listing("nat", CHAIN.dnat), await listing("filter", CHAIN.host)];
+      const all = [];
+      for (const [table, chain] of CHAINS) all.push(await listing(table, chain));
       return [...new Set(all.flatMap(tagsIn))];
     },
   };

@@ -74,7 +74,11 @@ export interface LogOptions {
 export interface Runtime {
   /** Throws Upstream when the engine does not answer. */
   ping(): Promise<void>;
-  ensureNetwork(name: string, labels: Record<string, string>): Promise<void>;
+  /**
+   * Creates the network unless it exists; `subnet` (CIDR) from the appliance's pool. Returns the network's IPv4
+   * subnet when known. A subnet another network overlaps throws Conflict with code "subnet_taken".
+   */
+  ensureNetwork(name: string, labels: Record<string, string>, subnet?: string): Promise<string | undefined | void>;
   removeNetwork(name: string): Promise<void>;
   ensureVolume(name: string, labels: Record<string, string>): Promise<void>;
   removeVolume(name: string): Promise<void>;
@@ -91,6 +95,10 @@ export interface Runtime {
   listContainers(labels: Record<string, string>): Promise<ContainerInfo[]>;
   /** IPv4 subnet (CIDR) of a network, undefined when it does not exist; feeds the egress firewall. */
   networkSubnet?(name: string): Promise<string | undefined>;
+  /** Every network with its IPv4 subnet (start-up recovery of the subnet pool: one call). */
+  listNetworks?(): Promise<Array<{ name: string; subnet: string | undefined; labels: Record<string, string> }>>;
+  /** Destinations (CIDR) the host routes somewhere other than a Docker bridge; the subnet pool skips them. */
+  hostRoutes?(): Promise<string[]>;
   /** TCP sockets the container listens on (explains a failed health check); empty when unknown. */
   listeningSockets?(idOrName: string): Promise<ListeningSocket[]>;
   /** Log lines (stdout+stderr demultiplexed); stops when the signal aborts. */

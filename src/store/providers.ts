@@ -34,14 +34,15 @@ export function update(db: Db, id: string, fields: { name?: string | null; updat
 
 /** Tenants of a provider in one mode (the account's tenant_count). */
 export function tenantCount(db: Db, id: string, mode: "live" | "test"): number {
-  return db.query<{ n: number }, [string, string]>("SELECT COUNT(*) AS n FROM tenants WHERE provider_id = ? AND mode = ?").get(id, mode)?.n ?? 0;
+  return db.query<{ n: number }, [string, string]>("SELECT COALESCE(SUM(n), 0) AS n FROM tenant_counts WHERE provider_id = ? AND mode = ?").get(id, mode)?.n ?? 0;
 }
 
 /** The provider plus its tenant count in `mode`, in one statement (GET /account is a hot path). */
 export function getWithTenantCount(db: Db, id: string, mode: "live" | "test"): ProviderRow & { tenant_count: number } {
   const row = db
     .query<ProviderRow & { tenant_count: number }, [string, string]>(
-      "SELECT p.*, (SELECT COUNT(*) FROM tenants t WHERE t.provider_id = p.id AND t.mode = ?) AS tenant_count FROM providers p WHERE p.id = ?",
+      // tenant_counts (kept by triggers): a few rows, where counting the provider's tenants grows with them.
+      "SELECT p.*, (SELECT COALESCE(SUM(n), 0) FROM tenant_counts c WHERE c.provider_id = p.id AND c.mode = ?) AS tenant_count FROM providers p WHERE p.id = ?",
     )
     .get(mode, id);
   if (!row) throw new NotFound("Provider");

@@ -74,14 +74,22 @@ export function list(db: Db, owner: Owner, q: ListQuery): { rows: TenantRow[]; t
   const w = where.join(" AND ");
   // The sort column comes from a closed set, never from the request text itself.
   const order = `${q.sort === "name" ? "name" : "created_at"} ${q.desc ? "DESC" : "ASC"}, id`;
-  const total = db.query<{ n: number }, any>(`SELECT COUNT(*) AS n FROM tenants WHERE ${w}`).get(args)!.n;
+  // Without a search the total is kept by triggers (tenant_counts); counting a provider's rows per request grows with them.
+  const total = q.search ? db.query<{ n: number }, any>(`SELECT COUNT(*) AS n FROM tenants WHERE ${w}`).get(args)!.n : countByStatus(db, owner, q.status);
   const rows = db.query<TenantRow, any>(`SELECT * FROM tenants WHERE ${w} ORDER BY ${order} LIMIT $limit OFFSET $offset`).all({ ...args, limit: q.limit, offset: q.offset });
   return { rows, total };
 }
 
 /** Tenants of `owner` that count against the limit (deleting ones are on their way out). */
 export function count(db: Db, owner: Owner): number {
-  return db.query<{ n: number }, [string, string]>("SELECT COUNT(*) AS n FROM tenants WHERE provider_id = ? AND mode = ? AND status != 'deleting'").get(owner.providerId, owner.mode)!.n;
+  return db.query<{ n: number }, [string, string]>("SELECT COALESCE(SUM(n), 0) AS n FROM tenant_counts WHERE provider_id = ? AND mode = ? AND status != 'deleting'").get(owner.providerId, owner.mode)!.n;
+}
+
+/** Tenants of `owner` (in `status` when given), from the counts the triggers keep: a few rows, however many tenants. */
+export function countByStatus(db: Db, owner: Owner, status?: string): number {
+  return db
+    .query<{ n: number }, [string, string, string | null]>("SELECT COALESCE(SUM(n), 0) AS n FROM tenant_counts WHERE provider_id = ?1 AND mode = ?2 AND (?3 IS NULL OR status = ?3)")
+    .get(owner.providerId, owner.mode, status ?? null)!.n;
 }
 
 export function listAll(db: Db): TenantRow[] {

@@ -26,6 +26,7 @@ import { finishFailed, finishSucceeded, makeLive, type Run } from "./finish.ts";
 import { cloneSourceFor } from "../github/source.ts";
 import { mayBePrivate, registryAuthFor } from "../registries/registries.ts";
 import { enforceEgressBeforeStart, reapplyTenantRules } from "../network/enforcement.ts";
+import { provisionNetwork } from "../network/subnets.ts";
 
 /** A step failed for a reason the user should read; `data` lands in the error event. */
 export class StageFailure extends Error {
@@ -108,7 +109,7 @@ async function timed<T>(run: Run, stage: string, fn: () => Promise<T>): Promise<
 async function provision(run: Run): Promise<void> {
   const net = networkName(run.tenant.name);
   emit(run, "provision", "running", `Preparing network ${net}`);
-  await run.ctx.runtime.ensureNetwork(net, labels(run.tenant));
+  await provisionNetwork(run.ctx, run.tenant); // on a subnet of the appliance's pool (issue 18)
   await enforceEgressBeforeStart(run.ctx, run.tenant.id); // network rules (issue 7): restricted before any container starts
   for (const v of JSON.parse(run.service.volumes || "[]") as Array<{ name: string }>) await run.ctx.runtime.ensureVolume(v.name, labels(run.tenant, run.service.name));
   emit(run, "provision", "done", `Network ${net} ready`);

@@ -10,6 +10,7 @@ import { portOf } from "./container-plan.ts";
 import { redeployCurrent } from "./deployments.ts";
 import { scheduleCleanup } from "./cleanup.ts";
 import { describe } from "./pipeline.ts";
+import { recoverSubnets } from "../network/subnets.ts";
 import { INTERRUPTED, plan, type DesiredTenant, type Observed, type Step } from "./reconcile-plan.ts";
 
 export { INTERRUPTED };
@@ -83,6 +84,7 @@ export async function apply(ctx: Ctx, step: Step): Promise<void> {
 
 /** The start-up pass. Throws (Upstream) when Docker or Caddy is down; the scheduler tries again. */
 export async function reconcile(ctx: Ctx, interrupted = 0): Promise<ReconcileReport> {
+  await recoverSubnets(ctx); // the subnet pool agrees with Docker's networks and the host's routes again (issue 18)
   // Caddy's routes are read only to keep those of tenants mid-deployment: at start-up its table may not exist yet.
   const observed = await observedState(ctx, busyTenants(ctx).size > 0);
   const desired = desiredState(ctx);

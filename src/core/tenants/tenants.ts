@@ -19,6 +19,7 @@ import { deployGroup } from "../deploy/group.ts";
 import { assertHostsFree } from "./services.ts";
 import { composeServices, composeSource } from "./compose.ts";
 import { applyTenantEgress } from "../network/enforcement.ts";
+import { tenantSubnet } from "../network/subnets.ts";
 import { domainView, primaryDomainUrl } from "../domains/domains.ts";
 import * as domainStore from "../../store/domains.ts";
 
@@ -99,6 +100,7 @@ export function createTenant(ctx: Ctx, p: Principal, b: Body): TenantRow {
   try {
     ctx.db.transaction(() => {
       tenants.insert(ctx.db, row);
+      tenantSubnet(ctx, row.id); // its network's subnet: an exhausted pool is a 422 before anything is stored
       for (const s of svcRows) services.insert(ctx.db, s);
       deployGroup(ctx, row, svcRows, { trigger: "create" }); // dependencies first, each healthy before the next
     })();
