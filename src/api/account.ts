@@ -37,6 +37,6 @@ export function accountRoutes(deps: ApiDeps) {
     )
     // The envelope literal rather than one(): Elysia compiles a handler whose source reads `=> f(` as async,
     // an await on every request of the API's hottest route.
-    .get("/account", ({ principal }) => ({ data: getAccount(deps.db, principal), meta: {} as Record<string, unknown> }), { scope: "account:read" })
+    .get("/account", ({ principal }) => ({ data: getAccount(deps, principal), meta: {} as Record<string, unknown> }), { scope: "account:read" })
     .patch("/account", ({ principal, body }) => one(updateAccount(deps.db, principal, body)), { scope: "account:write", body: PatchBody });
 }

@@ -28,7 +28,7 @@ export function apiKeyRoutes(deps: ApiDeps) {
     .delete(
       "/api-keys/:id",
       ({ principal, params, set }) => {
-        deleteKey(deps.db, principal, params.id);
+        deleteKey(deps, principal, params.id);
         set.status = 204;
       },
       { scope: "keys:write", params: t.Object({ id: t.String({ maxLength: 64 }) }) },
