@@ -1,20 +1,19 @@
 // The app a request belongs to, found from its context's `store` (the root app's store object), for the rare
-// paths that need the app itself: the client IP (failed auth, anonymous requests), a stream's idle timeout.
+// paths that need the app itself: the client IP (failed auth, anonymous requests).
 // Reading `server` off the context instead would make Elysia define a getter on every request's context.
-// The app is kept on its own store (a non-enumerable symbol property), so no state lives in this module.
 import type { AnyElysia } from "elysia";
 
-const APP = Symbol("staxa.rootApp");
+const apps = new WeakMap<object, AnyElysia>();
 
-/** Registers the root app on its store (createApp does, once every plugin and route is in). */
+/** Registers the root app (createApp does, once every plugin and route is in). */
 export function registerApp<T extends AnyElysia>(app: T): T {
-  Object.defineProperty(app.store, APP, { value: app, configurable: true });
+  apps.set(app.store, app);
   return app;
 }
 
 /** The registered app whose store `store` is; undefined for an app that was never registered. */
 export function appOf(store: unknown): AnyElysia | undefined {
-  return store && typeof store === "object" ? (store as { [APP]?: AnyElysia })[APP] : undefined;
+  return store && typeof store === "object" ? apps.get(store) : undefined;
 }
 
 /** The client's IP address, or "unknown" (in-process requests, an unregistered app, a closed socket). */

@@ -15,7 +15,7 @@ import { BuildPlanError } from "../../build/types.ts";
 import { RepoTree } from "../../build/tree.ts";
 import { BuildLogSink } from "./build-log.ts";
 import { candidateSpec, servicePort } from "./container-plan.ts";
-import { signalFor } from "./deployer.ts";
+import { deployerFor, signalFor } from "./deployer.ts";
 import { tailLogs, waitHealthy } from "./health.ts";
 import { mountsOf } from "./volumes.ts";
 import { imageTag, labels, networkName } from "../resources.ts";
@@ -164,7 +164,7 @@ async function build(run: Run): Promise<{ imageId: string; port?: number }> {
   const { ctx, dep, service, tenant } = run;
   const dir = join(ctx.config.dataDir, "builds", dep.id);
   const sink = (run as LoggedRun).log;
-  const d = ctx.deployer;
+  const d = deployerFor(ctx);
   try {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
@@ -256,7 +256,7 @@ async function checkHealth(run: Run, c: ContainerInfo, port: number): Promise<nu
   const path = (service.healthcheck ? (JSON.parse(service.healthcheck).path as string) : undefined) ?? ctx.config.healthPath;
   const url = `http://${ip}:${port}${path}`;
   emit(run, "health", "running", `Waiting for GET ${url} to answer`);
-  const d = ctx.deployer;
+  const d = deployerFor(ctx);
   const timeoutMs = d.healthTimeoutMs ?? ctx.config.healthTimeoutSec * 1000;
   const failure = await waitHealthy(ctx.runtime, d.probe, { id: c.id, url, timeoutMs, signal: run.signal });
   c.ip = ip ?? null;
@@ -280,7 +280,7 @@ async function checkHealth(run: Run, c: ContainerInfo, port: number): Promise<nu
 /** A worker (no port, not routable, no healthcheck): healthy when it is still running after a moment. */
 async function checkRunning(run: Run, c: ContainerInfo): Promise<void> {
   emit(run, "health", "running", "No port to probe: checking that the container keeps running");
-  await Bun.sleep(Math.min(1000, run.ctx.deployer.healthTimeoutMs ?? 1000));
+  await Bun.sleep(Math.min(1000, deployerFor(run.ctx).healthTimeoutMs ?? 1000));
   const info = await run.ctx.runtime.inspectContainer(c.id);
   if (!info?.running) throw new StageFailure("health", `container exited with code ${info?.exitCode ?? "unknown"}`, { exit_code: info?.exitCode ?? null, logs: await tailLogs(run.ctx.runtime, c.id) });
   c.ip = info.ip;

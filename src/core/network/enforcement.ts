@@ -13,41 +13,29 @@ import { networkName } from "../resources.ts";
 /** Tag of a tenant's egress policy in the firewall. */
 export const egressId = (tenantId: string): string => `egress-${tenantId}`;
 
-/** What this process knows of the host firewall (ctx.firewallState): our chains set up yet, each tenant's change in flight. */
-export class FirewallState {
-  private setup: { fw: Firewall; done: Promise<void> } | undefined;
-  private readonly lanes = new Map<string, Promise<unknown>>();
-
-  /** Sets our chains up once per firewall; a failed setup is retried on the next call. */
-  ready(fw: Firewall): Promise<void> {
-    if (this.setup?.fw !== fw) {
-      const setup = (this.setup = { fw, done: fw.setup() });
-      setup.done.catch(() => this.setup === setup && (this.setup = undefined));
-    }
-    return this.setup.done;
-  }
-
-  /** Runs `fn` after every earlier firewall change of the same tenant: the last change always wins. */
-  inLane<T>(tenantId: string, fn: () => Promise<T>): Promise<T> {
-    const next = (this.lanes.get(tenantId) ?? Promise.resolve()).catch(() => undefined).then(fn);
-    const tail = next.catch(() => undefined);
-    this.lanes.set(tenantId, tail);
-    void tail.then(() => this.lanes.get(tenantId) === tail && this.lanes.delete(tenantId));
-    return next;
-  }
-}
-
-/** The firewall with our chains in place, or undefined when the context has none. */
-export async function firewallOf(ctx: Pick<Ctx, "firewall" | "firewallState">): Promise<Firewall | undefined> {
+const setups = new WeakMap<Firewall, Promise<void>>();
+/** The firewall with our chains in place (set up once per process; a failed setup is retried next time). */
+export async function firewallOf(ctx: Ctx): Promise<Firewall | undefined> {
   const fw = ctx.firewall;
   if (!fw) return undefined;
-  await ctx.firewallState.ready(fw);
+  let ready = setups.get(fw);
+  if (!ready) {
+    ready = fw.setup();
+    setups.set(fw, ready);
+    ready.catch(() => setups.delete(fw));
+  }
+  await ready;
   return fw;
 }
 
+const lanes = new Map<string, Promise<unknown>>();
 /** Runs `fn` after every earlier firewall change of the same tenant: the last change always wins. */
-export function inTenantLane<T>(ctx: Pick<Ctx, "firewallState">, tenantId: string, fn: () => Promise<T>): Promise<T> {
-  return ctx.firewallState.inLane(tenantId, fn);
+export function inTenantLane<T>(tenantId: string, fn: () => Promise<T>): Promise<T> {
+  const next = (lanes.get(tenantId) ?? Promise.resolve()).catch(() => undefined).then(fn);
+  const tail = next.catch(() => undefined);
+  lanes.set(tenantId, tail);
+  void tail.then(() => lanes.get(tenantId) === tail && lanes.delete(tenantId));
+  return next;
 }
 
 /** The firewall form of an inbound rule, or undefined while its service has no container to forward to. */
@@ -87,7 +75,7 @@ const warn = (ctx: Ctx, what: string, tenantId: string) => (e: unknown) => ctx.l
 /** Egress only (PATCH egress_mode, network provisioned). Never throws: a failure is logged. */
 export function applyTenantEgress(ctx: Ctx, tenantId: string): Promise<void> {
   if (!ctx.firewall) return Promise.resolve();
-  return inTenantLane(ctx, tenantId, () => applyEgress(ctx, tenantId)).catch(warn(ctx, "egress", tenantId));
+  return inTenantLane(tenantId, () => applyEgress(ctx, tenantId)).catch(warn(ctx, "egress", tenantId));
 }
 
 /**
@@ -97,7 +85,7 @@ export function applyTenantEgress(ctx: Ctx, tenantId: string): Promise<void> {
 export async function enforceEgressBeforeStart(ctx: Ctx, tenantId: string): Promise<void> {
   if (!ctx.firewall) return;
   if (tenants.findById(ctx.db, tenantId)?.egress_mode !== "restricted") return applyTenantEgress(ctx, tenantId);
-  await inTenantLane(ctx, tenantId, () => applyEgress(ctx, tenantId));
+  await inTenantLane(tenantId, () => applyEgress(ctx, tenantId));
 }
 
 /**
@@ -106,7 +94,7 @@ export async function enforceEgressBeforeStart(ctx: Ctx, tenantId: string): Prom
  */
 export function reapplyTenantRules(ctx: Ctx, tenantId: string): Promise<void> {
   if (!ctx.firewall) return Promise.resolve();
-  return inTenantLane(ctx, tenantId, async () => {
+  return inTenantLane(tenantId, async () => {
     const t = tenants.findById(ctx.db, tenantId);
     if (!t || t.status === "deleting") return;
     await applyEgress(ctx, t.id);
@@ -117,7 +105,7 @@ export function reapplyTenantRules(ctx: Ctx, tenantId: string): Promise<void> {
 /** Removes a deleted tenant's ports and egress policy from the firewall (its rows go with the tenant). Never throws. */
 export function removeTenantRules(ctx: Ctx, t: Pick<TenantRow, "id">): Promise<void> {
   if (!ctx.firewall) return Promise.resolve();
-  return inTenantLane(ctx, t.id, async () => {
+  return inTenantLane(t.id, async () => {
     const fw = (await firewallOf(ctx))!;
     for (const r of rules.list(ctx.db, t.id, { direction: "inbound" })) await fw.remove(r.id);
     await fw.remove(egressId(t.id));
