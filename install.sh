@@ -167,6 +167,10 @@ STAXA_METRICS_TOKEN=$(secret)
 STAXA_GITHUB_WEBHOOK_SECRET=$(secret)
 STAXA_BACKUP_CRON=0 3 * * *
 STAXA_BACKUP_KEEP=7
+# Tenant networks get subnets of this pool, never Docker's default pools (they hold ~30 networks). Choose a private
+# range nothing on your network uses; blocks a host route overlaps are skipped. /27: 29 containers per tenant.
+STAXA_TENANT_SUBNET_POOL=10.224.0.0/12
+STAXA_TENANT_SUBNET_PREFIX=27
 ENV
   chmod 600 "$ENV_FILE.staxa-new"
   mv "$ENV_FILE.staxa-new" "$ENV_FILE"
@@ -238,4 +242,9 @@ if [ -f "$STAXA_DATA/setup-token" ]; then
 else
   say "an admin already exists (no setup token)"
 fi
+POOL=$(env_value STAXA_TENANT_SUBNET_POOL); POOL=${POOL:-10.224.0.0/12}
+say "tenant networks get subnets of $POOL (STAXA_TENANT_SUBNET_POOL in $ENV_FILE)"
+# A host route inside the pool (a VPN, a second interface) would be shadowed by a tenant bridge: its blocks are skipped.
+OVERLAP=$({ ip -4 -o route show table all root "$POOL"; ip -4 -o route show table all match "$POOL"; } 2>/dev/null | grep -Ev '^(default|local|broadcast) | dev (br-|docker0)' | head -3 || true)
+[ -z "$OVERLAP" ] || say "warning: host routes overlap $POOL; the appliance skips their blocks: $OVERLAP"
 say "an API key for scripts: sudo STAXA_DATA_DIR=$STAXA_DATA staxa admin create-key --email you@example.com"

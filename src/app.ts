@@ -1,10 +1,9 @@
 // Assembles the Elysia app: plugins, then one route module per resource under /api/v1.
 import { Elysia } from "elysia";
-import type { Ctx } from "./core/context.ts";
-import type { JwtVerifier } from "./core/identity/sessions.ts";
+import type { ApiDeps } from "./api/deps.ts";
 import { envelope, errorBody } from "./api/plugins/envelope.ts";
 import { metrics } from "./api/plugins/metrics.ts";
-import { rateLimit, RateLimiter } from "./api/plugins/rate-limit.ts";
+import { rateLimit } from "./api/plugins/rate-limit.ts";
 import { registerApp } from "./api/plugins/root-app.ts";
 import { awaitJwtKeys } from "./api/plugins/auth.ts";
 import { accountRoutes } from "./api/account.ts";
@@ -25,11 +24,7 @@ import { openapiRoutes } from "./api/openapi.ts";
 import { systemRoutes } from "./api/system.ts";
 import { tlsAskRoutes } from "./api/tls-ask.ts";
 
-/** What route modules receive: the core context plus HTTP-only collaborators. */
-export interface ApiDeps extends Ctx {
-  verifyJwt?: JwtVerifier;
-  limiter: RateLimiter;
-}
+export type { ApiDeps };
 
 export function createApp(deps: ApiDeps) {
   const api = new Elysia({ prefix: "/api/v1" })

@@ -4,10 +4,8 @@ import type { ApiDeps } from "../app.ts";
 import { auth } from "./plugins/auth.ts";
 import { all, one } from "./plugins/envelope.ts";
 import { createKeyFor, deleteKey, listKeys } from "../core/identity/keys.ts";
-import { strictBody } from "./body.ts";
-import { jsonBody } from "./plugins/json-body.ts";
 
-const CreateBody = strictBody({
+const CreateBody = t.Object({
   name: t.String({ maxLength: 100 }),
   mode: t.Optional(t.String({ maxLength: 16 })),
   scopes: t.Optional(t.Array(t.String({ maxLength: 64 }), { maxItems: 64 })),
@@ -25,12 +23,12 @@ export function apiKeyRoutes(deps: ApiDeps) {
         set.status = 201;
         return one(created);
       },
-      { scope: "keys:write", body: CreateBody, parse: jsonBody(deps.config.maxBodyBytes) },
+      { scope: "keys:write", body: CreateBody },
     )
     .delete(
       "/api-keys/:id",
       ({ principal, params, set }) => {
-        deleteKey(deps.db, principal, params.id);
+        deleteKey(deps, principal, params.id);
         set.status = 204;
       },
       { scope: "keys:write", params: t.Object({ id: t.String({ maxLength: 64 }) }) },

@@ -50,8 +50,7 @@ function parameters(r: RouteLike): unknown[] {
   }
   const query = plain(r.hooks?.query);
   for (const [name, schema] of Object.entries(query.properties ?? {})) {
-    // A parameter with a default is required by the schema only because the default is filled in first.
-    out.push({ name, in: "query", required: (query.required ?? []).includes(name) && schema.default === undefined, schema });
+    out.push({ name, in: "query", required: (query.required ?? []).includes(name), schema });
   }
   return out;
 }

@@ -70,11 +70,7 @@ export class StreamSlots {
   }
 }
 
-const registry = new WeakMap<object, StreamSlots>();
-
-/** The slots of one appliance (keyed by its store, like the deployer: API deps and ctx share it). */
-export function streamSlotsFor(deps: { db: object; config: { sseMaxPerProvider: number } }): StreamSlots {
-  let s = registry.get(deps.db);
-  if (!s) registry.set(deps.db, (s = new StreamSlots(deps.config.sseMaxPerProvider)));
-  return s;
+/** The slots of the context (deps.streams, built once by the composition root). */
+export function streamSlotsFor(deps: { streams: StreamSlots }): StreamSlots {
+  return deps.streams;
 }

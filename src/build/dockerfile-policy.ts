@@ -1,6 +1,7 @@
 // What a tenant's Dockerfile may not ask the daemon for. The daemon runs `ADD <url>` and `# syntax=` frontends on
 // the HOST's network (loopback, Caddy's admin API, the metadata service), and resolves a bare image id or a
 // `staxa/` tag to whatever image is on this server, another provider's private build included.
+import { isOwnBuild } from "../lib/image-ref.ts";
 import { BuildPlanError, type BuildPlan } from "./types.ts";
 import { RepoTree } from "./tree.ts";
 import { parseInstruction, scanDockerfile, type Instruction } from "./dockerfile-scan.ts";
@@ -112,7 +113,6 @@ function stageNamed(ref: Piece[], stages: string[], byIndex = false): string | u
 
 // The daemon resolves a bare hex string of ANY length (and `sha256:<hex>`) as an image id prefix.
 const IMAGE_ID = /^(sha256:)?[0-9a-f]+$/i;
-const OWN_BUILDS = /^((docker\.io|index\.docker\.io|registry-1\.docker\.io)\/)?staxa\//i;
 
 function checkImage(line: number, what: string, ref: Piece[], raw: string, out: Violation[]): void {
   const { prefix, complete } = knownPrefix(ref);
@@ -120,7 +120,7 @@ function checkImage(line: number, what: string, ref: Piece[], raw: string, out: 
     out.push({ line, message: `${what} ${raw} names an image through a variable this Dockerfile does not set; name the image or an earlier stage literally` });
   } else if (IMAGE_ID.test(prefix)) {
     out.push({ line, message: `${what} ${prefix} names an image by id, which can resolve to any image on this server; name the image (registry/name:tag) or an earlier build stage` });
-  } else if (OWN_BUILDS.test(prefix)) {
+  } else if (isOwnBuild(prefix)) {
     out.push({ line, message: `${what} ${prefix} names this server's own builds (staxa/…), each one provider's code; name a public or registry image instead` });
   }
 }

@@ -2,22 +2,19 @@
 import type { Config } from "../config.ts";
 import { createApp } from "../app.ts";
 import { createContext } from "./context.ts";
-import { RateLimiter } from "../api/plugins/rate-limit.ts";
-import { SERVER_BODY_CEILING } from "../api/plugins/json-body.ts";
 import { failInterrupted, reconcile } from "../core/deploy/reconcile.ts";
 import { startTenantJobs } from "../scheduler/tenant-jobs.ts";
 import type { Ctx } from "../core/context.ts";
-import { createJwtVerifier, ensureSetupToken } from "../core/identity/sessions.ts";
+import { ensureSetupToken } from "../core/identity/sessions.ts";
 import { ensureCaddy } from "../proxy/managed.ts";
-import { deployerFor } from "../core/deploy/deployer.ts";
 
 export async function serve(config: Config): Promise<void> {
   const ctx = createContext(config);
-  // Dashboard auth (issue 2): built-in session + OIDC JWTs; one-time setup token while no user exists.
-  const verifyJwt = createJwtVerifier(ctx);
+  // While no admin user exists, the dashboard asks for a one-time setup token: printed here, and written to a
+  // file that install.sh prints at the end of an install.
   const setupToken = ensureSetupToken(ctx);
   if (setupToken) process.stderr.write(`\nNo admin yet. Open the dashboard and use this one-time setup token:\n  ${setupToken}\n\n`);
-  (await import("./setup-token-file.ts")).writeSetupTokenFile(config.dataDir, setupToken); // install.sh prints it (issue 11)
+  (await import("./setup-token-file.ts")).writeSetupTokenFile(config.dataDir, setupToken);
   // Before the API answers: deployments a crash interrupted are failed, so none stays "running" forever.
   const interrupted = failInterrupted(ctx);
   // Development and the README's run command: with no Caddy admin API answering, start caddy as a child
@@ -30,17 +27,21 @@ export async function serve(config: Config): Promise<void> {
   // from the store and Docker what a previous process left. If Docker or Caddy is down it fails, and they
   // go ahead (and fail with a clear error); its retries leave tenants with work in progress alone.
   let firstPass!: () => void;
-  deployerFor(ctx).queue.holdUntil(new Promise<void>((resolve) => (firstPass = resolve)));
+  ctx.deployer.queue.holdUntil(new Promise<void>((resolve) => (firstPass = resolve)));
   void managedCaddy.then(() => startPipeline(ctx, interrupted, firstPass));
-  const app = createApp({ ...ctx, limiter: new RateLimiter(config.rateLimitScale), verifyJwt });
+  const app = createApp(ctx);
   // development: false whatever NODE_ENV says: an appliance never serves Bun's development error pages (nor pays for that mode).
-  app.listen({ port: config.port, hostname: config.host, maxRequestBodySize: SERVER_BODY_CEILING, development: false });
-  (await import("../core/webhooks/delivery.ts")).startWebhookWorker(ctx); // webhooks (issue 10): pending deliveries resume here
-  (await import("../scheduler/backup-job.ts")).startBackupJob(ctx); // scheduled backups (issue 11), off unless STAXA_BACKUP_CRON
-  (await import("../core/github/status.ts")).startGitHubStatusReporter(ctx); // commit statuses to GitHub (issue 8)
-  const stopTenantJobs = startTenantJobs(ctx);
-  (await import("../scheduler/network-rules-job.ts")).startNetworkRuleExpiry(ctx); // network rule TTLs (issue 7)
-  (await import("../scheduler/domains-job.ts")).startDomainJobs(ctx); // custom domains: auto-verify, ssl_status, DNS drift (issue 6)
+  app.listen({ port: config.port, hostname: config.host, maxRequestBodySize: config.maxBodyBytes + 1024, development: false });
+  // Background workers; each returns its stop function, all called on shutdown.
+  const webhooks = (await import("../core/webhooks/delivery.ts")).startWebhookWorker(ctx); // pending deliveries resume here
+  const stops: Array<() => unknown> = [
+    () => webhooks.stop(),
+    (await import("../scheduler/backup-job.ts")).startBackupJob(ctx), // off unless STAXA_BACKUP_CRON
+    (await import("../core/github/status.ts")).startGitHubStatusReporter(ctx),
+    startTenantJobs(ctx),
+    (await import("../scheduler/network-rules-job.ts")).startNetworkRuleExpiry(ctx),
+    (await import("../scheduler/domains-job.ts")).startDomainJobs(ctx), // auto-verify, ssl_status, DNS drift
+  ];
   ctx.log.info("staxa listening", { port: config.port, data_dir: config.dataDir, base_domain: config.baseDomain });
 
   let stopping = false;
@@ -48,8 +49,8 @@ export async function serve(config: Config): Promise<void> {
     if (stopping) return;
     stopping = true;
     ctx.log.info("shutting down", { signal });
-    stopTenantJobs();
     await app.stop();
+    await Promise.allSettled(stops.map(async (s) => s()));
     await (await managedCaddy)?.stop();
     ctx.db.close();
     process.exit(0);
@@ -68,7 +69,7 @@ async function startPipeline(ctx: Ctx, interrupted: number, attempted: () => voi
       await ctx.proxy.init();
       const r = await reconcile(ctx, interrupted);
       ctx.log.info("reconciled", { ...r, restored: r.restored.length, orphans_removed: r.orphansRemoved.length });
-      await (await import("../core/network/rules.ts")).reapplyAllNetworkRules(ctx); // issue 7: iptables state does not survive a reboot; never throws
+      await (await import("../core/network/rules.ts")).reapplyAllNetworkRules(ctx); // iptables rules do not survive a reboot; never throws
       return;
     } catch (e) {
       ctx.log.error("start-up reconciliation failed; retrying in 30s", { error: (e as Error).message });

@@ -1,6 +1,7 @@
 // Validation of everything a tenant request carries, once, at the edge, to the narrowest form.
 // Each value later reaches git, Docker, Caddy or a DNS name: refusing here is the defence.
 import { Invalid } from "../lib/errors.ts";
+import { IMAGE_REF_RE, isOwnBuild } from "../lib/image-ref.ts";
 import { validateBranch, validateCommitSha, validateRepoUrl } from "../build/git-input.ts";
 import { RESOURCE_SIZES, type ResourceSize } from "./resources.ts";
 
@@ -50,17 +51,14 @@ export const branch = validateBranch;
 /** A commit id: 7 to 64 hex characters (sha-1 or sha-256), lower-cased. */
 export const commitSha = validateCommitSha;
 
-// [registry[:port]/]path[:tag][@sha256:digest], lower-case path components (Docker's reference grammar, simplified).
-const IMAGE_RE = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::[0-9]{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
-
 /** A Docker image reference (no shell characters, no leading '-'). */
 export function imageRef(v: unknown, field = "image_url"): string {
   if (typeof v !== "string" || v.length === 0) throw new Invalid(field, `${field} is required`);
-  if (v.length > 512 || v.startsWith("-") || SHELL_CHARS.test(v) || HAS_CONTROL_OR_SPACE.test(v) || !IMAGE_RE.test(v)) {
+  if (v.length > 512 || v.startsWith("-") || SHELL_CHARS.test(v) || HAS_CONTROL_OR_SPACE.test(v) || !IMAGE_REF_RE.test(v)) {
     throw new Invalid(field, `${field} must be a Docker image reference such as registry.example.com/team/app:1.2`);
   }
   // staxa/… are this server's own builds, each one provider's code: never another tenant's image source (nor its cleanup's).
-  if (/^((docker\.io|index\.docker\.io|registry-1\.docker\.io)\/)?staxa\//.test(v)) throw new Invalid(field, `${field}: the staxa/ namespace holds this server's own builds`);
+  if (isOwnBuild(v)) throw new Invalid(field, `${field}: the staxa/ namespace holds this server's own builds`);
   // The daemon reads a bare hex string (any length) or `sha256:<hex>` as an image id prefix: any image on this server.
   if (/^(sha256:)?[0-9a-f]+$/i.test(v)) throw new Invalid(field, `${field} names an image by id; name it by reference (registry/name:tag)`);
   return v;

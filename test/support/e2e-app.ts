@@ -5,7 +5,6 @@ import { join } from "node:path";
 import { loadConfig } from "../../src/config.ts";
 import { createContext } from "../../src/cli/context.ts";
 import { createApp } from "../../src/app.ts";
-import { RateLimiter } from "../../src/api/plugins/rate-limit.ts";
 import { ensureProvider } from "../../src/core/identity/accounts.ts";
 import { createKey } from "../../src/core/identity/keys.ts";
 import { failInterrupted } from "../../src/core/deploy/reconcile.ts";
@@ -13,11 +12,11 @@ import { failInterrupted } from "../../src/core/deploy/reconcile.ts";
 /** A real appliance core (no listening socket: requests go through app.handle). */
 export async function e2eApp(env: Record<string, string>) {
   const dataDir = mkdtempSync(join(tmpdir(), "staxa-e2e-pipeline-"));
-  const config = loadConfig({ STAXA_DATA_DIR: dataDir, STAXA_LOG_LEVEL: "error", ...env });
+  const config = loadConfig({ STAXA_DATA_DIR: dataDir, STAXA_LOG_LEVEL: "error", STAXA_RATE_LIMIT_SCALE: "1000", ...env });
   const ctx = createContext(config);
   failInterrupted(ctx);
   await ctx.proxy.init();
-  const app = createApp({ ...ctx, limiter: new RateLimiter(1000) });
+  const app = createApp(ctx);
   const { provider } = ensureProvider(ctx.db, { email: "e2e@example.com", name: "E2E" });
   const key = createKey(ctx.db, { providerId: provider.id, name: "e2e", mode: "live", scopes: ["*"], expiresAt: null }).raw;
   const call = async (method: string, path: string, body?: unknown) => {

@@ -1,17 +1,18 @@
 // The per-request plugins after the hot-path work: every answer (200, 401, 404, 429) keeps its headers, body, metric and log line.
 import { describe, expect, test } from "bun:test";
 import { testApp } from "../support/ctx.ts";
-import { httpRequests } from "../../src/metrics/metrics.ts";
+import type { ApplianceMetrics } from "../../src/metrics/metrics.ts";
 import { createLogger } from "../../src/lib/log.ts";
 import { RateLimiter } from "../../src/api/plugins/rate-limit.ts";
 import { generateKey } from "../../src/core/identity/keys.ts";
 
-const count = (method: string, route: string, status: number) => httpRequests.get({ method, route, status: String(status) });
+const counter = (m: ApplianceMetrics) => (method: string, route: string, status: number) => m.httpRequests.get({ method, route, status: String(status) });
 
 describe("every answer of /api/v1", () => {
   test("200, 401 and 404 carry X-Request-Id and X-RateLimit-*, the envelope, one metric and one log line each", async () => {
     const lines: string[] = [];
-    const { call } = testApp({ log: createLogger("info", (l) => lines.push(l)) });
+    const { call, ctx } = testApp({ log: createLogger("info", (l) => lines.push(l)) });
+    const count = counter(ctx.metrics);
     const before = [count("GET", "/api/v1/account", 200), count("GET", "/api/v1/account", 401)];
     const ok = await call("GET", "/api/v1/account");
     const denied = await call("GET", "/api/v1/account", undefined, { authorization: `Bearer ${generateKey("live")}` });
@@ -38,7 +39,8 @@ describe("every answer of /api/v1", () => {
   });
 
   test("a 429 raised before routing keeps its envelope and Retry-After, and is counted", async () => {
-    const { call } = testApp({ limiter: new RateLimiter(1) });
+    const { call, ctx } = testApp({ limiter: new RateLimiter(1) });
+    const count = counter(ctx.metrics);
     const before = count("GET", "unmatched", 429);
     let last = await call("GET", "/api/v1/account");
     for (let i = 0; i < 60 && last.status !== 429; i++) last = await call("GET", "/api/v1/account");

@@ -21,25 +21,25 @@ describe("key cache", () => {
   test("deleteKey forgets a cached key at once, even within KEY_RECHECK_MS", () => {
     const { ctx, provider } = testApp();
     const k = createKey(ctx.db, { providerId: provider.id, name: "x", mode: "live", scopes: ["tenants:read"], expiresAt: null });
-    const p = authenticateKey(ctx.db, k.raw, new Date());
+    const p = authenticateKey(ctx, k.raw, new Date());
     expect(p).toMatchObject({ providerId: provider.id, mode: "live", scopes: ["tenants:read"], keyId: k.row.id });
-    deleteKey(ctx.db, p, k.row.id);
-    expect(() => authenticateKey(ctx.db, k.raw, new Date())).toThrow(Unauthorized);
+    deleteKey(ctx, p, k.row.id);
+    expect(() => authenticateKey(ctx, k.raw, new Date())).toThrow(Unauthorized);
   });
 
   test("a cached principal cannot be changed by the caller that received it", () => {
     const { ctx, provider } = testApp();
     const k = createKey(ctx.db, { providerId: provider.id, name: "x", mode: "live", scopes: ["tenants:read"], expiresAt: null });
-    const p = authenticateKey(ctx.db, k.raw, new Date());
+    const p = authenticateKey(ctx, k.raw, new Date());
     expect(() => ((p as { mode: string }).mode = "test")).toThrow();
     expect(() => p.scopes.push("*")).toThrow();
-    expect(authenticateKey(ctx.db, k.raw, new Date())).toMatchObject({ mode: "live", scopes: ["tenants:read"] });
+    expect(authenticateKey(ctx, k.raw, new Date())).toMatchObject({ mode: "live", scopes: ["tenants:read"] });
   });
 
-  test("caches are per database: a key of one store is unknown to another", () => {
+  test("caches are per context: a key of one store is unknown to another", () => {
     const a = testApp();
     const b = testApp();
-    expect(authenticateKey(a.ctx.db, a.key, new Date()).providerId).toBe(a.provider.id);
-    expect(() => authenticateKey(b.ctx.db, a.key, new Date())).toThrow(Unauthorized);
+    expect(authenticateKey(a.ctx, a.key, new Date()).providerId).toBe(a.provider.id);
+    expect(() => authenticateKey(b.ctx, a.key, new Date())).toThrow(Unauthorized);
   });
 });

@@ -2,7 +2,7 @@
 import { describe, test, expect } from "bun:test";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { testApp } from "../support/ctx.ts";
-import { Counter, Gauge, Histogram, Registry, setQueueDepth } from "../../src/metrics/metrics.ts";
+import { Counter, Gauge, Histogram, Registry } from "../../src/metrics/registry.ts";
 import { createLogger } from "../../src/lib/log.ts";
 
 type Family = { name: string; type: string; metrics: Array<{ labels?: Record<string, string>; value?: string; buckets?: Record<string, string>; count?: string; sum?: string }> };
@@ -87,7 +87,7 @@ describe("GET /metrics", () => {
     expect(histCount("staxa_http_request_duration_seconds", { method: "GET", route })).toBeGreaterThanOrEqual(2);
   });
 
-  test("tenants by status are counted at scrape time; queue depth is settable", async () => {
+  test("tenants by status are counted at scrape time; the deploy queue reports its depth", async () => {
     const { app, ctx, provider } = testApp();
     const now = new Date().toISOString();
     const ins = ctx.db.query(`INSERT INTO tenants (id, provider_id, mode, name, status, branch, resource_size, egress_mode, created_at, updated_at)
@@ -95,11 +95,16 @@ describe("GET /metrics", () => {
     ins.run("ten_m1", provider.id, "live", "metrics-a", "ready", now, now);
     ins.run("ten_m2", provider.id, "live", "metrics-b", "ready", now, now);
     ins.run("ten_m3", provider.id, "test", "metrics-c", "failed", now, now);
-    setQueueDepth(3);
+    let release!: () => void;
+    ctx.deployer.queue.holdUntil(new Promise<void>((r) => (release = r)));
+    for (const lane of ["ten_m1", "ten_m1", "ten_m2"]) void ctx.deployer.queue.enqueue(lane, async () => {});
     const fams = await scrape(app);
     expect(valueOf(fams.get("staxa_tenants"), { status: "ready", mode: "live" })).toBe(2);
     expect(valueOf(fams.get("staxa_tenants"), { status: "failed", mode: "test" })).toBe(1);
     expect(valueOf(fams.get("staxa_deploy_queue_depth"), {})).toBe(3);
+    release();
+    await ctx.deployer.queue.idle();
+    expect(valueOf((await scrape(app)).get("staxa_deploy_queue_depth"), {})).toBe(0);
   });
 
   test("deployments by result and stage durations come from bus notifications", async () => {

@@ -1,6 +1,6 @@
 // Images from a named registry are always pulled, so the registry authorizes each provider (no cross-provider cache use).
 import { describe, expect, test } from "bun:test";
-import { namesRegistry } from "../../src/core/deploy/pipeline.ts";
+import { namesRegistry } from "../../src/lib/image-ref.ts";
 import { mayBePrivate } from "../../src/core/registries/registries.ts";
 import { ensureProvider } from "../../src/core/identity/accounts.ts";
 import * as registries from "../../src/store/registries.ts";

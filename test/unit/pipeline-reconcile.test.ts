@@ -4,7 +4,7 @@ import { expect, test } from "bun:test";
 import { fakeApp } from "../support/fakes.ts";
 import { failInterrupted, reconcile, reconcileTick, INTERRUPTED } from "../../src/core/deploy/reconcile.ts";
 import { purgeExpiredTestTenants } from "../../src/scheduler/tenant-jobs.ts";
-import { cancelTenantWork, configureDeployer, deployerFor } from "../../src/core/deploy/deployer.ts";
+import { cancelTenantWork, configureDeployer } from "../../src/core/deploy/deployer.ts";
 import { createKey } from "../../src/core/identity/keys.ts";
 
 const gitBody = (name: string) => ({ name, source_type: "github", repo_url: "https://example.com/acme/app.git" });
@@ -106,7 +106,7 @@ test("the reconcile tick repairs drifted routes but leaves a tenant mid-deployme
 test("start-up: a tenant created while reconciliation runs is not taken for interrupted; its deploy waits for it, then runs", async () => {
   const a = await fakeApp();
   let finishStartup!: () => void;
-  deployerFor(a.deps).queue.holdUntil(new Promise<void>((resolve) => (finishStartup = resolve)));
+  a.deps.deployer.queue.holdUntil(new Promise<void>((resolve) => (finishStartup = resolve)));
   const builds = a.runtime.builds.length;
   const id = (await a.call("POST", "/api/v1/tenants", gitBody("early"))).json.data.id;
   await Bun.sleep(30);

@@ -1,17 +1,18 @@
-// memoRead: a remembered read never outlives a write on the connection, nor maxAgeMs; transactions are never memoised.
+// ReadMemo: a remembered read never outlives a write on the connection, nor maxAgeMs; transactions are never memoised.
 import { describe, expect, test } from "bun:test";
 import { openDb } from "../../src/store/db.ts";
-import { memoRead } from "../../src/store/read-memo.ts";
+import { ReadMemo } from "../../src/store/read-memo.ts";
 import { testApp } from "../support/ctx.ts";
 
 function counted(db = openDb(":memory:")) {
   db.exec("CREATE TABLE a (v INTEGER); CREATE TABLE other (v INTEGER); INSERT INTO a VALUES (1)");
   let reads = 0;
-  const read = (maxAge = 60_000) => memoRead(db, "k", maxAge, () => (reads++, db.query<{ v: number }, []>("SELECT v FROM a").get()!.v));
+  const memo = new ReadMemo(db);
+  const read = (maxAge = 60_000) => memo.read("k", maxAge, () => (reads++, db.query<{ v: number }, []>("SELECT v FROM a").get()!.v));
   return { db, read, reads: () => reads };
 }
 
-describe("memoRead", () => {
+describe("ReadMemo", () => {
   test("reuses a read until the connection writes anything, in any table", () => {
     const { db, read, reads } = counted();
     expect([read(), read(), read()]).toEqual([1, 1, 1]);

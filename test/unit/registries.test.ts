@@ -4,7 +4,8 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { fakeApp } from "../support/fakes.ts";
 import { createKey } from "../../src/core/identity/keys.ts";
-import { credentialHost, imageRegistryHost, registryAuthFor } from "../../src/core/registries/registries.ts";
+import { credentialHost, registryAuthFor } from "../../src/core/registries/registries.ts";
+import { registryHost } from "../../src/lib/image-ref.ts";
 import { apiBase, parseChallenge } from "../../src/core/registries/client.ts";
 import type { RegistryAuth } from "../../src/runtime/types.ts";
 
@@ -173,7 +174,7 @@ describe("registry protocol", () => {
     expect(credentialHost("https://index.docker.io/v1/")).toBe("docker.io");
     expect(credentialHost("https://registry.example.com:5000/")).toBe("registry.example.com:5000");
     for (const [ref, host] of [["nginx", "docker.io"], ["acme/app:1", "docker.io"], ["docker.io/acme/app", "docker.io"], ["registry.example.com:5000/team/app:1", "registry.example.com:5000"], ["localhost/app", "localhost"]]) {
-      expect(imageRegistryHost(ref!)).toBe(host!);
+      expect(registryHost(ref!)).toBe(host!);
     }
   });
 });

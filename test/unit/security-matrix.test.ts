@@ -5,7 +5,7 @@ import {
   BODIES, JWT_ONLY_ROUTES, PARAMS, PUBLIC_ROUTES, UNVERSIONED_ROUTES, buildObjects, dumpDb, fillPath, hasOwnedParam,
   matrixApp, otherProvider, paramKinds, paramSlots, routeKey, routeTable, type MatrixApp, type Objects, type RouteRef,
 } from "../support/matrix.ts";
-import { authenticateKey, generateKey, hashKey, isWellFormedKey } from "../../src/core/identity/keys.ts";
+import { authenticateKey, generateKey, hashKey, isWellFormedKey, KeyCache } from "../../src/core/identity/keys.ts";
 import { createKey } from "../../src/core/identity/keys.ts";
 import { Unauthorized } from "../../src/lib/errors.ts";
 import type { Db } from "../../src/store/db.ts";
@@ -278,6 +278,7 @@ describe("API keys", () => {
 
   test("keys carry a checksum: every one-character change is recognised offline, before any store read", () => {
     const throwingDb = { query() { throw new Error("the store was read"); } } as unknown as Db;
+    const over = { db: throwingDb, keys: new KeyCache() };
     for (let n = 0; n < 20; n++) {
       const raw = generateKey(n % 2 ? "live" : "test");
       expect(raw).toMatch(/^sk_(live|test)_[0-9A-Za-z]{36}$/);
@@ -286,10 +287,10 @@ describe("API keys", () => {
         const swapped = raw[i] === "0" ? "1" : "0";
         const changed = raw.slice(0, i) + swapped + raw.slice(i + 1);
         expect([changed, isWellFormedKey(changed)]).toEqual([changed, false]);
-        expect(() => authenticateKey(throwingDb, changed, new Date())).toThrow(Unauthorized);
+        expect(() => authenticateKey(over, changed, new Date())).toThrow(Unauthorized);
       }
     }
     // A well-formed unknown key does reach the store (so the check above proves the store was skipped).
-    expect(() => authenticateKey(throwingDb, generateKey("live"), new Date())).toThrow("the store was read");
+    expect(() => authenticateKey(over, generateKey("live"), new Date())).toThrow("the store was read");
   });
 });

@@ -2,7 +2,8 @@
 // naming the service, volume services replaced stop-then-start, and the per-provider bound on open streams.
 import { describe, expect, test } from "bun:test";
 import { fakeApp } from "../support/fakes.ts";
-import { deployOrder, imageBase, isStateful } from "../../src/core/deploy/group.ts";
+import { deployOrder, isStateful } from "../../src/core/deploy/group.ts";
+import { imageBaseName } from "../../src/lib/image-ref.ts";
 import { StreamSlots } from "../../src/api/stream-slots.ts";
 
 const svc = (name: string, o: { priority?: number; depends_on?: string[]; image_url?: string | null; volumes?: unknown[] } = {}) => ({
@@ -25,9 +26,9 @@ describe("deployOrder", () => {
     expect(deployOrder(input).map((s) => s.name)).toEqual(want);
   });
 
-  test("imageBase and isStateful", () => {
-    expect(imageBase("localhost:5000/a/b/MySQL:8")).toBe("mysql");
-    expect(imageBase("mongo")).toBe("mongo");
+  test("imageBaseName and isStateful", () => {
+    expect(imageBaseName("localhost:5000/a/b/MySQL:8")).toBe("mysql");
+    expect(imageBaseName("mongo")).toBe("mongo");
     expect(isStateful({ image_url: "example/web:1", volumes: "[]" })).toBe(false);
     expect(isStateful({ image_url: "bitnami/postgresql:16", volumes: "[]" })).toBe(true);
   });

@@ -2,7 +2,7 @@
 // (API key, or a dashboard JWT) to a Principal and refuses a missing scope with 403 insufficient_scope.
 import { Elysia } from "elysia";
 import { Forbidden, Unauthorized } from "../../lib/errors.ts";
-import { authenticateKey } from "../../core/identity/keys.ts";
+import { authenticateKey, type KeyCache } from "../../core/identity/keys.ts";
 import { hasScope, type Principal, type Scope } from "../../core/identity/principal.ts";
 import type { Db } from "../../store/db.ts";
 import type { JwtVerifier } from "../../core/identity/sessions.ts";
@@ -11,6 +11,7 @@ import { clientIp } from "./root-app.ts";
 
 export interface AuthDeps {
   db: Db;
+  keys: KeyCache;
   now: () => Date;
   /** Verifies a dashboard JWT (built-in login or OIDC); undefined when none is configured. */
   verifyJwt?: JwtVerifier;
@@ -35,7 +36,7 @@ export function bearerToken(header: string | null): string {
 /** Resolves the caller of a request, synchronously (an OIDC token's keys were loaded by awaitJwtKeys). */
 export function resolvePrincipal(deps: AuthDeps, request: Request): Principal {
   const token = bearerToken(request.headers.get("authorization"));
-  if (token.startsWith("sk_")) return authenticateKey(deps.db, token, deps.now());
+  if (token.startsWith("sk_")) return authenticateKey(deps, token, deps.now());
   if (token.split(".").length === 3 && deps.verifyJwt) {
     const mode = request.headers.get("x-staxa-mode") === "test" ? "test" : "live";
     return deps.verifyJwt(token, mode);

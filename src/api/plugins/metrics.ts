@@ -1,7 +1,7 @@
 // GET /metrics (Prometheus text) and one structured log line per request; HTTP metrics use the matched route template.
 import { Elysia, ElysiaCustomStatusResponse } from "elysia";
 import type { Ctx } from "../../core/context.ts";
-import { httpDuration, httpRequests, registry, watchDeployments, PROMETHEUS_CONTENT_TYPE } from "../../metrics/metrics.ts";
+import { PROMETHEUS_CONTENT_TYPE } from "../../metrics/registry.ts";
 import { safeEqual } from "../../lib/crypto.ts";
 import { requestIdOf } from "./envelope.ts";
 
@@ -18,8 +18,8 @@ function statusCode(status: unknown): number {
 const STARTED = Symbol("startedAt");
 type Timed = { [STARTED]?: number };
 
-export function metrics(deps: Pick<Ctx, "bus" | "db" | "log" | "config">) {
-  watchDeployments(deps.bus, deps.db);
+export function metrics(deps: Pick<Ctx, "metrics" | "log" | "config">) {
+  const { httpRequests, httpDuration, registry } = deps.metrics;
   // One entry per (method, route template, status), as in the registry: resolved once, then just counted.
   // Nested maps rather than one map keyed by a joined string: no key string is built per request.
   type Series = { requests: { inc(): void }; duration: { observe(v: number): void } };

@@ -1,19 +1,20 @@
 // The app a request belongs to, found from its context's `store` (the root app's store object), for the rare
-// paths that need the app itself: the client IP (failed auth, anonymous requests).
+// paths that need the app itself: the client IP (failed auth, anonymous requests), a stream's idle timeout.
 // Reading `server` off the context instead would make Elysia define a getter on every request's context.
+// The app is kept on its own store (a non-enumerable symbol property), so no state lives in this module.
 import type { AnyElysia } from "elysia";
 
-const apps = new WeakMap<object, AnyElysia>();
+const APP = Symbol("staxa.rootApp");
 
-/** Registers the root app (createApp does, once every plugin and route is in). */
+/** Registers the root app on its store (createApp does, once every plugin and route is in). */
 export function registerApp<T extends AnyElysia>(app: T): T {
-  apps.set(app.store, app);
+  Object.defineProperty(app.store, APP, { value: app, configurable: true });
   return app;
 }
 
 /** The registered app whose store `store` is; undefined for an app that was never registered. */
 export function appOf(store: unknown): AnyElysia | undefined {
-  return store && typeof store === "object" ? apps.get(store) : undefined;
+  return store && typeof store === "object" ? (store as { [APP]?: AnyElysia })[APP] : undefined;
 }
 
 /** The client's IP address, or "unknown" (in-process requests, an unregistered app, a closed socket). */

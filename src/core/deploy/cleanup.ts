@@ -7,7 +7,7 @@ import * as services from "../../store/services.ts";
 import * as deployments from "../../store/deployments.ts";
 import * as events from "../../store/events.ts";
 import { nowIso } from "../../lib/ids.ts";
-import { cancelTenantWork, deployerFor } from "./deployer.ts";
+import { cancelTenantWork } from "./deployer.ts";
 import { networkName, routeId } from "../resources.ts";
 import { removeTenantRules } from "../network/enforcement.ts";
 
@@ -27,15 +27,14 @@ export function startTenantDeletion(ctx: Ctx, t: TenantRow): void {
 
 /** Queues the cleanup (also used by the scheduler to retry a deletion that Docker or Caddy interrupted). */
 export function scheduleCleanup(ctx: Ctx, tenantId: string): Promise<void> {
-  const d = deployerFor(ctx);
-  return d.queue.enqueue(tenantId, () => cleanupTenant(ctx, tenantId));
+  return ctx.deployer.queue.enqueue(tenantId, () => cleanupTenant(ctx, tenantId));
 }
 
 /** Removes everything of a deleting tenant; on an outside failure the tenant stays `deleting` with the reason. */
 export async function cleanupTenant(ctx: Ctx, tenantId: string): Promise<void> {
   const t = tenants.findById(ctx.db, tenantId);
   if (!t || t.status !== "deleting") return;
-  deployerFor(ctx).controllers.delete(tenantId);
+  ctx.deployer.controllers.delete(tenantId);
   const svcs = services.list(ctx.db, t.id);
   try {
     for (const s of svcs) await ctx.proxy.removeRoute(routeId(t.name, s.name));

@@ -1,6 +1,6 @@
 // The in-process deployment engine of one appliance: queue, build slots, health probe, cancellation.
-// Held per database (a WeakMap): the API's deps and the composition root's ctx are different objects
-// over one store, and must share one queue, or deploys of a tenant could interleave.
+// One per context (ctx.deployer), built by the composition root: every caller over one store shares its queue,
+// or deploys of a tenant could interleave.
 import type { Ctx } from "../context.ts";
 import { DeployQueue } from "./queue.ts";
 import { httpProbe, type Probe } from "./health.ts";
@@ -14,36 +14,29 @@ export interface Deployer {
   healthTimeoutMs?: number;
 }
 
-const deployers = new WeakMap<object, Deployer>();
-
-export function deployerFor(ctx: Ctx): Deployer {
-  let d = deployers.get(ctx.db);
-  if (!d) {
-    d = { queue: new DeployQueue(ctx.config.buildConcurrency), probe: httpProbe, controllers: new Map() };
-    deployers.set(ctx.db, d);
-  }
-  return d;
+/** A fresh engine with `buildSlots` concurrent builds; `onDepth` hears the queue's depth (metrics). */
+export function createDeployer(buildSlots: number, onDepth?: (depth: number) => void): Deployer {
+  return { queue: new DeployQueue(buildSlots, onDepth), probe: httpProbe, controllers: new Map() };
 }
 
 /** Replaces parts of the engine (tests inject a probe). */
-export function configureDeployer(ctx: Ctx, over: Partial<Deployer>): Deployer {
-  const d = Object.assign(deployerFor(ctx), over);
-  return d;
+export function configureDeployer(ctx: Pick<Ctx, "deployer">, over: Partial<Deployer>): Deployer {
+  return Object.assign(ctx.deployer, over);
 }
 
 /** The abort signal of a tenant's current work, created on demand. */
-export function signalFor(ctx: Ctx, tenantId: string): AbortSignal {
-  const d = deployerFor(ctx);
-  let c = d.controllers.get(tenantId);
-  if (!c || c.signal.aborted) d.controllers.set(tenantId, (c = new AbortController()));
+export function signalFor(ctx: Pick<Ctx, "deployer">, tenantId: string): AbortSignal {
+  const { controllers } = ctx.deployer;
+  let c = controllers.get(tenantId);
+  if (!c || c.signal.aborted) controllers.set(tenantId, (c = new AbortController()));
   return c.signal;
 }
 
-export function cancelTenantWork(ctx: Ctx, tenantId: string, reason: string): void {
-  deployerFor(ctx).controllers.get(tenantId)?.abort(new Error(reason));
+export function cancelTenantWork(ctx: Pick<Ctx, "deployer">, tenantId: string, reason: string): void {
+  ctx.deployer.controllers.get(tenantId)?.abort(new Error(reason));
 }
 
 /** Resolves when no deployment or cleanup work is pending (tests, shutdown). */
-export function idle(ctx: Ctx): Promise<void> {
-  return deployerFor(ctx).queue.idle();
+export function idle(ctx: Pick<Ctx, "deployer">): Promise<void> {
+  return ctx.deployer.queue.idle();
 }

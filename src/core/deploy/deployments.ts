@@ -9,7 +9,6 @@ import type { ServiceRow } from "../../store/services.ts";
 import type { TenantRow } from "../../store/tenants.ts";
 import { newId, nowIso } from "../../lib/ids.ts";
 import { Invalid, NotFound, Unprocessable } from "../../lib/errors.ts";
-import { deployerFor } from "./deployer.ts";
 import { runDeployment } from "./pipeline.ts";
 import { buildLogUrl } from "../resources.ts";
 import * as input from "../input.ts";
@@ -49,7 +48,7 @@ export function requestDeploy(ctx: Ctx, tenant: TenantRow, service: ServiceRow, 
   };
   deployments.insert(ctx.db, row);
   ctx.bus.emit({ tenantId: tenant.id, deploymentId: row.id, service: service.name, stage: "info", status: "queued", message: `Deployment ${row.id} queued (${req.trigger})` });
-  void deployerFor(ctx).queue.enqueue(tenant.id, async () => {
+  void ctx.deployer.queue.enqueue(tenant.id, async () => {
     if (!gate || gate(row)) await runDeployment(ctx, tenant.id, row.id);
   });
   return row;

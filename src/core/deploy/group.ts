@@ -6,6 +6,7 @@ import type { ServiceRow } from "../../store/services.ts";
 import type { DeploymentRow } from "../../store/deployments.ts";
 import * as deployments from "../../store/deployments.ts";
 import { nowIso } from "../../lib/ids.ts";
+import { imageBaseName } from "../../lib/image-ref.ts";
 import { requestDeploy, type DeployRequest } from "./deployments.ts";
 
 /** Image names (last path part, no tag) of databases, caches and brokers: they start before the apps using them. */
@@ -17,16 +18,9 @@ export const STATEFUL_IMAGES = new Set([
 
 type Orderable = Pick<ServiceRow, "name" | "priority" | "depends_on" | "image_url" | "volumes">;
 
-/** `registry:5000/team/postgres:16@sha256:…` → `postgres`. */
-export function imageBase(ref: string): string {
-  const noDigest = ref.split("@")[0];
-  const last = noDigest.split("/").pop() ?? noDigest;
-  return last.split(":")[0].toLowerCase();
-}
-
 /** A database-like image, or any service holding a volume. */
 export function isStateful(s: Pick<ServiceRow, "image_url" | "volumes">): boolean {
-  return (!!s.image_url && STATEFUL_IMAGES.has(imageBase(s.image_url))) || JSON.parse(s.volumes || "[]").length > 0;
+  return (!!s.image_url && STATEFUL_IMAGES.has(imageBaseName(s.image_url))) || JSON.parse(s.volumes || "[]").length > 0;
 }
 
 export function dependsOn(s: Pick<ServiceRow, "depends_on">): string[] {

@@ -9,13 +9,14 @@ import * as services from "../../store/services.ts";
 import * as deployments from "../../store/deployments.ts";
 import { nowIso } from "../../lib/ids.ts";
 import { AppError } from "../../lib/errors.ts";
+import { namesRegistry } from "../../lib/image-ref.ts";
 import { planBuild } from "../../build/plan.ts";
 import { assertPlanAllowed } from "../../build/dockerfile-policy.ts";
 import { BuildPlanError } from "../../build/types.ts";
 import { RepoTree } from "../../build/tree.ts";
 import { BuildLogSink } from "./build-log.ts";
 import { candidateSpec, servicePort } from "./container-plan.ts";
-import { deployerFor, signalFor } from "./deployer.ts";
+import { signalFor } from "./deployer.ts";
 import { tailLogs, waitHealthy } from "./health.ts";
 import { mountsOf } from "./volumes.ts";
 import { imageTag, labels, networkName } from "../resources.ts";
@@ -153,18 +154,11 @@ async function pull(run: Run): Promise<{ imageId: string }> {
   }
 }
 
-/** True when `ref` names a registry host other than Docker Hub (`host.tld/…`, `host:port/…`, `localhost/…`). */
-export function namesRegistry(ref: string): boolean {
-  const first = ref.split("/")[0];
-  if (!ref.includes("/") || !(first.includes(".") || first.includes(":") || first === "localhost")) return false;
-  return !["docker.io", "index.docker.io", "registry-1.docker.io"].includes(first);
-}
-
 async function build(run: Run): Promise<{ imageId: string; port?: number }> {
   const { ctx, dep, service, tenant } = run;
   const dir = join(ctx.config.dataDir, "builds", dep.id);
   const sink = (run as LoggedRun).log;
-  const d = deployerFor(ctx);
+  const d = ctx.deployer;
   try {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
@@ -256,7 +250,7 @@ async function checkHealth(run: Run, c: ContainerInfo, port: number): Promise<nu
   const path = (service.healthcheck ? (JSON.parse(service.healthcheck).path as string) : undefined) ?? ctx.config.healthPath;
   const url = `http://${ip}:${port}${path}`;
   emit(run, "health", "running", `Waiting for GET ${url} to answer`);
-  const d = deployerFor(ctx);
+  const d = ctx.deployer;
   const timeoutMs = d.healthTimeoutMs ?? ctx.config.healthTimeoutSec * 1000;
   const failure = await waitHealthy(ctx.runtime, d.probe, { id: c.id, url, timeoutMs, signal: run.signal });
   c.ip = ip ?? null;
@@ -280,7 +274,7 @@ async function checkHealth(run: Run, c: ContainerInfo, port: number): Promise<nu
 /** A worker (no port, not routable, no healthcheck): healthy when it is still running after a moment. */
 async function checkRunning(run: Run, c: ContainerInfo): Promise<void> {
   emit(run, "health", "running", "No port to probe: checking that the container keeps running");
-  await Bun.sleep(Math.min(1000, deployerFor(run.ctx).healthTimeoutMs ?? 1000));
+  await Bun.sleep(Math.min(1000, run.ctx.deployer.healthTimeoutMs ?? 1000));
   const info = await run.ctx.runtime.inspectContainer(c.id);
   if (!info?.running) throw new StageFailure("health", `container exited with code ${info?.exitCode ?? "unknown"}`, { exit_code: info?.exitCode ?? null, logs: await tailLogs(run.ctx.runtime, c.id) });
   c.ip = info.ip;

@@ -6,8 +6,15 @@ export class DeployQueue {
   private building = 0;
   private readonly waiting: Array<() => void> = [];
   private gate: Promise<void> = Promise.resolve();
+  private notStarted = 0;
 
-  constructor(private readonly buildSlots: number) {}
+  /** `onDepth` hears the new depth every time it changes (the composition root points it at the metrics). */
+  constructor(private readonly buildSlots: number, private readonly onDepth: (depth: number) => void = () => {}) {}
+
+  /** Tasks waiting to start (behind their lane or the start-up hold) plus running tasks waiting for a build slot. */
+  get depth(): number {
+    return this.notStarted + this.waiting.length;
+  }
 
   /** Tasks enqueued from now on start no earlier than `until` settles (start-up reconciliation). */
   holdUntil(until: Promise<unknown>): void {
@@ -18,7 +25,14 @@ export class DeployQueue {
   enqueue(lane: string, task: () => Promise<void>): Promise<void> {
     const entry = this.lanes.get(lane) ?? { tail: this.gate, size: 0 };
     entry.size++;
-    const run = entry.tail.then(task).catch(() => undefined).finally(() => {
+    this.notStarted++;
+    this.onDepth(this.depth);
+    const start = () => {
+      this.notStarted--;
+      this.onDepth(this.depth);
+      return task();
+    };
+    const run = entry.tail.then(start).catch(() => undefined).finally(() => {
       entry.size--;
       if (entry.size === 0 && this.lanes.get(lane) === entry) this.lanes.delete(lane);
     });
@@ -39,14 +53,19 @@ export class DeployQueue {
 
   /** Runs `fn` holding one of the build slots. */
   async withBuildSlot<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.building >= this.buildSlots) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.building++;
+    if (this.building >= this.buildSlots) {
+      const slot = new Promise<void>((resolve) => this.waiting.push(resolve));
+      this.onDepth(this.depth);
+      await slot;
+    } else this.building++;
     try {
       return await fn();
     } finally {
       const next = this.waiting.shift();
-      if (next) next(); // the slot passes straight to the next waiter
-      else this.building--;
+      if (next) {
+        next(); // the slot passes straight to the next waiter
+        this.onDepth(this.depth);
+      } else this.building--;
     }
   }
 

@@ -12,12 +12,9 @@ import { tenantUrl } from "../resources.ts";
 
 const STATES = { "deployment.started": "pending", "deployment.succeeded": "success", "deployment.failed": "failure" } as const;
 const DESCRIPTIONS = { pending: "Deploying on Staxa", success: "Deployed on Staxa", failure: "Deployment failed on Staxa" } as const;
-const started = new WeakSet<Ctx>();
 
-/** Subscribes the reporter to the bus (once per context); returns the unsubscribe function. */
+/** Subscribes the reporter to the bus (the composition root does, once); returns the unsubscribe function. */
 export function startGitHubStatusReporter(ctx: Ctx): () => void {
-  if (started.has(ctx)) return () => {};
-  started.add(ctx);
   // The sha a deployment reported as pending, so a failure before the clone still closes that status.
   const pendingSha = new Map<string, string>();
   const off = ctx.bus.onNotification((n) => {
@@ -26,10 +23,7 @@ export function startGitHubStatusReporter(ctx: Ctx): () => void {
       ctx.log.warn("github commit status not reported", { tenant_id: n.tenant_id, event: n.event, error: (e as Error).message }),
     );
   });
-  return () => {
-    off();
-    started.delete(ctx);
-  };
+  return off;
 }
 
 /** Posts the status of one deployment notification; resolves quietly when the deployment is not GitHub's. */

@@ -1,7 +1,7 @@
 // Providers (accounts): creation is idempotent by email; the profile shows the tenant count of the caller's mode.
 import type { Db } from "../../store/db.ts";
 import * as providers from "../../store/providers.ts";
-import { memoRead } from "../../store/read-memo.ts";
+import type { ReadMemo } from "../../store/read-memo.ts";
 import { newId, nowIso } from "../../lib/ids.ts";
 import { Invalid } from "../../lib/errors.ts";
 import type { Mode, Principal } from "./principal.ts";
@@ -46,17 +46,20 @@ export function accountView(db: Db, provider: providers.ProviderRow, mode: Mode)
   };
 }
 
-export function getAccount(db: Db, caller: Principal) {
+export function getAccount(ctx: { db: Db; reads: ReadMemo }, caller: Principal) {
   // GET /account is the API's hottest read: reused until any write by this process, at most 1 s (store/read-memo.ts).
-  const row = memoRead(db, `account:${caller.providerId}:${caller.mode}`, 1000, () => providers.getWithTenantCount(db, caller.providerId, caller.mode));
-  return { id: row.id, email: row.email, name: row.name, tenant_count: row.tenant_count, created_at: row.created_at };
+  const row = ctx.reads.read(`account:${caller.providerId}:${caller.mode}`, 1000, () => providers.getWithTenantCount(ctx.db, caller.providerId, caller.mode));
+  return accountOf(row);
 }
+
+const accountOf = (row: providers.ProviderRow & { tenant_count: number }) =>
+  ({ id: row.id, email: row.email, name: row.name, tenant_count: row.tenant_count, created_at: row.created_at });
 
 export function updateAccount(db: Db, caller: Principal, input: { name?: string }) {
   if (input.name !== undefined) {
     providers.update(db, caller.providerId, { name: normalizeName(input.name), updated_at: nowIso() });
   }
-  return getAccount(db, caller);
+  return accountOf(providers.getWithTenantCount(db, caller.providerId, caller.mode));
 }
 
 /**

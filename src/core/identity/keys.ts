@@ -70,13 +70,31 @@ interface CachedKey {
   checkedAt: number; // performance.now() of the last store read
 }
 
-// Per database (tests open many): key hash -> what the store said. Only keys that exist are kept, so a
-// made-up key always reaches the store and the cache cannot be filled by an attacker.
-const keyCaches = new WeakMap<Db, Map<string, CachedKey>>();
-function keyCache(db: Db): Map<string, CachedKey> {
-  let cache = keyCaches.get(db);
-  if (!cache) keyCaches.set(db, (cache = new Map()));
-  return cache;
+/**
+ * Keys the store resolved recently, one cache per context (ctx.keys): key hash -> what the store said.
+ * Only keys that exist are kept, so a made-up key always reaches the store and the cache cannot be
+ * filled by an attacker.
+ */
+export class KeyCache {
+  private readonly entries = new Map<string, CachedKey>();
+
+  get(hash: string): CachedKey | undefined {
+    return this.entries.get(hash);
+  }
+
+  set(hash: string, entry: CachedKey): void {
+    if (this.entries.size >= KEY_CACHE_MAX) this.entries.clear();
+    this.entries.set(hash, entry);
+  }
+
+  delete(hash: string): void {
+    this.entries.delete(hash);
+  }
+
+  /** Forgets a key the store no longer has, so its next request is refused. */
+  forget(keyId: string): void {
+    for (const [hash, entry] of this.entries) if (entry.principal.keyId === keyId) this.entries.delete(hash);
+  }
 }
 
 /**
@@ -86,34 +104,26 @@ function keyCache(db: Db): Map<string, CachedKey> {
  * main cost); expiry is still checked on every request, a key deleted through deleteKey stops on
  * the very next request, and one deleted by another process (the CLI, a restore) within KEY_RECHECK_MS.
  */
-export function authenticateKey(db: Db, raw: string, now: Date): Principal {
+export function authenticateKey(ctx: { db: Db; keys: KeyCache }, raw: string, now: Date): Principal {
   if (!KEY_RE.test(raw)) throw new Unauthorized("Invalid API key");
   const hash = hashKey(raw);
-  const cache = keyCache(db);
+  const cache = ctx.keys;
   const t = performance.now();
   let hit = cache.get(hash);
   if (!hit || t - hit.checkedAt >= KEY_RECHECK_MS) {
     // The checksum is only worth checking before a store read: a cached hash is a key that passed it.
     if (!isWellFormedKey(raw)) throw new Unauthorized("Invalid API key");
-    const row = apiKeys.findAuthByHash(db, hash);
+    const row = apiKeys.findAuthByHash(ctx.db, hash);
     if (!row) {
       cache.delete(hash);
       throw new Unauthorized("Invalid API key");
     }
-    if (cache.size >= KEY_CACHE_MAX) cache.clear();
     const principal: Principal = Object.freeze({ providerId: row.provider_id, mode: row.mode, scopes: parseScopes(row.scopes), via: "key" as const, keyId: row.id });
     hit = { principal, expiresAtMs: row.expires_at ? Date.parse(row.expires_at) : Infinity, checkedAt: t };
     cache.set(hash, hit);
   }
   if (hit.expiresAtMs <= now.getTime()) throw new Unauthorized("Invalid API key");
   return hit.principal;
-}
-
-/** Forgets a key the store no longer has, so its next request is refused. */
-function forgetKey(db: Db, keyId: string): void {
-  const cache = keyCaches.get(db);
-  if (!cache) return;
-  for (const [hash, entry] of cache) if (entry.principal.keyId === keyId) cache.delete(hash);
 }
 
 /** Creates a key row and returns the raw key (shown once). */
@@ -202,8 +212,8 @@ export function createKeyFor(db: Db, caller: Principal, input: NewKeyInput, now:
 }
 
 /** Deletes a key of the caller's provider and mode; takes effect on the next request (the key cache forgets it). */
-export function deleteKey(db: Db, caller: Principal, id: string): void {
-  const removed = apiKeys.remove(db, caller.providerId, id, caller.mode);
-  forgetKey(db, id);
+export function deleteKey(ctx: { db: Db; keys: KeyCache }, caller: Principal, id: string): void {
+  const removed = apiKeys.remove(ctx.db, caller.providerId, id, caller.mode);
+  ctx.keys.forget(id);
   if (!removed) throw new NotFound("API key");
 }

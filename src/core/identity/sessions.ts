@@ -7,7 +7,7 @@ import type { Mode, Principal } from "./principal.ts";
 import * as users from "../../store/users.ts";
 import * as settings from "../../store/settings.ts";
 import * as providers from "../../store/providers.ts";
-import { sha256Hex, safeEqual } from "../../lib/crypto.ts";
+import { sha256Hex, safeEqual, type SecretBox } from "../../lib/crypto.ts";
 import { newId, nowIso, randomAlnum } from "../../lib/ids.ts";
 import { Conflict, Invalid, Unauthorized } from "../../lib/errors.ts";
 import { ensureProvider, normalizeEmail, normalizeName } from "./accounts.ts";
@@ -58,24 +58,30 @@ export function ensureSetupToken(ctx: Pick<Ctx, "db">): string | undefined {
   return token;
 }
 
-// The signing key is made once, sealed with the data dir's key, and cached per database.
-const signingKeys = new WeakMap<Db, Uint8Array>();
-function signingKey(ctx: Pick<Ctx, "db" | "box">): Uint8Array {
-  let key = signingKeys.get(ctx.db);
-  if (!key) {
-    settings.insertIfMissing(ctx.db, SIGNING_KEY, ctx.box.seal(randomBytes(32).toString("base64")));
-    key = Buffer.from(ctx.box.open(settings.find(ctx.db, SIGNING_KEY)!), "base64");
-    signingKeys.set(ctx.db, key);
+/**
+ * The HS256 key of built-in sessions, one per context (ctx.sessionKey): made once, sealed with the data
+ * dir's key in the store, and read from it on first use only.
+ */
+export class SessionKey {
+  private key: Uint8Array | undefined;
+
+  constructor(private readonly db: Db, private readonly box: SecretBox) {}
+
+  get(): Uint8Array {
+    if (!this.key) {
+      settings.insertIfMissing(this.db, SIGNING_KEY, this.box.seal(randomBytes(32).toString("base64")));
+      this.key = Buffer.from(this.box.open(settings.find(this.db, SIGNING_KEY)!), "base64");
+    }
+    return this.key;
   }
-  return key;
 }
 
 /** A session JWT for a user: iss "staxa", aud "staxa-dashboard", lifetime config.sessionTtlSec. */
-export function issueSession(ctx: Pick<Ctx, "db" | "box" | "config" | "now">, user: users.UserRow) {
+export function issueSession(ctx: Pick<Ctx, "sessionKey" | "config" | "now">, user: users.UserRow) {
   const iat = Math.floor(ctx.now().getTime() / 1000);
   const exp = iat + ctx.config.sessionTtlSec;
   const claims = { iss: SESSION_ISSUER, aud: SESSION_AUDIENCE, sub: user.id, email: user.email, pid: user.provider_id, iat, exp };
-  return { token: signHs256(claims, signingKey(ctx)), expires_at: nowIso(new Date(exp * 1000)) };
+  return { token: signHs256(claims, ctx.sessionKey.get()), expires_at: nowIso(new Date(exp * 1000)) };
 }
 
 function checkPassword(password: string): void {
@@ -119,7 +125,7 @@ export async function login(ctx: Ctx, input: { email: string; password: string }
 
 /** Verifies a built-in session token; the user must still exist. */
 function verifySession(ctx: Ctx, parts: JwtParts): Identity {
-  if (!verifyHs256(parts, signingKey(ctx))) throw new Unauthorized("Invalid token signature");
+  if (!verifyHs256(parts, ctx.sessionKey.get())) throw new Unauthorized("Invalid token signature");
   checkClaims(parts.payload, { issuer: SESSION_ISSUER, audience: SESSION_AUDIENCE, nowSec: Math.floor(ctx.now().getTime() / 1000) });
   const user = typeof parts.payload.sub === "string" ? users.find(ctx.db, parts.payload.sub) : undefined;
   if (!user) throw new Unauthorized("Session user no longer exists");

@@ -13,29 +13,41 @@ import { networkName } from "../resources.ts";
 /** Tag of a tenant's egress policy in the firewall. */
 export const egressId = (tenantId: string): string => `egress-${tenantId}`;
 
-const setups = new WeakMap<Firewall, Promise<void>>();
-/** The firewall with our chains in place (set up once per process; a failed setup is retried next time). */
-export async function firewallOf(ctx: Ctx): Promise<Firewall | undefined> {
+/** What this process knows of the host firewall (ctx.firewallState): our chains set up yet, each tenant's change in flight. */
+export class FirewallState {
+  private setup: { fw: Firewall; done: Promise<void> } | undefined;
+  private readonly lanes = new Map<string, Promise<unknown>>();
+
+  /** Sets our chains up once per firewall; a failed setup is retried on the next call. */
+  ready(fw: Firewall): Promise<void> {
+    if (this.setup?.fw !== fw) {
+      const setup = (this.setup = { fw, done: fw.setup() });
+      setup.done.catch(() => this.setup === setup && (this.setup = undefined));
+    }
+    return this.setup.done;
+  }
+
+  /** Runs `fn` after every earlier firewall change of the same tenant: the last change always wins. */
+  inLane<T>(tenantId: string, fn: () => Promise<T>): Promise<T> {
+    const next = (this.lanes.get(tenantId) ?? Promise.resolve()).catch(() => undefined).then(fn);
+    const tail = next.catch(() => undefined);
+    this.lanes.set(tenantId, tail);
+    void tail.then(() => this.lanes.get(tenantId) === tail && this.lanes.delete(tenantId));
+    return next;
+  }
+}
+
+/** The firewall with our chains in place, or undefined when the context has none. */
+export async function firewallOf(ctx: Pick<Ctx, "firewall" | "firewallState">): Promise<Firewall | undefined> {
   const fw = ctx.firewall;
   if (!fw) return undefined;
-  let ready = setups.get(fw);
-  if (!ready) {
-    ready = fw.setup();
-    setups.set(fw, ready);
-    ready.catch(() => setups.delete(fw));
-  }
-  await ready;
+  await ctx.firewallState.ready(fw);
   return fw;
 }
 
-const lanes = new Map<string, Promise<unknown>>();
 /** Runs `fn` after every earlier firewall change of the same tenant: the last change always wins. */
-export function inTenantLane<T>(tenantId: string, fn: () => Promise<T>): Promise<T> {
-  const next = (lanes.get(tenantId) ?? Promise.resolve()).catch(() => undefined).then(fn);
-  const tail = next.catch(() => undefined);
-  lanes.set(tenantId, tail);
-  void tail.then(() => lanes.get(tenantId) === tail && lanes.delete(tenantId));
-  return next;
+export function inTenantLane<T>(ctx: Pick<Ctx, "firewallState">, tenantId: string, fn: () => Promise<T>): Promise<T> {
+  return ctx.firewallState.inLane(tenantId, fn);
 }
 
 /** The firewall form of an inbound rule, or undefined while its service has no container to forward to. */
@@ -75,7 +87,7 @@ const warn = (ctx: Ctx, what: string, tenantId: string) => (e: unknown) => ctx.l
 /** Egress only (PATCH egress_mode, network provisioned). Never throws: a failure is logged. */
 export function applyTenantEgress(ctx: Ctx, tenantId: string): Promise<void> {
   if (!ctx.firewall) return Promise.resolve();
-  return inTenantLane(tenantId, () => applyEgress(ctx, tenantId)).catch(warn(ctx, "egress", tenantId));
+  return inTenantLane(ctx, tenantId, () => applyEgress(ctx, tenantId)).catch(warn(ctx, "egress", tenantId));
 }
 
 /**
@@ -85,7 +97,7 @@ export function applyTenantEgress(ctx: Ctx, tenantId: string): Promise<void> {
 export async function enforceEgressBeforeStart(ctx: Ctx, tenantId: string): Promise<void> {
   if (!ctx.firewall) return;
   if (tenants.findById(ctx.db, tenantId)?.egress_mode !== "restricted") return applyTenantEgress(ctx, tenantId);
-  await inTenantLane(tenantId, () => applyEgress(ctx, tenantId));
+  await inTenantLane(ctx, tenantId, () => applyEgress(ctx, tenantId));
 }
 
 /**
@@ -94,7 +106,7 @@ export async function enforceEgressBeforeStart(ctx: Ctx, tenantId: string): Prom
  */
 export function reapplyTenantRules(ctx: Ctx, tenantId: string): Promise<void> {
   if (!ctx.firewall) return Promise.resolve();
-  return inTenantLane(tenantId, async () => {
+  return inTenantLane(ctx, tenantId, async () => {
     const t = tenants.findById(ctx.db, tenantId);
     if (!t || t.status === "deleting") return;
     await applyEgress(ctx, t.id);
@@ -105,7 +117,7 @@ export function reapplyTenantRules(ctx: Ctx, tenantId: string): Promise<void> {
 /** Removes a deleted tenant's ports and egress policy from the firewall (its rows go with the tenant). Never throws. */
 export function removeTenantRules(ctx: Ctx, t: Pick<TenantRow, "id">): Promise<void> {
   if (!ctx.firewall) return Promise.resolve();
-  return inTenantLane(t.id, async () => {
+  return inTenantLane(ctx, t.id, async () => {
     const fw = (await firewallOf(ctx))!;
     for (const r of rules.list(ctx.db, t.id, { direction: "inbound" })) await fw.remove(r.id);
     await fw.remove(egressId(t.id));

@@ -63,11 +63,11 @@ export async function createRule(ctx: Ctx, p: Principal, tenantId: string, body:
     if (rules.countActive(ctx.db, t.id) >= limit) throw new Unprocessable("network_rule_limit_reached", `Network rule limit of ${limit} reached for this tenant`, { limit });
   });
   try {
-    await inTenantLane(t.id, () => (stored.direction === "inbound" ? applyInbound(ctx, stored) : applyEgress(ctx, t.id)));
+    await inTenantLane(ctx, t.id, () => (stored.direction === "inbound" ? applyInbound(ctx, stored) : applyEgress(ctx, t.id)));
   } catch (e) {
     rules.remove(ctx.db, stored.id);
     // Take back whatever part was applied; egress swaps fail closed, so a retry here only reopens what the store allows.
-    await inTenantLane(t.id, async () => (stored.direction === "inbound" ? (await firewallOf(ctx))?.remove(stored.id) : applyEgress(ctx, t.id))).catch(() => undefined);
+    await inTenantLane(ctx, t.id, async () => (stored.direction === "inbound" ? (await firewallOf(ctx))?.remove(stored.id) : applyEgress(ctx, t.id))).catch(() => undefined);
     throw e;
   }
   return stored;
@@ -77,7 +77,7 @@ export async function createRule(ctx: Ctx, p: Principal, tenantId: string, body:
 export async function deleteRule(ctx: Ctx, p: Principal, tenantId: string, id: string): Promise<void> {
   const t = tenants.get(ctx.db, p, tenantId);
   const r = rules.get(ctx.db, t.id, id);
-  await inTenantLane(t.id, async () => {
+  await inTenantLane(ctx, t.id, async () => {
     if (r.direction === "inbound") await (await firewallOf(ctx))?.remove(r.id);
     rules.remove(ctx.db, r.id);
     // Narrowing egress: a failed swap leaves the fail-closed hold (tighter, never wider) until the next re-apply.
@@ -94,7 +94,7 @@ export async function expireDueRules(ctx: Ctx): Promise<string[]> {
   const done: string[] = [];
   for (const r of rules.listDue(ctx.db, nowIso(ctx.now()))) {
     try {
-      await inTenantLane(r.tenant_id, async () => {
+      await inTenantLane(ctx, r.tenant_id, async () => {
         if (r.direction === "inbound") await (await firewallOf(ctx))?.remove(r.id);
         rules.markExpired(ctx.db, r.id, nowIso(ctx.now()));
         if (r.direction === "outbound") await applyEgress(ctx, r.tenant_id);

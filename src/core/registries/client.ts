@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { rootCertificates } from "node:tls";
 import { Invalid, NotFound, Unprocessable, Upstream } from "../../lib/errors.ts";
 import { safeFetch, type SafeFetchOptions } from "../../lib/ssrf.ts";
+import { DOCKER_HUB, DOCKER_HUB_API, REPO_NAME_RE, TAG_RE, registryHostName } from "../../lib/image-ref.ts";
 
 export interface RegistryCreds {
   /** The saved registry_url (Docker Hub's https://index.docker.io/v1/ included). */
@@ -19,15 +20,11 @@ const MANIFEST_TYPES = [
   "application/vnd.oci.image.manifest.v1+json",
   "application/vnd.oci.image.index.v1+json",
 ].join(", ");
-const DOCKER_HUB = new Set(["index.docker.io", "docker.io", "registry-1.docker.io", "registry.hub.docker.com"]);
-/** Repository names per the distribution spec: lower-case components separated by '/', no '..'. */
-export const REPO_NAME_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
-export const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
 /** Origin of the v2 API for a saved registry URL: Docker Hub's v1 index URL maps to registry-1.docker.io. */
 export function apiBase(registryUrl: string): string {
   const u = new URL(registryUrl);
-  return DOCKER_HUB.has(u.hostname.toLowerCase()) ? "https://registry-1.docker.io" : u.origin;
+  return registryHostName(u.hostname) === DOCKER_HUB ? DOCKER_HUB_API : u.origin;
 }
 
 /** Extra roots from NODE_EXTRA_CA_CERTS, read per call so a file set after start-up (tests) counts too. */

@@ -8,7 +8,8 @@ import type { RegistryAuth } from "../../runtime/types.ts";
 import { Invalid, Unprocessable, Upstream } from "../../lib/errors.ts";
 import { newId, nowIso } from "../../lib/ids.ts";
 import { checkOutboundUrl, ownPorts } from "../../lib/ssrf.ts";
-import { REPO_NAME_RE, RegistryClient, apiBase, mapLimit } from "./client.ts";
+import { DOCKER_HUB, DOCKER_HUB_INDEX, REPO_NAME_RE, registryHost, registryHostName } from "../../lib/image-ref.ts";
+import { RegistryClient, mapLimit } from "./client.ts";
 
 const TIMEOUT_MS = 15_000;
 const PRINTABLE = /^[^\x00-\x1f\x7f]+$/;
@@ -117,27 +118,18 @@ export async function listTags(ctx: Ctx, p: Principal, id: string, repo: unknown
   return mapLimit(tags, 8, async (tag) => ({ name: tag, ...(await client.manifest(name, tag)) }));
 }
 
-/** host[:port] of an image reference's registry; Docker Hub ("docker.io") when the first component is not a host. */
-export function imageRegistryHost(ref: string): string {
-  const first = ref.split("/")[0]!;
-  const isHost = ref.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost");
-  const host = isHost ? first.toLowerCase() : "docker.io";
-  return ["index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"].includes(host) ? "docker.io" : host;
-}
-
-/** host[:port] a saved registry URL stands for, in the form imageRegistryHost returns. */
+/** host[:port] a saved registry URL stands for, in the form registryHost (lib/image-ref.ts) returns. */
 export function credentialHost(registryUrl: string): string {
-  const base = new URL(apiBase(registryUrl));
-  return base.hostname === "registry-1.docker.io" ? "docker.io" : base.host.toLowerCase();
+  return registryHostName(new URL(registryUrl).host);
 }
 
 /** The pipeline's pull hook: the provider's credential (same mode) for the image's registry host, verified ones first. */
 export function registryAuthFor(ctx: Ctx, providerId: string, mode: "live" | "test", imageRef: string): RegistryAuth | undefined {
-  const host = imageRegistryHost(imageRef);
+  const host = registryHost(imageRef);
   const rows = store.list(ctx.db, providerId, mode).filter((r) => credentialHost(r.registry_url) === host);
   const row = rows.find((r) => r.verified === 1) ?? rows[0];
   if (!row) return undefined;
-  return { serveraddress: host === "docker.io" ? "https://index.docker.io/v1/" : host, username: row.username, password: ctx.box.open(row.password_enc) };
+  return { serveraddress: host === DOCKER_HUB ? DOCKER_HUB_INDEX : host, username: row.username, password: ctx.box.open(row.password_enc) };
 }
 
 /**
@@ -145,6 +137,6 @@ export function registryAuthFor(ctx: Ctx, providerId: string, mode: "live" | "te
  * image may be private, so a cached copy must not be started for a provider the registry never authorized.
  */
 export function mayBePrivate(ctx: Ctx, imageRef: string): boolean {
-  const host = imageRegistryHost(imageRef);
+  const host = registryHost(imageRef);
   return store.allUrls(ctx.db).some((u) => credentialHost(u) === host);
 }
