@@ -41,6 +41,7 @@ export async function serve(config: Config): Promise<void> {
     startTenantJobs(ctx),
     (await import("../scheduler/network-rules-job.ts")).startNetworkRuleExpiry(ctx),
     (await import("../scheduler/domains-job.ts")).startDomainJobs(ctx), // auto-verify, ssl_status, DNS drift
+    (await import("../scheduler/images-job.ts")).startImageJobs(ctx), // image retention, build cache budget, disk guard (issue 20)
   ];
   ctx.log.info("staxa listening", { port: config.port, data_dir: config.dataDir, base_domain: config.baseDomain });
 

@@ -2,12 +2,13 @@
 import type Docker from "dockerode";
 import type { Config } from "../config.ts";
 import { Upstream } from "../lib/errors.ts";
-import type { BuildSpec, RegistryAuth } from "./types.ts";
+import type { BuildSpec, PullOptions, RegistryAuth } from "./types.ts";
 import { contextTar, dockerfilePath } from "./build-context.ts";
 import { labelledContext } from "./build-labels.ts";
 import { buildSandbox, type BuildSandbox } from "./build-sandbox.ts";
 import { call, isNotFound, upstream } from "./docker-errors.ts";
 import { readJsonLines } from "./log-stream.ts";
+import { StageTracker, stageTag } from "./build-stages.ts";
 
 const CPU_PERIOD = 100_000;
 /** A pull that makes no progress for this long is a hung registry, not a slow one. */
@@ -62,6 +63,7 @@ export async function buildImage(docker: Docker, config: Config, spec: BuildSpec
   const cpus = spec.cpus > 0 ? Math.min(spec.cpus, config.buildCpus) : config.buildCpus;
   const secrets = Object.values(spec.buildArgs ?? {});
   const sandbox = await sandboxOf(); // no NET_RAW, a pids limit: refused before any step runs without them
+  const stages = new StageTracker();
   return withDeadline("build", spec.timeoutMs, spec.signal, async (signal) => {
     let imageId: string | undefined;
     const error = await call("build", async () => {
@@ -85,20 +87,30 @@ export async function buildImage(docker: Docker, config: Config, spec: BuildSpec
       return follow(stream, signal, (p) => {
         if (p.aux?.ID) imageId = p.aux.ID;
         const text = p.stream ?? (p.status ? [p.status, p.progress].filter(Boolean).join(" ") : undefined);
-        if (text) for (const line of text.replace(/\n$/, "").split("\n")) spec.onLog(line);
+        if (text) for (const line of text.replace(/\n$/, "").split("\n")) (stages.line(line), spec.onLog(line));
       });
     }, secrets);
     if (error) throw upstream("build failed", new Error(error), secrets);
     imageId ??= await findImage(docker, spec.tag);
     if (!imageId) throw new Upstream("docker", "build finished without an image");
+    if (spec.tagStages) await tagStages(docker, spec.tag, stages.stages(imageId));
     return { imageId };
   });
 }
 
+/** Tags the earlier stages of a multi-stage build beside its image (see build-stages.ts). */
+async function tagStages(docker: Docker, tag: string, ids: string[]): Promise<void> {
+  for (const [i, id] of ids.entries()) {
+    const ref = stageTag(tag, i + 1);
+    const at = ref.lastIndexOf(":");
+    await call(`tag ${ref}`, () => docker.getImage(id).tag({ repo: ref.slice(0, at), tag: ref.slice(at + 1) }));
+  }
+}
+
 /** Pulls `ref` (with credentials when given; they go in a header, never in a log line). */
-export async function pullImage(docker: Docker, ref: string, auth: RegistryAuth | undefined, onLog: (line: string) => void): Promise<{ imageId: string }> {
+export async function pullImage(docker: Docker, ref: string, auth: RegistryAuth | undefined, onLog: (line: string) => void, opts: PullOptions = {}): Promise<{ imageId: string }> {
   const secrets = auth ? [auth.password] : [];
-  return withDeadline("pull", PULL_TIMEOUT_MS, undefined, async (signal) => {
+  return withDeadline("pull", opts.timeoutMs ?? PULL_TIMEOUT_MS, opts.signal, async (signal) => {
     const error = await call("pull", async () => {
       const stream = (await docker.pull(ref, { authconfig: auth ? { ...auth } : undefined, abortSignal: signal })) as NodeJS.ReadableStream;
       return follow(stream, signal, (p) => {

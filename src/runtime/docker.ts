@@ -5,6 +5,7 @@ import { Conflict, Upstream } from "../lib/errors.ts";
 import type { Runtime } from "./types.ts";
 import { call, isNotFound, upstream } from "./docker-errors.ts";
 import { buildImage, findImage, pullImage, removeImage } from "./docker-images.ts";
+import { dataRoot, engineDisk, listImageTags, pruneBuildCache, pruneDangling } from "./docker-disk.ts";
 import { cachedBuildSandbox } from "./build-sandbox.ts";
 import { hostRoutes } from "./host-routes.ts";
 import { containerLogs, inspectContainer, listContainers, startContainer, stopAndRemove } from "./docker-containers.ts";
@@ -108,9 +109,14 @@ export function createDockerRuntime(config: Config): Runtime {
     },
 
     buildImage: (spec) => buildImage(docker, config, spec, sandbox),
-    pullImage: (ref, auth, onLog) => pullImage(docker, ref, auth, onLog),
+    pullImage: (ref, auth, onLog, opts) => pullImage(docker, ref, auth, onLog, opts),
     findImage: (ref) => findImage(docker, ref),
     removeImage: (ref) => removeImage(docker, ref),
+    listImageTags: (repos) => listImageTags(docker, repos),
+    engineDisk: () => engineDisk(docker),
+    pruneDangling: (before) => pruneDangling(docker, before),
+    pruneBuildCache: (keepBytes) => pruneBuildCache(docker, keepBytes),
+    dataRoot: () => dataRoot(docker),
     startContainer: (spec) => startContainer(docker, spec),
     inspectContainer: (idOrName) => inspectContainer(docker, idOrName),
     stopAndRemove: (idOrName, timeoutSec) => stopAndRemove(docker, idOrName, timeoutSec),

@@ -51,6 +51,27 @@ export interface BuildSpec {
   buildArgs?: Record<string, string>;
   onLog: (line: string) => void;
   signal?: AbortSignal;
+  /** Tag the earlier stages of a multi-stage build `<tag>-stage<n>`, so removing the build's tags frees them too. */
+  tagStages?: boolean;
+}
+
+export interface PullOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** A tag of a local image. `created` in unix seconds. */
+export interface ImageTag {
+  ref: string;
+  id: string;
+  created: number;
+}
+
+/** What the engine's images and build cache take (`docker system df`), and the dangling images among them. */
+export interface EngineDisk {
+  imagesBytes: number;
+  buildCacheBytes: number;
+  dangling: Array<{ id: string; created: number; bytes: number }>;
 }
 
 export interface RegistryAuth {
@@ -83,10 +104,20 @@ export interface Runtime {
   ensureVolume(name: string, labels: Record<string, string>): Promise<void>;
   removeVolume(name: string): Promise<void>;
   buildImage(spec: BuildSpec): Promise<{ imageId: string }>;
-  pullImage(ref: string, auth: RegistryAuth | undefined, onLog: (line: string) => void): Promise<{ imageId: string }>;
+  pullImage(ref: string, auth: RegistryAuth | undefined, onLog: (line: string) => void, opts?: PullOptions): Promise<{ imageId: string }>;
   /** Image id when present locally, else undefined. */
   findImage(ref: string): Promise<string | undefined>;
   removeImage(ref: string): Promise<void>;
+  /** Every local tag in these repositories (`staxa/<tenant>-<service>`). */
+  listImageTags?(repos: string[]): Promise<ImageTag[]>;
+  /** Images and build cache on disk (one `system df`). */
+  engineDisk?(): Promise<EngineDisk>;
+  /** Docker's own prune of dangling images created before `before` (unix s); returns the bytes freed. */
+  pruneDangling?(before: number): Promise<number>;
+  /** Prunes the BuildKit cache down to `keepBytes`; returns the bytes freed. */
+  pruneBuildCache?(keepBytes: number): Promise<number>;
+  /** The engine's data root on this host (DockerRootDir). */
+  dataRoot?(): Promise<string>;
   /** Creates and starts; returns the started container. */
   startContainer(spec: ContainerSpec): Promise<ContainerInfo>;
   /** undefined only when Docker says the container does not exist (404); other errors throw. */

@@ -10,6 +10,7 @@ import { nowIso } from "../../lib/ids.ts";
 import { cancelTenantWork } from "./deployer.ts";
 import { networkName, routeId } from "../resources.ts";
 import { removeTenantRules } from "../network/enforcement.ts";
+import { removeBuiltImages } from "./retention.ts";
 
 /** Marks the tenant deleting, fails its queued deployments, and schedules the cleanup in its lane. */
 export function startTenantDeletion(ctx: Ctx, t: TenantRow): void {
@@ -42,9 +43,7 @@ export async function cleanupTenant(ctx: Ctx, tenantId: string): Promise<void> {
     for (const c of await ctx.runtime.listContainers({ "staxa.tenant_id": t.id })) await ctx.runtime.stopAndRemove(c.id, 5);
     await ctx.runtime.removeNetwork(networkName(t.name));
     for (const s of svcs) for (const v of JSON.parse(s.volumes || "[]") as Array<{ name: string }>) await ctx.runtime.removeVolume(v.name);
-    for (const img of deployments.imagesOf(ctx.db, t.id)) {
-      if (img.startsWith("staxa/")) await ctx.runtime.removeImage(img).catch(() => undefined); // pulled images may be shared
-    }
+    await removeBuiltImages(ctx, t, svcs); // every tag its deployments built, stage tags too; pulled images may be shared
   } catch (e) {
     const reason = `cleanup interrupted, will retry: ${(e as Error).message}`;
     tenants.update(ctx.db, t.id, { status_reason: reason, updated_at: nowIso() });

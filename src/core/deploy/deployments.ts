@@ -10,6 +10,7 @@ import type { TenantRow } from "../../store/tenants.ts";
 import { newId, nowIso } from "../../lib/ids.ts";
 import { Invalid, NotFound, Unprocessable } from "../../lib/errors.ts";
 import { runDeployment } from "./pipeline.ts";
+import { assertRecreatable } from "./retention.ts";
 import { buildLogUrl } from "../resources.ts";
 import * as input from "../input.ts";
 
@@ -104,8 +105,8 @@ export function buildLog(ctx: Ctx, p: Principal, tenantId: string, depId: string
   return deployments.buildLog(ctx.db, t.id, depId);
 }
 
-/** A new deployment reusing the image of `depId` (which must have succeeded): no build. */
-export function rollback(ctx: Ctx, p: Principal, tenantId: string, depId: string): DeploymentRow {
+/** A new deployment reusing the image of `depId` (which must have succeeded): no build, unless retention removed it. */
+export async function rollback(ctx: Ctx, p: Principal, tenantId: string, depId: string): Promise<DeploymentRow> {
   const t = tenants.get(ctx.db, p, tenantId);
   assertDeployable(t);
   const target = deployments.get(ctx.db, t.id, depId);
@@ -114,6 +115,7 @@ export function rollback(ctx: Ctx, p: Principal, tenantId: string, depId: string
   }
   const svc = services.findById(ctx.db, target.service_id);
   if (!svc) throw new NotFound("Service");
+  await assertRecreatable(ctx, svc, target); // 409 when its image is gone and can be neither rebuilt nor pulled
   return requestDeploy(ctx, t, svc, {
     trigger: "rollback",
     reuse: reuseOf(target, target.id),

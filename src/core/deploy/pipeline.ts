@@ -28,6 +28,8 @@ import { cloneSourceFor } from "../github/source.ts";
 import { mayBePrivate, registryAuthFor } from "../registries/registries.ts";
 import { enforceEgressBeforeStart, reapplyTenantRules } from "../network/enforcement.ts";
 import { provisionNetwork } from "../network/subnets.ts";
+import { afterDeploy, roomToBuild } from "./retention.ts";
+import { stageBudgetSec, StepStopped, withinDeadline } from "./stage-deadline.ts";
 
 /** A step failed for a reason the user should read; `data` lands in the error event. */
 export class StageFailure extends Error {
@@ -64,8 +66,9 @@ export async function runDeployment(ctx: Ctx, tenantId: string, depId: string): 
     await reapplyTenantRules(ctx, tenant.id); // network rules (issue 7): inbound ports follow the new container; never throws
     finishSucceeded(run);
     await retireOld(run, old);
+    await afterDeploy(ctx, tenant, service); // image retention (issue 20): never throws
   } catch (e) {
-    const f = e instanceof StageFailure ? e : new StageFailure(run.stage, describe(e));
+    const f = e instanceof StageFailure ? e : new StageFailure(run.stage, describe(e)); // StepStopped: "cancelled by …" / "timed out after N s in …"
     if (candidate) await ctx.runtime.stopAndRemove(candidate.id, 0).catch(() => undefined);
     const shown = redactEnvValues(ctx.box, [tenant.env_enc, service.env_enc], { message: f.message, data: f.data }); // the app's log tail may print its env
     finishFailed(run, f.stage, shown.message, shown.data);
@@ -98,13 +101,22 @@ function setStatus(run: Run, to: "building" | "deploying"): void {
 
 async function timed<T>(run: Run, stage: string, fn: () => Promise<T>): Promise<T> {
   run.stage = stage;
-  if (run.signal.aborted) throw new StageFailure(stage, "deployment cancelled: " + describe(run.signal.reason));
+  if (run.signal.aborted) throw new StageFailure(stage, describe(run.signal.reason));
   const t0 = Date.now();
   try {
-    return await fn();
+    // A deadline per step (issue 20); "build" is clone + image build (or pull), each with its own below.
+    // Once the route switch has begun it finishes (cancelled halfway, the candidate would go while routed to).
+    return await step(run, stage, stage === "build" ? undefined : stageBudgetSec(run.ctx.config, stage), () => fn(), stage !== "route");
   } finally {
     run.timings[`${stage}_ms`] = Date.now() - t0;
   }
+}
+
+/** `work` under its deadline and the deployment's cancel signal; stopped, it fails the stage with the reason. */
+function step<T>(run: Run, name: string, sec: number | undefined, work: (signal: AbortSignal) => Promise<T>, cancellable = true): Promise<T> {
+  return withinDeadline(name, sec, cancellable ? run.signal : new AbortController().signal, work).catch((e) => {
+    throw e instanceof StepStopped ? new StageFailure(run.stage, e.message) : e;
+  });
 }
 
 async function provision(run: Run): Promise<void> {
@@ -119,21 +131,38 @@ async function provision(run: Run): Promise<void> {
 /** The image to run: reused (rollback, env change), pulled/found (image source) or built (git source). */
 async function obtainImage(run: Run): Promise<{ imageId: string; port?: number }> {
   const { ctx, dep, service } = run;
-  if (dep.image_id) {
+  const found = dep.image_id ? await ctx.runtime.findImage(ownImage(dep) ?? dep.image_id) : undefined;
+  if (dep.image_id && !found) rebuildInstead(run); // removed by retention (issue 20): built again from its commit, or pulled
+  if (dep.image_id && found) {
     run.stage = "deploy";
-    const found = await ctx.runtime.findImage(dep.image_id);
-    if (!found) throw new StageFailure("deploy", `The image of ${dep.rollback_from ?? "the previous deployment"} is no longer on this server; deploy from source instead`);
     const source = deployments.find(ctx.db, run.tenant.id, dep.rollback_from ?? service.current_deployment_id ?? "");
     if (!dep.framework && source?.framework) deployments.update(ctx.db, dep.id, { framework: source.framework }); // rollbacks keep it
     emit(run, "deploy", "running", dep.rollback_from ? `Rolling back to the image of ${dep.rollback_from} (no build)` : "Reusing the running image (no build)", { image_id: found });
     return { imageId: found, port: dep.port ?? undefined };
   }
+  const low = await roomToBuild(ctx); // the disk guard (issue 20): refused before anything is written
+  if (low) throw new StageFailure("build", low.message, low.data);
   setStatus(run, "building");
   return timed(run, "build", () => (service.source_type === "image" ? pull(run) : build(run)));
 }
 
+/** The tag a reused image is found by when it is one of ours (by id, another tenant's identical build would do). */
+function ownImage(dep: { image: string | null }): string | undefined {
+  return dep.image?.startsWith("staxa/") ? dep.image : undefined;
+}
+
+/** A rollback whose image is gone: this deployment builds its commit again, or pulls its reference again. */
+function rebuildInstead(run: Run): void {
+  const { dep } = run;
+  const what = `The image of ${dep.rollback_from ?? "the previous deployment"} is no longer on this server`;
+  if (run.service.source_type === "image" ? !dep.image || ownImage(dep) : !dep.commit_sha) throw new StageFailure("deploy", `${what}, and it has no commit or image reference to recreate it from; deploy from source instead`);
+  emit(run, "build", "running", run.service.source_type === "image" ? `${what}: pulling ${dep.image} again` : `${what}: building commit ${dep.commit_sha!.slice(0, 12)} again`);
+  deployments.update(run.ctx.db, dep.id, { image_id: null, ...(run.service.source_type === "image" ? {} : { image: null }) });
+  Object.assign(dep, { image_id: null, requested_sha: dep.commit_sha, ...(run.service.source_type === "image" ? {} : { image: null }) });
+}
+
 async function pull(run: Run): Promise<{ imageId: string }> {
-  const ref = run.service.image_url!;
+  const ref = run.dep.image ?? run.service.image_url!; // a rollback pulls what its deployment ran
   const sink = (run as LoggedRun).log;
   try {
     // An image from a named registry is pulled every time, with this provider's credential if it has one: the
@@ -144,7 +173,8 @@ async function pull(run: Run): Promise<{ imageId: string }> {
     if (imageId) emit(run, "build", "running", `Using local image ${ref}`);
     else {
       emit(run, "build", "running", `Pulling ${ref}`);
-      imageId = (await run.ctx.runtime.pullImage(ref, auth, sink.line)).imageId;
+      const sec = run.ctx.config.pullTimeoutSec;
+      imageId = (await step(run, "pull", sec, (signal) => run.ctx.runtime.pullImage(ref, auth, sink.line, { timeoutMs: (sec + 5) * 1000, signal }))).imageId;
     }
     deployments.update(run.ctx.db, run.dep.id, { image: ref, image_id: imageId, framework: "image" });
     emit(run, "build", "done", `Image ${ref} ready`, { image_id: imageId });
@@ -165,10 +195,10 @@ async function build(run: Run): Promise<{ imageId: string; port?: number }> {
     const branch = dep.branch ?? service.branch;
     emit(run, "build", "running", `Cloning ${branch}${dep.requested_sha ? ` at ${dep.requested_sha}` : ""}`);
     const source = await cloneSourceFor(ctx, tenant, service.repo_url!); // GitHub App repos: installation token (issue 8)
-    const { commitSha } = await ctx.git.clone({
+    const { commitSha } = await step(run, "clone", ctx.config.cloneTimeoutSec, () => ctx.git.clone({
       repoUrl: source.repoUrl, token: source.token, branch, commitSha: dep.requested_sha ?? undefined, dir,
-      timeoutMs: Math.min(ctx.config.buildTimeoutSec, 600) * 1000, onLog: sink.line,
-    });
+      timeoutMs: (ctx.config.cloneTimeoutSec + 5) * 1000, onLog: sink.line,
+    }));
     deployments.update(ctx.db, dep.id, { commit_sha: commitSha });
     let plan;
     try {
@@ -190,11 +220,11 @@ async function build(run: Run): Promise<{ imageId: string; port?: number }> {
     // No image labels: nothing reads them (containers carry staxa.* themselves, images are found by tag), and the
     // classic builder turns even one label into a committed step (~50 ms of every deploy; bench/deploy).
     const { imageId } = await d.queue.withBuildSlot(() =>
-      ctx.runtime.buildImage({
-        contextDir: plan.contextDir, dockerfile: plan.dockerfile, tag, labels: {},
-        memoryBytes: ctx.config.buildMemoryMb * 1024 * 1024, cpus: ctx.config.buildCpus, timeoutMs: ctx.config.buildTimeoutSec * 1000,
-        onLog: sink.line, signal: run.signal,
-      }),
+      step(run, "build", ctx.config.buildTimeoutSec, (signal) => ctx.runtime.buildImage({
+        contextDir: plan.contextDir, dockerfile: plan.dockerfile, tag, labels: {}, tagStages: true, // stages go with the image (issue 20)
+        memoryBytes: ctx.config.buildMemoryMb * 1024 * 1024, cpus: ctx.config.buildCpus, timeoutMs: (ctx.config.buildTimeoutSec + 5) * 1000,
+        onLog: sink.line, signal,
+      })),
     );
     deployments.update(ctx.db, dep.id, { image: tag, image_id: imageId, framework: plan.framework });
     emit(run, "build", "done", `Built ${tag}`, { image_id: imageId, commit_sha: commitSha });

@@ -15,6 +15,7 @@ import { assertHostFits, parseService } from "./service-input.ts";
 import { sealEnv } from "../env-vars.ts";
 import { routeId } from "../resources.ts";
 import { removeServiceVolumes } from "../deploy/volumes.ts";
+import { removeBuiltImages } from "../deploy/retention.ts";
 import { applyDomainRoute } from "../domains/domains.ts";
 import { reapplyTenantRules } from "../network/enforcement.ts";
 import * as input from "../input.ts";
@@ -96,8 +97,7 @@ export async function removeService(ctx: Ctx, p: Principal, tenantId: string, na
   if (svc.is_routable) await ctx.proxy.removeRoute(routeId(t.name, name));
   for (const c of await ctx.runtime.listContainers({ "staxa.tenant_id": t.id, "staxa.service": name })) await ctx.runtime.stopAndRemove(c.id, 5);
   await removeServiceVolumes(ctx, svc);
-  const images = deployments.list(ctx.db, t.id, { serviceId: svc.id, limit: 1000, offset: 0 }).rows.map((d) => d.image).filter((i): i is string => !!i?.startsWith("staxa/"));
-  for (const img of new Set(images)) await ctx.runtime.removeImage(img).catch(() => undefined);
+  await removeBuiltImages(ctx, t, [svc]).catch((e) => ctx.log.warn("images of a removed service not removed", { service: name, error: (e as Error).message }));
   services.remove(ctx.db, svc.id); // deployments cascade; custom domains fall back to the primary (SET NULL)
   await applyDomainRoute(ctx, t, services.primary(ctx.db, t.id));
   await reapplyTenantRules(ctx, t.id);
