@@ -10,6 +10,7 @@ import { containerLogs } from "../core/tenants/container-logs.ts";
 import { Invalid } from "../lib/errors.ts";
 import { bodyObject } from "./tenants.ts";
 import { streamSlotsFor } from "./stream-slots.ts";
+import { keepOpen } from "./realtime.ts";
 
 const pageQuery = t.Object({
   limit: t.Optional(t.Numeric({ minimum: 1, maximum: 100 })),
@@ -79,13 +80,14 @@ export function serviceRoutes(deps: ApiDeps) {
       const { rows, total } = listDeployments(deps, principal, params.id, { limit, offset, service: params.name });
       return page(rows.map(deploymentView), total, limit, offset);
     }, { scope: "deployments:read", query: pageQuery })
-    .get("/tenants/:id/services/:name/logs", async ({ principal, params, query, request }) => {
+    .get("/tenants/:id/services/:name/logs", async ({ principal, params, query, request, store }) => {
       const lines = query.lines === undefined ? 100 : /^\d+$/.test(query.lines) ? Number(query.lines) : NaN;
       if (query.follow !== undefined && !["true", "false", "1", "0"].includes(query.follow)) throw new Invalid("follow", "follow must be true or false");
       if (query.follow === "true" || query.follow === "1") {
         const ac = new AbortController();
         request.signal.addEventListener("abort", () => ac.abort(), { once: true });
         const it = containerLogs(deps, principal, params.id, { lines, follow: true, signal: ac.signal, service: params.name });
+        keepOpen(store, request); // a quiet log must not be cut by the server's idle timeout
         const body = streamSlotsFor(deps).guard(principal.providerId, "logs", () => sseLines(it, ac), request.signal);
         return new Response(body, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache", "x-accel-buffering": "no" } });
       }

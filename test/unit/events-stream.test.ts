@@ -68,5 +68,24 @@ describe("events stream", () => {
       expect(stages.at(-1)).toBe("ready");
       await app.idle();
     }, 30_000);
+
+    test("a service's log follow stays open through a quiet spell longer than the idle timeout", async () => {
+      const app = await a;
+      const base = `http://127.0.0.1:${(await server).server!.port}`;
+      const auth = { authorization: `Bearer ${app.key}` };
+      app.runtime.buildDelayMs = 0;
+      const created = await fetch(`${base}/api/v1/tenants`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ name: "quiet", services: [img("web", { is_routable: true })] }) });
+      expect(created.status).toBe(202);
+      await app.idle();
+      const id = ((await created.json()) as { data: { id: string } }).data.id;
+      const ac = new AbortController();
+      const res = await fetch(`${base}/api/v1/tenants/${id}/services/web/logs?follow=true`, { headers: auth, signal: ac.signal });
+      const reader = res.body!.getReader();
+      expect(new TextDecoder().decode((await reader.read()).value)).toContain("data: listening");
+      // Nothing more is logged: a cut stream would end (or fail) within ~4 s; an open one is still waiting at 5.5 s.
+      const next = await Promise.race([reader.read().then(() => "ended", () => "failed"), Bun.sleep(5500).then(() => "open")]);
+      expect(next).toBe("open");
+      ac.abort();
+    }, 30_000);
   });
 });
