@@ -22,7 +22,7 @@ beforeAll(async () => {
   h = await e2eApp({
     STAXA_BASE_DOMAIN: BASE, STAXA_PUBLIC_SCHEME: "http", STAXA_HTTP_PORT: String(HTTP_PORT), STAXA_HTTPS_PORT: String(HTTP_PORT + 800),
     STAXA_CADDY_ADMIN_URL: caddy.adminUrl, STAXA_ALLOW_FILE_REPOS: "1", STAXA_ALLOW_PRIVATE_TARGETS: "1", STAXA_DRAIN_SEC: "0", STAXA_HEALTH_TIMEOUT_SEC: "8",
-    STAXA_IMAGE_KEEP: "2", STAXA_LOG_LEVEL: "warn",
+    STAXA_IMAGE_KEEP: "2",
   });
   cleanup.push(h.dataDir);
 }, 120_000);
@@ -134,4 +134,116 @@ describe("images", () => {
     expect(rb.json.error.message).toContain("no longer on this server");
     await h.call("DELETE", `/api/v1/tenants/${id}`);
   }, 180_000);
+});
+
+/** Plain GETs through Caddy in a loop until stop(): every answer that is not 200 with `want` is a failure. */
+function plainTraffic(host: string, want: string) {
+  let done = false;
+  let ok = 0;
+  const failures: string[] = [];
+  const loop = (async () => {
+    while (!done) {
+      try {
+        const r = await get(host);
+        if (r.status === 200 && r.body === want) ok++;
+        else failures.push(`${r.status} ${r.body.slice(0, 60)}`);
+      } catch (e) {
+        failures.push(String(e));
+      }
+    }
+  })();
+  return { async stop() { done = true; await loop; return { ok, failures }; } };
+}
+
+/** Waits until the deployment is building and its log shows `text` (the build reached that step). */
+async function waitBuilding(id: string, depId: string, text: string): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const d = (await h.call("GET", `/api/v1/tenants/${id}/deployments/${depId}`)).json.data;
+    const log = (await h.call("GET", `/api/v1/tenants/${id}/deployments/${depId}/logs`)).text;
+    if (d.status === "building" && log.includes(text)) return;
+    if (d.status === "failed" || d.status === "succeeded") throw new Error(`${depId} ${d.status} before reaching "${text}": ${d.reason}`);
+    await Bun.sleep(250);
+  }
+  throw new Error(`${depId} never reached "${text}"`);
+}
+
+describe("disk guard and deadlines", () => {
+  let repo = "";
+  let id = "";
+  const name = `${PREFIX}-live`;
+  const host = `${name}.${BASE}`;
+
+  beforeAll(async () => {
+    repo = await fixtureRepo(`${PREFIX} serving`);
+    cleanup.push(repo);
+    const t = await create(name, repo);
+    id = t.id;
+    expect((await h.waitDeployment(id, t.dep, 180_000)).status).toBe("succeeded");
+    expect(await get(host)).toEqual({ status: 200, body: `${PREFIX} serving` });
+  }, 240_000);
+
+  test("a threshold above the free space fails the next build with the disk event while the tenant serves; lifting it lets the next deploy succeed", async () => {
+    const free = (await h.call("GET", "/api/v1/build-capacity")).json.data;
+    expect(free.builds_allowed).toBe(true);
+    const most = Math.max(...free.disks.map((d: { free_mb: number }) => d.free_mb));
+    const before = h.ctx.config.minFreeDiskMb;
+    h.ctx.config.minFreeDiskMb = most + 100_000;
+    try {
+      await commitVersion(repo, `${PREFIX} never built`);
+      const d = await deploy(id);
+      expect(d.status).toBe("failed");
+      expect(d.reason).toContain("Not enough free disk to build");
+      expect(d.reason).toContain(`STAXA_MIN_FREE_DISK_MB=${most + 100_000}`);
+      expect(d.reason).toMatch(/\d+ MB free on /);
+      const ev = (await h.events(id, 5_000).catch(() => [])) as Array<{ stage: string; data: any; deployment_id: string }>;
+      const disk = ev.find((e) => e.deployment_id === d.id && e.stage === "error");
+      expect(disk?.data).toMatchObject({ reason: "disk_low", setting: "STAXA_MIN_FREE_DISK_MB", failed_stage: "build", still_serving: true });
+      expect(await get(host)).toEqual({ status: 200, body: `${PREFIX} serving` });
+      expect((await h.call("GET", `/api/v1/tenants/${id}`)).json.data.status).toBe("ready");
+      expect(h.ctx.metrics.registry.render()).toContain("staxa_disk_low 1");
+      expect((await h.call("GET", "/api/v1/build-capacity")).json.data.builds_allowed).toBe(false);
+    } finally {
+      h.ctx.config.minFreeDiskMb = before;
+    }
+    const ok = await deploy(id);
+    expect(ok.status).toBe("succeeded");
+    expect(await get(host)).toEqual({ status: 200, body: `${PREFIX} never built` });
+  }, 300_000);
+
+  test("a build that hangs ends failed with the timeout named, and the old version keeps serving", async () => {
+    const before = h.ctx.config.buildTimeoutSec;
+    h.ctx.config.buildTimeoutSec = 10;
+    try {
+      await commitVersion(repo, `${PREFIX} hangs`, { extraRun: "sleep 600" });
+      const t0 = Date.now();
+      const d = await deploy(id);
+      expect(d.status).toBe("failed");
+      expect(d.reason).toBe("timed out after 10 s in build");
+      expect(Date.now() - t0).toBeLessThan(60_000);
+      expect(await get(host)).toEqual({ status: 200, body: `${PREFIX} never built` });
+    } finally {
+      h.ctx.config.buildTimeoutSec = before;
+    }
+  }, 180_000);
+
+  test("a cancel during a build leaves the old version serving with 0 failed requests", async () => {
+    await commitVersion(repo, `${PREFIX} cancelled`, { extraRun: "sleep 600" });
+    const load = plainTraffic(host, `${PREFIX} never built`);
+    const dep = await h.call("POST", `/api/v1/tenants/${id}/deployments`, {});
+    expect(dep.status).toBe(202);
+    const depId = dep.json.data.id;
+    await waitBuilding(id, depId, "sleep 600");
+    const c = await h.call("POST", `/api/v1/tenants/${id}/deployments/${depId}/cancel`, {});
+    expect(c.status).toBe(202);
+    const d = await h.waitDeployment(id, depId, 60_000);
+    await Bun.sleep(1000);
+    const { ok, failures } = await load.stop();
+    expect(d.status).toBe("failed");
+    expect(d.reason).toMatch(/^cancelled by key_/);
+    expect(failures).toEqual([]);
+    expect(ok).toBeGreaterThan(10);
+    expect((await h.call("POST", `/api/v1/tenants/${id}/deployments/${depId}/cancel`, {})).status).toBe(409);
+    expect((await h.call("GET", `/api/v1/tenants/${id}`)).json.data.status).toBe("ready");
+  }, 240_000);
 });
