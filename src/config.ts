@@ -70,7 +70,7 @@ const SETTINGS = {
   publicIp: ["STAXA_PUBLIC_IP", "127.0.0.1", ip, "server_ip shown for DNS records and connection strings"],
   httpPort: ["STAXA_HTTP_PORT", "80", int(1, 65535), "Caddy's HTTP port for tenants"],
   httpsPort: ["STAXA_HTTPS_PORT", "443", int(1, 65535), "Caddy's HTTPS port for tenants"],
-  acmeCa: ["STAXA_ACME_CA", "https://acme-v02.api.letsencrypt.org/directory", str, "ACME directory URL, or 'internal' for Caddy's own CA"],
+  acmeCa: ["STAXA_ACME_CA", "https://acme-v02.api.letsencrypt.org/directory", str, "ACME directory URL, or 'internal' for Caddy's own CA (the default's stand-in for a .localhost, IP or reserved base domain)"],
   acmeCaRoot: ["STAXA_ACME_CA_ROOT", "", str, "PEM file of extra roots trusted for the ACME CA"],
   acmeEmail: ["STAXA_ACME_EMAIL", "", str, "contact email for the ACME account"],
   dnsServers: ["STAXA_DNS_SERVERS", "", list, "resolvers (host:port,...) for domain verification; default the system's"],

@@ -117,7 +117,7 @@ describe("staxa as a client", () => {
     expect((await cli(["tenants", "create", "x"])).code).toBe(2);
   });
 
-  test("env set merges with what is there; env get shows it; masked secrets are never written back", async () => {
+  test("env set changes only the named keys; env get shows them; a secret is kept without being retyped", async () => {
     expect((await cli(["env", "set", name, "GREETING=hello", "MODE=a=b"])).code).toBe(0);
     expect((await cli(["env", "set", name, "OTHER=1"])).code).toBe(0);
     const got = await cli(["env", "get", name]);
@@ -126,9 +126,14 @@ describe("staxa as a client", () => {
     expect(got.out).toContain("MODE=a=b\n");
     expect(got.out).toContain("OTHER=1\n");
     expect((await cli(["env", "set", name, "API_TOKEN=s3cret-value"])).code).toBe(0);
-    const refused = await cli(["env", "set", name, "MORE=2"]);
-    expect(refused.code).toBe(1);
-    expect(refused.err).toContain("API_TOKEN");
+    const more = await cli(["env", "set", name, "MORE=2"]);
+    expect([more.code, more.err]).toEqual([0, ""]);
+    expect((await cli(["env", "unset", name, "OTHER"])).code).toBe(0);
+    const after = await cli(["env", "get", name]);
+    expect(after.out).toBe("API_TOKEN=****\nGREETING=hello\nMODE=a=b\nMORE=2\n");
+    const bad = await cli(["env", "set", name, "1BAD=x"]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain("field: env.set.1BAD");
     expect((await cli(["env", "set", name, "NOEQUALS"])).code).toBe(2);
   }, 120_000);
 
@@ -154,9 +159,23 @@ describe("staxa as a client", () => {
     expect(r.code).toBe(0);
   });
 
-  test("tenants delete", async () => {
-    const r = await cli(["tenants", "delete", name]);
+  test("tenants delete: refused without a terminal unless --yes", async () => {
+    const refused = await cli(["tenants", "delete", name]);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain("--yes");
+    expect(JSON.parse((await cli(["tenants", "get", name, "--json"])).out).status).not.toBe("deleting");
+    const r = await cli(["tenants", "delete", name, "--yes"]);
     expect(r.code).toBe(0);
     expect(r.out).toContain("deleting");
+  });
+
+  test("--help prints the command's usage; login takes a URL without a scheme", async () => {
+    const help = await cli(["tenants", "--help"]);
+    expect([help.code, help.err]).toEqual([0, ""]);
+    expect(help.out).toContain("staxa tenants delete");
+    expect(help.out).not.toContain("staxa env");
+    const login = await cli(["login", "--url", `127.0.0.1:${port}`, "--key", key]);
+    expect(login.code).toBe(0);
+    expect((await Bun.file(join(home, ".config/staxa/config.json")).json()).url).toBe(`http://127.0.0.1:${port}`);
   });
 });

@@ -1,6 +1,6 @@
 /** @jsxImportSource preact */
-// Env editor. The API masks secrets as "****" and PUT replaces every variable, so a masked row can
-// never be sent back as-is: saving asks for each hidden value again (or its removal) — never "****".
+// Env editor. The API masks secrets as "****"; saving sends only what changed (PATCH: set and unset), so a
+// hidden value left alone stays as stored on the server and is never typed again nor sent back as "****".
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError } from "../../api.ts";
 import { useAction, useApi } from "../../hooks.ts";
@@ -58,18 +58,16 @@ export function EnvEditor(p: TabProps) {
   };
 
   const save = useAction(async () => {
-    const body: Record<string, string> = {};
-    for (const r of rows) {
-      const key = r.key.trim();
-      if (!key) continue;
-      if (r.masked && r.value === "") throw new ApiError(400, "validation_error", `${key} is hidden by the API: type its value again, or remove the row. Saving replaces every variable.`, `row:${r.uid}`);
-      if (r.value === MASK) throw new ApiError(400, "validation_error", `"${MASK}" is the mask, not a value: type the real value of ${key}.`, `row:${r.uid}`);
-      if (key in body) throw new ApiError(400, "validation_error", `${key} appears twice.`, `row:${r.uid}`);
-      body[key] = r.value;
+    const patch = envPatch(env.data ?? [], rows);
+    const count = Object.keys(patch.set ?? {}).length + (patch.unset?.length ?? 0);
+    if (count === 0) {
+      setSaved("No changes to save.");
+      setDirty(false);
+      return;
     }
-    const r = await api<{ key: string; value: string }[]>("PUT", `${p.base}/env`, body);
+    const r = await api<{ key: string; value: string }[]>("PATCH", `${p.base}/env`, patch);
     const ids = (r.meta.deployment_ids as string[] | undefined) ?? [];
-    setSaved(`Saved ${Object.keys(body).length} variable(s).${ids.length ? ` Redeploying (${ids.join(", ")}): follow it on the Overview tab.` : ""}`);
+    setSaved(`Saved ${count} change(s).${ids.length ? ` Redeploying (${ids.join(", ")}): follow it on the Overview tab.` : ""}`);
     setDirty(false);
     env.reload();
   });
@@ -82,7 +80,6 @@ export function EnvEditor(p: TabProps) {
     return err.field === `row:${uid}` || (r.key && fieldIs(err, r.key.trim())) ? err.message : null;
   };
   const shownAtRow = rows.some((r) => rowErr(r.uid));
-  const missing = rows.filter((r) => r.masked && r.value === "").length;
 
   if (!env.data) return <div class="card">{env.loading ? <Loading what="variables" /> : <ErrorNote err={env.error} />}</div>;
   return (
@@ -94,7 +91,7 @@ export function EnvEditor(p: TabProps) {
           <label class="btn">Load .env file<input type="file" accept=".env,text/plain" class="sr-only" onChange={async (e) => { const f = (e.currentTarget as HTMLInputElement).files?.[0]; if (f) applyText(await f.text(), false); }} /></label>
         </div>
       </div>
-      <p class="muted">Secret values are hidden by the API and shown as empty “hidden” fields. Saving replaces all variables and redeploys, so each hidden value must be typed again (or its row removed) before saving.</p>
+      <p class="muted">Secret values are hidden by the API and shown as empty “hidden” fields: leave one empty to keep it, type a new value to replace it. Saving sends only your changes and redeploys.</p>
       {bulk !== null && (
         <div class="field">
           <label for="env-bulk">.env text (KEY=VALUE per line; <code>{MASK}</code> marks a hidden value)</label>
@@ -117,7 +114,7 @@ export function EnvEditor(p: TabProps) {
             <div class="field" style="margin:0">
               <label for={`env-v-${r.uid}`} class={i ? "sr-only" : ""}>Value</label>
               <input id={`env-v-${r.uid}`} value={r.value} spellcheck={false} type={(r.masked ? "password" : "text") as "text"} autocomplete="off"
-                placeholder={r.masked ? "hidden — type the value again" : ""} aria-invalid={!!rowErr(r.uid)} aria-label={`Value of ${r.key || `variable ${i + 1}`}`}
+                placeholder={r.masked ? "hidden — unchanged unless you type a new value" : ""} aria-invalid={!!rowErr(r.uid)} aria-label={`Value of ${r.key || `variable ${i + 1}`}`}
                 onInput={(e) => edit(r.uid, { value: (e.currentTarget as HTMLInputElement).value })} />
               {r.masked && <span class="secret-tag">secret{r.value ? " (new value entered)" : " (hidden)"}</span>}
               {rowErr(r.uid) && <p class="field-error" role="alert">{rowErr(r.uid)}</p>}
@@ -130,10 +127,35 @@ export function EnvEditor(p: TabProps) {
           <Button type="submit" kind="primary" busy={save.busy} disabled={!dirty}>Save and redeploy</Button>
           {dirty && <button type="button" class="btn" onClick={() => { setDirty(false); env.reload(); setRows(env.data!.map((v) => ({ key: v.key, value: v.value === MASK ? "" : v.value, masked: v.value === MASK, uid: ++rowSeq }))); }}>Discard changes</button>}
         </div>
-        {missing > 0 && dirty && <p class="note warn">{missing} hidden value(s) still need to be typed again before saving.</p>}
         <ErrorNote err={shownAtRow ? null : err} />
         {saved && !dirty && <p class="note ok" role="status">{saved}</p>}
       </form>
     </div>
   );
+}
+
+/**
+ * What the rows change against the loaded list, as PATCH's body: new or edited values in `set`, removed names in
+ * `unset`. A hidden row left empty keeps its stored value (it is neither sent nor unset); under a new name it has
+ * no value to move, so it must be typed.
+ */
+export function envPatch(loaded: { key: string; value: string }[], rows: Array<Row & { uid?: number }>): { set?: Record<string, string>; unset?: string[] } {
+  const before = new Map(loaded.map((v) => [v.key, v.value]));
+  const set: Record<string, string> = {};
+  const kept = new Set<string>();
+  for (const r of rows) {
+    const key = r.key.trim();
+    if (!key) continue;
+    const where = r.uid === undefined ? key : `row:${r.uid}`;
+    if (kept.has(key)) throw new ApiError(400, "validation_error", `${key} appears twice.`, where);
+    kept.add(key);
+    if (r.masked && r.value === "") {
+      if (before.get(key) !== MASK) throw new ApiError(400, "validation_error", `${key} has no value: a hidden value stays with its own name, so type the value for ${key}.`, where);
+      continue;
+    }
+    if (r.value === MASK) throw new ApiError(400, "validation_error", `"${MASK}" is the mask, not a value: type the real value of ${key}.`, where);
+    if (before.get(key) !== r.value) set[key] = r.value;
+  }
+  const unset = [...before.keys()].filter((k) => !kept.has(k));
+  return { ...(Object.keys(set).length ? { set } : {}), ...(unset.length ? { unset } : {}) };
 }
