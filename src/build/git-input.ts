@@ -29,7 +29,11 @@ const bad = (message: string): never => {
   throw new Invalid("repo_url", message);
 };
 
-/** Checks a repo URL: https, ssh (ssh:// or user@host:path), http/file only when allowed. Errors never echo the URL. */
+/**
+ * Checks a repo URL: https, ssh://, http/file only when allowed. Errors never echo the URL. The scp-like
+ * form (git@host:path) is refused: it is ssh, and this server holds no ssh key to clone with, so such a
+ * repo would pass here and fail only at build time.
+ */
 export function validateRepoUrl(raw: unknown, opts: RepoUrlOptions = {}): RepoUrl {
   if (typeof raw !== "string" || raw.length === 0) return bad("repo_url is required");
   if (raw.length > 2048) return bad("repo_url is longer than 2048 characters");
@@ -44,7 +48,7 @@ export function validateRepoUrl(raw: unknown, opts: RepoUrlOptions = {}): RepoUr
   if (scheme === "file") return fileUrl(raw, opts);
   if (scheme === "http" && !opts.allowHttp) return bad("http:// repos are not allowed; use https:// or ssh");
   if (scheme !== "https" && scheme !== "ssh" && scheme !== "http") {
-    return bad(`repo_url scheme "${scheme}" is not allowed; use https:// or ssh (git@host:owner/repo.git)`);
+    return bad(`repo_url scheme "${scheme}" is not allowed; use https://`);
   }
   return authorityUrl(raw, scheme);
 }
@@ -71,16 +75,10 @@ function authorityUrl(raw: string, scheme: "https" | "http" | "ssh"): RepoUrl {
   return { url: raw, scheme, host: host.toLowerCase() };
 }
 
-// scp-like form: user@host:path. git treats it as ssh.
+// scp-like form (user@host:path): git clones it over ssh, with a key this server does not have.
 function scpForm(raw: string): RepoUrl {
-  const m = /^([^@/:]+)@([^:/]+):(.+)$/.exec(raw);
-  if (!m) return bad("repo_url must be an https:// or ssh URL (or git@host:owner/repo.git)");
-  const [, user, host, path] = m as unknown as [string, string, string, string];
-  if (!USER.test(user)) return bad("repo_url has an invalid user name");
-  if (host.startsWith("-") || !HOSTNAME.test(host)) return bad("repo_url has an invalid host name");
-  if (path.startsWith("-")) return bad("repo_url path must not start with '-'");
-  checkPath(path, false);
-  return { url: raw, scheme: "ssh", host: host.toLowerCase() };
+  if (!/^[^@/:]+@[^:/]+:.+$/.test(raw)) return bad("repo_url must be an https:// URL (e.g. https://github.com/owner/repo.git)");
+  return bad("repo_url in the scp-like ssh form (git@host:owner/repo.git) cannot be cloned here: this server holds no ssh key. Use the https:// URL (https://host/owner/repo.git); for a private GitHub repo, connect the GitHub App");
 }
 
 function fileUrl(raw: string, opts: RepoUrlOptions): RepoUrl {

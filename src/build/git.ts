@@ -29,7 +29,7 @@ export function createGit(config: Config): Git {
       const home = await mkdtemp(join(tmpdir(), "staxa-git-home-"));
       try {
         const run = runner(req, repo, home, allowFile);
-        await run(cloneArgs(repo, branch, req.dir), `clone of branch "${branch}" failed`);
+        await cloneBranch(run, req, repo, branch);
         if (sha !== undefined) await checkoutCommit(run, req.dir, sha);
         const head = (await run(["-C", req.dir, "rev-parse", "HEAD"], "rev-parse failed")).trim();
         req.onLog(`checked out ${head}`);
@@ -53,12 +53,33 @@ export function safeFlags(allowFile: boolean): string[] {
   ];
 }
 
-/** The clone subcommand as data (tested with toEqual); the runner prepends safeFlags. */
-export function cloneArgs(repo: RepoUrl, branch: string, dir: string): string[] {
+/** The clone subcommand as data (tested with toEqual); the runner prepends safeFlags. `full`: no --depth. */
+export function cloneArgs(repo: RepoUrl, branch: string, dir: string, full = false): string[] {
   return [
-    "clone", "--no-recurse-submodules", "--single-branch", "--branch", branch, "--depth", DEPTH,
+    "clone", "--no-recurse-submodules", "--single-branch", "--branch", branch, ...(full ? [] : ["--depth", DEPTH]),
     "--", repo.url, dir,
   ];
+}
+
+/**
+ * What git says when the server cannot serve a shallow clone: a dumb HTTP server (static files) never can
+ * ("dumb http transport does not support shallow capabilities"), and some old smart servers refuse it.
+ */
+export function isShallowRefused(e: unknown): boolean {
+  return e instanceof Upstream && /does not support shallow|shallow capabilit/i.test(e.message);
+}
+
+// A shallow clone first (fast); a server that cannot serve one gets a full clone of the branch instead.
+async function cloneBranch(run: GitRun, req: CloneRequest, repo: RepoUrl, branch: string): Promise<void> {
+  const failure = `clone of branch "${branch}" failed`;
+  try {
+    await run(cloneArgs(repo, branch, req.dir), failure);
+  } catch (e) {
+    if (!isShallowRefused(e)) throw e;
+    req.onLog("the git server does not support shallow clones (dumb HTTP?): cloning the branch's full history");
+    await rm(req.dir, { recursive: true, force: true }); // whatever the refused clone left behind
+    await run(cloneArgs(repo, branch, req.dir, true), failure);
+  }
 }
 
 /** Environment of every git process: built from nothing, so the parent's GIT_* cannot leak in. */

@@ -1,6 +1,6 @@
 // Pure: iptables rules as data. Each function returns argv arrays (after `iptables -w`), never a shell string.
-// Chains of our own hang off DOCKER-USER (forwarded traffic), nat PREROUTING and INPUT (traffic from the
-// Docker bridges to the host itself); every rule is tagged `-m comment --comment staxa:<id>` so it can be
+// Chains of our own hang off DOCKER-USER (forwarded traffic), nat PREROUTING and OUTPUT (inbound ports, from
+// outside and from the host itself) and INPUT (traffic from the Docker bridges to the host itself); every rule is tagged `-m comment --comment staxa:<id>` so it can be
 // found and removed by id, after a crash too.
 
 export const CHAIN = { inbound: "STAXA-INBOUND", egress: "STAXA-EGRESS", dnat: "STAXA-DNAT", host: "STAXA-HOST" } as const;
@@ -9,6 +9,12 @@ export const CHAIN = { inbound: "STAXA-INBOUND", egress: "STAXA-EGRESS", dnat: "
 export const METADATA_IP = "169.254.169.254";
 /** Bridges whose traffic to the host is guarded: tenant networks (user-defined, `br-…`) and docker0 (builds). */
 export const BRIDGES = ["br-+", "docker0"] as const;
+
+/** A connection the host made to 127.0.0.1:<inbound port>, DNATed to a tenant container on its bridge. */
+const LOOPBACK_DNAT = ["-s", "127.0.0.0/8", "-o", "br-+", "-m", "conntrack", "--ctstate", "DNAT"];
+
+/** The sysctl (per interface) that lets a loopback-sourced packet be routed out of the bridge an inbound port forwards to. */
+export const localnetSysctl = (dev: string): string => `/proc/sys/net/ipv4/conf/${dev}/route_localnet`;
 
 /** One iptables invocation; `unless` is a `-C` check whose success means the step is already done. */
 export interface Step {
@@ -43,7 +49,7 @@ const tag = (id: string) => ["-m", "comment", "--comment", tagOf(id)];
 const isV4 = (cidr: string) => /^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/.test(cidr);
 
 /** Inserts `rule` at the top of `chain` unless an identical rule is already there. */
-const insertOnce = (chain: string, rule: string[], table?: "nat"): Step => {
+const insertOnce = (chain: string, rule: string[], table?: "nat" | "raw"): Step => {
   const t = table ? ["-t", table] : [];
   return { argv: [...t, "-I", chain, "1", ...rule], unless: [...t, "-C", chain, ...rule] };
 };
@@ -61,6 +67,15 @@ export function setupSteps(): Step[] {
     // First in DOCKER-USER: no forwarded packet reaches the metadata service, before any ACCEPT of ours.
     insertOnce("DOCKER-USER", ["-d", `${METADATA_IP}/32`, ...tag("metadata"), "-j", "DROP"]),
     insertOnce("PREROUTING", ["-m", "addrtype", "--dst-type", "LOCAL", "-j", CHAIN.dnat], "nat"),
+    // The host's own connections to an inbound port (its connection_string, from the server itself) never pass
+    // PREROUTING: locally made packets take nat OUTPUT. Docker's published ports work from the host the same way.
+    insertOnce("OUTPUT", ["-m", "addrtype", "--dst-type", "LOCAL", "-j", CHAIN.dnat], "nat"),
+    // One to 127.0.0.1 leaves, after the DNAT, through the tenant's bridge with a loopback source: routable only
+    // with route_localnet on that bridge (LOCALNET_SYSCTL), and given the bridge's own address on the way out.
+    insertOnce("POSTROUTING", [...LOOPBACK_DNAT, "-j", "MASQUERADE"], "nat"),
+    // route_localnet also lets the kernel route packets TO 127/8 that arrive on that bridge (CVE-2020-8558 in
+    // kube-proxy): whatever arrives for 127/8 on any interface but lo is dropped before routing, as without it.
+    insertOnce("PREROUTING", ["!", "-i", "lo", "-d", "127.0.0.0/8", "-j", "DROP"], "raw"),
     // DOCKER-USER sees only forwarded traffic; what a container sends to the host's own ports passes INPUT.
     ...BRIDGES.map((br) => insertOnce("INPUT", ["-i", br, "-j", CHAIN.host])),
     // Replies to connections the host opened (Caddy -> container) are never the guard's business.

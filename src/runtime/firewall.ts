@@ -1,6 +1,6 @@
 // Executes firewall-rules.ts steps with iptables (argv arrays via Bun.spawn, never a shell). The only iptables caller.
 import { Upstream } from "../lib/errors.ts";
-import { CHAIN, egressHoldStep, egressSteps, hostGuardId, hostGuardSteps, inboundSteps, removalSteps, setupSteps, tagsIn, type EgressPolicy, type InboundRule, type Step } from "./firewall-rules.ts";
+import { CHAIN, egressHoldStep, egressSteps, hostGuardId, hostGuardSteps, inboundSteps, localnetSysctl, removalSteps, setupSteps, tagsIn, type EgressPolicy, type InboundRule, type Step } from "./firewall-rules.ts";
 
 export interface RunResult {
   code: number;
@@ -13,7 +13,7 @@ export type IptablesRunner = (argv: string[]) => Promise<RunResult>;
 export interface Firewall {
   /** Creates and hooks our chains; idempotent, run at start-up before re-applying rules. */
   setup(): Promise<void>;
-  /** Opens an inbound port for its allowed sources (replaces any rules already tagged with its id). */
+  /** Opens an inbound port for its allowed sources and the host itself (replaces any rules already tagged with its id). */
   addInbound(rule: InboundRule): Promise<void>;
   /** Restricts a tenant's egress to DNS plus `allow` (replaces its previous policy, never open in between). */
   setEgress(policy: EgressPolicy): Promise<void>;
@@ -24,6 +24,21 @@ export interface Firewall {
   /** Ids of every tagged rule present now. */
   listIds(): Promise<string[]>;
 }
+
+/**
+ * Lets the host reach an inbound port on 127.0.0.1: route_localnet on the bridge leading to `targetIp` (see
+ * setupSteps). Injectable: a test firewall never touches the host.
+ */
+export type LocalnetSwitch = (targetIp: string) => Promise<void>;
+
+/** The real switch: finds the bridge with `ip route get` (argv, no shell) and sets its route_localnet. */
+export const enableRouteLocalnet: LocalnetSwitch = async (targetIp) => {
+  const proc = Bun.spawn(["ip", "-o", "-4", "route", "get", targetIp], { stdout: "pipe", stderr: "ignore" });
+  const [code, out] = await Promise.all([proc.exited, new Response(proc.stdout).text()]);
+  const dev = / dev (\S+)/.exec(out)?.[1];
+  if (code !== 0 || !dev || !/^[A-Za-z0-9_.-]{1,15}$/.test(dev)) throw new Upstream("firewall", `no interface found for ${targetIp}`);
+  await Bun.write(localnetSysctl(dev), "1");
+};
 
 /** The real runner: `iptables -w` waits for the xtables lock instead of failing beside dockerd. */
 export const spawnIptables: IptablesRunner = async (argv) => {
@@ -43,7 +58,10 @@ export function deletionOf(s: Step): Step {
 
 const CHAINS = [["filter", CHAIN.inbound], ["filter", CHAIN.egress], ["nat", CHAIN.dnat], ["filter", CHAIN.host]] as const;
 
-export function createFirewall(run: IptablesRunner = spawnIptables): Firewall {
+/** The firewall; given a runner (a test's fake), loopback access is left alone unless `localnet` is given too. */
+export function createFirewall(runner?: IptablesRunner, localnet?: LocalnetSwitch): Firewall {
+  const run = runner ?? spawnIptables;
+  const openLoopback = localnet ?? (runner ? async () => {} : enableRouteLocalnet);
   // The rules present, by tag, as the steps deleting them: read from one listing of our chains at setup, then kept
   // as rules come and go. Removing a tag runs exactly its deletions, and a tenant with nothing applied (every open
   // one) costs no iptables call at all: no listing of every tenant's rules per deploy. Before setup: listings.
@@ -112,6 +130,8 @@ export function createFirewall(run: IptablesRunner = spawnIptables): Firewall {
         await remove(rule.id).catch(() => undefined); // never leave half a rule (a DNAT without its allow-list)
         throw err;
       }
+      // Best effort: without it the port still works from everywhere but the host's own 127.0.0.1.
+      await openLoopback(rule.targetIp).catch(() => undefined);
     },
     async setEgress(policy) {
       // Fail closed while swapping: a DROP for the whole subnet sits on top until the new rules are in.

@@ -1,6 +1,7 @@
 // Network rules through the API against real Docker, iptables, Caddy and git: an inbound port to a TCP echo
 // service admits only its source CIDRs, restricted egress reaches only the allowed destination (open reaches
-// both, switched by PATCH without a redeploy), and a TTL expiry by the scheduler closes the port.
+// both, switched by PATCH without a redeploy), a TTL expiry by the scheduler closes the port, and the
+// connection_string works from the server itself.
 // Second source addresses and egress destinations live in network namespaces (veth pairs) created here.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { addNamespace, sh, testNamespace } from "../support/netns.ts";
@@ -29,6 +30,8 @@ const BAD = ns("bad", OCTET + 1);
 
 /** Sends a line to host:port from inside a namespace and returns what came back (the echo, or nothing). */
 const echoFromNs = (n: typeof OK, port: number) => sh(["timeout", "4", "ip", "netns", "exec", n.name, "busybox", "sh", "-c", `echo ping-${n.name} | busybox nc -w 3 ${n.hostIp} ${port}`]);
+/** Sends a line to host:port from the host itself (the server's own shell) and returns the echo, or nothing. */
+const echoFromHost = (host: string, port: number) => sh(["timeout", "4", "busybox", "sh", "-c", `echo ping-host | busybox nc -w 3 ${host} ${port}`]);
 /** A raw HTTP GET from inside a tenant container with busybox nc. */
 const getFromContainer = async (id: string, ip: string) =>
   (await dockerCli(["exec", id, "timeout", "4", "sh", "-c", `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${ip} 8080`])).out;
@@ -110,6 +113,15 @@ describe("inbound rules", () => {
     expect(after).not.toBe("");
     expect((await echoFromNs(OK, POOL)).out).toBe(`ping-${OK.name}\n`);
   }, 120_000);
+
+  test("the connection_string works from the server itself (127.0.0.1 and the host's other addresses), as Docker's published ports do", async () => {
+    expect(rule.connection_string).toBe(`127.0.0.1:${POOL}`);
+    // The allow-list is for other machines: the host reaches its containers' bridges directly anyway.
+    expect((await echoFromHost("127.0.0.1", POOL)).out).toBe("ping-host\n");
+    expect((await echoFromHost(OK.hostIp, POOL)).out).toBe("ping-host\n");
+    // A port with no rule stays closed from the host too.
+    expect((await echoFromHost("127.0.0.1", POOL + 2)).out).toBe("");
+  }, 30_000);
 
   test("TTL expiry by the scheduler with its clock advanced: the port stops admitting and the rule shows expired", async () => {
     const stop = startNetworkRuleExpiry({ ...h.ctx, now: () => new Date(Date.now() + 2 * 3_600_000) });

@@ -12,6 +12,8 @@ describe("firewall rules as data", () => {
   test("setup creates four chains, hooks each once, drops the metadata address and guards the bridges' INPUT", () => {
     const meta = ["-d", "169.254.169.254/32", "-m", "comment", "--comment", "staxa:metadata", "-j", "DROP"];
     const est = ["-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "RETURN"];
+    const loopbackDnat = ["-s", "127.0.0.0/8", "-o", "br-+", "-m", "conntrack", "--ctstate", "DNAT"];
+    const martian = ["!", "-i", "lo", "-d", "127.0.0.0/8", "-j", "DROP"];
     expect(setupSteps()).toEqual([
       { argv: ["-N", "STAXA-INBOUND"], tolerate: "Chain already exists" },
       { argv: ["-N", "STAXA-EGRESS"], tolerate: "Chain already exists" },
@@ -24,6 +26,15 @@ describe("firewall rules as data", () => {
         argv: ["-t", "nat", "-I", "PREROUTING", "1", "-m", "addrtype", "--dst-type", "LOCAL", "-j", "STAXA-DNAT"],
         unless: ["-t", "nat", "-C", "PREROUTING", "-m", "addrtype", "--dst-type", "LOCAL", "-j", "STAXA-DNAT"],
       },
+      {
+        argv: ["-t", "nat", "-I", "OUTPUT", "1", "-m", "addrtype", "--dst-type", "LOCAL", "-j", "STAXA-DNAT"],
+        unless: ["-t", "nat", "-C", "OUTPUT", "-m", "addrtype", "--dst-type", "LOCAL", "-j", "STAXA-DNAT"],
+      },
+      {
+        argv: ["-t", "nat", "-I", "POSTROUTING", "1", ...loopbackDnat, "-j", "MASQUERADE"],
+        unless: ["-t", "nat", "-C", "POSTROUTING", ...loopbackDnat, "-j", "MASQUERADE"],
+      },
+      { argv: ["-t", "raw", "-I", "PREROUTING", "1", ...martian], unless: ["-t", "raw", "-C", "PREROUTING", ...martian] },
       { argv: ["-I", "INPUT", "1", "-i", "br-+", "-j", "STAXA-HOST"], unless: ["-C", "INPUT", "-i", "br-+", "-j", "STAXA-HOST"] },
       { argv: ["-I", "INPUT", "1", "-i", "docker0", "-j", "STAXA-HOST"], unless: ["-C", "INPUT", "-i", "docker0", "-j", "STAXA-HOST"] },
       { argv: ["-I", "STAXA-HOST", "1", ...est], unless: ["-C", "STAXA-HOST", ...est] },
@@ -83,14 +94,14 @@ describe("firewall rules as data", () => {
 
 /** A fake iptables holding rule lines per chain, enough for -N/-A/-I/-D/-S/-C. */
 function fakeIptables(failOn?: (argv: string[]) => boolean) {
-  const chains = new Map<string, string[]>([["DOCKER-USER", []], ["INPUT", []], ["nat:PREROUTING", []]]);
+  const chains = new Map<string, string[]>([["DOCKER-USER", []], ["INPUT", []], ["nat:PREROUTING", []], ["nat:OUTPUT", []], ["nat:POSTROUTING", []], ["raw:PREROUTING", []]]);
   const calls: string[][] = [];
   const run = async (argv: string[]): Promise<RunResult> => {
     calls.push(argv);
     if (failOn?.(argv)) return { code: 1, out: "", err: "iptables: boom\n" };
-    const nat = argv[0] === "-t";
-    const [op, chain, ...rest] = nat ? argv.slice(2) : argv;
-    const key = (nat ? "nat:" : "") + chain;
+    const table = argv[0] === "-t" ? argv[1] : undefined;
+    const [op, chain, ...rest] = table ? argv.slice(2) : argv;
+    const key = (table ? `${table}:` : "") + chain;
     const rules = chains.get(key);
     const body = (rest[0] && /^\d+$/.test(rest[0]) ? rest.slice(1) : rest).join(" ");
     if (op === "-N") return rules ? { code: 1, out: "", err: "iptables: Chain already exists.\n" } : (chains.set(key, []), { code: 0, out: "", err: "" });
@@ -113,6 +124,9 @@ describe("firewall executor", () => {
     await fw.setup();
     expect(fake.chains.get("DOCKER-USER")).toEqual(["-d 169.254.169.254/32 -m comment --comment staxa:metadata -j DROP", "-j STAXA-INBOUND", "-j STAXA-EGRESS"]);
     expect(fake.chains.get("nat:PREROUTING")).toEqual(["-m addrtype --dst-type LOCAL -j STAXA-DNAT"]);
+    expect(fake.chains.get("nat:OUTPUT")).toEqual(["-m addrtype --dst-type LOCAL -j STAXA-DNAT"]);
+    expect(fake.chains.get("nat:POSTROUTING")).toEqual(["-s 127.0.0.0/8 -o br-+ -m conntrack --ctstate DNAT -j MASQUERADE"]);
+    expect(fake.chains.get("raw:PREROUTING")).toEqual(["! -i lo -d 127.0.0.0/8 -j DROP"]);
     expect(fake.chains.get("INPUT")).toEqual(["-i docker0 -j STAXA-HOST", "-i br-+ -j STAXA-HOST"]);
     expect(fake.chains.get("STAXA-HOST")).toEqual(["-m conntrack --ctstate RELATED,ESTABLISHED -j RETURN"]);
   });
@@ -142,6 +156,21 @@ describe("firewall executor", () => {
     expect(await fw.listIds()).toEqual(["nr_1"]);
     await fw.remove("nr_1");
     expect([fake.chains.get("STAXA-INBOUND"), fake.chains.get("nat:STAXA-DNAT")]).toEqual([[], []]);
+  });
+
+  test("an inbound rule makes its port reachable on the host's own 127.0.0.1: route_localnet on its target's bridge, best effort", async () => {
+    const fake = fakeIptables();
+    const opened: string[] = [];
+    const fw = createFirewall(fake.run, async (ip) => void opened.push(ip));
+    await fw.setup();
+    await fw.addInbound(inbound);
+    expect(opened).toEqual(["172.30.0.5"]);
+    const failing = createFirewall(fakeIptables().run, async () => {
+      throw new Error("read-only /proc/sys");
+    });
+    await failing.setup();
+    await failing.addInbound(inbound); // the port still works from every other address
+    expect(await failing.listIds()).toEqual(["nr_1"]);
   });
 
   test("a failing step is Upstream and leaves no half rule", async () => {

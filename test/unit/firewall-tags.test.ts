@@ -5,15 +5,15 @@ import { createFirewall, deletionOf, type RunResult } from "../../src/runtime/fi
 
 /** iptables as chains of rule lines (enough for -N/-A/-I/-D/-S/-C), counting every call. */
 function iptables(initial: Record<string, string[]> = {}) {
-  const chains = new Map<string, string[]>([["DOCKER-USER", []], ["INPUT", []], ["nat:PREROUTING", []], ...Object.entries(initial)]);
+  const chains = new Map<string, string[]>([["DOCKER-USER", []], ["INPUT", []], ["nat:PREROUTING", []], ["nat:OUTPUT", []], ["nat:POSTROUTING", []], ["raw:PREROUTING", []], ...Object.entries(initial)]);
   const calls: string[][] = [];
   const run = async (argv: string[]): Promise<RunResult> => {
     calls.push(argv);
-    const nat = argv[0] === "-t";
-    const [op, chain, ...rest] = nat ? argv.slice(2) : argv;
-    const rules = chains.get((nat ? "nat:" : "") + chain);
+    const table = argv[0] === "-t" ? `${argv[1]}:` : "";
+    const [op, chain, ...rest] = table ? argv.slice(2) : argv;
+    const rules = chains.get(table + chain);
     const body = (op === "-I" && /^\d+$/.test(rest[0] ?? "") ? rest.slice(1) : rest).join(" ");
-    if (op === "-N") return rules ? { code: 1, out: "", err: "iptables: Chain already exists.\n" } : (chains.set((nat ? "nat:" : "") + chain, []), { code: 0, out: "", err: "" });
+    if (op === "-N") return rules ? { code: 1, out: "", err: "iptables: Chain already exists.\n" } : (chains.set(table + chain, []), { code: 0, out: "", err: "" });
     if (!rules) return { code: 1, out: "", err: "No chain/target/match by that name.\n" };
     if (op === "-A") rules.push(body);
     else if (op === "-I") rules.unshift(body);

@@ -60,7 +60,6 @@ const GOOD_URLS = [
   "https://git.example.com:8443/group/sub/app.git",
   "ssh://git@github.com/acme/app.git",
   "ssh://git@github.com:2222/acme/app.git",
-  "git@github.com:acme/app.git",
   "https://[2001:db8::1]/acme/app.git",
 ];
 
@@ -98,7 +97,14 @@ describe("validateRepoUrl", () => {
   test("the host is returned lower-case, without brackets", () => {
     expect(validateRepoUrl("https://GitHub.com/a/b").host).toBe("github.com");
     expect(validateRepoUrl("https://[::1]/a").host).toBe("::1");
-    expect(validateRepoUrl("git@Example.org:a/b").host).toBe("example.org");
+    expect(validateRepoUrl("ssh://git@Example.org/a/b").host).toBe("example.org");
+  });
+
+  test("the scp-like ssh form (git@host:path) is refused naming repo_url, pointing at the https URL", () => {
+    for (const url of ["git@github.com:acme/app.git", "git@Example.org:a/b", "deploy@git.example.com:group/app"]) {
+      expect(invalidField(() => validateRepoUrl(url))).toBe("repo_url");
+      expect(() => validateRepoUrl(url)).toThrow(/scp-like.*https:\/\//);
+    }
   });
 });
 
