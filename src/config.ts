@@ -66,6 +66,7 @@ const SETTINGS = {
   publicScheme: ["STAXA_PUBLIC_SCHEME", "https", str, "scheme of tenant URLs (https, or http for labs without TLS)"],
   caddyAdminUrl: ["STAXA_CADDY_ADMIN_URL", "http://127.0.0.1:2019", url, "Caddy admin API"],
   manageCaddy: ["STAXA_MANAGE_CADDY", "auto", str, "auto|0|1: start caddy as a child when no admin API answers"],
+  resolverPort: ["STAXA_RESOLVER_PORT", "5380", int(0, 65535), "the route resolver (`staxa resolver`) on 127.0.0.1: Caddy's upstream lookups (udp) and TLS ask (tcp); 0: any free port (tests)"],
   dockerSocket: ["STAXA_DOCKER_SOCKET", "/var/run/docker.sock", str, "Docker engine socket"],
   publicIp: ["STAXA_PUBLIC_IP", "127.0.0.1", ip, "server_ip shown for DNS records and connection strings"],
   httpPort: ["STAXA_HTTP_PORT", "80", int(1, 65535), "Caddy's HTTP port for tenants"],

@@ -3,6 +3,7 @@
 import { loadConfig, ConfigError, settingsTable } from "./config.ts";
 import { HelpRequested, parseArgs, usageOf, UsageError } from "./cli/args.ts";
 import { serve } from "./cli/serve.ts";
+import { resolverCommand } from "./cli/resolver.ts";
 import { adminCreateKey } from "./cli/admin.ts";
 import { backupCommand, restoreCommand } from "./cli/backup.ts";
 import { CLIENT_COMMANDS, CLIENT_USAGE, runClient } from "./cli/client/index.ts";
@@ -13,6 +14,7 @@ export const USAGE = `staxa — a multi-tenant application platform on one serve
 
 Usage:
   staxa serve                              run the appliance (API + dashboard on STAXA_PORT)
+  staxa resolver                           run the route resolver Caddy asks for upstreams (its own service)
   staxa migrate                            apply database migrations and exit
   staxa admin create-key --email E [--name N] [--mode live|test]
                                            create the provider if needed; print only the raw API key
@@ -45,6 +47,11 @@ export async function main(argv: string[]): Promise<number> {
       case "serve": {
         parseArgs(rest).done();
         await serve(config);
+        return -1; // keeps running
+      }
+      case "resolver": {
+        parseArgs(rest).done();
+        await resolverCommand(config);
         return -1; // keeps running
       }
       case "migrate": {

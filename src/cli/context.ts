@@ -32,7 +32,7 @@ export function createContext(config: Config): ApiDeps {
     log,
     bus: new EventBus(db),
     runtime: createDockerRuntime(config),
-    proxy: createCaddyProxy(config, log),
+    proxy: createCaddyProxy(config, db, log),
     git: createGit(config),
     now: () => new Date(),
     firewall: createFirewall(),

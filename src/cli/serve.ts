@@ -7,6 +7,7 @@ import { startTenantJobs } from "../scheduler/tenant-jobs.ts";
 import type { Ctx } from "../core/context.ts";
 import { ensureSetupToken } from "../core/identity/sessions.ts";
 import { ensureCaddy } from "../proxy/managed.ts";
+import { ensureResolver } from "../proxy/resolver-client.ts";
 
 export async function serve(config: Config): Promise<void> {
   const ctx = createContext(config);
@@ -67,6 +68,9 @@ export async function serve(config: Config): Promise<void> {
 async function startPipeline(ctx: Ctx, interrupted: number, attempted: () => void): Promise<void> {
   for (;;) {
     try {
+      // The route resolver serves tenants whether or not this process runs: its own service under install.sh,
+      // started here (detached, so it outlives us) when none answers.
+      await ensureResolver(ctx.config, ctx.log);
       await ctx.proxy.init();
       const r = await reconcile(ctx, interrupted);
       ctx.log.info("reconciled", { ...r, restored: r.restored.length, orphans_removed: r.orphansRemoved.length });

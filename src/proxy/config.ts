@@ -1,47 +1,29 @@
-// Caddy's JSON config as pure data: the base config and the per-host mappings that route tenants.
+// Caddy's JSON config as pure data, and route validation.
 //
-// Why a map and not one Caddy route per tenant: every admin change rebuilds Caddy's whole
-// config, so its cost grows with the config's size. Tenants are rows of ONE `map` handler
-// (host -> upstream, route id, tls) in front of ONE reverse_proxy; bench/routes/run.ts
-// measured adding a tenant 2-3x cheaper than per-tenant routes (200 tenants: ~7 ms vs ~18 ms).
+// Caddy's config holds no route: every admin change rebuilds Caddy's whole config (O(tenants)) and replaces the
+// server, closing keep-alive connections. Each request's upstreams are looked up instead, through Caddy's `srv`
+// dynamic upstreams, from the resolver process (`staxa resolver`), which answers from the store's routing table. So
+// the config below is the same whatever routes exist: a deploy never changes it (docs/routing.md).
 import type { Config } from "../config.ts";
 import type { Route } from "./types.ts";
 import { Invalid } from "../lib/errors.ts";
+import { lookupName, type LookupKind } from "./dns-names.ts";
 import { acmeCaFor } from "./local-ca.ts";
-import { srvName } from "./dns-responder.ts";
 
 export const SERVER = "staxa";
-/** @id of the map handler's route; its mappings are the routing table. */
-export const HOSTS_ID = "staxa-hosts";
-export const MAPPINGS_PATH = `/id/${HOSTS_ID}/handle/0/mappings`;
-/** @id of the route that asks the appliance's DNS responder for hosts not (yet) in the table. */
-export const DNS_ID = "staxa-dns";
-/** Changing the looked-up name (its generation) is how Caddy's lookup cache is emptied. */
-export const DNS_NAME_PATH = `/id/${DNS_ID}/handle/0/dynamic_upstreams/name`;
-const NOT_FOUND_BODY = "no tenant is served at this host\n";
-/** How long Caddy keeps a lookup's answer (the lookup route's refresh), in ms; removals bump the generation instead of waiting for it. */
-export const DNS_REFRESH_MS = 5 * 60_000;
-
-/** Where the appliance answers Caddy's upstream lookups (see dns-responder.ts). */
-export interface DnsSource {
-  port: number;
-  gen: number;
-}
-
-/** One row of the routing table: a host and what it resolves to (outputs: [upstream, route id, "1" when tls]). */
-export interface HostMapping {
-  /** `staxa-host-<host>`: lets one row be replaced or deleted by id, with no index to go stale. */
-  "@id": string;
-  input: string;
-  outputs: [string, string, string];
-}
+/** @id of the route every HTTPS (or, with HTTPS off, every) request takes; the resolver checks it to see that Caddy has our config. */
+export const PROXY_ID = "staxa-proxy";
+/** How long Caddy keeps a lookup's answer: a switch reaches Caddy within it (the proxy waits for that before returning). */
+export const LOOKUP_REFRESH_MS = 1000;
+export const NOT_FOUND_BODY = "no tenant is served at this host\n";
 
 export interface ProxyOptions {
   adminListen: string;
   httpPort: number;
   httpsPort: number;
   https: boolean;
-  askUrl: string;
+  /** 127.0.0.1:<port>: the resolver's DNS (udp) and ask endpoint (tcp). */
+  resolverPort: number;
   acmeCa: string;
   acmeCaRoot: string;
   acmeEmail: string;
@@ -58,7 +40,7 @@ export function proxyOptions(config: Config): ProxyOptions {
     httpPort: config.httpPort,
     httpsPort: config.httpsPort,
     https: config.publicScheme === "https",
-    askUrl: `http://127.0.0.1:${config.port}/internal/tls/ask`,
+    resolverPort: config.resolverPort,
     acmeCa: acmeCaFor(config), // a .localhost or IP base domain: Caddy's internal CA
     acmeCaRoot: config.acmeCaRoot,
     acmeEmail: config.acmeEmail,
@@ -67,52 +49,33 @@ export function proxyOptions(config: Config): ProxyOptions {
 
 const ROUTE_ID = /^[a-z0-9]([a-z0-9.-]{0,126}[a-z0-9])?$/;
 const LABEL = "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?";
-const HOST = new RegExp(`^(?=.{1,253}$)${LABEL}(\\.${LABEL})*$`);
-const UPSTREAM = /^([a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?|\[[0-9a-f:.]+\]):(\d{1,5})$/;
+const HOST = new RegExp(`^(?=.{1,200}$)${LABEL}(\\.${LABEL})*$`);
+const UPSTREAM = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3}):(\d{1,5})$/;
+
+function validUpstream(u: unknown): string {
+  const m = typeof u === "string" ? UPSTREAM.exec(u) : null;
+  const port = m ? Number(m[5]) : 0;
+  if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || port < 1 || port > 65535) throw new Invalid("route.upstream", "upstream must be an IPv4 address and port (a.b.c.d:port)");
+  return u as string;
+}
 
 /**
- * Validates a route to the narrowest form: ids become @ids and map outputs, hosts map
- * inputs, upstreams dial addresses. Braces (Caddy placeholders) and `~` (regex inputs)
- * can never pass.
+ * Validates a route to the narrowest form: hosts [a-z0-9.-] (they become DNS names the resolver answers), upstreams
+ * IPv4:port (what containers have, and what an SRV answer carries). `upstreams`, when given, are extra replicas served
+ * beside `upstream`; the result lists them only when there is more than one.
  */
 export function validRoute(route: Route): Route {
   if (typeof route.id !== "string" || !ROUTE_ID.test(route.id)) throw new Invalid("route.id", "route id must be [a-z0-9.-], 1-128 characters");
   if (!Array.isArray(route.hosts) || route.hosts.length === 0) throw new Invalid("route.hosts", "a route needs at least one host");
   const hosts = route.hosts.map((h) => (typeof h === "string" ? h.toLowerCase() : ""));
   for (const h of hosts) if (!HOST.test(h)) throw new Invalid("route.hosts", `not a valid host name: ${JSON.stringify(h).slice(0, 80)}`);
-  const m = typeof route.upstream === "string" ? UPSTREAM.exec(route.upstream.toLowerCase()) : null;
-  const port = m ? Number(m[3]) : 0;
-  if (!m || port < 1 || port > 65535) throw new Invalid("route.upstream", "upstream must be host:port");
-  return { id: route.id, hosts: [...new Set(hosts)], upstream: route.upstream.toLowerCase(), tls: route.tls === true };
+  if (route.upstreams !== undefined && !Array.isArray(route.upstreams)) throw new Invalid("route.upstreams", "upstreams must be a list");
+  const all = [...new Set([route.upstream, ...(route.upstreams ?? [])].map(validUpstream))];
+  return { id: route.id, hosts: [...new Set(hosts)], upstream: all[0]!, tls: route.tls === true, ...(all.length > 1 ? { upstreams: all } : {}) };
 }
 
-/** The @id of a host's row (hosts are validated to [a-z0-9.-], a safe @id). */
-export const hostId = (host: string) => `staxa-host-${host}`;
-
-/** The routing-table rows of one route. */
-export function hostMappings(route: Route): HostMapping[] {
-  const r = validRoute(route);
-  return r.hosts.map((input) => ({ "@id": hostId(input), input, outputs: [r.upstream, r.id, r.tls ? "1" : ""] }));
-}
-
-/** Routes read back from the routing table (rows grouped by route id, in table order). */
-export function routesFromMappings(rows: HostMapping[]): Route[] {
-  const byId = new Map<string, Route>();
-  for (const { input, outputs } of rows) {
-    const [upstream, id, tls] = outputs;
-    const r = byId.get(id) ?? { id, hosts: [], upstream, tls: tls === "1" };
-    r.hosts.push(input);
-    byId.set(id, r);
-  }
-  return [...byId.values()];
-}
-
-/** The table with `route`'s rows replaced (or removed when `route` is undefined); other routes keep their order. */
-export function withRoute(rows: HostMapping[], id: string, route?: Route): HostMapping[] {
-  const next = route ? hostMappings(route) : [];
-  const taken = new Set(next.map((m) => m.input));
-  return [...rows.filter((m) => m.outputs[1] !== id && !taken.has(m.input)), ...next];
-}
+/** Every upstream of a (validated) route. */
+export const upstreamsOf = (r: Route): string[] => r.upstreams ?? [r.upstream];
 
 function issuer(o: ProxyOptions): Record<string, unknown> {
   if (o.acmeCa === "internal") return { module: "internal" };
@@ -126,91 +89,52 @@ function issuer(o: ProxyOptions): Record<string, unknown> {
   };
 }
 
+/** Hosts the lookup can carry (a DNS name of at most 253 characters); anything else is the catch-all 404 at once. */
+const LOOKUP_HOST = "^[A-Za-z0-9.-]{1,200}$";
+
 /**
- * Hosts missing from the table are looked up over DNS: a route just added is served before it is written
- * to the table. With HTTPS on, only HTTPS requests take it: plain HTTP of a new host waits for its row,
- * which carries the redirect.
+ * A route that proxies to whatever the resolver answers for `<host>.<kind>.staxa.internal`. A host no route serves
+ * is answered too (the resolver's own 404 page), so "no upstreams" only happens while the resolver is unreachable:
+ * Caddy then tries again for a few seconds (a resolver restart) and dial failures (a container just gone) likewise.
  */
-function lookupRoute(o: ProxyOptions, dns: DnsSource): unknown {
-  const resolver = { addresses: [`udp/127.0.0.1:${dns.port}`] };
+function lookupRoute(o: ProxyOptions, id: string, kind: LookupKind, match: Record<string, unknown>): unknown {
+  const resolver = { addresses: [`udp/127.0.0.1:${o.resolverPort}`] };
   return {
-    "@id": DNS_ID,
-    ...(o.https ? { match: [{ protocol: "https" }] } : {}),
+    "@id": id,
+    match: [{ ...match, vars_regexp: { "{http.request.host}": { pattern: LOOKUP_HOST } } }],
     handle: [{
       handler: "reverse_proxy",
-      // An unknown host (NXDOMAIN) leaves it no upstream: a 503 error, answered as 404 by notFoundErrors.
-      dynamic_upstreams: { source: "srv", name: srvName(dns.gen), refresh: `${DNS_REFRESH_MS / 60_000}m`, resolver },
-      // SRV targets are names (ip-a-b-c-d.staxa.internal), resolved by the same responder.
-      transport: { protocol: "http", resolver },
+      dynamic_upstreams: { source: "srv", name: lookupName(kind), refresh: `${LOOKUP_REFRESH_MS}ms`, resolver, dial_timeout: "1s" },
+      // SRV targets are names (ip-a-b-c-d.staxa.internal), resolved by the same resolver.
+      transport: { protocol: "http", resolver, dial_timeout: "5s" },
+      load_balancing: { try_duration: "6s", try_interval: "100ms" },
     }],
     terminal: true,
   };
 }
 
 /**
- * "No upstreams available" (503) can only come from a lookup that found no route (the table's proxy always
- * has its one upstream): it is the catch-all's 404. Other errors keep Caddy's default answer.
+ * Caddy's whole config: loopback admin, one server whose routes only look upstreams up, on-demand TLS guarded by the
+ * resolver's ask endpoint. With HTTPS on, plain HTTP is looked up under its own name: the resolver answers a TLS
+ * host with its redirect to HTTPS.
  */
-const notFoundErrors = {
-  routes: [{ match: [{ vars: { "{http.error.status_code}": ["503"] } }], handle: [{ handler: "static_response", status_code: 404, body: NOT_FOUND_BODY }] }],
-};
-
-function routes(o: ProxyOptions, mappings: HostMapping[], dns?: DnsSource): unknown[] {
-  const httpsHost = o.httpsPort === 443 ? "{http.request.host}" : `{http.request.host}:${o.httpsPort}`;
-  return [
-    {
-      "@id": HOSTS_ID,
-      handle: [{
-        handler: "map",
-        source: "{http.request.host}",
-        destinations: ["{staxa.upstream}", "{staxa.route}", "{staxa.tls}"],
-        defaults: ["", "", ""],
-        mappings,
-      }],
-    },
-    ...(o.https
-      ? [{
-          "@id": "staxa-redirect",
-          match: [{ protocol: "http", vars: { "{staxa.tls}": ["1"] } }],
-          handle: [{ handler: "static_response", status_code: 308, headers: { Location: [`https://${httpsHost}{http.request.uri}`] } }],
-          terminal: true,
-        }]
-      : []),
-    {
-      "@id": "staxa-proxy",
-      match: [{ not: [{ vars: { "{staxa.upstream}": [""] } }] }],
-      handle: [{ handler: "reverse_proxy", upstreams: [{ dial: "{staxa.upstream}" }] }],
-      terminal: true,
-    },
-    ...(dns ? [lookupRoute(o, dns)] : []),
-    {
-      "@id": "staxa-catchall",
-      handle: [{ handler: "static_response", status_code: 404, body: NOT_FOUND_BODY }],
-      terminal: true,
-    },
+export function baseConfig(o: ProxyOptions): Record<string, unknown> {
+  const routes = [
+    ...(o.https ? [lookupRoute(o, "staxa-http", "http", { protocol: "http" })] : []),
+    lookupRoute(o, PROXY_ID, "route", {}),
+    { "@id": "staxa-catchall", handle: [{ handler: "static_response", status_code: 404, body: NOT_FOUND_BODY }], terminal: true },
   ];
-}
-
-/**
- * Caddy's whole config: loopback admin, one server, the routing table, on-demand TLS guarded by the ask
- * endpoint, and, when `dns` is given, the lookup of hosts not yet in the table.
- */
-export function baseConfig(o: ProxyOptions, mappings: HostMapping[] = [], dns?: DnsSource): Record<string, unknown> {
-  const server: Record<string, unknown> = {
-    listen: o.https ? [`:${o.httpPort}`, `:${o.httpsPort}`] : [`:${o.httpPort}`],
-    routes: routes(o, mappings, dns),
-  };
-  // Hosts live in the map, not in host matchers, so automatic HTTPS finds none: TLS is switched on explicitly.
+  const server: Record<string, unknown> = { listen: o.https ? [`:${o.httpPort}`, `:${o.httpsPort}`] : [`:${o.httpPort}`], routes };
+  // No host matchers, so automatic HTTPS finds no names: TLS is switched on explicitly.
   if (o.https) server.tls_connection_policies = [{}];
   else server.automatic_https = { disable: true };
-  if (dns) server.errors = notFoundErrors;
   const apps: Record<string, unknown> = {
     http: { http_port: o.httpPort, https_port: o.httpsPort, servers: { [SERVER]: server } },
   };
   if (o.https) {
     // install_trust off: the appliance never edits the system trust store, and the check costs ~600 ms per config change.
     apps.pki = { certificate_authorities: { local: { install_trust: false } } };
-    apps.tls = { automation: { on_demand: { ask: o.askUrl }, policies: [{ on_demand: true, issuers: [issuer(o)] }] } };
+    apps.tls = { automation: { on_demand: { ask: `http://127.0.0.1:${o.resolverPort}/ask` }, policies: [{ on_demand: true, issuers: [issuer(o)] }] } };
   }
   return { admin: { listen: o.adminListen }, apps };
 }

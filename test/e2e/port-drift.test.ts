@@ -10,6 +10,7 @@ import { dockerCli, removeByPrefix, uniqueName } from "../support/docker.ts";
 import { git } from "../support/e2e-app.ts";
 import { ensureTemplateImages, TEMPLATE_BASE_IMAGES } from "../support/template-images.ts";
 import { loadConfig } from "../../src/config.ts";
+import { openDb } from "../../src/store/db.ts";
 import { createCaddyProxy } from "../../src/proxy/caddy.ts";
 
 const REPO = resolve(import.meta.dir, "../..");
@@ -72,7 +73,10 @@ async function viaCaddyOnce(host: string): Promise<{ status: number; body: strin
 
 /** Every app answers 200 through Caddy, and its route's upstream port is the detected one, where the container answers. */
 async function assertServing(when: string): Promise<void> {
-  const routes = await createCaddyProxy(loadConfig(env)).listRoutes();
+  const cfg = loadConfig(env);
+  const db = openDb(cfg.dbPath);
+  const routes = await createCaddyProxy(cfg, db).listRoutes();
+  db.close();
   for (const app of APPS) {
     const got = await viaCaddyOnce(`${app.name}.${BASE}`);
     expect(`${when} ${app.name}: ${got.status}`).toBe(`${when} ${app.name}: 200`);

@@ -7,24 +7,33 @@ import { ensureCaddy, type ManagedCaddy } from "../../src/proxy/managed.ts";
 import { createCaddyProxy } from "../../src/proxy/caddy.ts";
 import { silentLogger } from "../../src/lib/log.ts";
 import { testConfig } from "../support/ctx.ts";
+import { startResolver, type TestResolver } from "../support/resolver.ts";
+import { openDb, migrate } from "../../src/store/db.ts";
 
 const dataDir = mkdtempSync(join(tmpdir(), "staxa-managed-"));
-const config = testConfig({
+const env = {
   STAXA_DATA_DIR: dataDir, STAXA_MANAGE_CADDY: "1", STAXA_CADDY_ADMIN_URL: "http://127.0.0.1:23301",
-  STAXA_HTTP_PORT: "23380", STAXA_HTTPS_PORT: "23343", STAXA_ACME_CA: "internal", STAXA_PORT: "23399",
-});
+  STAXA_HTTP_PORT: "23380", STAXA_HTTPS_PORT: "23343", STAXA_ACME_CA: "internal", STAXA_PORT: "23399", STAXA_LOG_LEVEL: "error",
+};
+let config = testConfig(env);
 let running: ManagedCaddy | undefined;
+let resolver: TestResolver | undefined;
 afterAll(async () => {
   await running?.stop();
+  await resolver?.kill();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
 test("a managed caddy starts, keeps routes across its own restart (--resume), and stops", async () => {
   const upstream = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("managed ok") });
   try {
+    resolver = await startResolver(env);
+    config = testConfig({ ...env, STAXA_RESOLVER_PORT: String(resolver.port) });
+    const db = openDb(config.dbPath);
+    migrate(db);
     running = await ensureCaddy(config, silentLogger);
     expect(running).toBeDefined();
-    const proxy = createCaddyProxy(config);
+    const proxy = createCaddyProxy(config, db);
     await proxy.init();
     await proxy.setRoute({ id: "m.web", hosts: ["m.staxa.test"], upstream: `127.0.0.1:${upstream.port}`, tls: false });
 
@@ -34,7 +43,7 @@ test("a managed caddy starts, keeps routes across its own restart (--resume), an
     await running!.stop();
     await expect(fetch("http://127.0.0.1:23301/config/")).rejects.toThrow();
     running = await ensureCaddy(config, silentLogger);
-    const after = createCaddyProxy(config);
+    const after = createCaddyProxy(config, db);
     await after.init();
     expect(after.hasHost("m.staxa.test")).toBe(true);
     const res = await fetch("http://127.0.0.1:23380/", { headers: { host: "m.staxa.test" } });
@@ -54,7 +63,7 @@ test("`staxa serve` with no Caddy answering starts its own (STAXA_MANAGE_CADDY=a
   const env = {
     ...process.env, STAXA_DATA_DIR: dir, STAXA_PORT: "23398", STAXA_HOST: "127.0.0.1", STAXA_MANAGE_CADDY: "auto",
     STAXA_CADDY_ADMIN_URL: "http://127.0.0.1:23302", STAXA_HTTP_PORT: "23381", STAXA_HTTPS_PORT: "23344",
-    STAXA_PUBLIC_SCHEME: "http", STAXA_LOG_LEVEL: "error",
+    STAXA_PUBLIC_SCHEME: "http", STAXA_LOG_LEVEL: "error", STAXA_RESOLVER_PORT: "23306",
   };
   const serve = Bun.spawn(["bun", "run", join(import.meta.dir, "../../src/main.ts"), "serve"], { env, stdout: "ignore", stderr: "ignore" });
   const caddyChildren = async () => (await new Response(Bun.spawn(["pgrep", "-f", `caddy run.*${dir}`], { stdout: "pipe" }).stdout).text()).trim();

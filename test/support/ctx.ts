@@ -33,7 +33,7 @@ export function testCtx(over: Partial<ApiDeps> = {}, env: Record<string, string>
     log,
     bus: new EventBus(db),
     runtime: createDockerRuntime(config),
-    proxy: createCaddyProxy(config, log),
+    proxy: createCaddyProxy(config, db, log),
     git: createGit(config),
     now: () => new Date(),
   });

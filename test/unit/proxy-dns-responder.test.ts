@@ -1,82 +1,75 @@
-// The DNS responder's wire format, decoded here independently of the encoder: what Go's resolver in Caddy reads.
+// The resolver's DNS answers, decoded with dns-packet: what Go's resolver in Caddy reads.
 import { describe, expect, test } from "bun:test";
-import { answer, dnsAnswerable, srvName } from "../../src/proxy/dns-responder.ts";
+import * as dns from "dns-packet";
+import { answer, type Resolve } from "../../src/proxy/dns-responder.ts";
+import { lookupName, parseName } from "../../src/proxy/dns-names.ts";
 
-const TABLE: Record<string, string> = { "app.staxa.test": "172.18.0.5:3000", "v6.staxa.test": "[::1]:80" };
-const lookup = (h: string) => TABLE[h];
+const TABLE: Record<string, string[]> = { "app.staxa.test": ["172.18.0.5:3000"], "two.staxa.test": ["10.0.0.2:80", "10.0.0.3:81"] };
+const asked: string[] = [];
+const resolve: Resolve = (kind, host) => {
+  asked.push(`${kind} ${host}`);
+  return TABLE[host] ?? ["127.0.0.1:9999"];
+};
 
-function query(name: string, type: number, { id = 0x1234, flags = 0x0100 } = {}): Uint8Array {
-  const q: number[] = [id >> 8, id & 255, flags >> 8, flags & 255, 0, 1, 0, 0, 0, 0, 0, 0];
-  for (const l of name.split(".").filter(Boolean)) q.push(l.length, ...[...l].map((c) => c.charCodeAt(0)));
-  q.push(0, type >> 8, type & 255, 0, 1);
-  return new Uint8Array(q);
-}
+const query = (name: string, type: dns.RecordType, extra: Partial<dns.Packet> = {}) =>
+  dns.encode({ type: "query", id: 0x1234, flags: dns.RECURSION_DESIRED, questions: [{ type, name, class: "IN" }], ...extra });
+type Decoded = dns.DecodedPacket & { rcode: string; flag_aa: boolean; flag_ra: boolean; flag_rd: boolean };
+const decode = (b: Buffer) => dns.decode(b) as Decoded;
+const ask = (name: string, type: dns.RecordType = "SRV", extra: Partial<dns.Packet> = {}) => decode(answer(query(name, type, extra), resolve)!);
+const srv = (p: dns.DecodedPacket) => (p.answers ?? []).map((a) => (a as dns.SrvAnswer).data).map((d) => `${d.target}:${d.port}`).sort();
 
-function decode(msg: Uint8Array) {
-  const v = new DataView(msg.buffer, msg.byteOffset, msg.byteLength);
-  const name = (off: number): [string, number] => {
-    const labels: string[] = [];
-    let end = -1;
-    for (;;) {
-      const len = msg[off]!;
-      if (len === 0) return [labels.join("."), end < 0 ? off + 1 : end];
-      if ((len & 0xc0) === 0xc0) {
-        if (end < 0) end = off + 2;
-        off = v.getUint16(off) & 0x3fff;
-        continue;
-      }
-      labels.push(String.fromCharCode(...msg.subarray(off + 1, off + 1 + len)));
-      off += 1 + len;
-    }
-  };
-  const [qname, qend] = name(12);
-  let off = qend + 4;
-  const answers: Array<{ name: string; type: number; data: unknown }> = [];
-  for (let i = 0; i < v.getUint16(6); i++) {
-    const [n, e] = name(off);
-    const type = v.getUint16(e), rdlen = v.getUint16(e + 8), rd = e + 10;
-    const data = type === 1 ? [...msg.subarray(rd, rd + 4)].join(".") : { priority: v.getUint16(rd), weight: v.getUint16(rd + 2), port: v.getUint16(rd + 4), target: name(rd + 6)[0] };
-    answers.push({ name: n, type, data });
-    off = rd + rdlen;
-  }
-  return { id: v.getUint16(0), qr: !!(msg[2]! & 0x80), aa: !!(msg[2]! & 0x04), rd: !!(msg[2]! & 1), ra: !!(msg[3]! & 0x80), rcode: msg[3]! & 15, qname, answers };
-}
+describe("names", () => {
+  test.each([
+    ["app.staxa.test.route.staxa.internal.", { type: "lookup", kind: "route", host: "app.staxa.test" }],
+    ["APP.Staxa.Test.http.staxa.internal", { type: "lookup", kind: "http", host: "app.staxa.test" }],
+    ["ip-10-0-0-5.staxa.internal", { type: "ip", ip: "10.0.0.5" }],
+    ["ip-300-0-0-5.staxa.internal", undefined],
+    ["app.staxa.test", undefined],
+    ["app.other.staxa.internal", undefined],
+  ])("%s", (name, want) => expect(parseName(name)).toEqual(want as never));
+  test("Caddy looks up the request's host under the kind's name", () => expect(lookupName("route")).toBe("{http.request.host}.route.staxa.internal."));
+});
 
-describe("DNS responder", () => {
-  test("SRV for a routed host: its port and an ip-… target; that target's A record is the address", () => {
-    const srv = decode(answer(query(srvName(7, "app.staxa.test"), 33), lookup)!);
-    expect(srv).toEqual({ id: 0x1234, qr: true, aa: true, rd: true, ra: true, rcode: 0, qname: "app.staxa.test.g7.staxa.internal", answers: [
-      { name: "app.staxa.test.g7.staxa.internal", type: 33, data: { priority: 0, weight: 0, port: 3000, target: "ip-172-18-0-5.staxa.internal" } },
-    ] });
-    const a = decode(answer(query("ip-172-18-0-5.staxa.internal.", 1), lookup)!);
-    expect([a.rcode, a.answers]).toEqual([0, [{ name: "ip-172-18-0-5.staxa.internal", type: 1, data: "172.18.0.5" }]]);
+describe("answers", () => {
+  test("SRV for a routed host: its port and an ip-… target, authoritative, RA set, id and question echoed", () => {
+    const p = ask("app.staxa.test.route.staxa.internal");
+    expect([p.type, p.id, p.flag_aa, p.flag_ra, p.flag_rd, p.rcode, p.questions]).toEqual(["response", 0x1234, true, true, true, "NOERROR", [{ name: "app.staxa.test.route.staxa.internal", type: "SRV", class: "IN" }]]);
+    expect(srv(p)).toEqual(["ip-172-18-0-5.staxa.internal:3000"]);
+    expect(asked.at(-1)).toBe("route app.staxa.test");
   });
 
-  test("host names are matched case-insensitively", () => {
-    expect(decode(answer(query("APP.Staxa.Test.g1.staxa.internal", 33), lookup)!).answers).toHaveLength(1);
+  test("several upstreams (replicas) are several SRV records", () => {
+    expect(srv(ask("two.staxa.test.http.staxa.internal"))).toEqual(["ip-10-0-0-2.staxa.internal:80", "ip-10-0-0-3.staxa.internal:81"]);
+    expect(asked.at(-1)).toBe("http two.staxa.test");
   });
 
-  test("unknown hosts, other zones and non-IPv4 upstreams are NXDOMAIN; a known name of another type is empty", () => {
-    for (const name of ["nobody.staxa.test.g1.staxa.internal", "app.staxa.test", "v6.staxa.test.g1.staxa.internal", "ip-300-1-1-1.staxa.internal", "example.com"]) {
-      expect([name, decode(answer(query(name, 33), lookup)!).rcode]).toEqual([name, 3]);
-    }
-    const aaaa = decode(answer(query("ip-172-18-0-5.staxa.internal", 28), lookup)!);
-    expect([aaaa.rcode, aaaa.answers]).toEqual([0, []]);
-    const aForHost = decode(answer(query("app.staxa.test.g1.staxa.internal", 1), lookup)!);
-    expect([aForHost.rcode, aForHost.answers]).toEqual([0, []]);
+  test("an SRV target's A record is its address; AAAA and other types are empty answers", () => {
+    const a = ask("ip-172-18-0-5.staxa.internal", "A");
+    expect([a.rcode, a.answers?.map((x) => (x as dns.StringAnswer).data)]).toEqual(["NOERROR", ["172.18.0.5"]]);
+    expect(ask("ip-172-18-0-5.staxa.internal", "AAAA").answers).toEqual([]);
+    expect(ask("app.staxa.test.route.staxa.internal", "A").answers).toEqual([]);
+  });
+
+  test("names outside the zone are NXDOMAIN", () => {
+    for (const name of ["example.com", "app.staxa.test", "ip-300-1-1-1.staxa.internal"]) expect([name, ask(name).rcode]).toEqual([name, "NXDOMAIN"]);
+  });
+
+  test("an answer never outgrows what the client can read: extra upstreams are left out", () => {
+    TABLE["many.staxa.test"] = Array.from({ length: 40 }, (_, i) => `10.1.${i}.1:8080`);
+    const plain = answer(query("many.staxa.test.route.staxa.internal", "SRV"), resolve)!;
+    expect(plain.length).toBeLessThanOrEqual(512);
+    expect(srv(dns.decode(plain)).length).toBeGreaterThan(3);
+    const edns = answer(query("many.staxa.test.route.staxa.internal", "SRV", { additionals: [{ type: "OPT", name: ".", udpPayloadSize: 4096 } as never] }), resolve)!;
+    expect(srv(dns.decode(edns)).length).toBe(40);
   });
 
   test("malformed messages and responses are dropped; other opcodes are NOTIMP", () => {
-    expect(answer(new Uint8Array(5), lookup)).toBeUndefined();
-    expect(answer(query("app.staxa.test.g1.staxa.internal", 33, { flags: 0x8100 }), lookup)).toBeUndefined();
-    const truncated = query("app.staxa.test.g1.staxa.internal", 33).subarray(0, 20);
-    expect(answer(truncated, lookup)).toBeUndefined();
-    const pointerLoop = new Uint8Array([0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 33, 0, 1]);
-    expect(answer(pointerLoop, lookup)).toBeUndefined();
-    expect(decode(answer(query("app.staxa.test.g1.staxa.internal", 33, { flags: 0x2100 }), lookup)!).rcode).toBe(4);
-  });
-
-  test("only IPv4 upstreams can be answered", () => {
-    expect([dnsAnswerable("172.18.0.5:3000"), dnsAnswerable("[::1]:80"), dnsAnswerable("app:80"), dnsAnswerable("300.1.1.1:80")]).toEqual([true, false, false, false]);
+    expect(answer(Buffer.alloc(5), resolve)).toBeUndefined();
+    expect(answer(query("app.staxa.test.route.staxa.internal", "SRV").subarray(0, 20), resolve)).toBeUndefined();
+    expect(answer(dns.encode({ type: "response", id: 1, questions: [{ type: "SRV", name: "app.staxa.test.route.staxa.internal" }] }), resolve)).toBeUndefined();
+    expect(answer(Buffer.from([0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 33, 0, 1]), resolve)).toBeUndefined();
+    const notify = query("app.staxa.test.route.staxa.internal", "SRV");
+    notify[2] = (notify[2]! & 0x87) | (4 << 3); // opcode NOTIFY
+    expect(decode(answer(notify, resolve)!).rcode).toBe("NOTIMP");
   });
 });

@@ -5,6 +5,7 @@ import m060 from "./060_service_build_context.sql" with { type: "text" };
 import m080 from "./080_domains_tenant_index.sql" with { type: "text" };
 import m090 from "./090_live_state.sql" with { type: "text" };
 import m100 from "./100_domain_claims.sql" with { type: "text" };
+import m110 from "./110_proxy_routes.sql" with { type: "text" };
 import m120 from "./120_scale.sql" with { type: "text" };
 
 export const MIGRATIONS: Array<{ version: number; name: string; sql: string }> = [
@@ -13,5 +14,6 @@ export const MIGRATIONS: Array<{ version: number; name: string; sql: string }> =
   { version: 80, name: "domains_tenant_index", sql: m080 },
   { version: 90, name: "live_state", sql: m090 },
   { version: 100, name: "domain_claims", sql: m100 },
+  { version: 110, name: "proxy_routes", sql: m110 },
   { version: 120, name: "scale", sql: m120 },
 ];
