@@ -188,7 +188,7 @@ describe("disk guard and deadlines", () => {
     expect(free.builds_allowed).toBe(true);
     const most = Math.max(...free.disks.map((d: { free_mb: number }) => d.free_mb));
     const before = h.ctx.config.minFreeDiskMb;
-    h.ctx.config.minFreeDiskMb = most + 100_000;
+    Object.assign(h.ctx.config, { minFreeDiskMb: most + 100_000 }); // a setting changed at run time (the context reads it per deployment)
     try {
       await commitVersion(repo, `${PREFIX} never built`);
       const d = await deploy(id);
@@ -204,7 +204,7 @@ describe("disk guard and deadlines", () => {
       expect(h.ctx.metrics.registry.render()).toContain("staxa_disk_low 1");
       expect((await h.call("GET", "/api/v1/build-capacity")).json.data.builds_allowed).toBe(false);
     } finally {
-      h.ctx.config.minFreeDiskMb = before;
+      Object.assign(h.ctx.config, { minFreeDiskMb: before }); // a setting changed at run time (the context reads it per deployment)
     }
     const ok = await deploy(id);
     expect(ok.status).toBe("succeeded");
@@ -213,7 +213,7 @@ describe("disk guard and deadlines", () => {
 
   test("a build that hangs ends failed with the timeout named, and the old version keeps serving", async () => {
     const before = h.ctx.config.buildTimeoutSec;
-    h.ctx.config.buildTimeoutSec = 10;
+    Object.assign(h.ctx.config, { buildTimeoutSec: 10 }); // a setting changed at run time (the context reads it per deployment)
     try {
       await commitVersion(repo, `${PREFIX} hangs`, { extraRun: "sleep 600" });
       const t0 = Date.now();
@@ -223,7 +223,7 @@ describe("disk guard and deadlines", () => {
       expect(Date.now() - t0).toBeLessThan(60_000);
       expect(await get(host)).toEqual({ status: 200, body: `${PREFIX} never built` });
     } finally {
-      h.ctx.config.buildTimeoutSec = before;
+      Object.assign(h.ctx.config, { buildTimeoutSec: before }); // a setting changed at run time (the context reads it per deployment)
     }
   }, 180_000);
 

@@ -22,6 +22,14 @@ export function Deployments(p: TabProps) {
     setNote(`Rolling back to ${id}: new deployment ${r.data?.id ?? ""}.`);
     list.reload();
   });
+  // Issue 20: a build or deployment can be cancelled; builds are refused while the disk is low.
+  const cancel = useAction(async (id: string) => {
+    await api<Deployment>("POST", `${p.base}/deployments/${seg(id)}/cancel`);
+    setNote(`Cancelling ${id}: the current version keeps serving.`);
+    list.reload();
+  });
+  const capacity = useApi<{ builds_allowed: boolean; min_free_mb: number; disks: Array<{ what: string; free_mb: number; low: boolean }> }>("/build-capacity");
+  const short = capacity.data?.disks.filter((d) => d.low) ?? [];
   const rows = list.data ?? [];
   const current = rows.find((d) => d.status === "succeeded")?.id;
   return (
@@ -30,7 +38,13 @@ export function Deployments(p: TabProps) {
         <h2>Deployments</h2>
         <Button kind="primary" busy={deploy.busy} onClick={() => void deploy.run()}>Deploy now</Button>
       </div>
-      <ErrorNote err={deploy.error ?? rollback.error ?? list.error} />
+      <ErrorNote err={deploy.error ?? rollback.error ?? cancel.error ?? list.error} />
+      {capacity.data && !capacity.data.builds_allowed && (
+        <p class="note error" role="alert">
+          Builds are paused: {short.map((d) => `${d.free_mb} MB free on ${d.what === "docker" ? "Docker's data root" : "the data dir"}`).join(", ")}, below STAXA_MIN_FREE_DISK_MB={capacity.data.min_free_mb}.
+          Old images and build cache are being pruned; running apps keep serving, and rollbacks still work.
+        </p>
+      )}
       {note && <p class="note ok" role="status">{note}</p>}
       {list.loading && !list.data && <Loading what="deployments" />}
       {list.data && rows.length === 0 && <p class="muted">No deployments yet.</p>}
@@ -49,6 +63,9 @@ export function Deployments(p: TabProps) {
                   <td data-label="Actions">
                     <div class="actions" style="margin:0">
                       <Button class="btn small" onClick={() => setShowLog(showLog === d.id ? null : d.id)} aria-expanded={showLog === d.id}>Log</Button>
+                      {["queued", "building", "deploying"].includes(d.status) && (
+                        <Button class="btn small" busy={cancel.busy} onClick={() => { if (confirm(`Cancel ${d.id}? The current version keeps serving.`)) void cancel.run(d.id); }}>Cancel</Button>
+                      )}
                       {d.status === "succeeded" && d.id !== current && (
                         <Button class="btn small" busy={rollback.busy} onClick={() => { if (confirm(`Roll back to ${d.id}? Its image is redeployed without a rebuild.`)) void rollback.run(d.id); }}>Roll back</Button>
                       )}
