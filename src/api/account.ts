@@ -5,13 +5,16 @@ import { auth, bearerToken } from "./plugins/auth.ts";
 import { one } from "./plugins/envelope.ts";
 import { getAccount, register, updateAccount } from "../core/identity/accounts.ts";
 import { Unauthorized } from "../lib/errors.ts";
+import { strictBody } from "./body.ts";
+import { jsonBody } from "./plugins/json-body.ts";
 
-const RegisterBody = t.Object({ email: t.String({ maxLength: 254 }), name: t.Optional(t.String({ maxLength: 200 })) });
+const RegisterBody = strictBody({ email: t.String({ maxLength: 254 }), name: t.Optional(t.String({ maxLength: 200 })) });
 // minProperties: Elysia turns a non-object body (`[]`, `42`) into {} when every field is optional; an
 // update that changes nothing is refused rather than silently accepted.
-const PatchBody = t.Object({ name: t.Optional(t.String({ maxLength: 200 })) }, { minProperties: 1 });
+const PatchBody = strictBody({ name: t.Optional(t.String({ maxLength: 200 })) }, { minProperties: 1 });
 
 export function accountRoutes(deps: ApiDeps) {
+  const json = jsonBody(deps.config.maxBodyBytes);
   return new Elysia({ name: "routes:account" })
     .use(auth(deps))
     .post(
@@ -29,6 +32,7 @@ export function accountRoutes(deps: ApiDeps) {
       },
       {
         body: RegisterBody,
+        parse: json,
         // Authenticate before the body is validated, as the auth macro does for the other routes.
         transform({ request }) {
           bearerToken(request.headers.get("authorization"));
@@ -38,5 +42,5 @@ export function accountRoutes(deps: ApiDeps) {
     // The envelope literal rather than one(): Elysia compiles a handler whose source reads `=> f(` as async,
     // an await on every request of the API's hottest route.
     .get("/account", ({ principal }) => ({ data: getAccount(deps, principal), meta: {} as Record<string, unknown> }), { scope: "account:read" })
-    .patch("/account", ({ principal, body }) => one(updateAccount(deps.db, principal, body)), { scope: "account:write", body: PatchBody });
+    .patch("/account", ({ principal, body }) => one(updateAccount(deps.db, principal, body)), { scope: "account:write", body: PatchBody, parse: json });
 }

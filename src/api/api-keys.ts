@@ -4,8 +4,10 @@ import type { ApiDeps } from "../app.ts";
 import { auth } from "./plugins/auth.ts";
 import { all, one } from "./plugins/envelope.ts";
 import { createKeyFor, deleteKey, listKeys } from "../core/identity/keys.ts";
+import { strictBody } from "./body.ts";
+import { jsonBody } from "./plugins/json-body.ts";
 
-const CreateBody = t.Object({
+const CreateBody = strictBody({
   name: t.String({ maxLength: 100 }),
   mode: t.Optional(t.String({ maxLength: 16 })),
   scopes: t.Optional(t.Array(t.String({ maxLength: 64 }), { maxItems: 64 })),
@@ -23,7 +25,7 @@ export function apiKeyRoutes(deps: ApiDeps) {
         set.status = 201;
         return one(created);
       },
-      { scope: "keys:write", body: CreateBody },
+      { scope: "keys:write", body: CreateBody, parse: jsonBody(deps.config.maxBodyBytes) },
     )
     .delete(
       "/api-keys/:id",

@@ -6,27 +6,29 @@ import { one, page } from "./plugins/envelope.ts";
 import { buildLog, createDeployment, deploymentView, getDeployment, listDeployments, rollback } from "../core/deploy/deployments.ts";
 import { cancelDeployment } from "../core/deploy/cancel.ts";
 import { buildCapacity } from "../core/deploy/disk.ts";
-import { bodyObject } from "./tenants.ts";
+import { coreField, optionalBodyObject, strictBody } from "./body.ts";
+import { jsonBody } from "./plugins/json-body.ts";
+import { pageQuery } from "./query.ts";
 
-const pageQuery = t.Object({
-  limit: t.Optional(t.Numeric({ minimum: 1, maximum: 100 })),
-  offset: t.Optional(t.Numeric({ minimum: 0 })),
-});
+// Optional: an empty body deploys the branch the tenant tracks.
+const createBody = t.Optional(strictBody({
+  branch: coreField("Branch to deploy (git-sourced tenants)"),
+  commit_sha: coreField("Commit to deploy (7 to 64 hex characters)"),
+}));
 
 export function deploymentRoutes(deps: ApiDeps) {
+  const json = jsonBody(deps.config.maxBodyBytes);
   return new Elysia({ name: "routes:deployments" })
     .use(auth(deps))
     .get("/tenants/:id/deployments", ({ principal, params, query }) => {
-      const limit = query.limit ?? 20;
-      const offset = query.offset ?? 0;
-      const { rows, total } = listDeployments(deps, principal, params.id, { limit, offset });
-      return page(rows.map(deploymentView), total, limit, offset);
-    }, { scope: "deployments:read", query: pageQuery })
+      const { rows, total } = listDeployments(deps, principal, params.id, query);
+      return page(rows.map(deploymentView), total, query.limit, query.offset);
+    }, { scope: "deployments:read", query: pageQuery() })
     .post("/tenants/:id/deployments", ({ principal, params, body, set }) => {
-      const row = createDeployment(deps, principal, params.id, body === undefined || body === "" ? {} : bodyObject(body));
+      const row = createDeployment(deps, principal, params.id, optionalBodyObject(body));
       set.status = 202;
       return one(deploymentView(row));
-    }, { scope: "deployments:write" })
+    }, { scope: "deployments:write", parse: json, body: createBody })
     .get("/tenants/:id/deployments/:depId", ({ principal, params }) => one(deploymentView(getDeployment(deps, principal, params.id, params.depId))), { scope: "deployments:read" })
     .get("/tenants/:id/deployments/:depId/logs", ({ principal, params }) =>
       new Response(buildLog(deps, principal, params.id, params.depId), { headers: { "content-type": "text/plain; charset=utf-8" } }),

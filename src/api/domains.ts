@@ -3,10 +3,18 @@ import { Elysia } from "elysia";
 import type { ApiDeps } from "../app.ts";
 import { auth } from "./plugins/auth.ts";
 import { one } from "./plugins/envelope.ts";
-import { bodyObject } from "./tenants.ts";
+import { bodyObject, coreField, strictBody } from "./body.ts";
+import { jsonBody } from "./plugins/json-body.ts";
 import { addDomain, deleteDomain, domainView, listDomains, verifyDomain } from "../core/domains/domains.ts";
 
+const addBody = strictBody({
+  domain: coreField("Required. Custom domain name"),
+  is_primary: coreField("Set as primary domain. Defaults to false."),
+  service_id: coreField("Route to a specific service (its id or name; multi-service tenants)"),
+});
+
 export function domainRoutes(deps: ApiDeps) {
+  const json = jsonBody(deps.config.maxBodyBytes);
   return new Elysia({ name: "routes:domains" })
     .use(auth(deps))
     .get("/tenants/:id/domains", ({ principal, params }) => {
@@ -17,7 +25,7 @@ export function domainRoutes(deps: ApiDeps) {
       const r = addDomain(deps, principal, params.id, bodyObject(body));
       set.status = 201;
       return one(domainView(deps, r.tenant, r.domain));
-    }, { scope: "domains:write" })
+    }, { scope: "domains:write", parse: json, body: addBody })
     .post("/tenants/:id/domains/:domId/verify", async ({ principal, params }) => {
       const r = await verifyDomain(deps, principal, params.id, params.domId);
       return one(domainView(deps, r.tenant, r.domain));

@@ -6,12 +6,14 @@ import { all, one } from "./plugins/envelope.ts";
 import * as core from "../core/github/installation.ts";
 import { handleGitHubWebhook } from "../core/deploy/github-push.ts";
 import { Invalid } from "../lib/errors.ts";
+import { strictBody } from "./body.ts";
+import { jsonBody, rawBody } from "./plugins/json-body.ts";
 
 const tags = ["GitHub App"];
 
 export const githubModels = {
   // Checked in core, not by `t.Integer`: Elysia would coerce "123" to 123, and a string id is a client bug to report.
-  register: t.Object({ installation_id: t.Unknown({ description: "Required. A positive integer: the GitHub App installation ID from the installation callback", examples: [12345678] }) }),
+  register: strictBody({ installation_id: t.Unknown({ description: "Required. A positive integer: the GitHub App installation ID from the installation callback", examples: [12345678] }) }),
   repoPath: t.Object({ owner: t.String({ maxLength: 39 }), repo: t.String({ maxLength: 100 }) }),
 };
 
@@ -19,20 +21,20 @@ export function githubRoutes(deps: ApiDeps) {
   const m = githubModels;
   return new Elysia({ name: "routes:github" })
     // GitHub signs the raw bytes, so the body must reach the handler unparsed. No API key: the signature is the credential.
-    .post("/github/webhook", async ({ request, set }) => {
+    .post("/github/webhook", ({ request, body, set }) => {
       const outcome = handleGitHubWebhook(deps, {
         event: request.headers.get("x-github-event"),
         signature: request.headers.get("x-hub-signature-256"),
-        rawBody: await request.text(),
+        rawBody: typeof body === "string" ? body : "",
       });
       set.status = outcome.status === "pong" ? 200 : 202;
       return one(outcome);
-    }, { parse: "none", detail: { tags, summary: "GitHub Webhook", description: "Signed with X-Hub-Signature-256 (HMAC-SHA256 of the raw body with STAXA_GITHUB_WEBHOOK_SECRET); bad or missing signature → 401. push → 202 with the deployments started; ping → 200; other events → 202 ignored." } })
+    }, { parse: rawBody(deps.config.maxBodyBytes), detail: { tags, summary: "GitHub Webhook", description: "Signed with X-Hub-Signature-256 (HMAC-SHA256 of the raw body with STAXA_GITHUB_WEBHOOK_SECRET); bad or missing signature → 401. push → 202 with the deployments started; ping → 200; other events → 202 ignored." } })
     .use(auth(deps))
     .get("/github/installation", ({ principal }) => one(core.installationView(core.getInstallation(deps, principal))),
       { scope: "github:read", detail: { tags, summary: "Get GitHub Installation" } })
     .post("/github/installation", async ({ principal, body }) => one(core.installationView(await core.registerInstallation(deps, principal, body))),
-      { scope: "github:write", body: m.register, detail: { tags, summary: "Register GitHub Installation" } })
+      { scope: "github:write", body: m.register, parse: jsonBody(deps.config.maxBodyBytes), detail: { tags, summary: "Register GitHub Installation" } })
     .delete("/github/installation", ({ principal, set }) => {
       core.deleteInstallation(deps, principal);
       set.status = 204;

@@ -3,7 +3,8 @@ import { Elysia, t } from "elysia";
 import type { ApiDeps } from "../app.ts";
 import { auth } from "./plugins/auth.ts";
 import { all, one } from "./plugins/envelope.ts";
-import { bodyObject } from "./tenants.ts";
+import { bodyObject } from "./body.ts";
+import { jsonBody } from "./plugins/json-body.ts";
 import { createRule, deleteRule, getRule, listRules, ruleView } from "../core/network/rules.ts";
 
 const listQuery = t.Object({
@@ -12,6 +13,7 @@ const listQuery = t.Object({
 });
 
 export function networkRuleRoutes(deps: ApiDeps) {
+  const json = jsonBody(deps.config.maxBodyBytes);
   return new Elysia({ name: "routes:network-rules" })
     .use(auth(deps))
     .get("/tenants/:id/network-rules", ({ principal, params, query }) => {
@@ -21,7 +23,7 @@ export function networkRuleRoutes(deps: ApiDeps) {
       const row = await createRule(deps, principal, params.id, bodyObject(body));
       set.status = 201;
       return one(ruleView(deps, row));
-    }, { scope: "network:write" })
+    }, { scope: "network:write", parse: json }) // unknown fields: refused by core's parseRule
     .get("/tenants/:id/network-rules/:ruleId", ({ principal, params }) => one(ruleView(deps, getRule(deps, principal, params.id, params.ruleId))), { scope: "network:read" })
     .delete("/tenants/:id/network-rules/:ruleId", async ({ principal, params, set }) => {
       await deleteRule(deps, principal, params.id, params.ruleId);

@@ -50,7 +50,8 @@ function parameters(r: RouteLike): unknown[] {
   }
   const query = plain(r.hooks?.query);
   for (const [name, schema] of Object.entries(query.properties ?? {})) {
-    out.push({ name, in: "query", required: (query.required ?? []).includes(name), schema });
+    // A parameter with a default is required by the schema only because the default is filled in first.
+    out.push({ name, in: "query", required: (query.required ?? []).includes(name) && schema.default === undefined, schema });
   }
   return out;
 }

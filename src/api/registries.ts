@@ -5,17 +5,20 @@ import { auth } from "./plugins/auth.ts";
 import { all, one } from "./plugins/envelope.ts";
 import * as core from "../core/registries/registries.ts";
 import { Invalid } from "../lib/errors.ts";
+import { intParam } from "./query.ts";
+import { strictBody } from "./body.ts";
+import { jsonBody } from "./plugins/json-body.ts";
 
 const tags = ["Registry Credentials"];
 
 export const registryModels = {
-  create: t.Object({
+  create: strictBody({
     name: t.String({ maxLength: 100, examples: ["Docker Hub"] }),
     registry_url: t.String({ maxLength: 2048, description: "https URL of the registry (Docker Hub: https://index.docker.io/v1/)" }),
     username: t.String({ maxLength: 255 }),
     password: t.String({ maxLength: 4096, description: "password or access token; stored encrypted, never returned" }),
   }),
-  update: t.Object({
+  update: strictBody({
     name: t.Optional(t.String({ maxLength: 100 })),
     registry_url: t.Optional(t.String({ maxLength: 2048 })),
     username: t.Optional(t.String({ maxLength: 255 })),
@@ -25,13 +28,14 @@ export const registryModels = {
   tagsPath: t.Object({ credId: t.String(), repo: t.String() }),
   reposQuery: t.Object({
     q: t.Optional(t.String({ maxLength: 255, description: "Search query to filter repos" })),
-    limit: t.Optional(t.Numeric({ minimum: 1, maximum: 100, default: 25 })),
+    limit: intParam("limit", { minimum: 1, maximum: 100, default: 25, description: "Maximum results to return" }),
   }),
 };
 
 export function registryRoutes(deps: ApiDeps) {
   const m = registryModels;
   const view = core.registryView;
+  const json = jsonBody(deps.config.maxBodyBytes);
   return new Elysia({ name: "routes:registries" })
     .use(auth(deps))
     .get("/registries", ({ principal }) => all(core.listRegistries(deps, principal).map(view)),
@@ -40,11 +44,11 @@ export function registryRoutes(deps: ApiDeps) {
       const row = await core.createRegistry(deps, principal, body);
       set.status = 201;
       return one(view(row));
-    }, { scope: "registries:write", body: m.create, detail: { tags, summary: "Create Registry Credential" } })
+    }, { scope: "registries:write", body: m.create, parse: json, detail: { tags, summary: "Create Registry Credential" } })
     .get("/registries/:credId", ({ principal, params }) => one(view(core.getRegistry(deps, principal, params.credId))),
       { scope: "registries:read", params: m.id, detail: { tags, summary: "Get Registry Credential" } })
     .patch("/registries/:credId", async ({ principal, params, body }) => one(view(await core.updateRegistry(deps, principal, params.credId, body))),
-      { scope: "registries:write", params: m.id, body: m.update, detail: { tags, summary: "Update Registry Credential", description: "Updating the URL, username or password resets `verified`." } })
+      { scope: "registries:write", params: m.id, body: m.update, parse: json, detail: { tags, summary: "Update Registry Credential", description: "Updating the URL, username or password resets `verified`." } })
     .delete("/registries/:credId", ({ principal, params, set }) => {
       core.deleteRegistry(deps, principal, params.credId);
       set.status = 204;

@@ -6,16 +6,14 @@ import { all, one, page } from "./plugins/envelope.ts";
 import { addService, deployAll, deployService, listServices, removeService } from "../core/tenants/services.ts";
 import { serviceView } from "../core/tenants/tenants.ts";
 import { deploymentView, listDeployments } from "../core/deploy/deployments.ts";
-import { containerLogs } from "../core/tenants/container-logs.ts";
+import { containerLogs, MAX_LOG_LINES } from "../core/tenants/container-logs.ts";
 import { Invalid } from "../lib/errors.ts";
-import { bodyObject } from "./tenants.ts";
+import { bodyObject, serviceFields, strictBody } from "./body.ts";
+import { jsonBody } from "./plugins/json-body.ts";
 import { streamSlotsFor } from "./stream-slots.ts";
 import { keepOpen } from "./realtime.ts";
+import { intParam, pageQuery } from "./query.ts";
 
-const pageQuery = t.Object({
-  limit: t.Optional(t.Numeric({ minimum: 1, maximum: 100 })),
-  offset: t.Optional(t.Numeric({ minimum: 0 })),
-});
 const enc = new TextEncoder();
 
 /** Log lines as SSE `data:` frames; a client going away aborts `ac`, which ends the Docker stream. */
@@ -45,6 +43,7 @@ function sseLines(lines: AsyncIterable<string>, ac: AbortController): ReadableSt
 }
 
 export function serviceRoutes(deps: ApiDeps) {
+  const json = jsonBody(deps.config.maxBodyBytes);
   return new Elysia({ name: "routes:services" })
     .use(auth(deps))
     .get("/tenants/:id/services", ({ principal, params }) => {
@@ -57,7 +56,7 @@ export function serviceRoutes(deps: ApiDeps) {
       const res = one(serviceView(deps, listServices(deps, principal, params.id).tenant, r.service));
       res.meta.deployment_id = r.deployment.id;
       return res;
-    }, { scope: "tenants:write" })
+    }, { scope: "tenants:write", parse: json, body: strictBody(serviceFields) })
     .delete("/tenants/:id/services/:name", async ({ principal, params, set }) => {
       await removeService(deps, principal, params.id, params.name);
       set.status = 204;
@@ -75,24 +74,21 @@ export function serviceRoutes(deps: ApiDeps) {
       return one(deploymentView(row));
     }, { scope: "deployments:write" })
     .get("/tenants/:id/services/:name/deployments", ({ principal, params, query }) => {
-      const limit = query.limit ?? 20;
-      const offset = query.offset ?? 0;
-      const { rows, total } = listDeployments(deps, principal, params.id, { limit, offset, service: params.name });
-      return page(rows.map(deploymentView), total, limit, offset);
-    }, { scope: "deployments:read", query: pageQuery })
+      const { rows, total } = listDeployments(deps, principal, params.id, { limit: query.limit, offset: query.offset, service: params.name });
+      return page(rows.map(deploymentView), total, query.limit, query.offset);
+    }, { scope: "deployments:read", query: pageQuery() })
     .get("/tenants/:id/services/:name/logs", async ({ principal, params, query, request, store }) => {
-      const lines = query.lines === undefined ? 100 : /^\d+$/.test(query.lines) ? Number(query.lines) : NaN;
       if (query.follow !== undefined && !["true", "false", "1", "0"].includes(query.follow)) throw new Invalid("follow", "follow must be true or false");
       if (query.follow === "true" || query.follow === "1") {
         const ac = new AbortController();
         request.signal.addEventListener("abort", () => ac.abort(), { once: true });
-        const it = containerLogs(deps, principal, params.id, { lines, follow: true, signal: ac.signal, service: params.name });
+        const it = containerLogs(deps, principal, params.id, { lines: query.lines, follow: true, signal: ac.signal, service: params.name });
         keepOpen(store, request); // a quiet log must not be cut by the server's idle timeout
         const body = streamSlotsFor(deps).guard(principal.providerId, "logs", () => sseLines(it, ac), request.signal);
         return new Response(body, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache", "x-accel-buffering": "no" } });
       }
       const out: string[] = [];
-      for await (const l of containerLogs(deps, principal, params.id, { lines, follow: false, signal: AbortSignal.timeout(10_000), service: params.name })) out.push(l);
+      for await (const l of containerLogs(deps, principal, params.id, { lines: query.lines, follow: false, signal: AbortSignal.timeout(10_000), service: params.name })) out.push(l);
       return new Response(out.join("\n") + (out.length ? "\n" : ""), { headers: { "content-type": "text/plain; charset=utf-8" } });
-    }, { scope: "tenants:read", query: t.Object({ lines: t.Optional(t.String()), follow: t.Optional(t.String()) }) });
+    }, { scope: "tenants:read", query: t.Object({ lines: intParam("lines", { minimum: 1, maximum: MAX_LOG_LINES, default: 100, description: "Lines from the end of the log" }), follow: t.Optional(t.String()) }) });
 }

@@ -4,37 +4,38 @@ import type { ApiDeps } from "../app.ts";
 import { auth } from "./plugins/auth.ts";
 import { one, page } from "./plugins/envelope.ts";
 import { createTenant, deleteTenant, getTenant, listTenants, tenantSummary, tenantView, updateTenant } from "../core/tenants/tenants.ts";
-import { Invalid } from "../lib/errors.ts";
 import { resolveComposeFile } from "../core/tenants/compose.ts";
+import { pageQuery } from "./query.ts";
+import { bodyObject, coreField, createTenantBody, strictBody } from "./body.ts";
+import { jsonBody } from "./plugins/json-body.ts";
 
-const listQuery = t.Object({
+const listQuery = pageQuery({
   status: t.Optional(t.String()),
   search: t.Optional(t.String()),
   sort: t.Optional(t.String()),
-  limit: t.Optional(t.Numeric({ minimum: 1, maximum: 100 })),
-  offset: t.Optional(t.Numeric({ minimum: 0 })),
 });
 
-/** Bodies are checked field by field in core (each error names its field); here only "is it an object". */
-export function bodyObject(body: unknown): Record<string, unknown> {
-  if (!body || typeof body !== "object" || Array.isArray(body)) throw new Invalid("body", "Request body must be a JSON object");
-  return body as Record<string, unknown>;
-}
+const updateBody = strictBody({
+  display_name: coreField("Human-readable display name (null clears it)"),
+  branch: coreField("Git branch (git-sourced tenants): a rebuild"),
+  resource_size: coreField("small, medium or large: a restart with the same image"),
+  app_port: coreField("Port the app listens on: a restart with the same image"),
+  egress_mode: coreField('"open" or "restricted"'),
+});
 
 export function tenantRoutes(deps: ApiDeps) {
+  const json = jsonBody(deps.config.maxBodyBytes);
   return new Elysia({ name: "routes:tenants" })
     .use(auth(deps))
     .get("/tenants", ({ principal, query }) => {
-      const limit = query.limit ?? 20;
-      const offset = query.offset ?? 0;
-      const { rows, total } = listTenants(deps, principal, { ...query, limit, offset });
-      return page(rows.map((r) => tenantSummary(deps, r)), total, limit, offset);
+      const { rows, total } = listTenants(deps, principal, query);
+      return page(rows.map((r) => tenantSummary(deps, r)), total, query.limit, query.offset);
     }, { scope: "tenants:read", query: listQuery })
     .post("/tenants", async ({ principal, body, set }) => {
       const row = createTenant(deps, principal, await resolveComposeFile(deps, bodyObject(body))); // compose_file: read from the repo first
       set.status = 202;
       return one(tenantView(deps, row));
-    }, { scope: "tenants:write" })
+    }, { scope: "tenants:write", parse: json, body: createTenantBody })
     .get("/tenants/:id", ({ principal, params }) => one(tenantView(deps, getTenant(deps, principal, params.id))), { scope: "tenants:read" })
     .patch("/tenants/:id", ({ principal, params, body }) => {
       const r = updateTenant(deps, principal, params.id, bodyObject(body));
@@ -43,7 +44,7 @@ export function tenantRoutes(deps: ApiDeps) {
       res.meta.effect = r.effect;
       res.meta.deployment_id = r.deploymentId;
       return res;
-    }, { scope: "tenants:write" })
+    }, { scope: "tenants:write", parse: json, body: updateBody })
     .delete("/tenants/:id", ({ principal, params, set }) => {
       const row = deleteTenant(deps, principal, params.id);
       set.status = 202;

@@ -1,6 +1,7 @@
 // `staxa serve`: opens the store, starts the API, the scheduler and reconciliation; stops cleanly on SIGTERM.
 import type { Config } from "../config.ts";
 import { createApp } from "../app.ts";
+import { SERVER_BODY_CEILING } from "../api/plugins/json-body.ts";
 import { createContext } from "./context.ts";
 import { failInterrupted, reconcile } from "../core/deploy/reconcile.ts";
 import { startTenantJobs } from "../scheduler/tenant-jobs.ts";
@@ -32,7 +33,7 @@ export async function serve(config: Config): Promise<void> {
   void managedCaddy.then(() => startPipeline(ctx, interrupted, firstPass));
   const app = createApp(ctx);
   // development: false whatever NODE_ENV says: an appliance never serves Bun's development error pages (nor pays for that mode).
-  app.listen({ port: config.port, hostname: config.host, maxRequestBodySize: config.maxBodyBytes + 1024, development: false });
+  app.listen({ port: config.port, hostname: config.host, maxRequestBodySize: SERVER_BODY_CEILING, development: false });
   // Background workers; each returns its stop function, all called on shutdown.
   const webhooks = (await import("../core/webhooks/delivery.ts")).startWebhookWorker(ctx); // pending deliveries resume here
   const stops: Array<() => unknown> = [

@@ -127,7 +127,7 @@ export function hasOwnedParam(path: string): boolean {
 export const BODIES: Record<string, unknown> = {
   "PATCH /api/v1/tenants/:id": { display_name: "hijacked" },
   "POST /api/v1/tenants/:id/deployments": {},
-  "POST /api/v1/tenants/:id/services": { name: "evil", source_type: "image", image_url: "example/evil:1", app_port: 3000 },
+  "POST /api/v1/tenants/:id/services": { name: "evil", source_type: "image", image_url: "example/evil:1", port: 3000 },
   "PUT /api/v1/tenants/:id/env": { HIJACK: "1" },
   "POST /api/v1/tenants/:id/domains": { domain: "hijack.example.com" },
   "POST /api/v1/tenants/:id/network-rules": { direction: "inbound", protocol: "tcp", target_service: "web", target_port: 5432, source_cidrs: ["198.51.100.0/24"] },

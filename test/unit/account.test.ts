@@ -29,7 +29,10 @@ describe("account", () => {
 
   test("PATCH renames (trimmed) and returns the account; email cannot be changed this way", async () => {
     const { call } = testApp();
-    const r = await call("PATCH", "/api/v1/account", { name: "  Acme Corporation ", email: "evil@example.com" });
+    // email is not a field of PATCH /account: refused by name (issue 19), nothing changed.
+    const refused = await call("PATCH", "/api/v1/account", { name: "Other", email: "evil@example.com" });
+    expect([refused.status, refused.json.error.details.field]).toEqual([400, "email"]);
+    const r = await call("PATCH", "/api/v1/account", { name: "  Acme Corporation " });
     expect(r.status).toBe(200);
     expect(r.json.data.name).toBe("Acme Corporation");
     expect(r.json.data.email).toBe("owner@example.com");

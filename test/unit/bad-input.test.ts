@@ -62,7 +62,7 @@ describe("bodies", () => {
       [{ name: "x", mode: "prod" }, "mode"],
       [{ name: "x", mode: "" }, "mode"],
       [{ name: "x", scopes: ["admin"] }, "scopes"],
-      [{ name: "x", scopes: ["tenants:read", 7] }, "scopes.1"],
+      [{ name: "x", scopes: ["tenants:read", 7] }, "scopes[1]"],
       [{ name: "x", expires_at: "2000-01-01T00:00:00Z" }, "expires_at"],
       [{ name: "x", expires_at: "next week" }, "expires_at"],
       [{ name: "x", expires_at: "2099-02-30T00:00:00Z'; DROP TABLE api_keys;--" }, "expires_at"],

@@ -3,6 +3,7 @@ import { Elysia } from "elysia";
 import { AppError, Invalid, NotFound, PayloadTooLarge, RateLimited, statusOf } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/log.ts";
 import { randomAlnum } from "../../lib/ids.ts";
+import { bodyProblem } from "./json-body.ts";
 
 // The id rides on the Request object itself: a WeakMap entry per request was measurable GC work.
 const REQUEST_ID = Symbol("requestId");
@@ -29,16 +30,35 @@ export function errorBody(code: string, message: string, details: Record<string,
   return { error: { code, message, details } };
 }
 
-/** Turns an Elysia ValidationError into our field-naming 400. */
+/** A JSON pointer (/services/0/name) as the API names fields elsewhere (services[0].name). */
+function fieldOf(pointer: string): string {
+  return pointer.split("/").filter(Boolean).map((seg) => seg.replace(/~1/g, "/").replace(/~0/g, "~"))
+    .reduce((acc, seg) => (/^\d+$/.test(seg) ? `${acc}[${seg}]` : acc ? `${acc}.${seg}` : seg), "");
+}
+
+/** True for the error a strict body schema (additionalProperties: Never) gives on a field it does not list. */
+function isUnknownField(e: any): boolean {
+  return !!e?.path && !!e.schema && typeof e.schema === "object" && "not" in e.schema && Object.keys(e.schema.not ?? {}).length === 0;
+}
+
+/** Turns an Elysia ValidationError into our field-naming 400; an unknown field is named before a missing one. */
 function fromValidation(error: any): Invalid {
-  let first: any;
+  let all: any[] = [];
   try {
-    first = error.all?.[0] ?? error.valueError;
+    all = error.all ?? [];
   } catch {
-    first = error.valueError;
+    // Elysia's `all` getter re-runs the validator; the first error is enough then
   }
-  const path: string = (first?.path ?? "").replace(/^\//, "").replace(/\//g, ".");
+  const first = all[0] ?? error.valueError;
   const where = error.type === "query" ? "query" : error.type === "params" ? "path" : "body";
+  const problem = where === "body" ? bodyProblem(error.value) : undefined;
+  if (problem) return new Invalid("body", problem, { in: where });
+  const unknown = all.find(isUnknownField) ?? (isUnknownField(first) ? first : undefined);
+  if (unknown) {
+    const name = fieldOf(unknown.path);
+    return new Invalid(name, `Unknown ${where} field "${name}"`, { in: where });
+  }
+  const path = fieldOf(first?.path ?? "");
   const field = path || (first?.schema?.required?.[0] as string | undefined) || where;
   const summary = typeof first?.summary === "string" ? first.summary : first?.message ?? "Invalid value";
   const message = path ? `Invalid ${where} field "${path}": ${summary}` : `Invalid ${where}: ${summary}`;
@@ -70,7 +90,8 @@ export function envelope(opts: { log: Logger; maxBodyBytes: number }) {
       if (error instanceof AppError) err = error;
       else if (code === "VALIDATION") err = fromValidation(error);
       else if (code === "NOT_FOUND") err = new NotFound(`Route ${request.method} ${new URL(request.url).pathname}`);
-      else if (code === "PARSE") err = new Invalid("body", "Request body is not valid JSON");
+      // The body reader's own refusals (413, not JSON) reach here wrapped by Elysia's ParseError.
+      else if (code === "PARSE") err = (error as { cause?: unknown }).cause instanceof AppError ? ((error as { cause: AppError }).cause) : new Invalid("body", "Request body is not valid JSON");
       else if (code === "INVALID_COOKIE_SIGNATURE") err = new Invalid("cookie", "Invalid cookie");
       else {
         const status = (error as { status?: number })?.status;

@@ -24,7 +24,9 @@ export function parseVolumes(v: unknown, field: string): VolumeSpec[] {
   return v.map((raw, i) => {
     const f = `${field}[${i}]`;
     if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw new Invalid(f, `${f} must be an object {name, mount_path}`);
-    const { name, mount_path } = raw as Record<string, unknown>;
+    const { name, mount_path, ...unknown } = raw as Record<string, unknown>;
+    const extra = Object.keys(unknown)[0];
+    if (extra !== undefined) throw new Invalid(`${f}.${extra}`, `Unknown field "${f}.${extra}": a volume is {name, mount_path}`);
     if (typeof name !== "string" || !VOL_NAME.test(name)) throw new Invalid(`${f}.name`, `${f}.name must be a DNS label of at most 30 characters (a-z, 0-9, '-')`);
     const path = mountPath(mount_path, `${f}.mount_path`);
     if (names.has(name)) throw new Invalid(`${f}.name`, `Duplicate volume name "${name}"`);

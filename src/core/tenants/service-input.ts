@@ -69,6 +69,8 @@ function dependsList(v: unknown, field: string, self: string): string[] {
 /** `healthcheck: {path}`: the HTTP path probed instead of STAXA_HEALTH_PATH. */
 function healthPath(v: unknown, field: string): { path: string } {
   const path = v && typeof v === "object" && !Array.isArray(v) ? (v as Body).path : undefined;
+  const extra = path === undefined ? undefined : Object.keys(v as Body).find((k) => k !== "path");
+  if (extra !== undefined) throw new Invalid(`${field}.${extra}`, `Unknown field "${field}.${extra}": a healthcheck is {path}`);
   if (typeof path !== "string" || !/^\/[A-Za-z0-9._~!$&'()*+,;=:@%\/?-]{0,255}$/.test(path)) {
     throw new Invalid(`${field}.path`, `${field}.path must be an absolute URL path such as /health`);
   }

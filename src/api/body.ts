@@ -1,0 +1,64 @@
+// Request-body models shared by the route modules: strict objects (a field the schema does not list is a 400
+// naming it, where Elysia would silently drop it) and the fields of bodies whose values core validates.
+import { t, type TSchema } from "elysia";
+import { Invalid } from "../lib/errors.ts";
+import { bodyProblem } from "./plugins/json-body.ts";
+
+/** An object body that refuses unknown fields (the envelope reports the first as `Unknown body field "x"`). */
+export function strictBody<P extends Record<string, TSchema>>(properties: P, options: { description?: string; minProperties?: number } = {}) {
+  return t.Object(properties, { ...options, additionalProperties: t.Never() });
+}
+
+/** A field whose value core checks (its errors name the field); the schema only says the field exists. */
+export function coreField(description: string) {
+  return t.Optional(t.Unknown({ description }));
+}
+
+/** Bodies checked field by field in core reach it as a plain object; anything else is a 400 here. */
+export function bodyObject(body: unknown): Record<string, unknown> {
+  const problem = bodyProblem(body);
+  if (problem) throw new Invalid("body", problem);
+  if (!body || typeof body !== "object" || Array.isArray(body)) throw new Invalid("body", "Request body must be a JSON object");
+  return body as Record<string, unknown>;
+}
+
+/** An optional body: none (or an empty one) is `{}`. */
+export function optionalBodyObject(body: unknown): Record<string, unknown> {
+  return body === undefined || body === "" ? {} : bodyObject(body);
+}
+
+/** The fields of one service (POST /tenants/{id}/services and each services[] entry of POST /tenants). */
+export const serviceFields = {
+  name: coreField("Required. Unique service name within the tenant (a DNS label, at most 30 characters)"),
+  source_type: coreField('Required. "github" or "image"'),
+  repo_url: coreField("Git repository URL (source_type github)"),
+  image_url: coreField("Container image reference (source_type image)"),
+  branch: coreField("Git branch. Defaults to main."),
+  commit_sha: coreField("Commit to build (7 to 64 hex characters)"),
+  port: coreField("Port the service listens on (1-65535)"),
+  resource_size: coreField("small, medium or large. Defaults to the tenant's size."),
+  is_primary: coreField("Whether the tenant's main host routes to this service"),
+  is_routable: coreField("Whether the service receives HTTP traffic. Defaults to false."),
+  priority: coreField("Start order weight (0-1000)"),
+  env: coreField("Environment variables of this service, as key-value pairs"),
+  volumes: coreField("Persistent volumes: [{name, mount_path}]"),
+  depends_on: coreField("Names of services started (and healthy) before this one"),
+  healthcheck: coreField("{path}: an HTTP path answering 2xx when the service is healthy"),
+  build_context: coreField("Directory of the repository to build from"),
+  command: coreField("The container's argv (an array of strings, never a shell string)"),
+};
+
+/** The one-service form of a tenant's fields (POST /tenants with source_type): the service's, at the top level. */
+const singleService = (({ name: _n, port: _p, is_primary: _i, is_routable: _r, priority: _o, depends_on: _d, ...rest }) => rest)(serviceFields);
+
+/** POST /tenants: one of source_type (a single service), services[] or compose/compose_file. */
+export const createTenantBody = strictBody({
+  name: coreField("Required. Unique tenant name (used as subdomain)"),
+  display_name: coreField("Human-readable display name"),
+  ...singleService,
+  app_port: coreField("Port the app listens on (single-service mode)"),
+  egress_mode: coreField('"open" (default) or "restricted" (outbound only through network rules)'),
+  services: t.Optional(t.Array(strictBody(serviceFields), { description: "Array of service definitions (multi-service mode)" })),
+  compose: coreField("The text of a docker-compose file (multi-service mode)"),
+  compose_file: coreField("Path of a compose file in repo_url, read when the tenant is created"),
+});
