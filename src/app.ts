@@ -20,6 +20,7 @@ import { networkRuleRoutes } from "./api/network-rules.ts";
 import { githubRoutes } from "./api/github.ts";
 import { registryRoutes } from "./api/registries.ts";
 import { webhookRoutes } from "./api/webhooks.ts";
+import { jobRoutes } from "./api/jobs.ts";
 import { openapiRoutes } from "./api/openapi.ts";
 import { systemRoutes } from "./api/system.ts";
 import { tlsAskRoutes } from "./api/tls-ask.ts";
@@ -41,7 +42,8 @@ export function createApp(deps: ApiDeps) {
     .use(networkRuleRoutes(deps))
     .use(githubRoutes(deps))
     .use(registryRoutes(deps))
-    .use(webhookRoutes(deps));
+    .use(webhookRoutes(deps))
+    .use(jobRoutes(deps));
 
   const root = new Elysia();
   // OIDC only: a token whose issuer keys are not loaded yet waits before Elysia runs. Without an issuer

@@ -20,6 +20,8 @@ import { createJwtVerifier, SessionKey } from "../core/identity/sessions.ts";
 import { FirewallState } from "../core/network/enforcement.ts";
 import { RateLimiter } from "../api/plugins/rate-limit.ts";
 import { StreamSlots } from "../api/stream-slots.ts";
+import { UsageStore } from "../core/usage/store.ts";
+import { registerUsageMetrics } from "../metrics/usage.ts";
 
 export function createContext(config: Config): ApiDeps {
   const db = openDb(config.dbPath);
@@ -54,6 +56,8 @@ export function assembleContext(parts: ContextParts): ApiDeps {
   const { config, db, box, bus } = parts;
   const metrics = new ApplianceMetrics(db);
   metrics.watch(bus);
+  const usage = new UsageStore();
+  registerUsageMetrics(metrics.registry, usage);
   return {
     ...parts,
     firewallState: new FirewallState(),
@@ -62,6 +66,7 @@ export function assembleContext(parts: ContextParts): ApiDeps {
     sessionKey: new SessionKey(db, box),
     reads: new ReadMemo(db),
     metrics,
+    usage,
     limiter: new RateLimiter(config.rateLimitScale),
     streams: new StreamSlots(config.sseMaxPerProvider),
   };

@@ -15,6 +15,7 @@ import type { Deployer } from "./deploy/deployer.ts";
 import type { KeyCache } from "./identity/keys.ts";
 import type { SessionKey } from "./identity/sessions.ts";
 import type { FirewallState } from "./network/enforcement.ts";
+import type { UsageStore } from "./usage/store.ts";
 
 export interface Ctx {
   config: Config;
@@ -41,4 +42,6 @@ export interface Ctx {
   reads: ReadMemo;
   /** The appliance's metrics (GET /metrics). */
   metrics: ApplianceMetrics;
+  /** Live resource usage of tenants: a bounded history per service, fed by the usage sampler. */
+  usage: UsageStore;
 }

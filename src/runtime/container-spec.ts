@@ -75,3 +75,41 @@ export function containerSpec(input: ContainerSpecInput): ContainerSpec {
     restartPolicy: "unless-stopped",
   };
 }
+
+export interface JobSpecInput {
+  tenant: string;
+  service: string;
+  jobId: string;
+  runId: string;
+  image: string;
+  env: Record<string, string>;
+  command: string[];
+  resourceSize: ResourceSize;
+  network: string;
+  labels?: Record<string, string>;
+}
+
+/**
+ * A job run's one-off container: the service's image, env and limits on the tenant network, running `command`
+ * (it replaces the image's CMD; the ENTRYPOINT stays, as `docker run image cmd…`), never restarted, no DNS
+ * alias (the service's name stays its own), no volumes. `staxa.deployment` is `job` so no deployment claims it.
+ */
+export function jobContainerSpec(input: JobSpecInput): ContainerSpec {
+  const size = RESOURCE_SIZES[input.resourceSize];
+  if (!size) throw new Invalid("resource_size", "resource_size must be small, medium or large");
+  return {
+    name: `staxa-${input.tenant}-job-${input.runId.slice(-8)}`,
+    image: input.image,
+    env: { ...input.env, STAXA_JOB_ID: input.jobId, STAXA_JOB_RUN_ID: input.runId },
+    labels: { ...input.labels, ...containerLabels(input.tenant, input.service, "job"), "staxa.job": input.jobId, "staxa.job_run": input.runId },
+    network: input.network,
+    aliases: [],
+    memoryBytes: size.memoryMb * MiB,
+    nanoCpus: Math.round(size.cpus * 1e9),
+    pidsLimit: size.pids,
+    capAdd: [...CAP_ADD],
+    cmd: input.command,
+    volumes: [],
+    restartPolicy: "no",
+  };
+}

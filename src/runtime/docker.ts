@@ -10,6 +10,7 @@ import { cachedBuildSandbox } from "./build-sandbox.ts";
 import { hostRoutes } from "./host-routes.ts";
 import { containerLogs, inspectContainer, listContainers, startContainer, stopAndRemove } from "./docker-containers.ts";
 import { listeningSockets } from "./listening-sockets.ts";
+import { containerStats, restartCount, waitContainer } from "./docker-jobs.ts";
 
 /** A ping that hangs is as bad as one refused: the API must keep answering when dockerd is stuck. */
 const PING_TIMEOUT_MS = 5_000;
@@ -123,5 +124,8 @@ export function createDockerRuntime(config: Config): Runtime {
     listContainers: (labels) => listContainers(docker, labels),
     logs: (idOrName, opts) => containerLogs(docker, idOrName, opts),
     listeningSockets: (idOrName) => listeningSockets(docker, idOrName),
+    waitContainer: (id, signal) => waitContainer(docker, id, signal),
+    containerStats: (id) => containerStats(docker, id),
+    restartCount: (id) => restartCount(docker, id),
   } satisfies Runtime;
 }

@@ -1,5 +1,6 @@
 // The Runtime interface core speaks to. The single-host Docker engine implements it (docker.ts);
 // a multi-node engine could stand beside it. Specs are plain data built by pure functions.
+import type { RawStats } from "./stats.ts";
 
 export interface VolumeMount {
   /** Docker volume name (never a host path). */
@@ -134,4 +135,10 @@ export interface Runtime {
   listeningSockets?(idOrName: string): Promise<ListeningSocket[]>;
   /** Log lines (stdout+stderr demultiplexed); stops when the signal aborts. */
   logs(idOrName: string, opts: LogOptions): AsyncIterable<string>;
+  /** Waits for the container to exit; its exit code. The signal stops the wait, not the container (job runs). */
+  waitContainer?(id: string, signal?: AbortSignal): Promise<number>;
+  /** One resource sample (Docker's stats JSON); undefined when the container is gone (live usage). */
+  containerStats?(id: string): Promise<RawStats | undefined>;
+  /** How often Docker restarted the container; undefined when it is gone (live usage's restart flag). */
+  restartCount?(id: string): Promise<number | undefined>;
 }

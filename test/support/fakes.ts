@@ -5,6 +5,7 @@ import type { BuildSpec, ContainerInfo, ContainerSpec, ListeningSocket, LogOptio
 import type { Proxy, Route } from "../../src/proxy/types.ts";
 import type { CloneRequest, Git } from "../../src/build/types.ts";
 import { Upstream } from "../../src/lib/errors.ts";
+import type { RawStats } from "../../src/runtime/stats.ts";
 
 interface FakeContainer {
   info: ContainerInfo;
@@ -116,6 +117,27 @@ export class FakeRuntime {
   async listeningSockets(id: string): Promise<ListeningSocket[]> {
     this.check();
     return [...(this.containers.get(id)?.listening ?? [])];
+  }
+
+  /** A job container: its exit code once it stopped running (behaviour running: false) or was removed (137). */
+  async waitContainer(id: string, signal?: AbortSignal): Promise<number> {
+    for (;;) {
+      const c = this.containers.get(id);
+      if (!c) return 137;
+      if (!c.info.running) return c.info.exitCode ?? 0;
+      if (signal?.aborted) throw new Error("wait aborted");
+      await Bun.sleep(5);
+    }
+  }
+
+  /** Docker stats JSON per container id (tests set it); a running container without one uses nothing. */
+  stats = new Map<string, RawStats>();
+  async containerStats(id: string): Promise<RawStats | undefined> {
+    this.check();
+    return this.containers.has(id) ? (this.stats.get(id) ?? {}) : undefined;
+  }
+  async restartCount(id: string): Promise<number | undefined> {
+    return this.containers.has(id) ? 0 : undefined;
   }
 
   /** The health probe of the fake network: answers for running containers by ip (and a port they listen on to all). */

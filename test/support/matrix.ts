@@ -60,7 +60,7 @@ export const UNVERSIONED_ROUTES: Record<string, string> = {
 /** The objects the fixture creates, by what fills a path parameter. */
 export interface Objects {
   tenantId: string; tenantName: string; depId: string; serviceName: string; domId: string; ruleId: string;
-  credId: string; webhookId: string; deliveryId: string; keyId: string;
+  credId: string; webhookId: string; deliveryId: string; keyId: string; jobId: string; runId: string;
 }
 
 /**
@@ -78,6 +78,8 @@ export const PARAMS: Record<string, { kind: "parent" | "child" | "name" | "publi
   "deployments/:depId": { kind: "child", fill: (o) => o.depId },
   "domains/:domId": { kind: "child", fill: (o) => o.domId },
   "network-rules/:ruleId": { kind: "child", fill: (o) => o.ruleId },
+  "jobs/:jobId": { kind: "child", fill: (o) => o.jobId },
+  "runs/:runId": { kind: "child", fill: (o) => o.runId },
   "deliveries/:deliveryId": { kind: "child", fill: (o) => o.deliveryId },
   "services/:name": { kind: "name", fill: (o) => o.serviceName },
   "repos/:repo": { kind: "public", fill: () => "app" },
@@ -131,6 +133,7 @@ export const BODIES: Record<string, unknown> = {
   "PUT /api/v1/tenants/:id/env": { HIJACK: "1" },
   "POST /api/v1/tenants/:id/domains": { domain: "hijack.example.com" },
   "POST /api/v1/tenants/:id/network-rules": { direction: "inbound", protocol: "tcp", target_service: "web", target_port: 5432, source_cidrs: ["198.51.100.0/24"] },
+  "POST /api/v1/tenants/:id/jobs": { schedule: "0 3 * * *", command: ["echo", "hijacked"], service: "web" },
   "PATCH /api/v1/registries/:credId": { name: "hijacked" },
   "PATCH /api/v1/webhooks/:id": { description: "hijacked" },
 };
@@ -198,6 +201,8 @@ export async function buildObjects(m: MatrixApp, key: string, providerId: string
   const deps = ok(await s("GET", `/api/v1/tenants/${tenant.id}/deployments`), "deployments").json.data;
   const domain = ok(await s("POST", `/api/v1/tenants/${tenant.id}/domains`, { domain: `${name}.example.com` }), "domain").json.data;
   const rule = ok(await s("POST", `/api/v1/tenants/${tenant.id}/network-rules`, BODIES["POST /api/v1/tenants/:id/network-rules"]), "network rule").json.data;
+  const job = ok(await s("POST", `/api/v1/tenants/${tenant.id}/jobs`, { schedule: "0 3 * * *", command: ["echo", name], service: "web", concurrency_policy: "allow" }), "job").json.data;
+  const run = ok(await s("POST", `/api/v1/tenants/${tenant.id}/jobs/${job.id}/run`), "job run").json.data;
   const cred = ok(await s("POST", "/api/v1/registries", { name: `${name} registry`, registry_url: "http://127.0.0.1:9", username: `${name}-user`, password: secret }), "registry").json.data;
   const apiKey = ok(await s("POST", "/api/v1/api-keys", { name: `${name} extra key`, scopes: ["tenants:read"] }), "api key").json.data;
   // Deliveries are written by the notification listener of the webhook worker; this is its entry point.
@@ -205,7 +210,7 @@ export async function buildObjects(m: MatrixApp, key: string, providerId: string
   const [deliveryId] = enqueue(m.ctx, { event: "tenant.ready", provider_id: providerId, mode, tenant_id: tenant.id, data: {}, timestamp: new Date().toISOString() });
   return {
     tenantId: tenant.id, tenantName: name, depId: deps[0].id, serviceName: "web", domId: domain.id, ruleId: rule.id,
-    credId: cred.id, webhookId: hook.id, deliveryId, keyId: apiKey.id,
+    credId: cred.id, webhookId: hook.id, deliveryId, keyId: apiKey.id, jobId: job.id, runId: run.id,
   };
 }
 

@@ -7,6 +7,7 @@ import m090 from "./090_live_state.sql" with { type: "text" };
 import m100 from "./100_domain_claims.sql" with { type: "text" };
 import m110 from "./110_proxy_routes.sql" with { type: "text" };
 import m120 from "./120_scale.sql" with { type: "text" };
+import m140 from "./140_jobs.sql" with { type: "text" };
 
 export const MIGRATIONS: Array<{ version: number; name: string; sql: string }> = [
   { version: 1, name: "init", sql: m001 },
@@ -16,4 +17,5 @@ export const MIGRATIONS: Array<{ version: number; name: string; sql: string }> =
   { version: 100, name: "domain_claims", sql: m100 },
   { version: 110, name: "proxy_routes", sql: m110 },
   { version: 120, name: "scale", sql: m120 },
+  { version: 140, name: "jobs", sql: m140 },
 ];
