@@ -88,7 +88,9 @@ export async function launchBrowser(baseDomain: string): Promise<{ ctx: BrowserC
 
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  const path = join(SHOTS, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  console.log(`screenshot: ${path}`); // kept as a test artifact (test-artifacts/ is not committed)
 }
 
 /** The page's visible text must never show an undefined, a null or a stack trace. */

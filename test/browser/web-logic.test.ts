@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { SseParser } from "../../web/src/stream.ts";
 import { formatEnv, parseEnv } from "../../web/src/env-file.ts";
-import { progressOf, type PipelineEvent } from "../../web/src/components/stepper.tsx";
+import { progressOf, stageOrder, type PipelineEvent } from "../../web/src/components/stepper.tsx";
 import { checksOf, checkWords, recordsOf } from "../../web/src/pages/tenant/domains.tsx";
 import { ruleBody } from "../../web/src/pages/tenant/network.tsx";
 import { serviceBody } from "../../web/src/pages/tenant/services.tsx";
@@ -41,6 +41,22 @@ describe("progressOf", () => {
     expect(p.finished).toBe("ready");
     expect(p.steps.build.state).toBe("skipped");
     expect(p.steps.ready.state).toBe("done");
+  });
+  test("the stages in the order the pipeline sends them: health before route, route waiting (not skipped) while health runs", () => {
+    const p = progressOf([ev(1, "provision", "done"), ev(2, "build", "done"), ev(3, "deploy", "done"), ev(4, "health", "running")]);
+    expect(p.order).toEqual(["provision", "build", "deploy", "health", "route", "ready"]);
+    expect(p.steps.health.state).toBe("running");
+    expect(p.steps.route.state).toBe("pending");
+    expect(p.steps.ready.state).toBe("pending");
+  });
+  test("the order follows the events; a stage not sent sits at its usual place", () => {
+    expect(stageOrder(["provision", "build", "deploy", "route", "health", "ready"])).toEqual(["provision", "build", "deploy", "route", "health", "ready"]);
+    expect(stageOrder(["provision", "deploy"])).toEqual(["provision", "build", "deploy", "health", "route", "ready"]);
+    expect(stageOrder([])).toEqual(["provision", "build", "deploy", "health", "route", "ready"]);
+    // A rollback reuses the image: build is skipped, and only once a later stage ran.
+    const p = progressOf([ev(1, "provision", "done"), ev(2, "deploy", "running")]);
+    expect(p.steps.build.state).toBe("skipped");
+    expect(p.steps.health.state).toBe("pending");
   });
   test("an error marks the failed stage", () => {
     const p = progressOf([ev(1, "provision", "done"), ev(2, "build", "running"), ev(3, "error", "failed", "dep_1", { failed_stage: "build" })]);

@@ -50,7 +50,8 @@ async function until<T>(fn: () => Promise<T | undefined>, ms: number, what: stri
   while (Date.now() < deadline) {
     const v = await fn();
     if (v !== undefined) return v;
-    await Bun.sleep(150);
+    await Bun.sleep(1100); // within the reference's 60 requests a minute: a faster poll of a slow redeploy gets 429
+
   }
   throw new Error(`timed out waiting for ${what}`);
 }

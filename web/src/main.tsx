@@ -1,6 +1,7 @@
 /** @jsxImportSource preact */
 // Entry of the dashboard: the shell (header, navigation, sign-out) and the page routes.
 import { render } from "preact";
+import { useEffect, useState } from "preact/hooks";
 import { api, session, setUnauthorizedHandler } from "./api.ts";
 import { match, navigate, useLocation } from "./router.ts";
 import { Link } from "./components/ui.tsx";
@@ -37,12 +38,24 @@ function signOut() {
 }
 
 function Shell(props: { path: string; children: preact.ComponentChildren }) {
+  // Under 640 px the links fold behind a Menu button (CSS shows them when open); a navigation or Escape closes it.
+  const [open, setOpen] = useState(false);
+  useEffect(() => setOpen(false), [props.path]);
+  useEffect(() => {
+    if (!open) return;
+    const onKey = (e: KeyboardEvent) => { if (e.key === "Escape") setOpen(false); };
+    addEventListener("keydown", onKey);
+    return () => removeEventListener("keydown", onKey);
+  }, [open]);
   return (
     <>
       <a class="skip" href="#main">Skip to content</a>
-      <header class="top">
+      <header class={`top${open ? " menu-open" : ""}`}>
         <Link href="/tenants" class="brand">Staxa</Link>
-        <nav aria-label="Main">
+        <button type="button" class="btn plain menu-toggle" aria-expanded={open} aria-controls="main-nav" onClick={() => setOpen(!open)}>
+          <span aria-hidden="true">☰</span> Menu
+        </button>
+        <nav aria-label="Main" id="main-nav">
           {NAV.map(([href, label]) => (
             <Link href={href} aria-current={props.path.startsWith(href) ? "page" : undefined}>{label}</Link>
           ))}

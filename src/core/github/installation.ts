@@ -14,8 +14,16 @@ export function installationView(r: InstallationRow) {
   return { installation_id: r.installation_id, account: r.account, status: r.status, created_at: r.created_at };
 }
 
+/**
+ * The provider's installation. None is a 404 whose details say whether the GitHub App is configured on this
+ * server (`app_configured`), so a client can tell "register one" from "an administrator must set the App up".
+ */
 export function getInstallation(ctx: Ctx, p: Principal): InstallationRow {
-  return installations.get(ctx.db, p.providerId);
+  const row = installations.find(ctx.db, p.providerId);
+  if (row) return row;
+  const e = new NotFound("GitHub installation");
+  e.details.app_configured = !!(ctx.config.githubAppId && ctx.config.githubPrivateKeyFile);
+  throw e;
 }
 
 /** installation_id must be a positive integer: "123", -1, 1.5 are refused before GitHub is asked. */

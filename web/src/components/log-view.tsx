@@ -7,11 +7,16 @@ import { ErrorNote } from "./ui.tsx";
 
 const MAX_CHARS = 400_000;
 
-/** Shows `path` (relative to /api/v1); follows it when `follow`; refetches when `version` changes. */
-export function LogView(props: { path: string; follow?: boolean; version?: unknown; label: string }) {
+/**
+ * Shows `path` (relative to /api/v1); follows it when `follow`; refetches when `version` changes. `finished`: the
+ * log is complete (a finished deployment's), so an empty one is said to be empty, not "no output yet".
+ */
+export function LogView(props: { path: string; follow?: boolean; version?: unknown; label: string; finished?: boolean }) {
   const [text, setText] = useState("");
   const [err, setErr] = useState<ApiError | null>(null);
   const [live, setLive] = useState(false);
+  // The path whose log has been read once: before that, an empty panel means "not read yet", not "empty".
+  const [readPath, setReadPath] = useState<string | null>(null);
   const pre = useRef<HTMLPreElement>(null);
   // Stay at the bottom while the reader is there; leave them alone once they scroll up.
   const stick = useRef(true);
@@ -24,14 +29,16 @@ export function LogView(props: { path: string; follow?: boolean; version?: unkno
         .then(async (res) => {
           if (!res.ok) throw await toApiError(res);
           const t = await res.text();
-          if (!cancelled) setText(t.length > MAX_CHARS ? t.slice(-MAX_CHARS) : t);
+          if (cancelled) return;
+          setText(t.length > MAX_CHARS ? t.slice(-MAX_CHARS) : t);
+          setReadPath(props.path);
         })
         .catch((e) => !cancelled && setErr(e instanceof ApiError ? e : new ApiError(0, "network", "Cannot load the log.")));
       return () => void (cancelled = true);
     }
     setText("");
     const h = openStream(props.path, {
-      onOpen: () => setLive(true),
+      onOpen: () => { setLive(true); setReadPath(props.path); },
       onMessage: (m) => setText((old) => {
         const next = old + (m.event === "text" ? m.data : `${m.data}\n`);
         return next.length > MAX_CHARS ? next.slice(-MAX_CHARS) : next;
@@ -50,7 +57,7 @@ export function LogView(props: { path: string; follow?: boolean; version?: unkno
     <div>
       <ErrorNote err={err} />
       {props.follow && <p class="muted" aria-live="polite">{live ? "Following live…" : "Not connected."}</p>}
-      <pre class="log" ref={pre} onScroll={(e) => { const el = e.currentTarget as HTMLPreElement; stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40; }} tabIndex={0} aria-label={props.label} aria-live="off">{text || (err ? "" : "(no output yet)")}</pre>
+      <pre class="log" ref={pre} onScroll={(e) => { const el = e.currentTarget as HTMLPreElement; stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40; }} tabIndex={0} aria-label={props.label} aria-live="off">{readPath !== props.path ? (err ? "" : "Loading…") : text || (err ? "" : props.finished ? "(this log is empty)" : "(no output yet)")}</pre>
     </div>
   );
 }

@@ -22,6 +22,20 @@ export function GithubPage() {
   });
   const installed = !!inst.data?.installation_id;
   if (inst.error?.unavailable) return <section><h1>GitHub</h1><ErrorNote err={inst.error} /></section>;
+  // No installation: the 404 says whether the App is set up on this server; registering without it cannot work.
+  const notConfigured = (inst.error?.status === 404 && inst.error.details?.app_configured === false) || register.error?.code === "github_not_configured";
+  if (notConfigured) {
+    return (
+      <section>
+        <h1>GitHub</h1>
+        <div class="card" role="status">
+          <h2>The GitHub App is not configured on this server</h2>
+          <p>Deploying private repositories and deploying on every push need a GitHub App. An administrator creates one on GitHub, then sets <code>STAXA_GITHUB_APP_ID</code> and <code>STAXA_GITHUB_PRIVATE_KEY_FILE</code> (and <code>STAXA_GITHUB_WEBHOOK_SECRET</code> for pushes) and restarts Staxa.</p>
+          <p class="muted">Until then, tenants deploy from any public git URL or from a container image. <Link href="/tenants/new">Create a tenant</Link>.</p>
+        </div>
+      </section>
+    );
+  }
   return (
     <section>
       <h1>GitHub</h1>

@@ -10,6 +10,8 @@ export interface TenantSummary {
   name: string;
   display_name: string | null;
   status: string;
+  /** Why the tenant is failed (null otherwise). */
+  status_reason: string | null;
   url: string;
   created_at: string;
 }
@@ -80,8 +82,9 @@ export function TenantsPage() {
               {list.data.map((t) => (
                 <tr>
                   <td data-label="Name"><Link href={`/tenants/${encodeURIComponent(t.id)}`}>{t.name}</Link>{t.display_name && <div class="muted">{t.display_name}</div>}</td>
-                  <td data-label="Status"><Badge status={t.status} /></td>
-                  <td data-label="URL">{t.url ? <a href={t.url} target="_blank" rel="noopener noreferrer">{t.url}</a> : txt(null)}</td>
+                  <td data-label="Status"><div><Badge status={t.status} />{t.status_reason && t.status === "failed" && <p class="reason" title={t.status_reason}>{t.status_reason}</p>}</div></td>
+                  {/* The list has no services: only a ready tenant is known to serve, so only its URL is a link. */}
+                  <td data-label="URL">{!t.url ? txt(null) : t.status === "ready" ? <a href={t.url} target="_blank" rel="noopener noreferrer">{t.url}</a> : <span class="muted">{t.url}</span>}</td>
                   <td data-label="Created"><When at={t.created_at} /></td>
                 </tr>
               ))}

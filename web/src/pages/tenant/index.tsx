@@ -14,6 +14,7 @@ import { Services } from "./services.tsx";
 import { Domains } from "./domains.tsx";
 import { NetworkRules } from "./network.tsx";
 import { Settings } from "./settings.tsx";
+import { serves } from "../../tenant-state.ts";
 
 export interface Service { id: string; name: string; source_type: string; repo_url: string | null; branch: string | null; image_url: string | null; status: string; is_primary: boolean; is_routable: boolean; port: number | null; resource_size: string; host: string | null; volumes?: { name: string; mount_path: string }[] }
 export interface Deployment { id: string; service_name: string; status: string; reason: string | null; trigger: string | null; branch: string | null; commit_sha: string | null; image: string | null; rollback_from: string | null; created_at: string; finished_at: string | null }
@@ -86,7 +87,7 @@ export function TenantPage(props: { id: string; tab: string }) {
       <p><Link href="/tenants">← Tenants</Link></p>
       <div class="spread">
         <h1>{t.display_name || t.name} <Badge status={t.status} /></h1>
-        {t.url && <a class="btn" href={t.url} target="_blank" rel="noopener noreferrer">Open app ↗</a>}
+        {t.url && serves(t) && <a class="btn" href={t.url} target="_blank" rel="noopener noreferrer">Open app ↗</a>}
       </div>
       {t.status_reason && t.status === "failed" && <p class="note error">{t.status_reason}</p>}
       <nav class="tabs" aria-label="Tenant sections">

@@ -6,6 +6,7 @@ import { Stepper, progressOf } from "../../components/stepper.tsx";
 import { LogView } from "../../components/log-view.tsx";
 import { Badge, When, txt } from "../../components/ui.tsx";
 import type { TabProps } from "./index.tsx";
+import { isFinished, serves } from "../../tenant-state.ts";
 
 export function Overview(p: TabProps) {
   const t = p.tenant;
@@ -36,7 +37,7 @@ export function Overview(p: TabProps) {
         {depId && (
           <details open={!prog.finished || prog.finished === "error"}>
             <summary>Build log of <code>{depId}</code></summary>
-            <LogView label="Build log" path={`${p.base}/deployments/${seg(depId)}/logs`} version={logVersion} />
+            <LogView label="Build log" path={`${p.base}/deployments/${seg(depId)}/logs`} version={logVersion} finished={!!prog.finished || isFinished(t.deployments.find((d) => d.id === depId)?.status)} />
           </details>
         )}
       </div>
@@ -45,7 +46,7 @@ export function Overview(p: TabProps) {
         <dl class="props">
           <dt>Name</dt><dd>{t.name}</dd>
           <dt>ID</dt><dd><code>{t.id}</code></dd>
-          <dt>URL</dt><dd>{t.url ? <a href={t.url} target="_blank" rel="noopener noreferrer">{t.url}</a> : "—"}</dd>
+          <dt>URL</dt><dd>{!t.url ? "—" : serves(t) ? <a href={t.url} target="_blank" rel="noopener noreferrer">{t.url}</a> : <><span>{t.url}</span> <span class="muted">(not serving)</span></>}</dd>
           <dt>Source</dt><dd>{t.source_type === "image" ? txt(t.image_url) : `${txt(t.repo_url)} @ ${txt(t.branch)}`}</dd>
           <dt>Size</dt><dd>{txt(t.resource_size)}</dd>
           <dt>Port</dt><dd>{txt(t.app_port)}</dd>

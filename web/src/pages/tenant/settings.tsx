@@ -1,7 +1,7 @@
 /** @jsxImportSource preact */
-// Settings: display name, branch, resource size, port, egress mode (PATCH), and deletion with confirmation.
+// Settings: display name, repository, branch, resource size, port, egress mode (PATCH), and deletion with confirmation.
 import { useState } from "preact/hooks";
-import { api } from "../../api.ts";
+import { api, ApiError } from "../../api.ts";
 import { useAction } from "../../hooks.ts";
 import { navigate } from "../../router.ts";
 import { Button, ErrorNote, Field, Select } from "../../components/ui.tsx";
@@ -15,13 +15,15 @@ const EFFECT: Record<string, string> = {
 
 export function Settings(p: TabProps) {
   const t = p.tenant;
-  const [f, setF] = useState({ display_name: t.display_name ?? "", branch: t.branch ?? "", resource_size: t.resource_size, app_port: t.app_port ? String(t.app_port) : "", egress_mode: t.egress_mode });
+  const git = t.source_type !== "image";
+  const [f, setF] = useState({ display_name: t.display_name ?? "", repo_url: t.repo_url ?? "", branch: t.branch ?? "", resource_size: t.resource_size, app_port: t.app_port ? String(t.app_port) : "", egress_mode: t.egress_mode });
   const set = (k: keyof typeof f) => (v: string) => setF((o) => ({ ...o, [k]: v }));
   const [note, setNote] = useState("");
   const save = useAction(async () => {
     const body: Record<string, unknown> = {};
     if (f.display_name !== (t.display_name ?? "")) body.display_name = f.display_name;
-    if (t.source_type !== "image" && f.branch !== (t.branch ?? "")) body.branch = f.branch;
+    if (git && f.repo_url !== (t.repo_url ?? "")) body.repo_url = f.repo_url.trim();
+    if (git && f.branch !== (t.branch ?? "")) body.branch = f.branch;
     if (f.resource_size !== t.resource_size) body.resource_size = f.resource_size;
     if (f.app_port !== (t.app_port ? String(t.app_port) : "")) body.app_port = f.app_port === "" ? null : Number(f.app_port);
     if (f.egress_mode !== t.egress_mode) body.egress_mode = f.egress_mode;
@@ -29,24 +31,31 @@ export function Settings(p: TabProps) {
       setNote("Nothing changed.");
       return;
     }
-    const r = await api("PATCH", p.base, body);
-    setNote(EFFECT[String(r.meta.effect)] ?? "Saved.");
+    const r = await api<{ repo_url: string | null }>("PATCH", p.base, body).catch((e) => {
+      throw fieldUnknown(e, "repo_url") ? repoUnchangeable() : e;
+    });
     p.reload();
+    // An appliance whose PATCH ignores repo_url answers 200 with the old one: say so instead of "Saved".
+    if (body.repo_url !== undefined && r.data?.repo_url !== body.repo_url) throw repoUnchangeable();
+    setNote(EFFECT[String(r.meta.effect)] ?? "Saved.");
   });
   const [confirmName, setConfirmName] = useState("");
   const del = useAction(async () => {
     await api("DELETE", p.base);
     navigate("/tenants");
   });
-  const fields = ["display_name", "branch", "resource_size", "app_port", "egress_mode"];
+  const fields = ["display_name", "repo_url", "branch", "resource_size", "app_port", "egress_mode"];
   return (
     <div>
       <form class="card" onSubmit={(e) => { e.preventDefault(); void save.run(); }} noValidate>
         <h2>Settings</h2>
-        <div class="row">
-          <Field label="Display name" name="display_name" value={f.display_name} err={save.error} onValue={set("display_name")} />
-          {t.source_type !== "image" && <Field label="Branch" name="branch" value={f.branch} err={save.error} onValue={set("branch")} />}
-        </div>
+        <Field label="Display name" name="display_name" value={f.display_name} err={save.error} onValue={set("display_name")} />
+        {git && (
+          <div class="row">
+            <Field label="Repository URL" name="repo_url" value={f.repo_url} spellcheck={false} autocomplete="off" hint="Changing it builds and deploys the new repository; the running app serves until the new one is healthy." err={save.error} onValue={set("repo_url")} />
+            <Field label="Branch" name="branch" value={f.branch} err={save.error} onValue={set("branch")} />
+          </div>
+        )}
         <div class="row">
           <Select label="Resource size" name="resource_size" value={f.resource_size} options={[["small", "small"], ["medium", "medium"], ["large", "large"]]} err={save.error} onValue={set("resource_size")} />
           <Field label="App port" name="app_port" type="number" min={1} max={65535} value={f.app_port} err={save.error} onValue={set("app_port")} />
@@ -66,3 +75,10 @@ export function Settings(p: TabProps) {
     </div>
   );
 }
+
+/** A 400 refusing `field` as a body field this appliance does not know (strict bodies name it). */
+function fieldUnknown(e: unknown, field: string): boolean {
+  return e instanceof ApiError && e.status === 400 && e.field === field && /unknown/i.test(e.message);
+}
+
+const repoUnchangeable = () => new ApiError(400, "unavailable", "This appliance cannot change a tenant's repository yet (its API does not accept repo_url). Create a new tenant from the other repository instead.", "repo_url");
