@@ -6,6 +6,7 @@ import { useAction, useApi } from "../../hooks.ts";
 import { LogView } from "../../components/log-view.tsx";
 import { Badge, Button, ErrorNote, Loading, When, txt } from "../../components/ui.tsx";
 import type { Deployment, TabProps } from "./index.tsx";
+import { isFinished } from "../../tenant-state.ts";
 
 export function Deployments(p: TabProps) {
   const list = useApi<Deployment[]>(`${p.base}/deployments?limit=50`);
@@ -77,7 +78,7 @@ export function Deployments(p: TabProps) {
           </table>
         </div>
       )}
-      {showLog && <><h3>Build log of <code>{showLog}</code></h3><LogView label={`Build log of ${showLog}`} path={`${p.base}/deployments/${seg(showLog)}/logs`} version={p.changed} /></>}
+      {showLog && <><h3>Build log of <code>{showLog}</code></h3><LogView label={`Build log of ${showLog}`} path={`${p.base}/deployments/${seg(showLog)}/logs`} version={p.changed} finished={isFinished(rows.find((d) => d.id === showLog)?.status)} /></>}
     </div>
   );
 }
