@@ -4,28 +4,24 @@ import { Elysia } from "elysia";
 import type { ApiDeps } from "../app.ts";
 import { auth } from "./plugins/auth.ts";
 import { all, one } from "./plugins/envelope.ts";
-import { Invalid } from "../lib/errors.ts";
+import { bodyObject } from "./body.ts";
+import { jsonBody } from "./plugins/json-body.ts";
 import { createJob, deleteJob, getJob, getRun, jobView, listJobs, listRuns, runNow, runView, setPaused } from "../core/jobs/jobs.ts";
 import { tenantUsage } from "../core/usage/view.ts";
 
 const tag = (summary: string) => ({ tags: ["Jobs"], summary });
 
-/** The job body reaches core (which names each bad field) as a plain object; anything else is a 400 here. */
-function objectBody(body: unknown): Record<string, unknown> {
-  if (!body || typeof body !== "object" || Array.isArray(body)) throw new Invalid("body", "Request body must be a JSON object");
-  return body as Record<string, unknown>;
-}
-
 export function jobRoutes(deps: ApiDeps) {
+  const json = jsonBody(deps.config.maxBodyBytes);
   return new Elysia({ name: "routes:jobs" })
     .use(auth(deps))
     .get("/tenants/:id/jobs", ({ principal, params }) => all(listJobs(deps, principal, params.id).map(jobView)), { scope: "deployments:read", detail: tag("List scheduled jobs") })
     .post("/tenants/:id/jobs", ({ principal, params, body, set }) => {
-      const row = createJob(deps, principal, params.id, objectBody(body));
+      const row = createJob(deps, principal, params.id, bodyObject(body));
       set.status = 201;
       return one(jobView(row));
     }, {
-      scope: "deployments:write", // fields checked by core's parseJob (400 naming the field)
+      scope: "deployments:write", parse: json, // fields checked by core's parseJob (400 naming the field)
       detail: { ...tag("Create a scheduled job"), description: "Body: schedule (5-field cron, UTC), command (argv array), service, timeout_sec (default 3600), concurrency_policy (forbid|allow|replace, default forbid), paused." },
     })
     .get("/tenants/:id/jobs/:jobId", ({ principal, params }) => one(jobView(getJob(deps, principal, params.id, params.jobId))), { scope: "deployments:read", detail: tag("Get a scheduled job") })
