@@ -8,9 +8,15 @@ interface Img { Id: string; ParentId: string; Created: number; Size: number; Rep
 export interface SoakDisk { imagesBytes: number; cacheBytes: number; engineBytes: number; tags: number }
 
 async function api<T>(path: string): Promise<T> {
-  const res = await fetch(`http://docker${path}`, { unix: SOCKET } as RequestInit);
-  if (!res.ok) throw new Error(`GET ${path}: ${res.status}`);
-  return (await res.json()) as T;
+  // Docker runs one disk-usage computation at a time and answers 500 to a second one (the appliance's own images
+  // job, another process): the measurement waits its turn; it is not the system under test.
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(`http://docker${path}`, { unix: SOCKET } as RequestInit);
+    if (res.ok) return (await res.json()) as T;
+    const text = await res.text();
+    if (res.status !== 500 || !/already running/i.test(text) || attempt === 20) throw new Error(`GET ${path}: ${res.status} ${text}`);
+    await Bun.sleep(1000);
+  }
 }
 
 export async function soakDisk(tagPrefix: string, since: number): Promise<SoakDisk> {
