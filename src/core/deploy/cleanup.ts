@@ -8,6 +8,7 @@ import * as deployments from "../../store/deployments.ts";
 import * as events from "../../store/events.ts";
 import { nowIso } from "../../lib/ids.ts";
 import { cancelTenantWork } from "./deployer.ts";
+import { removeServiceVolumes } from "./volumes.ts";
 import { networkName, routeId } from "../resources.ts";
 import { removeTenantRules } from "../network/enforcement.ts";
 import { removeBuiltImages } from "./retention.ts";
@@ -42,7 +43,7 @@ export async function cleanupTenant(ctx: Ctx, tenantId: string): Promise<void> {
     await removeTenantRules(ctx, t); // network rules (issue 7): no port may forward to an IP a later container reuses
     for (const c of await ctx.runtime.listContainers({ "staxa.tenant_id": t.id })) await ctx.runtime.stopAndRemove(c.id, 5);
     await ctx.runtime.removeNetwork(networkName(t.name));
-    for (const s of svcs) for (const v of JSON.parse(s.volumes || "[]") as Array<{ name: string }>) await ctx.runtime.removeVolume(v.name);
+    for (const s of svcs) await removeServiceVolumes(ctx, s);
     await removeBuiltImages(ctx, t, svcs); // every tag its deployments built, stage tags too; pulled images may be shared
   } catch (e) {
     const reason = `cleanup interrupted, will retry: ${(e as Error).message}`;

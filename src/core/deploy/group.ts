@@ -7,6 +7,7 @@ import type { DeploymentRow } from "../../store/deployments.ts";
 import * as deployments from "../../store/deployments.ts";
 import { nowIso } from "../../lib/ids.ts";
 import { imageBaseName } from "../../lib/image-ref.ts";
+import { mountsOf } from "./volumes.ts";
 import { requestDeploy, type DeployRequest } from "./deployments.ts";
 
 /** Image names (last path part, no tag) of databases, caches and brokers: they start before the apps using them. */
@@ -20,7 +21,7 @@ type Orderable = Pick<ServiceRow, "name" | "priority" | "depends_on" | "image_ur
 
 /** A database-like image, or any service holding a volume. */
 export function isStateful(s: Pick<ServiceRow, "image_url" | "volumes">): boolean {
-  return (!!s.image_url && STATEFUL_IMAGES.has(imageBaseName(s.image_url))) || JSON.parse(s.volumes || "[]").length > 0;
+  return (!!s.image_url && STATEFUL_IMAGES.has(imageBaseName(s.image_url))) || mountsOf(s).length > 0;
 }
 
 export function dependsOn(s: Pick<ServiceRow, "depends_on">): string[] {

@@ -124,7 +124,7 @@ async function provision(run: Run): Promise<void> {
   emit(run, "provision", "running", `Preparing network ${net}`);
   await provisionNetwork(run.ctx, run.tenant); // on a subnet of the appliance's pool (issue 18)
   await enforceEgressBeforeStart(run.ctx, run.tenant.id); // network rules (issue 7): restricted before any container starts
-  for (const v of JSON.parse(run.service.volumes || "[]") as Array<{ name: string }>) await run.ctx.runtime.ensureVolume(v.name, labels(run.tenant, run.service.name));
+  for (const v of mountsOf(run.service)) await run.ctx.runtime.ensureVolume(v.name, labels(run.tenant, run.service.name));
   emit(run, "provision", "done", `Network ${net} ready`);
 }
 
