@@ -20,7 +20,7 @@ const tmp = (p: string) => {
 };
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 const text = (b: Uint8Array | undefined) => new TextDecoder().decode(b);
-const STATIC_URL = catalog.find((t) => t.id === "tpl_static")!.repo_url;
+const STATIC_URL = catalog.find((t) => t.id === "tpl_static")!.repo_url as string;
 
 describe("the catalog URL names a bundled template", () => {
   test.each([STATIC_URL, `${STATIC_URL}.git`, `${STATIC_URL}/`, STATIC_URL.toUpperCase()])("%s → tpl_static", (url) => {
