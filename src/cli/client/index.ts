@@ -9,8 +9,9 @@ import { deployCommand } from "./deploy.ts";
 import { logsCommand } from "./logs.ts";
 import { envCommand } from "./env.ts";
 import { domainsCommand } from "./domains.ts";
+import { jobsCommand } from "./jobs.ts";
 
-export const CLIENT_COMMANDS = ["login", "tenants", "templates", "deploy", "logs", "env", "domains"];
+export const CLIENT_COMMANDS = ["login", "tenants", "templates", "deploy", "logs", "env", "domains", "jobs"];
 
 // One text: `staxa --help` shows it whole, `staxa <command> --help` and a usage error show the command's lines.
 export const CLIENT_USAGE = `Client commands (drive a remote appliance; add --json for machine-readable output):
@@ -33,6 +34,9 @@ export const CLIENT_USAGE = `Client commands (drive a remote appliance; add --js
                                            --replace: these become the whole environment
   staxa env unset TENANT KEY...            remove these keys; the others stay
   staxa domains list|add|verify|delete TENANT [DOMAIN] [--primary]
+  staxa jobs create TENANT --schedule CRON [--service S] [--timeout SEC] [--policy forbid|allow|replace] -- CMD ARG...
+                                           a scheduled job (5-field cron, UTC); the command is an argv, no shell added
+  staxa jobs list|get|runs|run|pause|resume|delete TENANT [JOB_ID]
 `;
 
 const BOOLEANS = ["json", "f", "follow", "wait", "replace", "primary", "yes", "y"];
@@ -76,6 +80,7 @@ export async function runClient(cmd: string, argv: string[], out: Out = stdOut(a
       case "logs": return await logsCommand(api, out, flags);
       case "env": return await envCommand(api, out, sub, flags);
       case "domains": return await domainsCommand(api, out, sub, flags);
+      case "jobs": return await jobsCommand(api, out, sub, flags);
       default: throw new UsageError(`unknown command "${cmd}"`);
     }
   } catch (e) {

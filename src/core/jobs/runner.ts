@@ -100,9 +100,11 @@ async function tailLogs(ctx: Ctx, id: string): Promise<string> {
   return buf.length <= RUN_LOG_BYTES ? text : `[…]${buf.subarray(buf.length - RUN_LOG_BYTES).toString("utf8")}`;
 }
 
+/** Ends a run; its reason keeps what it started with (a catch-up's count of missed fires) before how it ended. */
 function finish(ctx: Ctx, run: JobRunRow, f: { status: JobRunRow["status"]; exit_code?: number | null; logs?: string; reason?: string | null }): void {
   const now = ctx.now();
-  jobs.finishRun(ctx.db, run.id, { ...f, finished_at: nowIso(now), duration_ms: Math.max(0, now.getTime() - Date.parse(run.started_at)) });
+  const reason = [run.reason, f.reason].filter(Boolean).join("; ") || null;
+  jobs.finishRun(ctx.db, run.id, { ...f, reason, finished_at: nowIso(now), duration_ms: Math.max(0, now.getTime() - Date.parse(run.started_at)) });
 }
 
 /** Ends a running run (`replaced`, or `interrupted` when its job is deleted) and removes its container. */

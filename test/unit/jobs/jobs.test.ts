@@ -136,4 +136,18 @@ describe("runs", () => {
     expect(await tickJobs(a.deps)).toEqual([]);
     expect((await a.call("POST", `/api/v1/tenants/${a.id}/jobs/${j.id}/resume`)).json.data).toMatchObject({ paused: false, next_run_at: "2030-01-01T00:04:00Z" });
   });
+
+  test("a catch-up run keeps its reason naming the missed fires after it finishes", async () => {
+    const a = await jobsApp();
+    a.runtime.behaviour = (spec) => (spec.labels["staxa.job"] ? { running: false, exitCode: 0 } : {});
+    clock = new Date("2030-01-01T00:00:30Z");
+    const j = (await a.call("POST", `/api/v1/tenants/${a.id}/jobs`, job())).json.data;
+    clock = new Date("2030-01-01T00:03:10Z");
+    const [run] = await tickJobs(a.deps);
+    expect(run).toMatchObject({ trigger: "catch-up", scheduled_for: "2030-01-01T00:01:00Z" });
+    await Bun.sleep(50);
+    const done = (await a.call("GET", `/api/v1/tenants/${a.id}/jobs/${j.id}/runs/${run!.id}`)).json.data;
+    expect(done).toMatchObject({ status: "succeeded", exit_code: 0, reason: "2 earlier fire(s) missed while the appliance was down; run once" });
+    expect((await a.call("GET", `/api/v1/tenants/${a.id}/jobs/${j.id}`)).json.data.next_run_at).toBe("2030-01-01T00:04:00Z");
+  });
 });
