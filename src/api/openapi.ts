@@ -3,6 +3,8 @@
 import { Elysia } from "elysia";
 import pkg from "../../package.json" with { type: "json" };
 import { DOCS_HTML } from "./openapi-page.ts";
+import * as models from "./models.ts";
+import { OPS, type OpInfo } from "./openapi-ops.ts";
 
 interface RouteLike {
   method: string;
@@ -14,6 +16,17 @@ type Schema = { type?: string; properties?: Record<string, Schema>; required?: s
 /** Routes that answer without a bearer token. */
 const PUBLIC = [/^\/api\/v1\/auth\/(status|setup|login)$/, /^\/api\/v1\/openapi\.json$/, /^\/api\/v1\/docs$/, /^\/api\/v1\/github\/webhook/];
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+
+/** What each tag groups, for the document's tag list. */
+const TAGS: Record<string, string> = {
+  Account: "The provider account behind the API key", "Api Keys": "API keys and their scopes", Auth: "Dashboard sign-in",
+  "Build Capacity": "Whether builds may run (the disk guard)", Deploy: "Deploying every service of a tenant", Deployments: "Builds and rollouts of a tenant's services",
+  Domains: "Custom domains and their DNS verification", Env: "Environment variables of a tenant", Events: "Live deployment events (Server-Sent Events)",
+  "GitHub App": "The GitHub App installation, its repositories and the push webhook", Jobs: "Scheduled jobs and their runs", Logs: "Container logs",
+  Meta: "This document and its reader", "Network Rules": "Inbound ports and outbound allow-lists", Register: "Registering a dashboard identity",
+  "Registry Credentials": "Private container registry credentials", Services: "The services (containers) of a tenant", Templates: "App templates to start from",
+  Tenants: "Tenants: one app each, with its services, domains and deployments", Usage: "Live resource usage of a tenant's services", Webhooks: "Outgoing webhooks and their deliveries",
+};
 
 /** True for the routes the document covers: the public API under /api/v1. */
 export function isApiRoute(r: { method: string; path: string }): boolean {
@@ -56,19 +69,54 @@ function parameters(r: RouteLike): unknown[] {
   return out;
 }
 
-function responses(r: RouteLike): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const declared = r.hooks?.response;
-  const json = (schema: unknown) => ({ "application/json": { schema } });
-  if (declared && typeof declared === "object" && !("type" in declared) && !("anyOf" in declared)) {
-    for (const [code, s] of Object.entries(declared as Record<string, unknown>)) out[code] = { description: `Status ${code}`, content: json(plain(s)) };
-  } else if (declared) {
-    out["200"] = { description: "Success", content: json(plain(declared)) };
-  } else {
-    out["2XX"] = { description: "Success: `{data, meta}` (201 created, 202 accepted, 204 no content)", content: json({ $ref: "#/components/schemas/Success" }) };
+/** components.schemas names of the response models: each model object is written once and referenced. */
+const MODEL_NAMES = new Map<unknown, string>(Object.entries(models).map(([name, schema]) => [schema, name]));
+
+const ERRORS: Record<string, [string, string]> = {
+  "400": ["BadRequest", "A parameter or body field is invalid (`details.field` names it)"],
+  "401": ["Unauthorized", "No valid API key or session"],
+  "403": ["Forbidden", "The key lacks the scope this operation needs"],
+  "404": ["NotFound", "No such resource for this account"],
+  "409": ["Conflict", "The resource's state or a name already taken prevents it"],
+  "413": ["PayloadTooLarge", "The body exceeds STAXA_MAX_BODY_BYTES"],
+  "422": ["Unprocessable", "Valid input that cannot be carried out (a limit, a state)"],
+  "429": ["TooManyRequests", "Rate limited (see Retry-After)"],
+};
+
+const json = (schema: unknown) => ({ "application/json": { schema } });
+
+function dataSchema(info: OpInfo): unknown {
+  const name = info.model && MODEL_NAMES.get(info.model);
+  const item = name ? { $ref: `#/components/schemas/${name}` } : plain(info.model ?? {});
+  const meta = { page: "PageMeta", all: "ListMeta" }[info.shape as string] ?? "Meta";
+  const data = info.shape === "one" ? item : { type: "array", items: item };
+  return { type: "object", required: ["data", "meta"], properties: { data, meta: { $ref: `#/components/schemas/${meta}` } } };
+}
+
+function success(info: OpInfo): unknown {
+  const description = info.summary;
+  switch (info.shape) {
+    case "none": return { description: `${description}: done, no content` };
+    case "text": return { description, content: { "text/plain": { schema: { type: "string" } } } };
+    case "sse": return { description: `${description} (Server-Sent Events)`, content: { "text/event-stream": { schema: { type: "string" } } } };
+    case "html": return { description, content: { "text/html": { schema: { type: "string" } } } };
+    case "document": return { description, content: json({ type: "object", additionalProperties: true }) };
+    default: return { description, content: json(dataSchema(info)) };
   }
-  out.default = { description: "Error (see the status code table)", content: json({ $ref: "#/components/schemas/Error" }) };
+}
+
+function responses(r: RouteLike, info: OpInfo, isPublic: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = { [String(info.status)]: success(info) };
+  const write = r.method !== "GET";
+  const codes = ["400", ...(isPublic ? [] : ["401", "403"]), ...(r.path.includes(":") || !isPublic ? ["404"] : []), ...(write ? ["409", "413", "422"] : []), "429"];
+  for (const code of codes) out[code] = { $ref: `#/components/responses/${ERRORS[code][0]}` };
+  out.default = { description: "Server error (5xx), with the error envelope", content: json({ $ref: "#/components/schemas/Error" }) };
   return out;
+}
+
+/** The operation's entry in OPS; an operation the table does not know is still documented, untyped. */
+function infoOf(r: RouteLike): OpInfo {
+  return OPS[`${r.method} ${r.path}`] ?? { summary: `${r.method} ${toOpenApiPath(r.path)}`, status: 200, shape: "document" };
 }
 
 /** The OpenAPI 3.1 document for the given route table. */
@@ -85,19 +133,22 @@ export function buildOpenApi(routes: readonly RouteLike[]): Record<string, unkno
     const detail = r.hooks?.detail;
     const tag = tagOf(r.path, detail);
     tags.add(tag);
+    const info = infoOf(r);
+    const isPublic = !detail?.security && PUBLIC.some((re) => re.test(r.path));
     const op: Record<string, unknown> = {
       operationId: operationId(r.method, r.path),
-      summary: detail?.summary ?? `${r.method} ${path}`,
+      summary: detail?.summary ?? info.summary,
       tags: [tag],
       parameters: parameters(r),
-      responses: responses(r),
+      responses: responses(r, info, isPublic),
     };
     if (detail?.description) op.description = detail.description;
-    if (r.hooks?.body && ["POST", "PUT", "PATCH", "DELETE"].includes(r.method)) {
-      op.requestBody = { required: true, content: { "application/json": { schema: plain(r.hooks.body) } } };
+    const body = r.hooks?.body ?? info.body;
+    if (body && ["POST", "PUT", "PATCH", "DELETE"].includes(r.method)) {
+      op.requestBody = { required: true, content: { "application/json": { schema: plain(body) } } };
     }
     if (detail?.security) op.security = detail.security;
-    else if (PUBLIC.some((re) => re.test(r.path))) op.security = [];
+    else if (isPublic) op.security = [];
     (paths[path] ??= {})[r.method.toLowerCase()] = op;
   }
   return {
@@ -105,18 +156,22 @@ export function buildOpenApi(routes: readonly RouteLike[]): Record<string, unkno
     info: { title: "Staxa API (self-hosted)", version: pkg.version, description: "Multi-tenant application platform API. Authenticate with `Authorization: Bearer sk_live_…` (or `sk_test_…`)." },
     servers: [{ url: "/" }],
     security: [{ bearerAuth: [] }],
-    tags: [...tags].sort().map((name) => ({ name })),
+    tags: [...tags].sort().map((name) => ({ name, description: TAGS[name] ?? `Operations on ${name.toLowerCase()}` })),
     paths,
     components: {
       securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", description: "API key (sk_live_… / sk_test_…) or a dashboard JWT" } },
       schemas: {
-        Success: { type: "object", properties: { data: {}, meta: { type: "object", properties: { request_id: { type: "string" }, total: { type: "integer" }, limit: { type: "integer" }, offset: { type: "integer" } } } } },
+        ...Object.fromEntries([...MODEL_NAMES].map(([schema, name]) => [name, plain(schema)])),
+        Meta: { type: "object", properties: { request_id: { type: "string" } }, additionalProperties: true, description: "request_id; writes that redeploy add deployment_ids (or effect and deployment_id)" },
+        ListMeta: { type: "object", required: ["total"], properties: { request_id: { type: "string" }, total: { type: "integer" } }, additionalProperties: true },
+        PageMeta: { type: "object", required: ["total", "limit", "offset"], properties: { request_id: { type: "string" }, total: { type: "integer" }, limit: { type: "integer" }, offset: { type: "integer" } } },
         Error: {
           type: "object",
           required: ["error"],
-          properties: { error: { type: "object", required: ["code", "message"], properties: { code: { type: "string" }, message: { type: "string" }, details: { type: "object" } } } },
+          properties: { error: { type: "object", required: ["code", "message", "details"], properties: { code: { type: "string" }, message: { type: "string" }, details: { type: "object", additionalProperties: true, description: "field (the one at fault), request_id, and what else helps" } } } },
         },
       },
+      responses: Object.fromEntries(Object.values(ERRORS).map(([name, description]) => [name, { description, content: json({ $ref: "#/components/schemas/Error" }) }])),
     },
   };
 }

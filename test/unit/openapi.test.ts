@@ -2,7 +2,31 @@
 import { describe, expect, test } from "bun:test";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { testApp } from "../support/ctx.ts";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { isApiRoute, toOpenApiPath } from "../../src/api/openapi.ts";
+import { OPS } from "../../src/api/openapi-ops.ts";
+
+/** `redocly lint` (the devDependency, offline: no telemetry, no update check) over a document; its JSON report. */
+async function redoclyLint(doc: unknown): Promise<{ totals: { errors: number; warnings: number }; problems: Array<{ ruleId: string; severity: string; message: string }> }> {
+  const dir = mkdtempSync(join(tmpdir(), "staxa-openapi-"));
+  try {
+    writeFileSync(join(dir, "openapi.json"), JSON.stringify(doc));
+    const cli = join(import.meta.dir, "../../node_modules/@redocly/cli/bin/cli.js");
+    const proc = Bun.spawn([process.execPath, cli, "lint", "openapi.json", "--format=json"], {
+      cwd: dir, stdout: "pipe", stderr: "pipe",
+      env: { ...process.env, REDOCLY_TELEMETRY: "off", REDOCLY_SUPPRESS_UPDATE_NOTICE: "true", CI: "true" },
+    });
+    const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+    await proc.exited;
+    const start = out.indexOf("{");
+    if (start < 0) throw new Error(`redocly printed no report: ${err.slice(0, 2000)}`);
+    return JSON.parse(out.slice(start));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 describe("GET /api/v1/openapi.json", () => {
   const { app, call } = testApp();
@@ -47,5 +71,40 @@ describe("GET /api/v1/openapi.json", () => {
     const html = await res.text();
     expect(html).toContain('fetch("openapi.json")');
     expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
+  });
+
+  test("Redocly lint: 0 errors, and every operation documents its 4xx answers", async () => {
+    const doc = (await call("GET", "/api/v1/openapi.json")).json;
+    const report = await redoclyLint(doc);
+    const summary = report.problems.map((p) => `${p.severity} ${p.ruleId}: ${p.message}`);
+    console.log(`redocly lint: ${report.totals.errors} errors, ${report.totals.warnings} warnings`, [...new Set(summary)].slice(0, 20));
+    expect(report.problems.filter((p) => p.severity === "error")).toEqual([]);
+    expect(report.problems.filter((p) => p.ruleId === "operation-4xx-response")).toEqual([]);
+  }, 60_000);
+
+  test("every operation has a summary in words, a typed success answer and the error envelope on its 4xx", async () => {
+    const doc = (await call("GET", "/api/v1/openapi.json")).json;
+    const served = [...new Set((app.routes as Array<{ method: string; path: string }>).filter(isApiRoute).map((r) => `${r.method} ${r.path}`))];
+    expect(served.filter((k) => !OPS[k])).toEqual([]); // a new route needs its summary and answer in openapi-ops.ts
+    for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, any>>)) {
+      for (const [method, op] of Object.entries(ops)) {
+        const where = `${method.toUpperCase()} ${path}`;
+        expect(op.summary, where).not.toContain("/");
+        const codes = Object.keys(op.responses);
+        expect(codes.filter((c) => /^4\d\d$/.test(c)).length, where).toBeGreaterThan(0);
+        for (const c of codes.filter((c) => /^4/.test(c))) expect(op.responses[c].$ref, where).toMatch(/^#\/components\/responses\//);
+        const ok = op.responses[codes.find((c) => /^2/.test(c))!];
+        const schema = ok.content?.["application/json"]?.schema;
+        if (schema?.properties?.data) expect(JSON.stringify(schema.properties.data), where).toContain("#/components/schemas/");
+      }
+    }
+    expect(doc.components.responses.NotFound.content["application/json"].schema).toEqual({ $ref: "#/components/schemas/Error" });
+    const tenant = doc.paths["/api/v1/tenants/{id}"].get.responses["200"].content["application/json"].schema;
+    expect(tenant.properties.data).toEqual({ $ref: "#/components/schemas/Tenant" });
+    expect(doc.components.schemas.Tenant.required).toEqual(expect.arrayContaining(["id", "name", "status", "status_reason", "url", "services", "domains"]));
+    // every write operation that takes a body documents it (bodies core checks field by field come from openapi-ops.ts)
+    expect(doc.paths["/api/v1/tenants"].post.requestBody.content["application/json"].schema.properties.name).toBeDefined();
+    expect(doc.paths["/api/v1/tenants/{id}/env"].put.requestBody).toBeDefined();
+    expect(doc.paths["/api/v1/tenants/{id}/network-rules"].post.requestBody.content["application/json"].schema.properties.direction).toBeDefined();
   });
 });

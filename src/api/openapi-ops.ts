@@ -1,0 +1,110 @@
+// What the route table cannot say about each operation: its summary in words and its success answer (status and
+// the `data` model of models.ts). Request schemas come from the routes themselves (openapi.ts); a route may also
+// set `detail.summary`, which wins. openapi.test.ts fails when an operation the app serves is missing here.
+import { t, type TSchema } from "elysia";
+import * as m from "./models.ts";
+import { coreField, strictBody } from "./body.ts";
+
+/** How the data is wrapped: one resource, a paginated list, a whole list, no body, or another media type. */
+export type Shape = "one" | "page" | "all" | "none" | "text" | "sse" | "html" | "document";
+export interface OpInfo { summary: string; status: number; shape: Shape; model?: TSchema; body?: TSchema }
+
+const op = (summary: string, status: number, shape: Shape, model?: TSchema, body?: TSchema): OpInfo => ({ summary, status, shape, model, body });
+
+// Bodies that core checks field by field (each field's error names it); the route reads them unvalidated, so
+// the document takes their fields from here. Core refuses a field not listed.
+const envBody = t.Record(t.String(), t.String(), { description: "The complete set of variables, name → value (replaces all)" });
+const ruleBody = strictBody({
+  direction: coreField('Required. "inbound" or "outbound"'), protocol: coreField('"tcp" (default) or "udp"'),
+  target_service: coreField("Inbound: the service the port leads to"), target_port: coreField("Inbound: the service's port (1-65535)"),
+  source_cidrs: coreField("Inbound: CIDRs allowed to connect"), destination_cidrs: coreField("Outbound: CIDRs the tenant may reach"),
+  destination_port: coreField("Outbound: the port it may reach"), ttl_hours: coreField("Hours until the rule expires"),
+  description: coreField("What the rule is for"),
+});
+const jobBody = strictBody({
+  schedule: coreField("Required. 5-field cron expression, UTC"), command: coreField("Required. argv: an array of strings"),
+  service: coreField("The service whose image and env the job runs with (defaults to the primary)"),
+  timeout_sec: coreField("Seconds before a run is stopped"), concurrency_policy: coreField("forbid (default), allow or replace"),
+  paused: coreField("Create the job paused"),
+});
+
+const T = "/api/v1/tenants/:id";
+export const OPS: Record<string, OpInfo> = {
+  "POST /api/v1/register": op("Register the account of a dashboard identity", 201, "one", m.Account),
+  "GET /api/v1/account": op("Get the account", 200, "one", m.Account),
+  "PATCH /api/v1/account": op("Update the account", 200, "one", m.Account),
+  "GET /api/v1/api-keys": op("List API keys", 200, "all", m.ApiKey),
+  "POST /api/v1/api-keys": op("Create an API key (the key is shown once)", 201, "one", m.NewApiKey),
+  "DELETE /api/v1/api-keys/:id": op("Revoke an API key", 204, "none"),
+  "GET /api/v1/auth/status": op("Whether the first administrator still has to be set up", 200, "one", m.AuthStatus),
+  "POST /api/v1/auth/setup": op("Set up the first administrator", 201, "one", m.Session),
+  "POST /api/v1/auth/login": op("Log in to the dashboard", 200, "one", m.Session),
+  "POST /api/v1/auth/logout": op("Log out of the dashboard", 204, "none"),
+  "GET /api/v1/templates": op("List app templates", 200, "all", m.Template),
+  "GET /api/v1/templates/:id": op("Get an app template", 200, "one", m.Template),
+  "GET /api/v1/tenants": op("List tenants", 200, "page", m.TenantSummary),
+  "POST /api/v1/tenants": op("Create a tenant and deploy it", 202, "one", m.Tenant),
+  [`GET ${T}`]: op("Get a tenant", 200, "one", m.Tenant),
+  [`PATCH ${T}`]: op("Update a tenant", 200, "one", m.Tenant),
+  [`DELETE ${T}`]: op("Delete a tenant", 202, "one", m.TenantDeleted),
+  [`GET ${T}/deployments`]: op("List a tenant's deployments", 200, "page", m.Deployment),
+  [`POST ${T}/deployments`]: op("Deploy the tenant's primary service", 202, "one", m.Deployment),
+  [`GET ${T}/deployments/:depId`]: op("Get a deployment", 200, "one", m.Deployment),
+  [`GET ${T}/deployments/:depId/logs`]: op("Get a deployment's build log", 200, "text"),
+  [`POST ${T}/deployments/:depId/rollback`]: op("Roll back to a deployment", 202, "one", m.Deployment),
+  [`POST ${T}/deployments/:depId/cancel`]: op("Cancel a deployment", 202, "one", m.Deployment),
+  "GET /api/v1/build-capacity": op("Whether new builds may run now", 200, "one", m.BuildCapacity),
+  [`GET ${T}/services`]: op("List a tenant's services", 200, "all", m.Service),
+  [`POST ${T}/services`]: op("Add a service to a tenant", 202, "one", m.Service),
+  [`DELETE ${T}/services/:name`]: op("Remove a service", 204, "none"),
+  [`POST ${T}/deploy`]: op("Deploy every service of a tenant", 202, "one", m.DeployAll),
+  [`POST ${T}/services/:name/deploy`]: op("Deploy one service", 202, "one", m.Deployment),
+  [`GET ${T}/services/:name/deployments`]: op("List a service's deployments", 200, "page", m.Deployment),
+  [`GET ${T}/services/:name/logs`]: op("Get a service's container logs", 200, "text"),
+  [`GET ${T}/env`]: op("List environment variables (secrets masked)", 200, "all", m.EnvVar),
+  [`PUT ${T}/env`]: op("Replace all environment variables", 202, "all", m.EnvVar, envBody),
+  [`PATCH ${T}/env`]: op("Set or remove single environment variables", 202, "all", m.EnvVar),
+  [`GET ${T}/events`]: op("Stream a tenant's deployment events", 200, "sse"),
+  [`GET ${T}/logs`]: op("Get the tenant's container logs", 200, "text"),
+  [`GET ${T}/domains`]: op("List custom domains", 200, "all", m.Domain),
+  [`POST ${T}/domains`]: op("Add a custom domain", 201, "one", m.Domain),
+  [`POST ${T}/domains/:domId/verify`]: op("Verify a custom domain's DNS records", 200, "one", m.Domain),
+  [`DELETE ${T}/domains/:domId`]: op("Remove a custom domain", 204, "none"),
+  [`GET ${T}/network-rules`]: op("List network rules", 200, "all", m.NetworkRule),
+  [`POST ${T}/network-rules`]: op("Create a network rule", 201, "one", m.NetworkRule, ruleBody),
+  [`GET ${T}/network-rules/:ruleId`]: op("Get a network rule", 200, "one", m.NetworkRule),
+  [`DELETE ${T}/network-rules/:ruleId`]: op("Delete a network rule", 204, "none"),
+  "POST /api/v1/github/webhook": op("Receive a GitHub webhook delivery", 202, "one", m.Verification),
+  "GET /api/v1/github/installation": op("Get the GitHub App installation", 200, "one", m.Installation),
+  "POST /api/v1/github/installation": op("Register a GitHub App installation", 200, "one", m.Installation),
+  "DELETE /api/v1/github/installation": op("Remove the GitHub App installation", 204, "none"),
+  "GET /api/v1/github/repos": op("List the installation's repositories", 200, "all", m.Named),
+  "GET /api/v1/github/repos/:owner/:repo/branches": op("List a repository's branches", 200, "all", m.Named),
+  "GET /api/v1/registries": op("List registry credentials", 200, "all", m.Registry),
+  "POST /api/v1/registries": op("Add a registry credential", 201, "one", m.Registry),
+  "GET /api/v1/registries/:credId": op("Get a registry credential", 200, "one", m.Registry),
+  "PATCH /api/v1/registries/:credId": op("Update a registry credential", 200, "one", m.Registry),
+  "DELETE /api/v1/registries/:credId": op("Delete a registry credential", 204, "none"),
+  "POST /api/v1/registries/:credId/verify": op("Check a registry credential against its registry", 200, "one", m.Verification),
+  "GET /api/v1/registries/:credId/repos": op("List a registry's repositories", 200, "all", m.Named),
+  "GET /api/v1/registries/:credId/repos/:repo/tags": op("List a repository's tags", 200, "all", m.Named),
+  "POST /api/v1/webhooks": op("Create a webhook endpoint (the secret is shown once)", 201, "one", m.Webhook),
+  "GET /api/v1/webhooks": op("List webhook endpoints", 200, "page", m.Webhook),
+  "GET /api/v1/webhooks/:id": op("Get a webhook endpoint", 200, "one", m.Webhook),
+  "PATCH /api/v1/webhooks/:id": op("Update a webhook endpoint", 200, "one", m.Webhook),
+  "DELETE /api/v1/webhooks/:id": op("Delete a webhook endpoint", 204, "none"),
+  "GET /api/v1/webhooks/:id/deliveries": op("List a webhook's deliveries", 200, "page", m.Delivery),
+  "POST /api/v1/webhooks/:id/deliveries/:deliveryId/redeliver": op("Send a delivery again", 202, "one", m.Delivery),
+  [`GET ${T}/jobs`]: op("List scheduled jobs", 200, "all", m.Job),
+  [`POST ${T}/jobs`]: op("Create a scheduled job", 201, "one", m.Job, jobBody),
+  [`GET ${T}/jobs/:jobId`]: op("Get a scheduled job", 200, "one", m.Job),
+  [`DELETE ${T}/jobs/:jobId`]: op("Delete a scheduled job", 204, "none"),
+  [`POST ${T}/jobs/:jobId/pause`]: op("Pause a job", 200, "one", m.Job),
+  [`POST ${T}/jobs/:jobId/resume`]: op("Resume a job", 200, "one", m.Job),
+  [`POST ${T}/jobs/:jobId/run`]: op("Run a job now", 202, "one", m.JobRun),
+  [`GET ${T}/jobs/:jobId/runs`]: op("List a job's runs", 200, "all", m.JobRun),
+  [`GET ${T}/jobs/:jobId/runs/:runId`]: op("Get a job run with its logs", 200, "one", m.JobRun),
+  [`GET ${T}/usage`]: op("Get live resource usage", 200, "one", m.Usage),
+  "GET /api/v1/openapi.json": op("Get the OpenAPI document", 200, "document"),
+  "GET /api/v1/docs": op("Read the API documentation", 200, "html"),
+};
