@@ -7,7 +7,7 @@ import * as tenants from "../../store/tenants.ts";
 import * as deployments from "../../store/deployments.ts";
 import { nowIso } from "../../lib/ids.ts";
 import { Conflict } from "../../lib/errors.ts";
-import { assertDeployment } from "./states.ts";
+import { moveDeployment } from "./states.ts";
 import { cancelTenantWork } from "./deployer.ts";
 
 /** Who cancelled, in the reason: the API key's id or the dashboard user's (never a secret). */
@@ -24,8 +24,7 @@ export function cancelDeployment(ctx: Ctx, p: Principal, tenantId: string, depId
   }
   const reason = cancelledBy(p);
   if (d.status === "queued") {
-    assertDeployment(d.status, "failed");
-    deployments.update(ctx.db, d.id, { status: "failed", reason, finished_at: nowIso() }); // the lane skips a row no longer queued
+    moveDeployment(ctx.db, d, "failed", { reason, finished_at: nowIso() }); // the lane skips a row no longer queued
     ctx.bus.emit({ tenantId: t.id, deploymentId: d.id, service: d.service_name, stage: "error", status: "failed", message: reason, data: { failed_stage: "queued", still_serving: true } });
     ctx.bus.notify({ event: "deployment.failed", provider_id: t.provider_id, mode: t.mode, tenant_id: t.id, data: { deployment_id: d.id, service: d.service_name, reason } });
   } else {

@@ -9,6 +9,7 @@ import * as events from "../../store/events.ts";
 import { nowIso } from "../../lib/ids.ts";
 import { cancelTenantWork } from "./deployer.ts";
 import { removeServiceVolumes } from "./volumes.ts";
+import { moveDeployment, moveTenant } from "./states.ts";
 import { networkName, routeId } from "../resources.ts";
 import { removeTenantRules } from "../network/enforcement.ts";
 import { removeBuiltImages } from "./retention.ts";
@@ -17,9 +18,9 @@ import { removeBuiltImages } from "./retention.ts";
 export function startTenantDeletion(ctx: Ctx, t: TenantRow): void {
   const now = nowIso();
   ctx.db.transaction(() => {
-    tenants.update(ctx.db, t.id, { status: "deleting", status_reason: null, updated_at: now });
+    moveTenant(ctx.db, t, "deleting", { status_reason: null, updated_at: now });
     for (const d of deployments.listActive(ctx.db, t.id)) {
-      if (d.status === "queued") deployments.update(ctx.db, d.id, { status: "failed", reason: "tenant deleted", finished_at: now });
+      if (d.status === "queued") moveDeployment(ctx.db, d, "failed", { reason: "tenant deleted", finished_at: now });
     }
   })();
   ctx.bus.emit({ tenantId: t.id, stage: "delete", status: "running", message: `Deleting tenant ${t.name}` });

@@ -8,6 +8,7 @@ import * as deployments from "../../store/deployments.ts";
 import { nowIso } from "../../lib/ids.ts";
 import { imageBaseName } from "../../lib/image-ref.ts";
 import { mountsOf } from "./volumes.ts";
+import { moveDeployment } from "./states.ts";
 import { requestDeploy, type DeployRequest } from "./deployments.ts";
 
 /** Image names (last path part, no tag) of databases, caches and brokers: they start before the apps using them. */
@@ -75,7 +76,7 @@ function proceed(ctx: Ctx, tenant: TenantRow, dep: DeploymentRow, earlier: Array
   const current = deployments.find(ctx.db, tenant.id, dep.id);
   if (current?.status !== "queued") return false;
   const reason = `not started: service "${failed.service}" failed (${failed.id})`;
-  deployments.update(ctx.db, dep.id, { status: "failed", reason, finished_at: nowIso() });
+  moveDeployment(ctx.db, current, "failed", { reason, finished_at: nowIso() });
   ctx.bus.emit({
     tenantId: tenant.id, deploymentId: dep.id, service: dep.service_name, stage: "error", status: "failed", message: `${dep.service_name} ${reason}`,
     data: { failed_stage: "queued", failed_service: failed.service, failed_deployment: failed.id, skipped: true },

@@ -21,7 +21,7 @@ import { tailLogs, waitHealthy } from "./health.ts";
 import { mountsOf } from "./volumes.ts";
 import { imageTag, labels, networkName } from "../resources.ts";
 import { routeFor } from "../domains/routes.ts";
-import { assertDeployment } from "./states.ts";
+import { moveDeployment, moveService, moveTenant } from "./states.ts";
 import { openEnv, redactEnvValues } from "../env-vars.ts";
 import { finishFailed, finishSucceeded, makeLive, type Run } from "./finish.ts";
 import { cloneSourceFor } from "../github/source.ts";
@@ -47,7 +47,7 @@ export async function runDeployment(ctx: Ctx, tenantId: string, depId: string): 
   const started = Date.now();
   const run: LoggedRun = { ctx, tenant: tenant!, service: service!, dep, signal: signalFor(ctx, tenantId), timings: {}, started, stage: "provision", log: new BuildLogSink(ctx.db, depId) };
   if (!tenant || !service || tenant.status === "deleting") {
-    deployments.update(ctx.db, depId, { status: "failed", reason: "tenant is being deleted", finished_at: nowIso() });
+    moveDeployment(ctx.db, dep, "failed", { reason: "tenant is being deleted", finished_at: nowIso() });
     return;
   }
   let candidate: ContainerInfo | undefined;
@@ -84,7 +84,7 @@ type LoggedRun = Run & { log: BuildLogSink };
 function begin(run: Run): void {
   const { ctx, tenant, dep } = run;
   deployments.update(ctx.db, dep.id, { started_at: nowIso() });
-  tenants.update(ctx.db, tenant.id, { status: "deploying", status_reason: null, updated_at: nowIso() });
+  moveTenant(ctx.db, tenant, "deploying", { status_reason: null, updated_at: nowIso() });
   ctx.bus.notify({ event: "deployment.started", provider_id: tenant.provider_id, mode: tenant.mode, tenant_id: tenant.id, data: { deployment_id: dep.id, service: dep.service_name } });
 }
 
@@ -94,9 +94,7 @@ export function emit(run: Run, stage: string, status: string, message: string, d
 }
 
 function setStatus(run: Run, to: "building" | "deploying"): void {
-  assertDeployment(run.dep.status, to);
-  run.dep.status = to;
-  deployments.update(run.ctx.db, run.dep.id, { status: to });
+  moveDeployment(run.ctx.db, run.dep, to);
 }
 
 async function timed<T>(run: Run, stage: string, fn: () => Promise<T>): Promise<T> {
@@ -265,11 +263,12 @@ async function startCandidate(run: Run, imageId: string, port: number): Promise<
  */
 async function stopHolderOfVolumes(run: Run): Promise<void> {
   const { ctx, service } = run;
-  const old = services.findById(ctx.db, service.id)?.container_id;
-  if (!old) return;
+  const current = services.findById(ctx.db, service.id);
+  const old = current?.container_id;
+  if (!current || !old) return;
   emit(run, "deploy", "running", `Stopping the running container first: its volumes are not shared with the new one`, { container: old });
   await ctx.runtime.stopAndRemove(old, 10);
-  services.update(ctx.db, service.id, { container_id: null, container_ip: null, status: "stopped", updated_at: nowIso() });
+  moveService(ctx.db, current, "stopped", { container_id: null, container_ip: null, updated_at: nowIso() });
 }
 
 /** Healthy on `port`, or on the one other port the app opened when no port was configured: the port it serves on. */

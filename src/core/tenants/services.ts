@@ -15,6 +15,7 @@ import { assertHostFits, parseService } from "./service-input.ts";
 import { sealEnv } from "../env-vars.ts";
 import { routeId } from "../resources.ts";
 import { removeServiceVolumes } from "../deploy/volumes.ts";
+import { moveDeployment, moveService } from "../deploy/states.ts";
 import { removeBuiltImages } from "../deploy/retention.ts";
 import { applyDomainRoute } from "../domains/domains.ts";
 import { reapplyTenantRules } from "../network/enforcement.ts";
@@ -90,8 +91,8 @@ export async function removeService(ctx: Ctx, p: Principal, tenantId: string, na
   if (active.some((d) => d.status !== "queued")) throw new Conflict(`A deployment of "${name}" is in progress; remove the service when it has finished`, { deployment_id: active[0].id }, "deployment_in_progress");
   const now = nowIso();
   ctx.db.transaction(() => {
-    for (const d of active) deployments.update(ctx.db, d.id, { status: "failed", reason: "service removed", finished_at: now });
-    services.update(ctx.db, svc.id, { status: "removing", updated_at: now });
+    for (const d of active) moveDeployment(ctx.db, d, "failed", { reason: "service removed", finished_at: now });
+    moveService(ctx.db, svc, "removing", { updated_at: now });
   })();
   ctx.bus.emit({ tenantId: t.id, service: name, stage: "info", status: "running", message: `Removing service ${name}` });
   if (svc.is_routable) await ctx.proxy.removeRoute(routeId(t.name, name));
