@@ -4,16 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { startCaddy, type TestCaddy } from "../support/caddy.ts";
+import { freePort } from "../support/ports.ts";
+
 
 export const ROOT = join(import.meta.dir, "../..");
 export const SHOTS = join(ROOT, "test-artifacts", "screenshots");
-
-function freePort(): number {
-  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const p = s.port!;
-  s.stop(true);
-  return p;
-}
 
 export interface Appliance {
   url: string;
@@ -39,7 +34,7 @@ export async function startAppliance(opts: { baseDomain: string; env?: Record<st
   const server = Bun.spawn([bin, "serve"], {
     env: {
       ...process.env, STAXA_DATA_DIR: dataDir, STAXA_PORT: String(port), STAXA_HOST: "127.0.0.1", STAXA_MANAGE_CADDY: "0", STAXA_LOG_LEVEL: "error",
-      STAXA_CADDY_ADMIN_URL: caddy.adminUrl, STAXA_BASE_DOMAIN: opts.baseDomain, STAXA_PUBLIC_SCHEME: "http",
+      STAXA_RESOLVER_PORT: String(freePort()), STAXA_CADDY_ADMIN_URL: caddy.adminUrl, STAXA_BASE_DOMAIN: opts.baseDomain, STAXA_PUBLIC_SCHEME: "http",
       STAXA_HTTP_PORT: String(httpPort), STAXA_HTTPS_PORT: String(httpPort + 800),
       STAXA_ALLOW_FILE_REPOS: "1", STAXA_HEALTH_TIMEOUT_SEC: "8", STAXA_DRAIN_SEC: "0",
       ...opts.env,

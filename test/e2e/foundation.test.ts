@@ -4,6 +4,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "../support/ports.ts";
+
+const RESOLVER_PORT = freePort(); // its own resolver: none left by an earlier test answers for it
 
 const ROOT = join(import.meta.dir, "../..");
 const dir = mkdtempSync(join(tmpdir(), "staxa-e2e-foundation-"));
@@ -18,7 +21,7 @@ let key = "";
 // No Docker engine and no Caddy behind this appliance: a socket path nobody listens on, an admin port nobody serves.
 const env = () => ({
   ...process.env, STAXA_DATA_DIR: dataDir, STAXA_PORT: String(port), STAXA_HOST: "127.0.0.1", STAXA_MANAGE_CADDY: "0", STAXA_LOG_LEVEL: "info",
-  STAXA_DOCKER_SOCKET: join(dir, "no-docker.sock"), STAXA_CADDY_ADMIN_URL: `http://127.0.0.1:${deadPort}`,
+  STAXA_DOCKER_SOCKET: join(dir, "no-docker.sock"), STAXA_RESOLVER_PORT: String(RESOLVER_PORT), STAXA_CADDY_ADMIN_URL: `http://127.0.0.1:${deadPort}`,
 });
 
 async function run(args: string[]) {
@@ -34,13 +37,6 @@ async function api(method: string, path: string, body?: unknown, auth = key) {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
   return { status: res.status, headers: res.headers, text, json: text ? JSON.parse(text) : undefined };
-}
-
-function freePort(): number {
-  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const p = s.port!;
-  s.stop(true);
-  return p;
 }
 
 beforeAll(async () => {

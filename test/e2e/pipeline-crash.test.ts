@@ -7,6 +7,9 @@ import { join } from "node:path";
 import { startCaddy, type TestCaddy } from "../support/caddy.ts";
 import { dockerCli, ensureTestImages, removeByPrefix, uniqueName, teardownE2e } from "../support/docker.ts";
 import { commitVersion, fixtureRepo, viaCaddy } from "../support/e2e-app.ts";
+import { freePort } from "../support/ports.ts";
+
+const RESOLVER_PORT = freePort(); // its own resolver: none left by an earlier test answers for it
 
 const PREFIX = uniqueName("e2k");
 const BASE = "e2e-crash.test";
@@ -21,7 +24,7 @@ let key = "";
 
 const env = () => ({
   ...process.env, STAXA_DATA_DIR: dataDir, STAXA_PORT: String(API_PORT), STAXA_HOST: "127.0.0.1", STAXA_BASE_DOMAIN: BASE, STAXA_PUBLIC_SCHEME: "http",
-  STAXA_HTTP_PORT: String(HTTP_PORT), STAXA_HTTPS_PORT: String(HTTP_PORT + 100), STAXA_CADDY_ADMIN_URL: caddy.adminUrl, STAXA_MANAGE_CADDY: "0",
+  STAXA_HTTP_PORT: String(HTTP_PORT), STAXA_HTTPS_PORT: String(HTTP_PORT + 100), STAXA_RESOLVER_PORT: String(RESOLVER_PORT), STAXA_CADDY_ADMIN_URL: caddy.adminUrl, STAXA_MANAGE_CADDY: "0",
   STAXA_ALLOW_FILE_REPOS: "1", STAXA_ALLOW_PRIVATE_TARGETS: "1", STAXA_DRAIN_SEC: "0", STAXA_LOG_LEVEL: "error",
 });
 

@@ -12,6 +12,9 @@ import { ensureTemplateImages, TEMPLATE_BASE_IMAGES } from "../support/template-
 import { loadConfig } from "../../src/config.ts";
 import { openDb } from "../../src/store/db.ts";
 import { createCaddyProxy } from "../../src/proxy/caddy.ts";
+import { freePort } from "../support/ports.ts";
+
+const RESOLVER_PORT = freePort(); // its own resolver: none left by an earlier test answers for it
 
 const REPO = resolve(import.meta.dir, "../..");
 const BIN = join(REPO, "dist/staxa");
@@ -25,7 +28,7 @@ const dataDir = mkdtempSync(join(tmpdir(), "staxa-e2e-ports-"));
 const env: Record<string, string> = {
   ...(process.env as Record<string, string>), ...TEMPLATE_BASE_IMAGES,
   STAXA_DATA_DIR: dataDir, STAXA_PORT: String(API_PORT), STAXA_HOST: "127.0.0.1", STAXA_BASE_DOMAIN: BASE, STAXA_PUBLIC_SCHEME: "http",
-  STAXA_HTTP_PORT: String(HTTP_PORT), STAXA_HTTPS_PORT: String(HTTP_PORT + 900), STAXA_CADDY_ADMIN_URL: `http://127.0.0.1:${ADMIN_PORT}`,
+  STAXA_HTTP_PORT: String(HTTP_PORT), STAXA_HTTPS_PORT: String(HTTP_PORT + 900), STAXA_RESOLVER_PORT: String(RESOLVER_PORT), STAXA_CADDY_ADMIN_URL: `http://127.0.0.1:${ADMIN_PORT}`,
   STAXA_MANAGE_CADDY: "0", STAXA_ALLOW_FILE_REPOS: "1", STAXA_ALLOW_PRIVATE_TARGETS: "1", STAXA_LOG_LEVEL: "error",
   STAXA_HEALTH_TIMEOUT_SEC: "30", STAXA_RECONCILE_EVERY_SEC: String(TICK_SEC),
 };

@@ -10,6 +10,9 @@ import { startCaddy, type TestCaddy } from "../support/caddy.ts";
 import { dockerCli, ensureTestImages, removeByPrefix, uniqueName } from "../support/docker.ts";
 import { fixtureRepo, git, viaCaddy } from "../support/e2e-app.ts";
 import { writeFileSync } from "node:fs";
+import { freePort } from "../support/ports.ts";
+
+const RESOLVER_PORT = freePort(); // its own resolver: none left by an earlier test answers for it
 
 const REPO = resolve(import.meta.dir, "../..");
 const PREFIX = uniqueName("e2s");
@@ -29,7 +32,7 @@ const DATABASE_URL = `postgres://u:${SECRETS.DB_PASSWORD}@db/x`;
 const env = {
   ...process.env,
   STAXA_DATA_DIR: dataDir, STAXA_PORT: String(API_PORT), STAXA_HOST: "127.0.0.1", STAXA_BASE_DOMAIN: BASE, STAXA_PUBLIC_SCHEME: "http",
-  STAXA_HTTP_PORT: String(HTTP_PORT), STAXA_HTTPS_PORT: String(HTTP_PORT + 900), STAXA_CADDY_ADMIN_URL: `http://127.0.0.1:${ADMIN_PORT}`,
+  STAXA_HTTP_PORT: String(HTTP_PORT), STAXA_HTTPS_PORT: String(HTTP_PORT + 900), STAXA_RESOLVER_PORT: String(RESOLVER_PORT), STAXA_CADDY_ADMIN_URL: `http://127.0.0.1:${ADMIN_PORT}`,
   STAXA_MANAGE_CADDY: "0", STAXA_ALLOW_FILE_REPOS: "1", STAXA_ALLOW_PRIVATE_TARGETS: "1", STAXA_ALLOW_HTTP_REGISTRIES: "1",
   STAXA_ALLOW_HTTP_WEBHOOKS: "1", STAXA_LOG_LEVEL: "debug", STAXA_HEALTH_TIMEOUT_SEC: "20",
 };

@@ -10,6 +10,7 @@ import { dockerCli, ensureTestImages, removeByPrefix, uniqueName, teardownE2e } 
 import { commitVersion, e2eApp, fixtureRepo } from "../support/e2e-app.ts";
 import { startWebhookWorker, type WebhookWorker } from "../../src/core/webhooks/delivery.ts";
 import { verifyStaxaSignature } from "../../src/core/webhooks/signature.ts";
+import { freePort } from "../support/ports.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 const PREFIX = uniqueName("e2wh");
@@ -160,7 +161,7 @@ describe("a real deploy", () => {
 function childAppliance(dataDir: string, port: number) {
   const env = () => ({
     ...process.env, STAXA_DATA_DIR: dataDir, STAXA_PORT: String(port), STAXA_HOST: "127.0.0.1", STAXA_MANAGE_CADDY: "0", STAXA_LOG_LEVEL: "error",
-    STAXA_CADDY_ADMIN_URL: caddy.adminUrl, STAXA_BASE_DOMAIN: BASE, STAXA_PUBLIC_SCHEME: "http", STAXA_HTTP_PORT: String(HTTP_PORT), STAXA_HTTPS_PORT: String(HTTP_PORT + 800),
+    STAXA_RESOLVER_PORT: String(freePort()), STAXA_CADDY_ADMIN_URL: caddy.adminUrl, STAXA_BASE_DOMAIN: BASE, STAXA_PUBLIC_SCHEME: "http", STAXA_HTTP_PORT: String(HTTP_PORT), STAXA_HTTPS_PORT: String(HTTP_PORT + 800),
     STAXA_ALLOW_FILE_REPOS: "1", ...LAB,
   });
   return {
@@ -175,13 +176,6 @@ function childAppliance(dataDir: string, port: number) {
       return proc;
     },
   };
-}
-
-function freePort(): number {
-  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const p = s.port!;
-  s.stop(true);
-  return p;
 }
 
 describe("a child appliance", () => {
