@@ -4,12 +4,22 @@ import { Elysia } from "elysia";
 import type { ApiDeps } from "../app.ts";
 import { auth } from "./plugins/auth.ts";
 import { all, one } from "./plugins/envelope.ts";
-import { bodyObject } from "./body.ts";
+import { bodyObject, coreField, strictBody } from "./body.ts";
 import { jsonBody } from "./plugins/json-body.ts";
 import { createJob, deleteJob, getJob, getRun, jobView, listJobs, listRuns, runNow, runView, setPaused } from "../core/jobs/jobs.ts";
 import { tenantUsage } from "../core/usage/view.ts";
 
 const tag = (summary: string) => ({ tags: ["Jobs"], summary });
+
+/** The job body's fields (values checked by core's parseJob, each error naming its field); others are a 400 here. */
+const jobBody = strictBody({
+  schedule: coreField("5-field cron expression (minute hour day-of-month month day-of-week) or @hourly etc., in UTC; no seconds field"),
+  command: coreField("argv array of strings run in the container (replaces the image's CMD; no shell is added)"),
+  service: coreField("the service whose current image, env and limits the runs use"),
+  timeout_sec: coreField("1-86400, default 3600"),
+  concurrency_policy: coreField("forbid (default) | allow | replace"),
+  paused: coreField("boolean, default false"),
+});
 
 export function jobRoutes(deps: ApiDeps) {
   const json = jsonBody(deps.config.maxBodyBytes);
@@ -21,7 +31,7 @@ export function jobRoutes(deps: ApiDeps) {
       set.status = 201;
       return one(jobView(row));
     }, {
-      scope: "deployments:write", parse: json, // fields checked by core's parseJob (400 naming the field)
+      scope: "deployments:write", parse: json, body: jobBody,
       detail: { ...tag("Create a scheduled job"), description: "Body: schedule (5-field cron, UTC), command (argv array), service, timeout_sec (default 3600), concurrency_policy (forbid|allow|replace, default forbid), paused." },
     })
     .get("/tenants/:id/jobs/:jobId", ({ principal, params }) => one(jobView(getJob(deps, principal, params.id, params.jobId))), { scope: "deployments:read", detail: tag("Get a scheduled job") })

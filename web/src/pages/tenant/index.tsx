@@ -14,6 +14,8 @@ import { Services } from "./services.tsx";
 import { Domains } from "./domains.tsx";
 import { NetworkRules } from "./network.tsx";
 import { Settings } from "./settings.tsx";
+import { Jobs } from "./jobs.tsx";
+import { UsageTab } from "./usage.tsx";
 import { serves } from "../../tenant-state.ts";
 
 export interface Service { id: string; name: string; source_type: string; repo_url: string | null; branch: string | null; image_url: string | null; status: string; is_primary: boolean; is_routable: boolean; port: number | null; resource_size: string; host: string | null; volumes?: { name: string; mount_path: string }[] }
@@ -36,7 +38,7 @@ export interface TabProps {
 
 const TABS: [string, string][] = [
   ["overview", "Overview"], ["deployments", "Deployments"], ["logs", "Logs"], ["env", "Environment"],
-  ["services", "Services"], ["domains", "Domains"], ["network", "Network rules"], ["settings", "Settings"],
+  ["services", "Services"], ["domains", "Domains"], ["network", "Network rules"], ["jobs", "Jobs"], ["usage", "Usage"], ["settings", "Settings"],
 ];
 
 export function TenantPage(props: { id: string; tab: string }) {
@@ -102,6 +104,8 @@ export function TenantPage(props: { id: string; tab: string }) {
       {tab === "services" && <Services {...tp} />}
       {tab === "domains" && <Domains {...tp} />}
       {tab === "network" && <NetworkRules {...tp} />}
+      {tab === "jobs" && <Jobs {...tp} />}
+      {tab === "usage" && <UsageTab {...tp} />}
       {tab === "settings" && <Settings {...tp} />}
     </section>
   );
