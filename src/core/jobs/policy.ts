@@ -7,12 +7,18 @@ export type Decision =
   /** Stop these runs (ended `replaced`), then run. */
   | { action: "replace"; stop: string[] };
 
+/** Runs of one job going at once under `allow`: a slow job every minute must not pile up containers without end. */
+export const MAX_PARALLEL_RUNS = 3;
+
 /**
  * forbid: a run still going means this fire is skipped (recorded as a `skipped` run with the reason).
- * allow: always run, side by side. replace: stop whatever runs, then run.
+ * allow: run side by side, up to MAX_PARALLEL_RUNS (then skipped). replace: stop whatever runs, then run.
  */
 export function decide(policy: ConcurrencyPolicy, running: string[]): Decision {
-  if (running.length === 0 || policy === "allow") return { action: "run" };
+  if (running.length === 0) return { action: "run" };
+  if (policy === "allow") {
+    return running.length < MAX_PARALLEL_RUNS ? { action: "run" } : { action: "skip", reason: `${running.length} runs are still going, the most concurrency_policy allow permits` };
+  }
   if (policy === "forbid") return { action: "skip", reason: `run ${running[0]} is still going (concurrency_policy forbid)` };
   return { action: "replace", stop: [...running] };
 }

@@ -42,7 +42,7 @@ export async function startRun(ctx: Ctx, job: JobRow, trigger: RunTrigger, opts:
   }
   const decision = decide(job.concurrency_policy, jobs.listRunning(ctx.db, job.id).map((r) => r.id));
   if (decision.action === "skip") {
-    if (trigger === "manual") throw new Conflict(`A run of this job is still going and its concurrency_policy is forbid`, {}, "job_running");
+    if (trigger === "manual") throw new Conflict(`Not started: ${decision.reason}`, {}, "job_running");
     return ended("skipped", decision.reason);
   }
   if (decision.action === "replace") {

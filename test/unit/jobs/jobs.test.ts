@@ -62,6 +62,8 @@ describe("concurrency policy (pure)", () => {
     ["forbid, nothing running", "forbid", [], { action: "run" }],
     ["forbid, one running", "forbid", ["run_a"], { action: "skip", reason: "run run_a is still going (concurrency_policy forbid)" }],
     ["allow, one running", "allow", ["run_a"], { action: "run" }],
+    ["allow, two running", "allow", ["run_a", "run_b"], { action: "run" }],
+    ["allow, three running: no pile-up", "allow", ["run_a", "run_b", "run_c"], { action: "skip", reason: "3 runs are still going, the most concurrency_policy allow permits" }],
     ["replace, nothing running", "replace", [], { action: "run" }],
     ["replace, two running", "replace", ["run_a", "run_b"], { action: "replace", stop: ["run_a", "run_b"] }],
   ];
