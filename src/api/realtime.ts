@@ -5,9 +5,9 @@ import type { PipelineEvent } from "../events/bus.ts";
 import { auth } from "./plugins/auth.ts";
 import { Invalid } from "../lib/errors.ts";
 import { isSettled, isTerminal, openEventStream, replay } from "../core/tenants/events.ts";
-import { containerLogs } from "../core/tenants/container-logs.ts";
 import { streamSlotsFor } from "./stream-slots.ts";
-import { appOf } from "./plugins/root-app.ts";
+import { keepOpen } from "./plugins/root-app.ts";
+import { logQuery, logResponse } from "./log-stream.ts";
 
 /** Heartbeat period; a setting object so tests can shorten it. */
 export const sseSettings = { heartbeatMs: 15_000 };
@@ -18,16 +18,6 @@ function lastEventIdOf(request: Request, query: Record<string, string | undefine
   if (raw === undefined || raw === null || raw === "") return undefined;
   if (!/^\d{1,15}$/.test(raw)) throw new Invalid("Last-Event-ID", "Last-Event-ID must be a non-negative integer event id");
   return Number(raw);
-}
-
-/**
- * Lifts Bun's idle timeout (10 s by default) for one long-lived response. Without this a stream with nothing
- * to say for 10 s — an events stream whose deployment waits behind other builds, under load — is cut by the
- * server after `retry:`, before the first heartbeat (15 s) or event. A dead client is still noticed: the
- * heartbeat's write fails and aborts the request.
- */
-export function keepOpen(store: unknown, request: Request): void {
-  appOf(store)?.server?.timeout(request, 0);
 }
 
 function frame(e: PipelineEvent): string {
@@ -87,34 +77,6 @@ function eventStream(deps: ApiDeps, tenantId: string, afterId: number | undefine
   });
 }
 
-/** Container log lines as a text stream; a client going away aborts `ac`, which ends the Docker stream. */
-function logStream(lines: AsyncIterable<string>, ac: AbortController, request: AbortSignal): ReadableStream<Uint8Array> {
-  const stop = () => ac.abort();
-  request.addEventListener("abort", stop);
-  return new ReadableStream<Uint8Array>({
-    async start(controller) {
-      try {
-        for await (const line of lines) {
-          if (ac.signal.aborted) break;
-          controller.enqueue(enc.encode(line.endsWith("\n") ? line : line + "\n"));
-        }
-      } catch (e) {
-        if (!ac.signal.aborted) controller.enqueue(enc.encode(`[staxa] log stream ended: ${(e as Error).message}\n`));
-      } finally {
-        request.removeEventListener("abort", stop);
-        try {
-          controller.close();
-        } catch {
-          // cancelled by the client
-        }
-      }
-    },
-    cancel() {
-      stop();
-    },
-  });
-}
-
 export function realtimeRoutes(deps: ApiDeps) {
   return new Elysia({ name: "routes:realtime" })
     .use(auth(deps))
@@ -125,15 +87,7 @@ export function realtimeRoutes(deps: ApiDeps) {
       const stream = streamSlotsFor(deps).guard(principal.providerId, "events", () => eventStream(deps, tenantId, after, query.follow === "true", request.signal, sseSettings.heartbeatMs), request.signal);
       return new Response(stream, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache", "x-accel-buffering": "no" } });
     }, { scope: "tenants:read", query: t.Object({ last_event_id: t.Optional(t.String()), follow: t.Optional(t.String()) }) })
-    .get("/tenants/:id/logs", ({ principal, params, query, request, store }) => {
-      const lines = query.lines === undefined ? 200 : /^\d+$/.test(query.lines) ? Number(query.lines) : NaN;
-      const follow = query.follow === "true" || query.follow === "1";
-      if (query.follow !== undefined && !["true", "false", "1", "0"].includes(query.follow)) throw new Invalid("follow", "follow must be true or false");
-      const ac = new AbortController();
-      // Validates and authorises before the stream starts, so errors are proper 4xx responses.
-      const lines_ = containerLogs(deps, principal, params.id, { lines, follow, signal: ac.signal });
-      const make = () => logStream(lines_, ac, request.signal);
-      if (follow) keepOpen(store, request);
-      return new Response(follow ? streamSlotsFor(deps).guard(principal.providerId, "logs", make, request.signal) : make(), { headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-cache" } });
-    }, { scope: "tenants:read", query: t.Object({ lines: t.Optional(t.String()), follow: t.Optional(t.String()) }) });
+    .get("/tenants/:id/logs", ({ principal, params, query, request, store }) =>
+      logResponse(deps, principal, { endpoint: "tenant", tenantId: params.id, lines: query.lines, follow: query.follow }, request, store),
+    { scope: "tenants:read", query: logQuery("tenant") });
 }

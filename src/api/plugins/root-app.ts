@@ -17,6 +17,16 @@ export function appOf(store: unknown): AnyElysia | undefined {
   return store && typeof store === "object" ? (store as { [APP]?: AnyElysia })[APP] : undefined;
 }
 
+/**
+ * Lifts Bun's idle timeout (10 s by default) for one long-lived response. Without this a stream with nothing
+ * to say for 10 s — an events stream whose deployment waits behind other builds, under load, or a quiet log —
+ * is cut by the server before its first heartbeat or line. A dead client is still noticed: a write fails and
+ * aborts the request.
+ */
+export function keepOpen(store: unknown, request: Request): void {
+  appOf(store)?.server?.timeout(request, 0);
+}
+
 /** The client's IP address, or "unknown" (in-process requests, an unregistered app, a closed socket). */
 export function clientIp(store: unknown, request: Request): string {
   return appOf(store)?.server?.requestIP(request)?.address ?? "unknown";
