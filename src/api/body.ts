@@ -9,10 +9,22 @@ export function strictBody<P extends Record<string, TSchema>>(properties: P, opt
   return t.Object(properties, { ...options, additionalProperties: t.Never() });
 }
 
-/** A field whose value core checks (its errors name the field); the schema only says the field exists. */
-export function coreField(description: string) {
-  return t.Optional(t.Unknown({ description }));
+/**
+ * A field whose value core checks (its errors name the field); the schema only says the field exists. `documented`
+ * is the type the OpenAPI document shows (openapi.ts puts it in place of the Unknown). It sits under its own key
+ * because Elysia reads `type`/`properties` even on an Unknown: it would drop nested fields core must see.
+ */
+export function coreField(description: string, documented?: Record<string, unknown>) {
+  return t.Optional(t.Unknown({ description, ...(documented ? { [DOCUMENTED_AS]: documented } : {}) }));
 }
+
+/** The key of coreField's documented type. */
+export const DOCUMENTED_AS = "x-staxa-documented-as";
+
+const str = { type: "string" };
+const int = (minimum: number, maximum: number) => ({ type: "integer", minimum, maximum });
+const oneOf = (...values: string[]) => ({ type: "string", enum: values });
+const strings = { type: "array", items: str };
 
 /** Bodies checked field by field in core reach it as a plain object; anything else is a 400 here. */
 export function bodyObject(body: unknown): Record<string, unknown> {
@@ -29,23 +41,23 @@ export function optionalBodyObject(body: unknown): Record<string, unknown> {
 
 /** The fields of one service (POST /tenants/{id}/services and each services[] entry of POST /tenants). */
 export const serviceFields = {
-  name: coreField("Required. Unique service name within the tenant (a DNS label, at most 30 characters)"),
-  source_type: coreField('Required. "github" or "image"'),
-  repo_url: coreField("Git repository URL (source_type github)"),
-  image_url: coreField("Container image reference (source_type image)"),
-  branch: coreField("Git branch. Defaults to main."),
-  commit_sha: coreField("Commit to build (7 to 64 hex characters)"),
-  port: coreField("Port the service listens on (1-65535)"),
-  resource_size: coreField("small, medium or large. Defaults to the tenant's size."),
-  is_primary: coreField("Whether the tenant's main host routes to this service"),
-  is_routable: coreField("Whether the service receives HTTP traffic. Defaults to false."),
-  priority: coreField("Start order weight (0-1000)"),
-  env: coreField("Environment variables of this service, as key-value pairs"),
-  volumes: coreField("Persistent volumes: [{name, mount_path}]"),
-  depends_on: coreField("Names of services started (and healthy) before this one"),
-  healthcheck: coreField("{path}: an HTTP path answering 2xx when the service is healthy"),
-  build_context: coreField("Directory of the repository to build from"),
-  command: coreField("The container's argv (an array of strings, never a shell string)"),
+  name: coreField("Required. Unique service name within the tenant (a DNS label, at most 30 characters)", str),
+  source_type: coreField('Required. "github" or "image"', oneOf("github", "image")),
+  repo_url: coreField("Git repository URL (source_type github)", str),
+  image_url: coreField("Container image reference (source_type image)", str),
+  branch: coreField("Git branch. Defaults to main.", str),
+  commit_sha: coreField("Commit to build (7 to 64 hex characters)", str),
+  port: coreField("Port the service listens on (1-65535)", int(1, 65535)),
+  resource_size: coreField("small, medium or large. Defaults to the tenant's size.", oneOf("small", "medium", "large")),
+  is_primary: coreField("Whether the tenant's main host routes to this service", { type: "boolean" }),
+  is_routable: coreField("Whether the service receives HTTP traffic. Defaults to false.", { type: "boolean" }),
+  priority: coreField("Start order weight (0-1000)", int(0, 1000)),
+  env: coreField("Environment variables of this service, as key-value pairs", { type: "object", additionalProperties: str }),
+  volumes: coreField("Persistent volumes: [{name, mount_path}]", { type: "array", items: { type: "object", required: ["name", "mount_path"], properties: { name: str, mount_path: str } } }),
+  depends_on: coreField("Names of services started (and healthy) before this one", strings),
+  healthcheck: coreField("{path}: an HTTP path answering 2xx when the service is healthy", { type: "object", required: ["path"], properties: { path: str } }),
+  build_context: coreField("Directory of the repository to build from", str),
+  command: coreField("The container's argv (an array of strings, never a shell string)", strings),
 };
 
 /** The one-service form of a tenant's fields (POST /tenants with source_type): the service's, at the top level. */
@@ -53,12 +65,12 @@ const singleService = (({ name: _n, port: _p, is_primary: _i, is_routable: _r, p
 
 /** POST /tenants: one of source_type (a single service), services[] or compose/compose_file. */
 export const createTenantBody = strictBody({
-  name: coreField("Required. Unique tenant name (used as subdomain)"),
-  display_name: coreField("Human-readable display name"),
+  name: coreField("Required. Unique tenant name (used as subdomain)", str),
+  display_name: coreField("Human-readable display name", str),
   ...singleService,
-  app_port: coreField("Port the app listens on (single-service mode)"),
-  egress_mode: coreField('"open" (default) or "restricted" (outbound only through network rules)'),
+  app_port: coreField("Port the app listens on (single-service mode)", int(1, 65535)),
+  egress_mode: coreField('"open" (default) or "restricted" (outbound only through network rules)', oneOf("open", "restricted")),
   services: t.Optional(t.Array(strictBody(serviceFields), { description: "Array of service definitions (multi-service mode)" })),
-  compose: coreField("The text of a docker-compose file (multi-service mode)"),
-  compose_file: coreField("Path of a compose file in repo_url, read when the tenant is created"),
+  compose: coreField("The text of a docker-compose file (multi-service mode)", str),
+  compose_file: coreField("Path of a compose file in repo_url, read when the tenant is created", str),
 });

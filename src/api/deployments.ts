@@ -12,8 +12,8 @@ import { pageQuery } from "./query.ts";
 
 // Optional: an empty body deploys the branch the tenant tracks.
 const createBody = t.Optional(strictBody({
-  branch: coreField("Branch to deploy (git-sourced tenants)"),
-  commit_sha: coreField("Commit to deploy (7 to 64 hex characters)"),
+  branch: coreField("Branch to deploy (git-sourced tenants)", { type: "string" }),
+  commit_sha: coreField("Commit to deploy (7 to 64 hex characters)", { type: "string" }),
 }));
 
 export function deploymentRoutes(deps: ApiDeps) {

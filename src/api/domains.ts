@@ -8,9 +8,9 @@ import { jsonBody } from "./plugins/json-body.ts";
 import { addDomain, deleteDomain, domainView, listDomains, verifyDomain } from "../core/domains/domains.ts";
 
 const addBody = strictBody({
-  domain: coreField("Required. Custom domain name"),
-  is_primary: coreField("Set as primary domain. Defaults to false."),
-  service_id: coreField("Route to a specific service (its id or name; multi-service tenants)"),
+  domain: coreField("Required. Custom domain name", { type: "string" }),
+  is_primary: coreField("Set as primary domain. Defaults to false.", { type: "boolean" }),
+  service_id: coreField("Route to a specific service (its id or name; multi-service tenants)", { type: "string" }),
 });
 
 export function domainRoutes(deps: ApiDeps) {

@@ -9,8 +9,8 @@ import { bodyObject, coreField, strictBody } from "./body.ts";
 
 /** PATCH (an extension of the reference): single keys set or removed; the others, secrets included, stay as stored. */
 const patchBody = strictBody({
-  set: coreField("Variables to set, as key-value pairs (string values); the others are kept"),
-  unset: coreField("Names of variables to remove"),
+  set: coreField("Variables to set, as key-value pairs (string values); the others are kept", { type: "object", additionalProperties: { type: "string" } }),
+  unset: coreField("Names of variables to remove", { type: "array", items: { type: "string" } }),
 });
 
 export function envRoutes(deps: ApiDeps) {

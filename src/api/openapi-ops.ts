@@ -3,7 +3,6 @@
 // set `detail.summary`, which wins. openapi.test.ts fails when an operation the app serves is missing here.
 import { t, type TSchema } from "elysia";
 import * as m from "./models.ts";
-import { coreField, strictBody } from "./body.ts";
 
 /** How the data is wrapped: one resource, a paginated list, a whole list, no body, or another media type. */
 export type Shape = "one" | "page" | "all" | "none" | "text" | "sse" | "html" | "document";
@@ -11,23 +10,8 @@ export interface OpInfo { summary: string; status: number; shape: Shape; model?:
 
 const op = (summary: string, status: number, shape: Shape, model?: TSchema, body?: TSchema): OpInfo => ({ summary, status, shape, model, body });
 
-// Bodies that core checks field by field (each field's error names it); the route reads them unvalidated, so
-// the document takes their fields from here. Core refuses a field not listed.
+// PUT env's body: every name is a variable (core checks each), so the route has no schema to refuse a field with.
 const envBody = t.Record(t.String(), t.String(), { description: "The complete set of variables, name → value (replaces all)" });
-const ruleBody = strictBody({
-  direction: coreField('Required. "inbound" or "outbound"'), protocol: coreField('"tcp" (default) or "udp"'),
-  target_service: coreField("Inbound: the service the port leads to"), target_port: coreField("Inbound: the service's port (1-65535)"),
-  source_cidrs: coreField("Inbound: CIDRs allowed to connect"), destination_cidrs: coreField("Outbound: CIDRs the tenant may reach"),
-  destination_port: coreField("Outbound: the port it may reach"), ttl_hours: coreField("Hours until the rule expires"),
-  description: coreField("What the rule is for"),
-});
-const jobBody = strictBody({
-  schedule: coreField("Required. 5-field cron expression, UTC"), command: coreField("Required. argv: an array of strings"),
-  service: coreField("The service whose image and env the job runs with (defaults to the primary)"),
-  timeout_sec: coreField("Seconds before a run is stopped"), concurrency_policy: coreField("forbid (default), allow or replace"),
-  paused: coreField("Create the job paused"),
-});
-
 const T = "/api/v1/tenants/:id";
 export const OPS: Record<string, OpInfo> = {
   "POST /api/v1/register": op("Register the account of a dashboard identity", 201, "one", m.Account),
@@ -71,7 +55,7 @@ export const OPS: Record<string, OpInfo> = {
   [`POST ${T}/domains/:domId/verify`]: op("Verify a custom domain's DNS records", 200, "one", m.Domain),
   [`DELETE ${T}/domains/:domId`]: op("Remove a custom domain", 204, "none"),
   [`GET ${T}/network-rules`]: op("List network rules", 200, "all", m.NetworkRule),
-  [`POST ${T}/network-rules`]: op("Create a network rule", 201, "one", m.NetworkRule, ruleBody),
+  [`POST ${T}/network-rules`]: op("Create a network rule", 201, "one", m.NetworkRule),
   [`GET ${T}/network-rules/:ruleId`]: op("Get a network rule", 200, "one", m.NetworkRule),
   [`DELETE ${T}/network-rules/:ruleId`]: op("Delete a network rule", 204, "none"),
   "POST /api/v1/github/webhook": op("Receive a GitHub webhook delivery", 202, "one", m.Verification),
@@ -96,7 +80,7 @@ export const OPS: Record<string, OpInfo> = {
   "GET /api/v1/webhooks/:id/deliveries": op("List a webhook's deliveries", 200, "page", m.Delivery),
   "POST /api/v1/webhooks/:id/deliveries/:deliveryId/redeliver": op("Send a delivery again", 202, "one", m.Delivery),
   [`GET ${T}/jobs`]: op("List scheduled jobs", 200, "all", m.Job),
-  [`POST ${T}/jobs`]: op("Create a scheduled job", 201, "one", m.Job, jobBody),
+  [`POST ${T}/jobs`]: op("Create a scheduled job", 201, "one", m.Job),
   [`GET ${T}/jobs/:jobId`]: op("Get a scheduled job", 200, "one", m.Job),
   [`DELETE ${T}/jobs/:jobId`]: op("Delete a scheduled job", 204, "none"),
   [`POST ${T}/jobs/:jobId/pause`]: op("Pause a job", 200, "one", m.Job),

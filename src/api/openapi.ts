@@ -4,6 +4,7 @@ import { Elysia } from "elysia";
 import pkg from "../../package.json" with { type: "json" };
 import { DOCS_HTML } from "./openapi-page.ts";
 import * as models from "./models.ts";
+import { DOCUMENTED_AS } from "./body.ts";
 import { OPS, type OpInfo } from "./openapi-ops.ts";
 
 interface RouteLike {
@@ -38,9 +39,20 @@ export function toOpenApiPath(path: string): string {
   return path.replace(/:([A-Za-z0-9_]+)/g, "{$1}");
 }
 
-/** A plain JSON copy (TypeBox keeps its metadata under symbols, which JSON drops). */
+/**
+ * A plain JSON copy (TypeBox keeps its metadata under symbols, which JSON drops), with each coreField's
+ * documented type in place (the field is validated by core, and the document still types it), and closed objects as false.
+ */
 function plain(s: unknown): Schema {
-  return JSON.parse(JSON.stringify(s ?? {}));
+  return JSON.parse(JSON.stringify(s ?? {}), (_k, v) => {
+    if (!v || typeof v !== "object") return v;
+    // strictBody's t.Never() is {not: {}}: the same as false, which generators read as a closed object
+    const ap = v.additionalProperties;
+    if (ap && typeof ap === "object" && Object.keys(ap).length === 1 && JSON.stringify(ap.not) === "{}") v.additionalProperties = false;
+    if (!(DOCUMENTED_AS in v)) return v;
+    const { [DOCUMENTED_AS]: documented, ...rest } = v;
+    return { ...rest, ...documented };
+  });
 }
 
 function tagOf(path: string, detail?: { tags?: string[] }): string {

@@ -16,11 +16,11 @@ const listQuery = pageQuery({
 });
 
 const updateBody = strictBody({
-  display_name: coreField("Human-readable display name (null clears it)"),
-  branch: coreField("Git branch (git-sourced tenants): a rebuild"),
-  resource_size: coreField("small, medium or large: a restart with the same image"),
-  app_port: coreField("Port the app listens on: a restart with the same image"),
-  egress_mode: coreField('"open" or "restricted"'),
+  display_name: coreField("Human-readable display name (null clears it)", { type: ["string", "null"] }),
+  branch: coreField("Git branch (git-sourced tenants): a rebuild", { type: "string" }),
+  resource_size: coreField("small, medium or large: a restart with the same image", { type: "string", enum: ["small", "medium", "large"] }),
+  app_port: coreField("Port the app listens on: a restart with the same image", { type: "integer", minimum: 1, maximum: 65535 }),
+  egress_mode: coreField('"open" or "restricted"', { type: "string", enum: ["open", "restricted"] }),
 });
 
 export function tenantRoutes(deps: ApiDeps) {
