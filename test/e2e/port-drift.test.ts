@@ -13,6 +13,7 @@ import { loadConfig } from "../../src/config.ts";
 import { openDb } from "../../src/store/db.ts";
 import { createCaddyProxy } from "../../src/proxy/caddy.ts";
 import { freePort } from "../support/ports.ts";
+import { apiClient, applianceProcess } from "../support/appliance-process.ts";
 
 const RESOLVER_PORT = freePort(); // its own resolver: none left by an earlier test answers for it
 
@@ -37,36 +38,13 @@ const APPS = [
   { name: `${PREFIX}-py`, src: "templates/src/fastapi", port: 8000, body: "Hello from the Staxa Python (FastAPI) template" },
 ];
 let caddy: TestCaddy;
-let appliance: ReturnType<typeof Bun.spawn> | undefined;
 let key = "";
 const repos: string[] = [];
 
-async function startAppliance(): Promise<void> {
-  appliance = Bun.spawn([BIN, "serve"], { env, stdout: "ignore", stderr: Bun.file(join(dataDir, `serve-${Date.now()}.log`)) });
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (appliance.exitCode !== null) throw new Error(`staxa serve exited ${appliance.exitCode}`);
-    if (await fetch(`http://127.0.0.1:${API_PORT}/healthz`).then((r) => r.ok, () => false)) return;
-    await Bun.sleep(100);
-  }
-  throw new Error("staxa serve did not answer /healthz within 30 s");
-}
-
-async function stopAppliance(): Promise<void> {
-  if (!appliance || appliance.exitCode !== null) return;
-  appliance.kill("SIGTERM");
-  const t = setTimeout(() => appliance?.kill("SIGKILL"), 20_000);
-  await appliance.exited;
-  clearTimeout(t);
-}
-
-const api = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`http://127.0.0.1:${API_PORT}${path}`, {
-    method, headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-    body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(10_000),
-  });
-  return { status: res.status, json: (await res.json()) as any };
-};
+const appliance = applianceProcess({ argv: [BIN, "serve"], env, port: API_PORT, stderrFile: () => join(dataDir, `serve-${Date.now()}.log`) });
+const startAppliance = () => appliance.start();
+const stopAppliance = () => appliance.stop();
+const api = apiClient(API_PORT, () => key);
 
 /** One GET through Caddy, as a client that does not resend. */
 async function viaCaddyOnce(host: string): Promise<{ status: number; body: string }> {

@@ -8,6 +8,7 @@ import { startCaddy, type TestCaddy } from "../support/caddy.ts";
 import { dockerCli, ensureTestImages, removeByPrefix, uniqueName } from "../support/docker.ts";
 import { fixtureRepo, traffic, viaCaddy } from "../support/e2e-app.ts";
 import { freePort } from "../support/ports.ts";
+import { apiClient, applianceProcess } from "../support/appliance-process.ts";
 
 const RESOLVER_PORT = freePort(); // its own resolver: none left by an earlier test answers for it
 
@@ -26,36 +27,13 @@ const env = {
   STAXA_MANAGE_CADDY: "0", STAXA_ALLOW_FILE_REPOS: "1", STAXA_ALLOW_PRIVATE_TARGETS: "1", STAXA_LOG_LEVEL: "error", STAXA_HEALTH_TIMEOUT_SEC: "15",
 };
 let caddy: TestCaddy;
-let appliance: ReturnType<typeof Bun.spawn> | undefined;
 let key = "";
 let repo = "";
 
-async function startAppliance(): Promise<void> {
-  appliance = Bun.spawn([BIN, "serve"], { env, stdout: "ignore", stderr: Bun.file(join(dataDir, "serve.log")) });
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (appliance.exitCode !== null) throw new Error(`staxa serve exited ${appliance.exitCode}: ${(await Bun.file(join(dataDir, "serve.log")).text()).slice(-2000)}`);
-    if (await fetch(`http://127.0.0.1:${API_PORT}/healthz`).then((r) => r.ok, () => false)) return;
-    await Bun.sleep(100);
-  }
-  throw new Error("staxa serve did not answer /healthz within 30 s");
-}
-
-async function stopAppliance(): Promise<void> {
-  if (!appliance || appliance.exitCode !== null) return;
-  appliance.kill("SIGTERM");
-  const t = setTimeout(() => appliance?.kill("SIGKILL"), 20_000);
-  await appliance.exited;
-  clearTimeout(t);
-}
-
-const api = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`http://127.0.0.1:${API_PORT}${path}`, {
-    method, headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-    body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(10_000),
-  });
-  return { status: res.status, json: (await res.json()) as any };
-};
+const appliance = applianceProcess({ argv: [BIN, "serve"], env, port: API_PORT, stderrFile: () => join(dataDir, "serve.log") });
+const startAppliance = () => appliance.start();
+const stopAppliance = () => appliance.stop();
+const api = apiClient(API_PORT, () => key);
 
 beforeAll(async () => {
   if (!existsSync(BIN)) throw new Error("dist/staxa is missing: run `bun run build` first (scripts/test.sh does)");

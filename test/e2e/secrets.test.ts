@@ -11,6 +11,7 @@ import { dockerCli, ensureTestImages, removeByPrefix, uniqueName } from "../supp
 import { fixtureRepo, git, viaCaddy } from "../support/e2e-app.ts";
 import { writeFileSync } from "node:fs";
 import { freePort } from "../support/ports.ts";
+import { applianceProcess } from "../support/appliance-process.ts";
 
 const RESOLVER_PORT = freePort(); // its own resolver: none left by an earlier test answers for it
 
@@ -38,7 +39,6 @@ const env = {
 };
 
 let caddy: TestCaddy;
-let appliance: ReturnType<typeof Bun.spawn> | undefined;
 let repo = "";
 let crashRepo = "";
 let key = "";
@@ -58,26 +58,12 @@ const receiver = Bun.serve({
   },
 });
 
-async function startAppliance(): Promise<void> {
-  appliance = Bun.spawn([process.execPath, "run", join(REPO, "src/main.ts"), "serve"], {
-    env, cwd: REPO, stdout: Bun.file(join(logDir, "stdout.log")), stderr: Bun.file(join(logDir, "stderr.log")),
-  });
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (appliance.exitCode !== null) throw new Error(`staxa serve exited ${appliance.exitCode}: ${readFileSync(join(logDir, "stderr.log"), "utf8").slice(-2000)}`);
-    if (await fetch(`http://127.0.0.1:${API_PORT}/healthz`).then((r) => r.ok, () => false)) return;
-    await Bun.sleep(100);
-  }
-  throw new Error("staxa serve did not answer /healthz within 30 s");
-}
-
-async function stopAppliance(): Promise<void> {
-  if (!appliance || appliance.exitCode !== null) return;
-  appliance.kill("SIGTERM");
-  const t = setTimeout(() => appliance?.kill("SIGKILL"), 20_000);
-  await appliance.exited;
-  clearTimeout(t);
-}
+const appliance = applianceProcess({
+  argv: [process.execPath, "run", join(REPO, "src/main.ts"), "serve"], env, port: API_PORT, cwd: REPO,
+  stdoutFile: () => join(logDir, "stdout.log"), stderrFile: () => join(logDir, "stderr.log"),
+});
+const startAppliance = () => appliance.start();
+const stopAppliance = () => appliance.stop();
 
 /** Calls the API over its socket and keeps every answer body, to grep them all at the end. */
 async function api(method: string, path: string, body?: unknown, keep = true) {
