@@ -12,10 +12,6 @@ export class ApiError extends Error {
   ) {
     super(message);
   }
-  /** The route is not built on this appliance (JSON 404 for an unknown route). */
-  get unavailable(): boolean {
-    return this.code === "unavailable";
-  }
 }
 
 const TOKEN_KEY = "staxa.token";
@@ -77,9 +73,6 @@ export async function toApiError(res: Response): Promise<ApiError> {
   const code = str(e?.code) ?? `http_${res.status}`;
   let message = str(e?.message) ?? `The server answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ""}`;
   const field = str(e?.details?.field);
-  if (res.status === 404 && code === "not_found" && /^Route /.test(message)) {
-    return new ApiError(404, "unavailable", "Not available on this appliance yet.");
-  }
   if (res.status === 429) {
     const after = Number(e?.details?.retry_after ?? res.headers.get("retry-after"));
     message = `Too many requests: try again${after > 0 ? ` in ${after} s` : " shortly"}.`;

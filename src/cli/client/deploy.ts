@@ -57,7 +57,7 @@ export async function followDeployment(api: ApiClient, out: Out, tenantId: strin
     if (depId) {
       const d = (await api.call("GET", `/tenants/${tenantId}/deployments/${depId}`))!.data as { status: string; reason?: string | null };
       if (d.status === "succeeded") return finish(out, depId, true);
-      if (d.status === "failed" || d.status === "cancelled") return finish(out, depId, false, d.reason ?? undefined);
+      if (d.status === "failed") return finish(out, depId, false, d.reason ?? undefined);
     }
     await Bun.sleep(1000);
   }

@@ -52,12 +52,12 @@ export function Select(props: { label: string; name: string; value: string; opti
   );
 }
 
-/** An API error in words (a missing route reads as a calm note); hidden when a field already shows it. */
+/** An API error in words; hidden when a field already shows it. */
 export function ErrorNote(props: { err: ApiError | null | undefined; fields?: string[] }) {
   const e = props.err;
   if (!e) return null;
   if (props.fields && fieldIs(e, ...props.fields)) return null;
-  return <p class={`note ${e.unavailable ? "muted" : "error"}`} role="alert">{e.message}</p>;
+  return <p class="note error" role="alert">{e.message}</p>;
 }
 
 /** A polite loading line. */

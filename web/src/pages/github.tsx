@@ -21,7 +21,6 @@ export function GithubPage() {
     inst.reload();
   });
   const installed = !!inst.data?.installation_id;
-  if (inst.error?.unavailable) return <section><h1>GitHub</h1><ErrorNote err={inst.error} /></section>;
   // No installation: the 404 says whether the App is set up on this server; registering without it cannot work.
   const notConfigured = (inst.error?.status === 404 && inst.error.details?.app_configured === false) || register.error?.code === "github_not_configured";
   if (notConfigured) {

@@ -61,7 +61,6 @@ export function NetworkRules(p: TabProps) {
     setNote(r.allocated_port ? `Rule deleted: port ${r.allocated_port} is closed.` : "Rule deleted.");
     list.reload();
   });
-  if (list.error?.unavailable) return <div class="card"><h2>Network rules</h2><ErrorNote err={list.error} /></div>;
   const inbound = !restricted || f.direction === "inbound";
   const rows = list.data ?? [];
   return (
