@@ -31,6 +31,8 @@ export const Domain = t.Object({
   created_at: Time(), updated_at: Time(),
 }, { additionalProperties: true });
 
+export const DomainList = t.Object({ domains: t.Array(Domain), server_ip: S("The address A/AAAA records point to") });
+
 export const Service = t.Object({
   id: S(), name: S(), source_type: S("github or image"), repo_url: MS(), branch: MS(), image_url: MS(), status: S(),
   is_primary: B(), is_routable: B(), port: Maybe(I()), resource_size: S(), host: MS("Host name when routable"),

@@ -50,7 +50,7 @@ export const OPS: Record<string, OpInfo> = {
   [`PATCH ${T}/env`]: op("Set or remove single environment variables", 202, "all", m.EnvVar),
   [`GET ${T}/events`]: op("Stream a tenant's deployment events", 200, "sse"),
   [`GET ${T}/logs`]: op("Get the tenant's container logs", 200, "text"),
-  [`GET ${T}/domains`]: op("List custom domains", 200, "all", m.Domain),
+  [`GET ${T}/domains`]: op("List custom domains", 200, "one", m.DomainList),
   [`POST ${T}/domains`]: op("Add a custom domain", 201, "one", m.Domain),
   [`POST ${T}/domains/:domId/verify`]: op("Verify a custom domain's DNS records", 200, "one", m.Domain),
   [`DELETE ${T}/domains/:domId`]: op("Remove a custom domain", 204, "none"),
