@@ -1,4 +1,4 @@
-// HTTP routes of /api/v1 (extensions of the reference API, issue 23): scheduled jobs of a tenant and their runs,
+// HTTP routes of /api/v1 (extensions of the reference API): scheduled jobs of a tenant and their runs,
 // and the tenant's live resource usage. Jobs run code with the tenant's env: deployments scopes guard them.
 import { Elysia } from "elysia";
 import type { ApiDeps } from "../app.ts";

@@ -43,9 +43,9 @@ export async function serve(config: Config): Promise<void> {
     startTenantJobs(ctx),
     (await import("../scheduler/network-rules-job.ts")).startNetworkRuleExpiry(ctx),
     (await import("../scheduler/domains-job.ts")).startDomainJobs(ctx), // auto-verify, ssl_status, DNS drift
-    (await import("../scheduler/images-job.ts")).startImageJobs(ctx), // image retention, build cache budget, disk guard (issue 20)
-    (await import("../scheduler/jobs-job.ts")).startJobScheduler(ctx), // tenants' scheduled jobs (issue 23.2)
-    (await import("../scheduler/usage-job.ts")).startUsageSampler(ctx), // live resource usage (issue 23.4)
+    (await import("../scheduler/images-job.ts")).startImageJobs(ctx), // image retention, build cache budget, disk guard
+    (await import("../scheduler/jobs-job.ts")).startJobScheduler(ctx), // tenants' scheduled jobs
+    (await import("../scheduler/usage-job.ts")).startUsageSampler(ctx), // live resource usage
   ];
   ctx.log.info("staxa listening", { port: config.port, data_dir: config.dataDir, base_domain: config.baseDomain });
 

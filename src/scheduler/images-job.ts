@@ -1,4 +1,4 @@
-// croner jobs keeping the disk bounded (issue 20): image retention and the build cache budget on
+// croner jobs keeping the disk bounded: image retention and the build cache budget on
 // STAXA_IMAGE_PRUNE_CRON, and the disk guard's look every minute (when low: prune what can go).
 import { Cron } from "croner";
 import type { Ctx } from "../core/context.ts";

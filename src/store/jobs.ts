@@ -1,4 +1,4 @@
-// Scheduled jobs of a tenant and their runs (issue 23.2). Runs are bounded: the newest RUNS_KEPT per job stay.
+// Scheduled jobs of a tenant and their runs. Runs are bounded: the newest RUNS_KEPT per job stay.
 import { named, type Db } from "./db.ts";
 import { NotFound } from "../lib/errors.ts";
 

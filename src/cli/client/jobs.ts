@@ -1,4 +1,4 @@
-// `staxa jobs list|create|get|runs|run|pause|resume|delete <tenant> …`: a tenant's scheduled jobs (issue 23.2).
+// `staxa jobs list|create|get|runs|run|pause|resume|delete <tenant> …`: a tenant's scheduled jobs.
 // The command is given after `--` and sent as an argv array: nothing here joins it into a shell string.
 import type { Flags } from "../args.ts";
 import { UsageError } from "../args.ts";

@@ -41,7 +41,7 @@ export async function cleanupTenant(ctx: Ctx, tenantId: string): Promise<void> {
   const svcs = services.list(ctx.db, t.id);
   try {
     for (const s of svcs) await ctx.proxy.removeRoute(routeId(t.name, s.name));
-    await removeTenantRules(ctx, t); // network rules (issue 7): no port may forward to an IP a later container reuses
+    await removeTenantRules(ctx, t); // no inbound port may keep forwarding to an IP a later container reuses
     for (const c of await ctx.runtime.listContainers({ "staxa.tenant_id": t.id })) await ctx.runtime.stopAndRemove(c.id, 5);
     await ctx.runtime.removeNetwork(networkName(t.name));
     for (const s of svcs) await removeServiceVolumes(ctx, s);

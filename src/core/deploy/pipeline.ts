@@ -63,10 +63,10 @@ export async function runDeployment(ctx: Ctx, tenantId: string, depId: string): 
     const live = await timed(run, "health", () => checkHealth(run, candidate!, port));
     await timed(run, "route", () => switchRoute(run, candidate!, live));
     const old = makeLive(run, candidate, { port: live, image: image.imageId });
-    await reapplyTenantRules(ctx, tenant.id); // network rules (issue 7): inbound ports follow the new container; never throws
+    await reapplyTenantRules(ctx, tenant.id); // inbound ports follow the new container; never throws
     finishSucceeded(run);
     await retireOld(run, old);
-    await afterDeploy(ctx, tenant, service); // image retention (issue 20): never throws
+    await afterDeploy(ctx, tenant, service); // image retention: never throws
   } catch (e) {
     const f = e instanceof StageFailure ? e : new StageFailure(run.stage, describe(e)); // StepStopped: "cancelled by …" / "timed out after N s in …"
     if (candidate) await ctx.runtime.stopAndRemove(candidate.id, 0).catch(() => undefined);
@@ -102,7 +102,7 @@ async function timed<T>(run: Run, stage: string, fn: () => Promise<T>): Promise<
   if (run.signal.aborted) throw new StageFailure(stage, describe(run.signal.reason));
   const t0 = Date.now();
   try {
-    // A deadline per step (issue 20); "build" is clone + image build (or pull), each with its own below.
+    // A deadline per step; "build" is clone + image build (or pull), each with its own below.
     // Once the route switch has begun it finishes (cancelled halfway, the candidate would go while routed to).
     return await step(run, stage, stage === "build" ? undefined : stageBudgetSec(run.ctx.config, stage), () => fn(), stage !== "route");
   } finally {
@@ -120,8 +120,8 @@ function step<T>(run: Run, name: string, sec: number | undefined, work: (signal:
 async function provision(run: Run): Promise<void> {
   const net = networkName(run.tenant.name);
   emit(run, "provision", "running", `Preparing network ${net}`);
-  await provisionNetwork(run.ctx, run.tenant); // on a subnet of the appliance's pool (issue 18)
-  await enforceEgressBeforeStart(run.ctx, run.tenant.id); // network rules (issue 7): restricted before any container starts
+  await provisionNetwork(run.ctx, run.tenant); // on a subnet of the appliance's own pool, never Docker's default pools
+  await enforceEgressBeforeStart(run.ctx, run.tenant.id); // a restricted tenant is restricted before any container starts
   for (const v of mountsOf(run.service)) await run.ctx.runtime.ensureVolume(v.name, labels(run.tenant, run.service.name));
   emit(run, "provision", "done", `Network ${net} ready`);
 }
@@ -130,7 +130,7 @@ async function provision(run: Run): Promise<void> {
 async function obtainImage(run: Run): Promise<{ imageId: string; port?: number }> {
   const { ctx, dep, service } = run;
   const found = dep.image_id ? await ctx.runtime.findImage(ownImage(dep) ?? dep.image_id) : undefined;
-  if (dep.image_id && !found) rebuildInstead(run); // removed by retention (issue 20): built again from its commit, or pulled
+  if (dep.image_id && !found) rebuildInstead(run); // removed by retention: built again from its commit, or pulled
   if (dep.image_id && found) {
     run.stage = "deploy";
     const source = deployments.find(ctx.db, run.tenant.id, dep.rollback_from ?? service.current_deployment_id ?? "");
@@ -138,7 +138,7 @@ async function obtainImage(run: Run): Promise<{ imageId: string; port?: number }
     emit(run, "deploy", "running", dep.rollback_from ? `Rolling back to the image of ${dep.rollback_from} (no build)` : "Reusing the running image (no build)", { image_id: found });
     return { imageId: found, port: dep.port ?? undefined };
   }
-  const low = await roomToBuild(ctx); // the disk guard (issue 20): refused before anything is written
+  const low = await roomToBuild(ctx); // the disk guard: refused before anything is written
   if (low) throw new StageFailure("build", low.message, low.data);
   setStatus(run, "building");
   return timed(run, "build", () => (service.source_type === "image" ? pull(run) : build(run)));
@@ -192,7 +192,7 @@ async function build(run: Run): Promise<{ imageId: string; port?: number }> {
     mkdirSync(dir, { recursive: true });
     const branch = dep.branch ?? service.branch;
     emit(run, "build", "running", `Cloning ${branch}${dep.requested_sha ? ` at ${dep.requested_sha}` : ""}`);
-    const source = await cloneSourceFor(ctx, tenant, service.repo_url!); // GitHub App repos: installation token (issue 8)
+    const source = await cloneSourceFor(ctx, tenant, service.repo_url!); // a GitHub App repo clones with an installation token
     const { commitSha } = await step(run, "clone", ctx.config.cloneTimeoutSec, () => ctx.git.clone({
       repoUrl: source.repoUrl, token: source.token, branch, commitSha: dep.requested_sha ?? undefined, dir,
       timeoutMs: (ctx.config.cloneTimeoutSec + 5) * 1000, onLog: sink.line,
@@ -219,7 +219,7 @@ async function build(run: Run): Promise<{ imageId: string; port?: number }> {
     // classic builder turns even one label into a committed step (~50 ms of every deploy; bench/deploy).
     const { imageId } = await d.queue.withBuildSlot(() =>
       step(run, "build", ctx.config.buildTimeoutSec, (signal) => ctx.runtime.buildImage({
-        contextDir: plan.contextDir, dockerfile: plan.dockerfile, tag, labels: {}, tagStages: true, // stages go with the image (issue 20)
+        contextDir: plan.contextDir, dockerfile: plan.dockerfile, tag, labels: {}, tagStages: true, // stages go with the image
         memoryBytes: ctx.config.buildMemoryMb * 1024 * 1024, cpus: ctx.config.buildCpus, timeoutMs: (ctx.config.buildTimeoutSec + 5) * 1000,
         onLog: sink.line, signal,
       })),

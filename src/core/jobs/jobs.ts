@@ -1,4 +1,4 @@
-// Scheduled jobs of a tenant (issue 23.2): create, list, get, delete, pause, resume, run now, runs; the scheduler's tick.
+// Scheduled jobs of a tenant: create, list, get, delete, pause, resume, run now, runs; the scheduler's tick.
 import type { Ctx } from "../context.ts";
 import type { Principal } from "../identity/principal.ts";
 import * as tenants from "../../store/tenants.ts";

@@ -131,7 +131,7 @@ export function getTenant(ctx: Ctx, p: Principal, id: string): TenantRow {
 export type UpdateEffect = "none" | "redeploy" | "rebuild";
 
 /**
- * PATCH: display_name applies at once, egress_mode too (firewall only, issue 7); resource_size and
+ * PATCH: display_name applies at once, egress_mode too (the firewall only, no redeploy); resource_size and
  * app_port restart the app with its current image (no build); branch rebuilds from the new branch.
  */
 export function updateTenant(ctx: Ctx, p: Principal, id: string, b: Body): { tenant: TenantRow; effect: UpdateEffect; deploymentId: string | null } {
@@ -156,7 +156,7 @@ export function updateTenant(ctx: Ctx, p: Principal, id: string, b: Body): { ten
     }
   })();
   const fresh = tenants.get(ctx.db, p, t.id);
-  if (changed("egress_mode")) void applyTenantEgress(ctx, t.id); // network rules (issue 7): no redeploy needed
+  if (changed("egress_mode")) void applyTenantEgress(ctx, t.id); // the firewall follows at once: no redeploy needed
   if (svc && (rebuild || restart)) {
     const s = services.findById(ctx.db, svc.id)!;
     deploymentId = (rebuild ? requestDeploy(ctx, fresh, s, { trigger: "config" }) : redeployCurrent(ctx, fresh, s, "config")).id;

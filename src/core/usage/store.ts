@@ -1,4 +1,4 @@
-// Live resource usage of tenants (issue 23.4): a bounded in-memory history per service, held by the context
+// Live resource usage of tenants: a bounded in-memory history per service, held by the context
 // (ctx.usage), fed by the sampler and read by GET /tenants/{id}/usage and /metrics. Lost on restart, by design.
 import type { Usage } from "../../runtime/stats.ts";
 

@@ -23,7 +23,7 @@ export function Deployments(p: TabProps) {
     setNote(`Rolling back to ${id}: new deployment ${r.data?.id ?? ""}.`);
     list.reload();
   });
-  // Issue 20: a build or deployment can be cancelled; builds are refused while the disk is low.
+  // A build or deployment can be cancelled; builds are refused while the disk is low.
   const cancel = useAction(async (id: string) => {
     await api<Deployment>("POST", `${p.base}/deployments/${seg(id)}/cancel`);
     setNote(`Cancelling ${id}: the current version keeps serving.`);
