@@ -11,7 +11,8 @@ export function strictBody<P extends Record<string, TSchema>>(properties: P, opt
 
 /**
  * A field whose value core checks (its errors name the field); the schema only says the field exists. `documented`
- * is the type the OpenAPI document shows (openapi.ts puts it in place of the Unknown). It sits under its own key
+ * is the type the OpenAPI document shows (openapi.ts puts it in place of the Unknown; `required: true` lists the
+ * field in its object's `required`). It sits under its own key
  * because Elysia reads `type`/`properties` even on an Unknown: it would drop nested fields core must see.
  */
 export function coreField(description: string, documented?: Record<string, unknown>) {
@@ -41,7 +42,7 @@ export function optionalBodyObject(body: unknown): Record<string, unknown> {
 
 /** The fields of one service (POST /tenants/{id}/services and each services[] entry of POST /tenants). */
 export const serviceFields = {
-  name: coreField("Required. Unique service name within the tenant (a DNS label, at most 30 characters)", str),
+  name: coreField("Required. Unique service name within the tenant (a DNS label, at most 30 characters)", { ...str, required: true }),
   source_type: coreField('Required. "github" or "image"', oneOf("github", "image")),
   repo_url: coreField("Git repository URL (source_type github)", str),
   image_url: coreField("Container image reference (source_type image)", str),
@@ -65,7 +66,7 @@ const singleService = (({ name: _n, port: _p, is_primary: _i, is_routable: _r, p
 
 /** POST /tenants: one of source_type (a single service), services[] or compose/compose_file. */
 export const createTenantBody = strictBody({
-  name: coreField("Required. Unique tenant name (used as subdomain)", str),
+  name: coreField("Required. Unique tenant name (used as subdomain)", { ...str, required: true }),
   display_name: coreField("Human-readable display name", str),
   ...singleService,
   app_port: coreField("Port the app listens on (single-service mode)", int(1, 65535)),

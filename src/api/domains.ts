@@ -1,6 +1,6 @@
 // HTTP routes of /api/v1 for: custom domains (list with server_ip, add, verify through DNS, delete).
 import { Elysia } from "elysia";
-import type { ApiDeps } from "../app.ts";
+import type { ApiDeps } from "./deps.ts";
 import { auth } from "./plugins/auth.ts";
 import { one } from "./plugins/envelope.ts";
 import { bodyObject, coreField, strictBody } from "./body.ts";
@@ -8,7 +8,7 @@ import { jsonBody } from "./plugins/json-body.ts";
 import { addDomain, deleteDomain, domainView, listDomains, verifyDomain } from "../core/domains/domains.ts";
 
 const addBody = strictBody({
-  domain: coreField("Required. Custom domain name", { type: "string" }),
+  domain: coreField("Required. Custom domain name", { type: "string", required: true }),
   is_primary: coreField("Set as primary domain. Defaults to false.", { type: "boolean" }),
   service_id: coreField("Route to a specific service (its id or name; multi-service tenants)", { type: "string" }),
 });

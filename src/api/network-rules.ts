@@ -1,6 +1,6 @@
 // HTTP routes of /api/v1 for: network rules (list, create, get, delete) of a tenant.
 import { Elysia, t } from "elysia";
-import type { ApiDeps } from "../app.ts";
+import type { ApiDeps } from "./deps.ts";
 import { auth } from "./plugins/auth.ts";
 import { all, one } from "./plugins/envelope.ts";
 import { bodyObject, coreField, strictBody } from "./body.ts";
@@ -12,7 +12,7 @@ const strings = { type: "array", items: str };
 const port = { type: "integer", minimum: 1, maximum: 65535 };
 /** Strict (a field it does not list is a 400 naming it); the values are checked by core's parseRule. */
 const ruleBody = strictBody({
-  direction: coreField('Required. "inbound" or "outbound"', { type: "string", enum: ["inbound", "outbound"] }), protocol: coreField('"tcp" (default) or "udp"', { type: "string", enum: ["tcp", "udp"] }),
+  direction: coreField('Required. "inbound" or "outbound"', { type: "string", enum: ["inbound", "outbound"], required: true }), protocol: coreField('"tcp" (default) or "udp"', { type: "string", enum: ["tcp", "udp"] }),
   target_service: coreField("Inbound: the service the port leads to", str), target_port: coreField("Inbound: the service's port (1-65535)", port),
   source_cidrs: coreField("Inbound: CIDRs allowed to connect", strings), destination_cidrs: coreField("Outbound: CIDRs the tenant may reach", strings),
   destination_port: coreField("Outbound: the port it may reach", port), ttl_hours: coreField("Hours until the rule expires", { type: "integer", minimum: 1 }),

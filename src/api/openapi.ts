@@ -43,15 +43,22 @@ export function toOpenApiPath(path: string): string {
  * A plain JSON copy (TypeBox keeps its metadata under symbols, which JSON drops), with each coreField's
  * documented type in place (the field is validated by core, and the document still types it), and closed objects as false.
  */
+const REQUIRED = "x-staxa-required";
+
 function plain(s: unknown): Schema {
   return JSON.parse(JSON.stringify(s ?? {}), (_k, v) => {
     if (!v || typeof v !== "object") return v;
     // strictBody's t.Never() is {not: {}}: the same as false, which generators read as a closed object
     const ap = v.additionalProperties;
     if (ap && typeof ap === "object" && Object.keys(ap).length === 1 && JSON.stringify(ap.not) === "{}") v.additionalProperties = false;
+    if (v.properties && typeof v.properties === "object") {
+      // a coreField documented `required: true` is listed in its object's `required` (the check stays core's)
+      const named = Object.entries<Record<string, unknown>>(v.properties).filter(([, p]) => p?.[REQUIRED] && delete p[REQUIRED]).map(([name]) => name);
+      if (named.length) v.required = [...new Set([...(v.required ?? []), ...named])];
+    }
     if (!(DOCUMENTED_AS in v)) return v;
-    const { [DOCUMENTED_AS]: documented, ...rest } = v;
-    return { ...rest, ...documented };
+    const { [DOCUMENTED_AS]: { required, ...documented }, ...rest } = v;
+    return { ...rest, ...documented, ...(required === true ? { [REQUIRED]: true } : required ? { required } : {}) };
   });
 }
 

@@ -36,7 +36,9 @@ export async function createAndRead(fetch: (r: Request) => Promise<Response>, ke
   const unknownField: CreateTenant = { name, not_a_field: 1 };
   // @ts-expect-error: and so is a value of the wrong type
   const wrongType: CreateTenant = { name, app_port: "3000" };
-  void unknownField, wrongType;
+  // @ts-expect-error: and so is leaving out a required field
+  const noName: CreateTenant = { source_type: "image", image_url: "nginx:alpine" };
+  void unknownField, wrongType, noName;
   const read = await api.GET("/api/v1/tenants/{id}", { params: { path: { id: tenant.id } } });
   const page = await api.GET("/api/v1/tenants", { params: { query: { limit: 5 } } });
   const missing = await api.GET("/api/v1/tenants/{id}", { params: { path: { id: "tnt_missing" } } });
