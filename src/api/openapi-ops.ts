@@ -92,3 +92,14 @@ export const OPS: Record<string, OpInfo> = {
   "GET /api/v1/openapi.json": op("Get the OpenAPI document", 200, "document"),
   "GET /api/v1/docs": op("Read the API documentation", 200, "html"),
 };
+
+/** What each tag groups, for the document's tag list. */
+export const TAGS: Record<string, string> = {
+  Account: "The provider account behind the API key", "Api Keys": "API keys and their scopes", Auth: "Dashboard sign-in",
+  "Build Capacity": "Whether builds may run (the disk guard)", Deploy: "Deploying every service of a tenant", Deployments: "Builds and rollouts of a tenant's services",
+  Domains: "Custom domains and their DNS verification", Env: "Environment variables of a tenant", Events: "Live deployment events (Server-Sent Events)",
+  "GitHub App": "The GitHub App installation, its repositories and the push webhook", Jobs: "Scheduled jobs and their runs", Logs: "Container logs",
+  Meta: "This document and its reader", "Network Rules": "Inbound ports and outbound allow-lists", Register: "Registering a dashboard identity",
+  "Registry Credentials": "Private container registry credentials", Services: "The services (containers) of a tenant", Templates: "App templates to start from",
+  Tenants: "Tenants: one app each, with its services, domains and deployments", Usage: "Live resource usage of a tenant's services", Webhooks: "Outgoing webhooks and their deliveries",
+};

@@ -5,7 +5,7 @@ import pkg from "../../package.json" with { type: "json" };
 import { DOCS_HTML } from "./openapi-page.ts";
 import * as models from "./models.ts";
 import { DOCUMENTED_AS } from "./body.ts";
-import { OPS, type OpInfo } from "./openapi-ops.ts";
+import { OPS, TAGS, type OpInfo } from "./openapi-ops.ts";
 
 interface RouteLike {
   method: string;
@@ -17,17 +17,6 @@ type Schema = { type?: string; properties?: Record<string, Schema>; required?: s
 /** Routes that answer without a bearer token. */
 const PUBLIC = [/^\/api\/v1\/auth\/(status|setup|login)$/, /^\/api\/v1\/openapi\.json$/, /^\/api\/v1\/docs$/, /^\/api\/v1\/github\/webhook/];
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"];
-
-/** What each tag groups, for the document's tag list. */
-const TAGS: Record<string, string> = {
-  Account: "The provider account behind the API key", "Api Keys": "API keys and their scopes", Auth: "Dashboard sign-in",
-  "Build Capacity": "Whether builds may run (the disk guard)", Deploy: "Deploying every service of a tenant", Deployments: "Builds and rollouts of a tenant's services",
-  Domains: "Custom domains and their DNS verification", Env: "Environment variables of a tenant", Events: "Live deployment events (Server-Sent Events)",
-  "GitHub App": "The GitHub App installation, its repositories and the push webhook", Jobs: "Scheduled jobs and their runs", Logs: "Container logs",
-  Meta: "This document and its reader", "Network Rules": "Inbound ports and outbound allow-lists", Register: "Registering a dashboard identity",
-  "Registry Credentials": "Private container registry credentials", Services: "The services (containers) of a tenant", Templates: "App templates to start from",
-  Tenants: "Tenants: one app each, with its services, domains and deployments", Usage: "Live resource usage of a tenant's services", Webhooks: "Outgoing webhooks and their deliveries",
-};
 
 /** True for the routes the document covers: the public API under /api/v1. */
 export function isApiRoute(r: { method: string; path: string }): boolean {
