@@ -42,7 +42,9 @@ function render(doc, filter) {
         body += "</table>";
       }
       if (op.requestBody) body += "<p>Request body (application/json):</p><pre>" + esc(JSON.stringify(op.requestBody.content["application/json"].schema, null, 2)) + "</pre>";
-      body += "<p>Responses: " + Object.keys(op.responses).map(esc).join(", ") + "</p>";
+      // each code with what it carries: the data model's name (a link-free reference) or the error response's
+      const what = (r) => { const text = r.$ref || JSON.stringify(((r.content || {})["application/json"] || {}).schema || ""); const i = text.indexOf("schemas/"); const name = r.$ref ? text.split("/").pop() : i < 0 ? "" : text.slice(i + 8).split('"')[0]; return name ? " (" + name + ")" : ""; };
+      body += "<p>Responses: " + Object.entries(op.responses).map(([c, r]) => esc(c + what(r))).join(", ") + "</p>";
       html += '<details><summary><span class="m ' + method + '">' + method + "</span>" + esc(path) + " — " + esc(op.summary || "") + open + '</summary><div class="body">' + body + "</div></details>";
     }
   }
