@@ -1,7 +1,7 @@
 // Assembles the Elysia app: plugins, then one route module per resource under /api/v1.
 import { Elysia } from "elysia";
 import type { ApiDeps } from "./api/deps.ts";
-import { envelope, errorBody } from "./api/plugins/envelope.ts";
+import { envelope } from "./api/plugins/envelope.ts";
 import { metrics } from "./api/plugins/metrics.ts";
 import { rateLimit } from "./api/plugins/rate-limit.ts";
 import { registerApp } from "./api/plugins/root-app.ts";
@@ -24,8 +24,6 @@ import { jobRoutes } from "./api/jobs.ts";
 import { openapiRoutes } from "./api/openapi.ts";
 import { systemRoutes } from "./api/system.ts";
 import { tlsAskRoutes } from "./api/tls-ask.ts";
-
-export type { ApiDeps };
 
 export function createApp(deps: ApiDeps) {
   const api = new Elysia({ prefix: "/api/v1" })
@@ -61,4 +59,3 @@ export function createApp(deps: ApiDeps) {
 }
 
 export type App = ReturnType<typeof createApp>;
-export { errorBody };

@@ -1,6 +1,6 @@
 // HTTP routes of /api/v1 for the account: POST /register (dashboard JWT, no provider needed), GET/PATCH /account.
 import { Elysia, t } from "elysia";
-import type { ApiDeps } from "../app.ts";
+import type { ApiDeps } from "./deps.ts";
 import { auth, bearerToken } from "./plugins/auth.ts";
 import { one } from "./plugins/envelope.ts";
 import { getAccount, register, updateAccount } from "../core/identity/accounts.ts";

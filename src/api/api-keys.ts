@@ -1,6 +1,6 @@
 // HTTP routes of /api/v1 for API keys: list (prefix only), create (raw key shown once), delete (immediate).
 import { Elysia, t } from "elysia";
-import type { ApiDeps } from "../app.ts";
+import type { ApiDeps } from "./deps.ts";
 import { auth } from "./plugins/auth.ts";
 import { all, one } from "./plugins/envelope.ts";
 import { createKeyFor, deleteKey, listKeys } from "../core/identity/keys.ts";

@@ -1,6 +1,6 @@
 // HTTP routes of /api/v1 for: deployments (list, create, get, build log, rollback).
 import { Elysia, t } from "elysia";
-import type { ApiDeps } from "../app.ts";
+import type { ApiDeps } from "./deps.ts";
 import { auth } from "./plugins/auth.ts";
 import { one, page } from "./plugins/envelope.ts";
 import { buildLog, createDeployment, deploymentView, getDeployment, listDeployments, rollback } from "../core/deploy/deployments.ts";

@@ -1,6 +1,6 @@
 // HTTP routes of /api/v1 for: environment variables (masked read, replace-all write, per-key patch).
 import { Elysia } from "elysia";
-import type { ApiDeps } from "../app.ts";
+import type { ApiDeps } from "./deps.ts";
 import { auth } from "./plugins/auth.ts";
 import { all } from "./plugins/envelope.ts";
 import { getEnv, patchEnv, putEnv } from "../core/tenants/env.ts";

@@ -1,7 +1,7 @@
 // HTTP routes of /api/v1 (extensions of the reference API): scheduled jobs of a tenant and their runs,
 // and the tenant's live resource usage. Jobs run code with the tenant's env: deployments scopes guard them.
 import { Elysia } from "elysia";
-import type { ApiDeps } from "../app.ts";
+import type { ApiDeps } from "./deps.ts";
 import { auth } from "./plugins/auth.ts";
 import { all, one } from "./plugins/envelope.ts";
 import { bodyObject, coreField, strictBody } from "./body.ts";

@@ -1,6 +1,6 @@
 // HTTP routes of /api/v1 for: real time — SSE deployment events and container logs.
 import { Elysia, t } from "elysia";
-import type { ApiDeps } from "../app.ts";
+import type { ApiDeps } from "./deps.ts";
 import type { PipelineEvent } from "../events/bus.ts";
 import { auth } from "./plugins/auth.ts";
 import { Invalid } from "../lib/errors.ts";

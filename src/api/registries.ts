@@ -1,6 +1,6 @@
 // HTTP routes of /api/v1 for: registry credentials (CRUD, verify, repos, tags; repo paths may hold slashes).
 import { Elysia, t } from "elysia";
-import type { ApiDeps } from "../app.ts";
+import type { ApiDeps } from "./deps.ts";
 import { auth } from "./plugins/auth.ts";
 import { all, one } from "./plugins/envelope.ts";
 import * as core from "../core/registries/registries.ts";

@@ -1,6 +1,6 @@
 // HTTP routes of /api/v1 for: services (list, add, remove, deploy one, deploy all, a service's deployments and logs).
 import { Elysia, t } from "elysia";
-import type { ApiDeps } from "../app.ts";
+import type { ApiDeps } from "./deps.ts";
 import { auth } from "./plugins/auth.ts";
 import { all, one, page } from "./plugins/envelope.ts";
 import { addService, deployAll, deployService, listServices, removeService } from "../core/tenants/services.ts";

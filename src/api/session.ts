@@ -1,6 +1,6 @@
 // HTTP routes of /api/v1/auth: the built-in dashboard login (status, first-admin setup, login, logout).
 import { Elysia, t } from "elysia";
-import type { ApiDeps } from "../app.ts";
+import type { ApiDeps } from "./deps.ts";
 import { one } from "./plugins/envelope.ts";
 import { login, setupAdmin, setupRequired } from "../core/identity/sessions.ts";
 import { strictBody } from "./body.ts";

@@ -1,6 +1,6 @@
 // Unversioned routes: health, and the dashboard's static files.
 import { Elysia } from "elysia";
-import type { ApiDeps } from "../app.ts";
+import type { ApiDeps } from "./deps.ts";
 import { dashboardResponse, wantsDashboard } from "../web-assets.ts";
 import { NotFound } from "../lib/errors.ts";
 

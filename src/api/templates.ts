@@ -1,6 +1,6 @@
 // HTTP routes of /api/v1 for templates: the catalog (list shows summaries, get shows the details).
 import { Elysia, t } from "elysia";
-import type { ApiDeps } from "../app.ts";
+import type { ApiDeps } from "./deps.ts";
 import { auth } from "./plugins/auth.ts";
 import { all, one } from "./plugins/envelope.ts";
 import { getTemplate, listTemplates, templateSummary } from "../core/tenants/templates.ts";

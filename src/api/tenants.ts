@@ -1,6 +1,6 @@
 // HTTP routes of /api/v1 for: tenants (list, create, get, update, delete).
 import { Elysia, t } from "elysia";
-import type { ApiDeps } from "../app.ts";
+import type { ApiDeps } from "./deps.ts";
 import { auth } from "./plugins/auth.ts";
 import { one, page } from "./plugins/envelope.ts";
 import { createTenant, deleteTenant, getTenant, listTenants, tenantSummary, tenantView, updateTenant } from "../core/tenants/tenants.ts";

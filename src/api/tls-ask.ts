@@ -1,6 +1,6 @@
 // Caddy's on-demand TLS `ask` endpoint: may a certificate be obtained for this host? Loopback callers only.
 import { Elysia } from "elysia";
-import type { ApiDeps } from "../app.ts";
+import type { ApiDeps } from "./deps.ts";
 
 /** True for 127.0.0.0/8 and ::1, also IPv4-mapped; anything unknown (no socket, in-process) is not loopback. */
 export function isLoopback(address: string | undefined): boolean {

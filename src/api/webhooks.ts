@@ -1,6 +1,6 @@
 // HTTP routes of /api/v1 for: webhooks (endpoints, their recent deliveries, redelivery).
 import { Elysia, t } from "elysia";
-import type { ApiDeps } from "../app.ts";
+import type { ApiDeps } from "./deps.ts";
 import { auth } from "./plugins/auth.ts";
 import { one, page } from "./plugins/envelope.ts";
 import * as core from "../core/webhooks/webhooks.ts";
