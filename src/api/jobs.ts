@@ -13,12 +13,12 @@ const tag = (summary: string) => ({ tags: ["Jobs"], summary });
 
 /** The job body's fields (values checked by core's parseJob, each error naming its field); others are a 400 here. */
 const jobBody = strictBody({
-  schedule: coreField("5-field cron expression (minute hour day-of-month month day-of-week) or @hourly etc., in UTC; no seconds field"),
-  command: coreField("argv array of strings run in the container (replaces the image's CMD; no shell is added)"),
-  service: coreField("the service whose current image, env and limits the runs use"),
-  timeout_sec: coreField("1-86400, default 3600"),
-  concurrency_policy: coreField("forbid (default) | allow | replace"),
-  paused: coreField("boolean, default false"),
+  schedule: coreField("5-field cron expression (minute hour day-of-month month day-of-week) or @hourly etc., in UTC; no seconds field", { type: "string", required: true }),
+  command: coreField("argv array of strings run in the container (replaces the image's CMD; no shell is added)", { type: "array", items: { type: "string" }, required: true }),
+  service: coreField("the service whose current image, env and limits the runs use", { type: "string", required: true }),
+  timeout_sec: coreField("1-86400, default 3600", { type: "integer", minimum: 1, maximum: 86400 }),
+  concurrency_policy: coreField("forbid (default) | allow | replace", { type: "string", enum: ["forbid", "allow", "replace"] }),
+  paused: coreField("boolean, default false", { type: "boolean" }),
 });
 
 export function jobRoutes(deps: ApiDeps) {
