@@ -4,6 +4,7 @@ import { containerSpec, type ResourceSize } from "../../runtime/container-spec.t
 import type { TenantRow } from "../../store/tenants.ts";
 import type { ServiceRow } from "../../store/services.ts";
 import { networkName } from "../resources.ts";
+import { mountsOf } from "./volumes.ts";
 
 /** Port a new container of the service listens on: the request's, else the build plan's (detected), else 3000. */
 export function servicePort(tenant: TenantRow, service: ServiceRow, planned?: number): number {
@@ -22,7 +23,7 @@ export function candidateSpec(c: { tenant: TenantRow; service: ServiceRow; deplo
   return containerSpec({
     tenant: c.tenant.name, service: c.service.name, deploymentId: c.deploymentId, image: c.image, env: c.env, port: c.port,
     resourceSize: (c.service.resource_size || c.tenant.resource_size) as ResourceSize, network: networkName(c.tenant.name),
-    volumes: JSON.parse(c.service.volumes || "[]"), cmd: c.service.command ? JSON.parse(c.service.command) : undefined,
+    volumes: mountsOf(c.service), cmd: c.service.command ? JSON.parse(c.service.command) : undefined,
     // tenant_id survives a name being reused after a delete: cleanup finds exactly this tenant's containers.
     labels: { "staxa.tenant_id": c.tenant.id },
   });

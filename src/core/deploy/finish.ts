@@ -9,6 +9,7 @@ import * as services from "../../store/services.ts";
 import * as deployments from "../../store/deployments.ts";
 import { nowIso } from "../../lib/ids.ts";
 import { tenantUrl } from "../resources.ts";
+import { moveDeployment, moveService, moveTenant } from "./states.ts";
 
 /** Everything one running deployment carries between its steps. */
 export interface Run {
@@ -34,9 +35,10 @@ function emit(run: Run, stage: string, status: string, message: string, data?: R
  */
 export function makeLive(run: Run, c: ContainerInfo, live: { port: number; image: string }): string | null {
   const { ctx, service, dep } = run;
-  const old = services.findById(ctx.db, service.id)?.container_id ?? null;
+  const row = services.findById(ctx.db, service.id)!;
+  const old = row.container_id;
   // The desired state of the service from now on: what reconciliation routes to and restores.
-  services.update(ctx.db, service.id, { status: "running", current_deployment_id: dep.id, container_id: c.id, container_ip: c.ip, live_port: live.port, live_image: live.image, updated_at: nowIso() });
+  moveService(ctx.db, row, "running", { current_deployment_id: dep.id, container_id: c.id, container_ip: c.ip, live_port: live.port, live_image: live.image, updated_at: nowIso() });
   return old && old !== c.id ? old : null;
 }
 
@@ -46,8 +48,9 @@ export function finishSucceeded(run: Run): void {
   const now = nowIso();
   run.timings.total_ms = Date.now() - run.started;
   ctx.db.transaction(() => {
-    deployments.update(ctx.db, dep.id, { status: "succeeded", finished_at: now, timings: JSON.stringify(run.timings) });
-    tenants.update(ctx.db, tenant.id, { status: "ready", status_reason: null, updated_at: now });
+    moveDeployment(ctx.db, dep, "succeeded", { finished_at: now, timings: JSON.stringify(run.timings) });
+    const current = tenants.findById(ctx.db, tenant.id);
+    if (current && current.status !== "deleting") moveTenant(ctx.db, current, "ready", { status_reason: null, updated_at: now });
   })();
   const url = tenantUrl(ctx.config, tenant.name);
   emit(run, "ready", "done", `Deployment ${dep.id} is live at ${url}`, { url, duration_ms: run.timings.total_ms });
@@ -69,10 +72,11 @@ export function finishFailed(run: Run, stage: string, reason: string, data: Reco
   const serving = !!services.findById(ctx.db, service.id)?.container_id;
   const tenantStatus = current.status === "deleting" ? "deleting" : serving ? "ready" : "failed";
   ctx.db.transaction(() => {
-    deployments.update(ctx.db, dep.id, { status: "failed", reason, finished_at: now, timings: JSON.stringify(run.timings) });
-    if (current.status !== "deleting") tenants.update(ctx.db, tenant.id, { status: tenantStatus, status_reason: serving ? null : reason, updated_at: now });
+    moveDeployment(ctx.db, dep, "failed", { reason, finished_at: now, timings: JSON.stringify(run.timings) });
+    if (current.status !== "deleting") moveTenant(ctx.db, current, tenantStatus, { status_reason: serving ? null : reason, updated_at: now });
     // A service with nothing serving shows why; one whose old container still serves stays "running".
-    if (!serving && current.status !== "deleting") services.update(ctx.db, service.id, { status: "failed", updated_at: now });
+    const svc = services.findById(ctx.db, service.id);
+    if (svc && !serving && current.status !== "deleting") moveService(ctx.db, svc, "failed", { updated_at: now });
   })();
   emit(run, "error", "failed", reason, { failed_stage: stage, still_serving: serving, ...data });
   const base = { provider_id: tenant.provider_id, mode: tenant.mode, tenant_id: tenant.id } as const;

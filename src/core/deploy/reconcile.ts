@@ -12,6 +12,7 @@ import { scheduleCleanup } from "./cleanup.ts";
 import { describe } from "./pipeline.ts";
 import { recoverSubnets } from "../network/subnets.ts";
 import { INTERRUPTED, plan, type DesiredTenant, type Observed, type Step } from "./reconcile-plan.ts";
+import { moveDeployment, moveTenant } from "./states.ts";
 
 export { INTERRUPTED };
 
@@ -20,7 +21,7 @@ export function failInterrupted(ctx: Ctx): number {
   const active = deployments.listActive(ctx.db);
   const now = nowIso();
   for (const d of active) {
-    deployments.update(ctx.db, d.id, { status: "failed", reason: INTERRUPTED, finished_at: now });
+    moveDeployment(ctx.db, d, "failed", { reason: INTERRUPTED, finished_at: now });
     ctx.bus.emit({ tenantId: d.tenant_id, deploymentId: d.id, service: d.service_name, stage: "error", status: "failed", message: `Deployment ${d.id} ${INTERRUPTED}`, data: { failed_stage: d.status } });
   }
   return active.length;
@@ -72,7 +73,10 @@ export async function apply(ctx: Ctx, step: Step): Promise<void> {
     case "record-ip": return services.update(ctx.db, step.serviceId, { container_ip: step.ip, updated_at: nowIso() });
     case "remove-container": return ctx.runtime.stopAndRemove(step.id, 5);
     case "cleanup": return void scheduleCleanup(ctx, step.tenantId);
-    case "tenant-status": return tenants.update(ctx.db, step.tenantId, { status: step.status, status_reason: step.reason, updated_at: nowIso() });
+    case "tenant-status": {
+      const t = tenants.findById(ctx.db, step.tenantId);
+      return t && moveTenant(ctx.db, t, step.status, { status_reason: step.reason, updated_at: nowIso() });
+    }
     case "restore": {
       const t = tenants.findById(ctx.db, step.tenantId);
       const s = services.findById(ctx.db, step.serviceId);
@@ -84,7 +88,7 @@ export async function apply(ctx: Ctx, step: Step): Promise<void> {
 
 /** The start-up pass. Throws (Upstream) when Docker or Caddy is down; the scheduler tries again. */
 export async function reconcile(ctx: Ctx, interrupted = 0): Promise<ReconcileReport> {
-  await recoverSubnets(ctx); // the subnet pool agrees with Docker's networks and the host's routes again (issue 18)
+  await recoverSubnets(ctx); // the subnet pool agrees again with the networks Docker has and the routes of the host
   // Caddy's routes are read only to keep those of tenants mid-deployment: at start-up its table may not exist yet.
   const observed = await observedState(ctx, busyTenants(ctx).size > 0);
   const desired = desiredState(ctx);
