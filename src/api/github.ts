@@ -6,14 +6,14 @@ import { all, one } from "./plugins/envelope.ts";
 import * as core from "../core/github/installation.ts";
 import { handleGitHubWebhook } from "../core/deploy/github-push.ts";
 import { Invalid } from "../lib/errors.ts";
-import { strictBody } from "./body.ts";
+import { DOCUMENTED_AS, strictBody } from "./body.ts";
 import { jsonBody, rawBody } from "./plugins/json-body.ts";
 
 const tags = ["GitHub App"];
 
 export const githubModels = {
   // Checked in core, not by `t.Integer`: Elysia would coerce "123" to 123, and a string id is a client bug to report.
-  register: strictBody({ installation_id: t.Unknown({ description: "Required. A positive integer: the GitHub App installation ID from the installation callback", examples: [12345678] }) }),
+  register: strictBody({ installation_id: t.Unknown({ description: "Required. A positive integer: the GitHub App installation ID from the installation callback", examples: [12345678], [DOCUMENTED_AS]: { type: "integer", minimum: 1 } }) }),
   repoPath: t.Object({ owner: t.String({ maxLength: 39 }), repo: t.String({ maxLength: 100 }) }),
 };
 
