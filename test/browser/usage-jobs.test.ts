@@ -75,7 +75,7 @@ describe("dashboard: usage graph and jobs", () => {
   test("the Usage tab shows the CPU and a sparkline of the sampled history", async () => {
     // The appliance samples every 10 s: two samples make a line.
     const deadline = Date.now() + 40_000;
-    while ((await apiCall("GET", `/tenants/${tenantId}/usage`)).data.services[0]?.history.length < 2) {
+    while (((await apiCall("GET", `/tenants/${tenantId}/usage`)).data.services[0]?.history.length ?? 0) < 2) {
       if (Date.now() > deadline) throw new Error("no two usage samples within 40 s");
       await Bun.sleep(1000);
     }
@@ -83,9 +83,9 @@ describe("dashboard: usage graph and jobs", () => {
     const row = page.locator('tr[data-service="web"]');
     await row.waitFor();
     const cpu = Number(/([0-9.]+) %/.exec((await row.locator('td[data-label="CPU"]').innerText()))?.[1]);
-    expect(cpu).toBeGreaterThan(25);
+    expect(cpu).toBeGreaterThan(20);
     const points = (await row.locator('svg[aria-label="CPU of web"] polyline').getAttribute("points")) ?? "";
-    expect(points.split(" ").length).toBeGreaterThanOrEqual(2);
+    expect(points.split(" ").filter(Boolean).length).toBeGreaterThanOrEqual(2);
     // The line is drawn on a 0-100 % scale in a 30 px box: above 20 % CPU it rises more than 6 px off the bottom.
     expect(Math.min(...points.split(" ").map((p) => Number(p.split(",")[1])))).toBeLessThan(24);
     await expectCleanText(page);

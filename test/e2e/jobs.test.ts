@@ -129,17 +129,17 @@ describe("live usage", () => {
     expect(hot.services.map((s: any) => s.service)).toEqual(["web"]);
     const web = hot.services[0];
     expect(web.history.length).toBe(2);
-    // resource_size small: half a CPU, so a busy loop shows about 50 %.
-    expect(web.current.cpu_percent).toBeGreaterThan(25);
+    // resource_size small: half a CPU, so a busy loop shows up to 50 % (less while other work holds the 2 cores).
+    expect(web.current.cpu_percent).toBeGreaterThan(20);
     expect(web.current.memory_bytes).toBeGreaterThan(0);
     expect(web.current.memory_limit_bytes).toBe(512 * 1024 * 1024);
     expect(hot).toMatchObject({ near_memory_limit: false, restarting: false });
     const idle = (await h.call("GET", "/api/v1/tenants")).json.data.find((t: any) => t.name === `${PREFIX}-app`);
     const calm = (await h.call("GET", `/api/v1/tenants/${idle.id}/usage`)).json.data;
-    expect(calm.services[0].current.cpu_percent).toBeLessThan(10);
+    expect(calm.services[0].current.cpu_percent).toBeLessThan(5);
     const metrics = h.ctx.metrics.registry.render();
     const cpu = Number(new RegExp(`staxa_tenant_cpu_percent\\{tenant="${burn}"\\} ([0-9.]+)`).exec(metrics)?.[1]);
-    expect(cpu).toBeGreaterThan(25);
+    expect(cpu).toBeGreaterThan(20);
     expect(metrics).toContain(`staxa_tenant_memory_bytes{tenant="${PREFIX}-app"}`);
   }, 120_000);
 });

@@ -47,6 +47,16 @@ describe("UsageStore", () => {
     expect(u.ofTenant("t1").map((s) => s.service)).toEqual(["web"]);
     expect(u.ofTenant("t2")).toEqual([]);
   });
+  test("a listed service whose sample failed in one pass keeps its history; one no longer listed is dropped", () => {
+    const u = new UsageStore(5);
+    const web = { tenantId: "t1", tenant: "a", service: "web", sample: sample() };
+    u.record([web]);
+    u.record([web]);
+    u.record([], new Map([["t1", new Set(["web"])]]));
+    expect(u.ofTenant("t1")[0]!.history.length).toBe(2);
+    u.record([], new Map());
+    expect(u.ofTenant("t1")).toEqual([]);
+  });
   test("flags: memory at 90 % of the limit; restarts counted per container within the window", () => {
     const u = new UsageStore(10);
     u.record([{ tenantId: "t1", tenant: "a", service: "web", sample: sample({ memoryBytes: 461, memoryLimitBytes: 512 }) }]);

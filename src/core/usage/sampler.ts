@@ -27,11 +27,17 @@ export async function sampleUsage(ctx: Pick<Ctx, "runtime" | "db" | "now" | "usa
   };
   // One container per service (during a deploy the old and the new one both run briefly).
   const queue = newestPerService(all);
+  const listed = new Map<string, Set<string>>();
+  for (const c of queue) {
+    const id = c.labels["staxa.tenant_id"];
+    if (!listed.has(id)) listed.set(id, new Set());
+    listed.get(id)!.add(c.labels["staxa.service"]);
+  }
   const workers = Array.from({ length: Math.min(PARALLEL, queue.length) }, async () => {
     for (let c = queue.shift(); c; c = queue.shift()) await one(c).catch((e) => ctx.log.warn("usage: sample failed", { container: c!.name, error: (e as Error).message }));
   });
   await Promise.all(workers);
-  ctx.usage.record(pass);
+  ctx.usage.record(pass, listed);
   return pass.length;
 }
 

@@ -61,11 +61,12 @@ export class UsageStore {
   constructor(readonly capacity = 60, readonly everySec = 10) {}
 
   /**
-   * Records one pass. Tenants and services absent from it are dropped, so memory follows what runs now and
-   * a deleted tenant's series leave /metrics with its containers.
+   * Records one pass. `listed` is every tenant id → service names Docker listed in it (default: those sampled).
+   * Services no longer listed are dropped, so memory follows what runs now and a deleted tenant's series leave
+   * /metrics with its containers; a listed service whose sample failed this once keeps its history.
    */
-  record(pass: Array<{ tenantId: string; tenant: string; service: string; sample: Sample }>): void {
-    const seen = new Map<string, Set<string>>();
+  record(pass: Array<{ tenantId: string; tenant: string; service: string; sample: Sample }>, listed?: Map<string, Set<string>>): void {
+    const seen = listed ?? new Map<string, Set<string>>();
     for (const p of pass) {
       let t = this.tenants.get(p.tenantId);
       if (!t) this.tenants.set(p.tenantId, (t = { name: p.tenant, services: new Map() }));
