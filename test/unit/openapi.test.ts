@@ -106,6 +106,20 @@ describe("GET /api/v1/openapi.json", () => {
     const create = doc.paths["/api/v1/tenants"].post.requestBody.content["application/json"].schema;
     expect(create).toMatchObject({ required: ["name"], additionalProperties: false, properties: { name: { type: "string" }, app_port: { type: "integer" } } });
     expect(JSON.stringify(doc)).not.toContain("x-staxa-"); // the documented types are in place, no marker left
+    // no request body field is left untyped (a generated client would see `unknown`)
+    const untyped: string[] = [];
+    const walk = (s: any, where: string) => {
+      for (const [k, v] of Object.entries<any>(s?.properties ?? {})) {
+        if (!["type", "anyOf", "oneOf", "$ref"].some((x) => x in v)) untyped.push(`${where}.${k}`);
+        walk(v, `${where}.${k}`);
+      }
+      if (s?.items) walk(s.items, `${where}[]`);
+      for (const x of s?.anyOf ?? []) walk(x, where);
+    };
+    for (const [path, ops] of Object.entries<Record<string, any>>(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) if (op.requestBody) walk(op.requestBody.content["application/json"].schema, `${method.toUpperCase()} ${path}`);
+    }
+    expect(untyped).toEqual([]);
     expect(doc.paths["/api/v1/tenants/{id}/env"].put.requestBody).toBeDefined();
     expect(doc.paths["/api/v1/tenants/{id}/network-rules"].post.requestBody.content["application/json"].schema.properties.direction).toBeDefined();
   });
