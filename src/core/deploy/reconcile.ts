@@ -60,7 +60,8 @@ export function desiredState(ctx: Ctx): DesiredTenant[] {
 /** What runs: this engine's labelled containers (one Docker call) and Caddy's routes. Throws when either is down. */
 export async function observedState(ctx: Ctx, withRoutes = true): Promise<Observed> {
   const [containers, routes] = await Promise.all([ctx.runtime.listContainers({ "staxa.managed": "1" }), withRoutes ? ctx.proxy.listRoutes() : []]);
-  return { containers: containers.map((c) => ({ id: c.id, name: c.name, running: c.running, ip: c.ip, tenantId: c.labels["staxa.tenant_id"] })), routes };
+  // A scheduled job's run container belongs to its run (core/jobs), not to a service: never an orphan here.
+  return { containers: containers.filter((c) => !c.labels["staxa.job"]).map((c) => ({ id: c.id, name: c.name, running: c.running, ip: c.ip, tenantId: c.labels["staxa.tenant_id"] })), routes };
 }
 
 /** Applies one step. A tenant that became busy since the plan was made is left to its deployment. */
