@@ -539,7 +539,7 @@ describe("dashboard", () => {
     await expectCleanText(page);
     await screenshot(page, "12-registries-error");
     await page.getByRole("link", { name: "GitHub" }).click();
-    await page.getByRole("heading", { name: /Register an installation|Installation/ }).first().waitFor();
+    await page.getByRole("heading", { name: /Register an installation|Installation|GitHub App is not configured/ }).first().waitFor();
     await expectCleanText(page);
     await screenshot(page, "13-github");
   }, 30_000);
