@@ -17,7 +17,8 @@ for (;;) {
     break;
   } catch {
     const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
-    if (age > 300_000 || Date.now() > deadline) rmSync(lock, { force: true }); // left by a killed build
+    if (age > 300_000 || Date.now() > deadline)
+      rmSync(lock, { force: true }); // left by a killed build
     else await Bun.sleep(200);
   }
 }

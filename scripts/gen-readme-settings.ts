@@ -7,7 +7,9 @@ const END = "<!-- settings:end -->";
 /** The markdown table of every setting, its default and what it does. */
 export function settingsMarkdown(): string {
   const esc = (s: string) => s.replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-  const rows = settingsTable().map(([name, def, desc]) => `| \`${name}\` | ${def ? `\`${esc(def)}\`` : "(empty)"} | ${esc(desc)} |`);
+  const rows = settingsTable().map(
+    ([name, def, desc]) => `| \`${name}\` | ${def ? `\`${esc(def)}\`` : "(empty)"} | ${esc(desc)} |`,
+  );
   return ["| variable | default | meaning |", "|---|---|---|", ...rows].join("\n");
 }
 

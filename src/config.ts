@@ -6,12 +6,14 @@ export class ConfigError extends Error {}
 
 type Env = Record<string, string | undefined>;
 
-const int = (min: number, max: number) => (name: string, raw: string): number => {
-  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be an integer, got "${raw}"`);
-  const n = Number(raw);
-  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
-  return n;
-};
+const int =
+  (min: number, max: number) =>
+  (name: string, raw: string): number => {
+    if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be an integer, got "${raw}"`);
+    const n = Number(raw);
+    if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+    return n;
+  };
 const bool = (name: string, raw: string): boolean => {
   if (["1", "true", "yes", "on"].includes(raw.toLowerCase())) return true;
   if (["0", "false", "no", "off", ""].includes(raw.toLowerCase())) return false;
@@ -52,10 +54,15 @@ const cidr = (name: string, raw: string): string => {
   return raw.trim();
 };
 const list = (name: string, raw: string): string[] =>
-  raw.split(",").map((s) => s.trim()).filter(Boolean).map((hp) => {
-    if (!/^[^\s:]+:\d+$/.test(hp) && !/^\[[0-9a-f:]+\]:\d+$/i.test(hp)) throw new ConfigError(`${name} entries must be host:port, got "${hp}"`);
-    return hp;
-  });
+  raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((hp) => {
+      if (!/^[^\s:]+:\d+$/.test(hp) && !/^\[[0-9a-f:]+\]:\d+$/i.test(hp))
+        throw new ConfigError(`${name} entries must be host:port, got "${hp}"`);
+      return hp;
+    });
 
 /** The settings table: key -> [env var, default, parser, description]. The README lists the same. */
 const SETTINGS = {
@@ -66,16 +73,31 @@ const SETTINGS = {
   publicScheme: ["STAXA_PUBLIC_SCHEME", "https", str, "scheme of tenant URLs (https, or http for labs without TLS)"],
   caddyAdminUrl: ["STAXA_CADDY_ADMIN_URL", "http://127.0.0.1:2019", url, "Caddy admin API"],
   manageCaddy: ["STAXA_MANAGE_CADDY", "auto", str, "auto|0|1: start caddy as a child when no admin API answers"],
-  resolverPort: ["STAXA_RESOLVER_PORT", "5380", int(0, 65535), "the route resolver (`staxa resolver`) on 127.0.0.1: Caddy's upstream lookups (udp) and TLS ask (tcp); 0: any free port (tests)"],
+  resolverPort: [
+    "STAXA_RESOLVER_PORT",
+    "5380",
+    int(0, 65535),
+    "the route resolver (`staxa resolver`) on 127.0.0.1: Caddy's upstream lookups (udp) and TLS ask (tcp); 0: any free port (tests)",
+  ],
   dockerSocket: ["STAXA_DOCKER_SOCKET", "/var/run/docker.sock", str, "Docker engine socket"],
   publicIp: ["STAXA_PUBLIC_IP", "127.0.0.1", ip, "server_ip shown for DNS records and connection strings"],
   httpPort: ["STAXA_HTTP_PORT", "80", int(1, 65535), "Caddy's HTTP port for tenants"],
   httpsPort: ["STAXA_HTTPS_PORT", "443", int(1, 65535), "Caddy's HTTPS port for tenants"],
-  acmeCa: ["STAXA_ACME_CA", "https://acme-v02.api.letsencrypt.org/directory", str, "ACME directory URL, or 'internal' for Caddy's own CA (the default's stand-in for a .localhost, IP or reserved base domain)"],
+  acmeCa: [
+    "STAXA_ACME_CA",
+    "https://acme-v02.api.letsencrypt.org/directory",
+    str,
+    "ACME directory URL, or 'internal' for Caddy's own CA (the default's stand-in for a .localhost, IP or reserved base domain)",
+  ],
   acmeCaRoot: ["STAXA_ACME_CA_ROOT", "", str, "PEM file of extra roots trusted for the ACME CA"],
   acmeEmail: ["STAXA_ACME_EMAIL", "", str, "contact email for the ACME account"],
   dnsServers: ["STAXA_DNS_SERVERS", "", list, "resolvers (host:port,...) for domain verification; default the system's"],
-  allowPrivateTargets: ["STAXA_ALLOW_PRIVATE_TARGETS", "0", bool, "let registry/webhook/git URLs reach loopback and private addresses (tests, labs)"],
+  allowPrivateTargets: [
+    "STAXA_ALLOW_PRIVATE_TARGETS",
+    "0",
+    bool,
+    "let registry/webhook/git URLs reach loopback and private addresses (tests, labs)",
+  ],
   allowFileRepos: ["STAXA_ALLOW_FILE_REPOS", "0", bool, "allow file:// repo URLs (tests)"],
   allowHttpRegistries: ["STAXA_ALLOW_HTTP_REGISTRIES", "0", bool, "allow http:// registry URLs"],
   allowHttpWebhooks: ["STAXA_ALLOW_HTTP_WEBHOOKS", "0", bool, "allow http:// webhook URLs (https only otherwise)"],
@@ -89,16 +111,46 @@ const SETTINGS = {
   buildCpus: ["STAXA_BUILD_CPUS", "1", int(1, 256), "CPU limit of one build"],
   cloneTimeoutSec: ["STAXA_CLONE_TIMEOUT_SEC", "600", int(5, 86400), "a clone longer than this fails the deployment"],
   pullTimeoutSec: ["STAXA_PULL_TIMEOUT_SEC", "900", int(5, 86400), "an image pull longer than this fails the deployment"],
-  startTimeoutSec: ["STAXA_START_TIMEOUT_SEC", "120", int(5, 3600), "preparing the network and starting the new container, each, within this"],
+  startTimeoutSec: [
+    "STAXA_START_TIMEOUT_SEC",
+    "120",
+    int(5, 3600),
+    "preparing the network and starting the new container, each, within this",
+  ],
   routeTimeoutSec: ["STAXA_ROUTE_TIMEOUT_SEC", "60", int(5, 3600), "switching the route to the new container within this"],
-  imageKeep: ["STAXA_IMAGE_KEEP", "5", int(1, 1000), "images kept per service: those of its last N successful deployments, plus what runs or deploys"],
-  buildCacheMb: ["STAXA_BUILD_CACHE_MB", "10240", int(0, 104857600), "build cache budget: dangling build images and BuildKit cache beyond it are pruned, oldest first"],
-  minFreeDiskMb: ["STAXA_MIN_FREE_DISK_MB", "2048", int(0, 104857600), "below this free space on Docker's data root or the data dir, new builds fail fast and the appliance prunes (0: off)"],
-  imagePruneCron: ["STAXA_IMAGE_PRUNE_CRON", "17 * * * *", str, "when image retention, the build cache budget and the disk check run (empty: only after deploys)"],
+  imageKeep: [
+    "STAXA_IMAGE_KEEP",
+    "5",
+    int(1, 1000),
+    "images kept per service: those of its last N successful deployments, plus what runs or deploys",
+  ],
+  buildCacheMb: [
+    "STAXA_BUILD_CACHE_MB",
+    "10240",
+    int(0, 104857600),
+    "build cache budget: dangling build images and BuildKit cache beyond it are pruned, oldest first",
+  ],
+  minFreeDiskMb: [
+    "STAXA_MIN_FREE_DISK_MB",
+    "2048",
+    int(0, 104857600),
+    "below this free space on Docker's data root or the data dir, new builds fail fast and the appliance prunes (0: off)",
+  ],
+  imagePruneCron: [
+    "STAXA_IMAGE_PRUNE_CRON",
+    "17 * * * *",
+    str,
+    "when image retention, the build cache budget and the disk check run (empty: only after deploys)",
+  ],
   healthTimeoutSec: ["STAXA_HEALTH_TIMEOUT_SEC", "60", int(1, 3600), "a new container must answer within this"],
   healthPath: ["STAXA_HEALTH_PATH", "/", str, "default HTTP health-check path"],
   drainSec: ["STAXA_DRAIN_SEC", "2", int(0, 600), "old containers keep running this long after the route switched"],
-  reconcileEverySec: ["STAXA_RECONCILE_EVERY_SEC", "60", int(1, 3600), "the periodic reconciliation compares Docker and Caddy with the store this often"],
+  reconcileEverySec: [
+    "STAXA_RECONCILE_EVERY_SEC",
+    "60",
+    int(1, 3600),
+    "the periodic reconciliation compares Docker and Caddy with the store this often",
+  ],
   maxBodyBytes: ["STAXA_MAX_BODY_BYTES", "1048576", int(1024, 104857600), "largest accepted request body"],
   rateLimitScale: ["STAXA_RATE_LIMIT_SCALE", "1", int(1, 100000), "multiplies every rate limit (labs, benchmarks)"],
   jwtJwksUrl: ["STAXA_JWT_JWKS_URL", "", str, "OIDC JWKS URL for dashboard JWTs (e.g. Clerk)"],
@@ -106,9 +158,24 @@ const SETTINGS = {
   jwtAudience: ["STAXA_JWT_AUDIENCE", "", str, "expected aud of OIDC JWTs"],
   sessionTtlSec: ["STAXA_SESSION_TTL_SEC", "3600", int(60, 604800), "lifetime of built-in login JWTs"],
   portPool: ["STAXA_PORT_POOL", "30000-32767", range, "host ports for inbound network rules"],
-  tenantSubnetPool: ["STAXA_TENANT_SUBNET_POOL", "10.224.0.0/12", cidr, "IPv4 pool tenant networks get their subnets from (not Docker's default pools); blocks overlapping a host route or another Docker network are skipped"],
-  tenantSubnetPrefix: ["STAXA_TENANT_SUBNET_PREFIX", "27", int(16, 29), "prefix length of one tenant's subnet: /27 = 29 containers per tenant, 32,768 tenants in the default pool"],
-  sseMaxPerProvider: ["STAXA_SSE_MAX_PER_PROVIDER", "20", int(1, 100000), "open event streams (and, apart, log follows) per provider; more get 429"],
+  tenantSubnetPool: [
+    "STAXA_TENANT_SUBNET_POOL",
+    "10.224.0.0/12",
+    cidr,
+    "IPv4 pool tenant networks get their subnets from (not Docker's default pools); blocks overlapping a host route or another Docker network are skipped",
+  ],
+  tenantSubnetPrefix: [
+    "STAXA_TENANT_SUBNET_PREFIX",
+    "27",
+    int(16, 29),
+    "prefix length of one tenant's subnet: /27 = 29 containers per tenant, 32,768 tenants in the default pool",
+  ],
+  sseMaxPerProvider: [
+    "STAXA_SSE_MAX_PER_PROVIDER",
+    "20",
+    int(1, 100000),
+    "open event streams (and, apart, log follows) per provider; more get 429",
+  ],
   networkRuleLimit: ["STAXA_NETWORK_RULE_LIMIT", "20", int(0, 10000), "active network rules per tenant"],
   builderNodeImage: ["STAXA_NODE_IMAGE", "node:20-slim", str, "base image for Node builds"],
   builderBunImage: ["STAXA_BUN_IMAGE", "oven/bun:1", str, "base image for Bun builds"],
@@ -120,14 +187,29 @@ const SETTINGS = {
   githubAppId: ["STAXA_GITHUB_APP_ID", "", str, "GitHub App id"],
   githubPrivateKeyFile: ["STAXA_GITHUB_PRIVATE_KEY_FILE", "", str, "GitHub App private key PEM file"],
   githubWebhookSecret: ["STAXA_GITHUB_WEBHOOK_SECRET", "", str, "secret of GitHub push webhooks"],
-  githubWebUrl: ["STAXA_GITHUB_WEB_URL", "", url, "GitHub web URL tenant repo URLs are matched on (default: github.com for api.github.com, else the API's host)"],
-  githubGitUrl: ["STAXA_GITHUB_GIT_URL", "", url, "base URL GitHub repos are cloned from (default: https://<web host of STAXA_GITHUB_API_URL>; tests point it at a local git server)"],
+  githubWebUrl: [
+    "STAXA_GITHUB_WEB_URL",
+    "",
+    url,
+    "GitHub web URL tenant repo URLs are matched on (default: github.com for api.github.com, else the API's host)",
+  ],
+  githubGitUrl: [
+    "STAXA_GITHUB_GIT_URL",
+    "",
+    url,
+    "base URL GitHub repos are cloned from (default: https://<web host of STAXA_GITHUB_API_URL>; tests point it at a local git server)",
+  ],
   logLevel: ["STAXA_LOG_LEVEL", "info", str, "debug|info|warn|error"],
   backupCron: ["STAXA_BACKUP_CRON", "", str, "cron expression for scheduled backups (empty: off)"],
   backupKeep: ["STAXA_BACKUP_KEEP", "7", int(1, 1000), "scheduled backups kept"],
   backupDir: ["STAXA_BACKUP_DIR", "", str, "where scheduled backups go (empty: <data dir>/backups)"],
   metricsToken: ["STAXA_METRICS_TOKEN", "", str, "bearer token /metrics requires (empty: /metrics is open)"],
-  backupPassphraseFile: ["STAXA_BACKUP_PASSPHRASE_FILE", "", str, "file whose passphrase encrypts scheduled backups (empty: unencrypted, mode 0600)"],
+  backupPassphraseFile: [
+    "STAXA_BACKUP_PASSPHRASE_FILE",
+    "",
+    str,
+    "file whose passphrase encrypts scheduled backups (empty: unencrypted, mode 0600)",
+  ],
 } as const;
 
 type Settings = typeof SETTINGS;
@@ -138,16 +220,24 @@ export function loadConfig(env: Env = process.env): Config {
   const out: Record<string, unknown> = {};
   for (const [key, [name, def, parse]] of Object.entries(SETTINGS)) {
     const raw = env[name] ?? def;
-    out[key] = raw === "" && parse !== bool ? (parse === list ? [] : "") : (parse as (n: string, r: string) => unknown)(name, raw);
+    out[key] =
+      raw === "" && parse !== bool ? (parse === list ? [] : "") : (parse as (n: string, r: string) => unknown)(name, raw);
   }
   const cfg = out as Config;
   if (!["http", "https"].includes(cfg.publicScheme)) throw new ConfigError(`STAXA_PUBLIC_SCHEME must be http or https`);
   if (!["auto", "0", "1"].includes(cfg.manageCaddy)) throw new ConfigError(`STAXA_MANAGE_CADDY must be auto, 0 or 1`);
-  if (!["debug", "info", "warn", "error"].includes(cfg.logLevel)) throw new ConfigError(`STAXA_LOG_LEVEL must be debug, info, warn or error`);
+  if (!["debug", "info", "warn", "error"].includes(cfg.logLevel))
+    throw new ConfigError(`STAXA_LOG_LEVEL must be debug, info, warn or error`);
   const pool = parseCidr(cfg.tenantSubnetPool);
   if (!pool) throw new ConfigError("STAXA_TENANT_SUBNET_POOL must not be empty: tenant networks need a pool of their own");
-  if (cfg.tenantSubnetPrefix <= pool.prefix) throw new ConfigError(`STAXA_TENANT_SUBNET_PREFIX (/${cfg.tenantSubnetPrefix}) must be longer than the pool's /${pool.prefix}`);
-  if (size(pool.prefix) / size(cfg.tenantSubnetPrefix) > 2 ** 20) throw new ConfigError(`STAXA_TENANT_SUBNET_POOL split into /${cfg.tenantSubnetPrefix} gives more than 2^20 subnets; use a smaller pool or a shorter prefix`);
+  if (cfg.tenantSubnetPrefix <= pool.prefix)
+    throw new ConfigError(
+      `STAXA_TENANT_SUBNET_PREFIX (/${cfg.tenantSubnetPrefix}) must be longer than the pool's /${pool.prefix}`,
+    );
+  if (size(pool.prefix) / size(cfg.tenantSubnetPrefix) > 2 ** 20)
+    throw new ConfigError(
+      `STAXA_TENANT_SUBNET_POOL split into /${cfg.tenantSubnetPrefix} gives more than 2^20 subnets; use a smaller pool or a shorter prefix`,
+    );
   cfg.dbPath = join(cfg.dataDir, "staxa.db");
   cfg.secretKeyPath = join(cfg.dataDir, "secret.key");
   return cfg;

@@ -27,7 +27,9 @@ Usage:
 
 ${CLIENT_USAGE}
 Settings (environment variables, with defaults):
-${settingsTable().map(([n, d, desc]) => `  ${n.padEnd(30)} ${(d || '""').padEnd(22)} ${desc}`).join("\n")}
+${settingsTable()
+  .map(([n, d, desc]) => `  ${n.padEnd(30)} ${(d || '""').padEnd(22)} ${desc}`)
+  .join("\n")}
 `;
 
 export async function main(argv: string[]): Promise<number> {

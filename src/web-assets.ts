@@ -69,7 +69,13 @@ function encoded(key: string, read: () => Uint8Array): Encoded {
 }
 
 function respond(request: Request, e: Encoded, type: string, cacheControl: string): Response {
-  const headers: Record<string, string> = { "content-type": type, "cache-control": cacheControl, etag: e.etag, vary: "accept-encoding", "x-content-type-options": "nosniff" };
+  const headers: Record<string, string> = {
+    "content-type": type,
+    "cache-control": cacheControl,
+    etag: e.etag,
+    vary: "accept-encoding",
+    "x-content-type-options": "nosniff",
+  };
   if (request.headers.get("if-none-match") === e.etag) return new Response(null, { status: 304, headers });
   const accept = request.headers.get("accept-encoding") ?? "";
   let body = e.raw;
@@ -87,7 +93,10 @@ function respond(request: Request, e: Encoded, type: string, cacheControl: strin
 function indexResponse(request: Request): Response {
   const e = encoded("index.html", () => new TextEncoder().encode(bundleNow().index));
   const res = respond(request, e, "text/html; charset=utf-8", "no-cache");
-  res.headers.set("content-security-policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+  res.headers.set(
+    "content-security-policy",
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  );
   res.headers.set("referrer-policy", "no-referrer");
   return res;
 }

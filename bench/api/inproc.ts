@@ -11,7 +11,12 @@ import { ensureProvider } from "../../src/core/identity/accounts.ts";
 import { createKey } from "../../src/core/identity/keys.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "staxa-inproc-"));
-const config = loadConfig({ ...process.env, STAXA_DATA_DIR: dir, STAXA_MANAGE_CADDY: "0", STAXA_LOG_LEVEL: process.env.STAXA_LOG_LEVEL ?? "warn" });
+const config = loadConfig({
+  ...process.env,
+  STAXA_DATA_DIR: dir,
+  STAXA_MANAGE_CADDY: "0",
+  STAXA_LOG_LEVEL: process.env.STAXA_LOG_LEVEL ?? "warn",
+});
 const ctx = createContext(config);
 const app = createApp({ ...ctx, limiter: new RateLimiter(100000) });
 app.compile?.();
@@ -19,7 +24,12 @@ const { provider } = ensureProvider(ctx.db, { email: "b@example.com", name: null
 const key = createKey(ctx.db, { providerId: provider.id, name: "b", mode: "live", scopes: ["*"], expiresAt: null }).raw;
 const hello = new Elysia().get("/", () => "hello");
 
-async function measure(name: string, handle: (r: Request) => Response | Promise<Response>, url: string, headers: Record<string, string> = {}) {
+async function measure(
+  name: string,
+  handle: (r: Request) => Response | Promise<Response>,
+  url: string,
+  headers: Record<string, string> = {},
+) {
   const N = Number(process.env.N ?? 50000);
   for (let i = 0; i < 2000; i++) await (await handle(new Request(url, { headers }))).text();
   const t0 = performance.now();

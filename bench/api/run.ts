@@ -28,7 +28,13 @@ function freePort(): number {
 async function waitFor(url: string, headers: Record<string, string> = {}): Promise<void> {
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
-    if (await fetch(url, { headers }).then((r) => r.status === 200, () => false)) return;
+    if (
+      await fetch(url, { headers }).then(
+        (r) => r.status === 200,
+        () => false,
+      )
+    )
+      return;
     await Bun.sleep(100);
   }
   throw new Error(`${url} did not answer 200 within 20 s`);
@@ -44,7 +50,12 @@ function cpuMicros(pid: number): number {
  * Runs wrk against the server process `pid`; returns requests/sec and the server's CPU µs per request.
  * Refuses a run with non-2xx answers (they would flatter the number).
  */
-async function wrk(pid: number, url: string, seconds: number, headers: string[] = []): Promise<{ rps: number; cpuPerReq: number }> {
+async function wrk(
+  pid: number,
+  url: string,
+  seconds: number,
+  headers: string[] = [],
+): Promise<{ rps: number; cpuPerReq: number }> {
   const argv = ["wrk", `-t${THREADS}`, `-c${CONNECTIONS}`, `-d${seconds}s`, ...headers.flatMap((h) => ["-H", h]), url];
   const cpu0 = cpuMicros(pid);
   const p = Bun.spawn(argv, { stdout: "pipe", stderr: "pipe" });
@@ -62,24 +73,43 @@ async function wrk(pid: number, url: string, seconds: number, headers: string[] 
 const dir = mkdtempSync(join(tmpdir(), "staxa-bench-"));
 const appPort = freePort();
 const helloPort = freePort();
-const env = { ...process.env, STAXA_DATA_DIR: dir, STAXA_PORT: String(appPort), STAXA_HOST: "127.0.0.1", STAXA_RATE_LIMIT_SCALE: "100000", STAXA_MANAGE_CADDY: "0", STAXA_LOG_LEVEL: "warn" };
+const env = {
+  ...process.env,
+  STAXA_DATA_DIR: dir,
+  STAXA_PORT: String(appPort),
+  STAXA_HOST: "127.0.0.1",
+  STAXA_RATE_LIMIT_SCALE: "100000",
+  STAXA_MANAGE_CADDY: "0",
+  STAXA_LOG_LEVEL: "warn",
+};
 const children: Array<ReturnType<typeof Bun.spawn>> = [];
 
 try {
-  const created = Bun.spawnSync(["bun", "run", "src/main.ts", "admin", "create-key", "--email", "bench@example.com"], { cwd: ROOT, env, stdout: "pipe", stderr: "pipe" });
+  const created = Bun.spawnSync(["bun", "run", "src/main.ts", "admin", "create-key", "--email", "bench@example.com"], {
+    cwd: ROOT,
+    env,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   if (created.exitCode !== 0) throw new Error(`create-key failed: ${created.stderr.toString()}`);
   const key = created.stdout.toString().trim();
   const auth = `Authorization: Bearer ${key}`;
 
   const app = Bun.spawn(["bun", "run", "src/main.ts", "serve"], { cwd: ROOT, env, stdout: "ignore", stderr: "ignore" });
-  const hello = Bun.spawn(["bun", "run", "bench/api/hello.ts", String(helloPort)], { cwd: ROOT, stdout: "ignore", stderr: "ignore" });
+  const hello = Bun.spawn(["bun", "run", "bench/api/hello.ts", String(helloPort)], {
+    cwd: ROOT,
+    stdout: "ignore",
+    stderr: "ignore",
+  });
   children.push(app, hello);
   const accountUrl = `http://127.0.0.1:${appPort}/api/v1/account`;
   const helloUrl = `http://127.0.0.1:${helloPort}/`;
   await waitFor(accountUrl, { authorization: `Bearer ${key}` });
   await waitFor(helloUrl);
 
-  console.log(`bun ${Bun.version}, wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION}s, ${ROUNDS} alternating rounds, ${availableParallelism()} CPUs`);
+  console.log(
+    `bun ${Bun.version}, wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION}s, ${ROUNDS} alternating rounds, ${availableParallelism()} CPUs`,
+  );
   await wrk(hello.pid, helloUrl, 2);
   await wrk(app.pid, accountUrl, 2, [auth]);
   const rounds: Array<{ hello: number; account: number; ratio: number; helloCpu: number; accountCpu: number }> = [];
@@ -91,14 +121,26 @@ try {
     const b = await (first === "hello" ? runAccount() : runHello());
     const [h, acc] = first === "hello" ? [a, b] : [b, a];
     rounds.push({ hello: h.rps, account: acc.rps, ratio: acc.rps / h.rps, helloCpu: h.cpuPerReq, accountCpu: acc.cpuPerReq });
-    console.log(`round ${i + 1}: hello ${h.rps.toFixed(0).padStart(7)}  account ${acc.rps.toFixed(0).padStart(7)}  ratio ${(acc.rps / h.rps).toFixed(2)}` +
-      `   (server CPU per request: ${h.cpuPerReq.toFixed(1)} / ${acc.cpuPerReq.toFixed(1)} µs)`);
+    console.log(
+      `round ${i + 1}: hello ${h.rps.toFixed(0).padStart(7)}  account ${acc.rps.toFixed(0).padStart(7)}  ratio ${(acc.rps / h.rps).toFixed(2)}` +
+        `   (server CPU per request: ${h.cpuPerReq.toFixed(1)} / ${acc.cpuPerReq.toFixed(1)} µs)`,
+    );
   }
   const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
   const ratio = median(rounds.map((r) => r.ratio));
-  console.log(`elysia hello-world        ${median(rounds.map((r) => r.hello)).toFixed(0).padStart(8)} req/s (median), ${median(rounds.map((r) => r.helloCpu)).toFixed(1)} µs server CPU per request`);
-  console.log(`GET /api/v1/account (key) ${median(rounds.map((r) => r.account)).toFixed(0).padStart(8)} req/s (median), ${median(rounds.map((r) => r.accountCpu)).toFixed(1)} µs server CPU per request`);
-  console.log(`ratio ${ratio.toFixed(2)} (median of ${ROUNDS} paired rounds; target >= ${TARGET}) ${ratio >= TARGET ? "OK" : "BELOW TARGET"}`);
+  console.log(
+    `elysia hello-world        ${median(rounds.map((r) => r.hello))
+      .toFixed(0)
+      .padStart(8)} req/s (median), ${median(rounds.map((r) => r.helloCpu)).toFixed(1)} µs server CPU per request`,
+  );
+  console.log(
+    `GET /api/v1/account (key) ${median(rounds.map((r) => r.account))
+      .toFixed(0)
+      .padStart(8)} req/s (median), ${median(rounds.map((r) => r.accountCpu)).toFixed(1)} µs server CPU per request`,
+  );
+  console.log(
+    `ratio ${ratio.toFixed(2)} (median of ${ROUNDS} paired rounds; target >= ${TARGET}) ${ratio >= TARGET ? "OK" : "BELOW TARGET"}`,
+  );
   process.exitCode = ratio >= TARGET ? 0 : 1;
 } finally {
   for (const c of children) c.kill("SIGTERM");

@@ -21,7 +21,17 @@ async function cloneAndBuild(builder: Builder, url: string, dir: string, tag: st
   await git.clone({ repoUrl: url, branch: "main", dir, timeoutMs: 60_000, onLog: () => {} });
   const plan = await planBuild(dir, { images: IMAGES });
   if (builder === "docker-cli") await dockerBuild(plan.contextDir, plan.dockerfile, tag);
-  else await runtime.buildImage({ contextDir: plan.contextDir, dockerfile: plan.dockerfile, tag, labels: {}, memoryBytes: 0, cpus: 0, timeoutMs: 300_000, onLog: () => {} });
+  else
+    await runtime.buildImage({
+      contextDir: plan.contextDir,
+      dockerfile: plan.dockerfile,
+      tag,
+      labels: {},
+      memoryBytes: 0,
+      cpus: 0,
+      timeoutMs: 300_000,
+      onLog: () => {},
+    });
   return performance.now() - t0;
 }
 
@@ -36,7 +46,9 @@ await ensureImages();
 const rows: string[] = [];
 let worst = 0;
 try {
-  const cases = (["runtime", "docker-cli"] as const).flatMap((builder) => Object.entries(APPS).map(([name, app]) => ({ builder, name, app })));
+  const cases = (["runtime", "docker-cli"] as const).flatMap((builder) =>
+    Object.entries(APPS).map(([name, app]) => ({ builder, name, app })),
+  );
   for (const { builder, name, app } of cases) {
     const url = await makeRepo(withNonce(app.files, `${builder}-${Date.now()}-${Math.random()}`));
     const tag = `${PREFIX}-bench-${process.pid}-${name}`;
@@ -44,7 +56,9 @@ try {
     const second = await cloneAndBuild(builder, url, join(scratch, `${builder}-${name}-2`), tag);
     const ratio = second / first;
     worst = Math.max(worst, ratio);
-    rows.push(`${builder.padEnd(10)} ${name.padEnd(7)} first ${first.toFixed(0).padStart(6)} ms  second ${second.toFixed(0).padStart(6)} ms  ratio ${ratio.toFixed(3)}  image ${((await imageSize(tag)) / 1e6).toFixed(1)} MB`);
+    rows.push(
+      `${builder.padEnd(10)} ${name.padEnd(7)} first ${first.toFixed(0).padStart(6)} ms  second ${second.toFixed(0).padStart(6)} ms  ratio ${ratio.toFixed(3)}  image ${((await imageSize(tag)) / 1e6).toFixed(1)} MB`,
+    );
     await run(["docker", "rmi", "-f", tag]).catch(() => undefined);
   }
 } finally {

@@ -61,7 +61,10 @@ async function baseline(repo: string, i: number): Promise<number> {
 }
 
 /** Polls the deployment every 10 ms (the plain script polls its app every 25 ms; a coarser poll here would be counted as overhead). */
-async function waitDeployment(tenantId: string, depId: string): Promise<{ status: string; reason?: string; timings: Record<string, number> }> {
+async function waitDeployment(
+  tenantId: string,
+  depId: string,
+): Promise<{ status: string; reason?: string; timings: Record<string, number> }> {
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     const d = (await h.call("GET", `/api/v1/tenants/${tenantId}/deployments/${depId}`)).json.data;
@@ -75,8 +78,14 @@ await ensureTestImages();
 const caddy = await startCaddy({ adminPort: ADMIN });
 const httpPort = ADMIN + 1;
 const h = await e2eApp({
-  STAXA_BASE_DOMAIN: "bench.test", STAXA_PUBLIC_SCHEME: "http", STAXA_HTTP_PORT: String(httpPort), STAXA_HTTPS_PORT: String(ADMIN + 2),
-  STAXA_CADDY_ADMIN_URL: caddy.adminUrl, STAXA_ALLOW_FILE_REPOS: "1", STAXA_ALLOW_PRIVATE_TARGETS: "1", STAXA_DRAIN_SEC: "0",
+  STAXA_BASE_DOMAIN: "bench.test",
+  STAXA_PUBLIC_SCHEME: "http",
+  STAXA_HTTP_PORT: String(httpPort),
+  STAXA_HTTPS_PORT: String(ADMIN + 2),
+  STAXA_CADDY_ADMIN_URL: caddy.adminUrl,
+  STAXA_ALLOW_FILE_REPOS: "1",
+  STAXA_ALLOW_PRIVATE_TARGETS: "1",
+  STAXA_DRAIN_SEC: "0",
 });
 const repo = await fixtureRepo("bench v0");
 // BENCH_VERBOSE: how long each outside call of the pipeline takes (the stages' own timings hide what is between them).
@@ -93,7 +102,8 @@ if (process.env.BENCH_VERBOSE) {
       }
     };
   };
-  for (const m of ["ensureNetwork", "buildImage", "startContainer", "inspectContainer", "findImage"]) wrap(h.ctx.runtime as never, m, m);
+  for (const m of ["ensureNetwork", "buildImage", "startContainer", "inspectContainer", "findImage"])
+    wrap(h.ctx.runtime as never, m, m);
   wrap(h.ctx.git as never, "clone", "clone");
   wrap(h.ctx.proxy as never, "setRoute", "setRoute");
 }
@@ -107,15 +117,27 @@ try {
     await commitVersion(repo, `api ${i} ${Date.now()}`);
     calls.length = 0;
     const t0 = performance.now();
-    const r = await h.call("POST", "/api/v1/tenants", { name: `${PREFIX}-a${i}`, source_type: "github", repo_url: `file://${repo}`, app_port: 3000 });
+    const r = await h.call("POST", "/api/v1/tenants", {
+      name: `${PREFIX}-a${i}`,
+      source_type: "github",
+      repo_url: `file://${repo}`,
+      app_port: 3000,
+    });
     const posted = performance.now() - t0;
     const d = await waitDeployment(r.json.data.id, r.json.data.deployments[0].id);
     api.push(performance.now() - t0);
-    if (process.env.BENCH_VERBOSE) console.log("   api    ", JSON.stringify({ post_ms: Math.round(posted), ...d.timings, bench_ms: Math.round(performance.now() - t0) }), calls.join(", "));
+    if (process.env.BENCH_VERBOSE)
+      console.log(
+        "   api    ",
+        JSON.stringify({ post_ms: Math.round(posted), ...d.timings, bench_ms: Math.round(performance.now() - t0) }),
+        calls.join(", "),
+      );
     if (d.status !== "succeeded") throw new Error(`deployment failed: ${d.reason}`);
   }
   const ratio = median(api) / median(plain);
-  console.log(`(a) control-plane overhead: API POST→ready ${ms(median(api))} / plain script ${ms(median(plain))} = ${ratio.toFixed(3)} (target ≤ 1.15; median of ${RUNS})`);
+  console.log(
+    `(a) control-plane overhead: API POST→ready ${ms(median(api))} / plain script ${ms(median(plain))} = ${ratio.toFixed(3)} (target ≤ 1.15; median of ${RUNS})`,
+  );
 
   // (b) route switch: the route stage of a redeploy, and one setRoute of an existing route.
   const t = (await h.call("GET", "/api/v1/tenants?limit=1&sort=-created_at")).json.data[0];
@@ -131,7 +153,19 @@ try {
   const db2 = openDb(join(dir2, "staxa.db"));
   migrate(db2);
   const resolver2 = await startResolver({ STAXA_DATA_DIR: dir2, STAXA_LOG_LEVEL: "error" });
-  const proxy = createCaddyProxy({ ...h.config, dataDir: dir2, dbPath: join(dir2, "staxa.db"), resolverPort: resolver2.port, publicScheme: "http", caddyAdminUrl: caddy2.adminUrl, httpPort: ADMIN + 61, httpsPort: ADMIN + 62 }, db2);
+  const proxy = createCaddyProxy(
+    {
+      ...h.config,
+      dataDir: dir2,
+      dbPath: join(dir2, "staxa.db"),
+      resolverPort: resolver2.port,
+      publicScheme: "http",
+      caddyAdminUrl: caddy2.adminUrl,
+      httpPort: ADMIN + 61,
+      httpsPort: ADMIN + 62,
+    },
+    db2,
+  );
   const app = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("added") });
   await proxy.init();
   const served = async (host: string) => {
@@ -142,8 +176,16 @@ try {
     }
   };
   const addCost = async (n: number) => {
-    await proxy.syncRoutes(Array.from({ length: n }, (_, i) => ({ id: `pre${i}.web`, hosts: [`pre${i}.bench.test`], upstream: `10.250.${i >> 8}.${i & 255}:3000`, tls: false })));
-    const times: number[] = [], durable: number[] = [];
+    await proxy.syncRoutes(
+      Array.from({ length: n }, (_, i) => ({
+        id: `pre${i}.web`,
+        hosts: [`pre${i}.bench.test`],
+        upstream: `10.250.${i >> 8}.${i & 255}:3000`,
+        tls: false,
+      })),
+    );
+    const times: number[] = [],
+      durable: number[] = [];
     for (let i = 0; i < 20; i++) {
       const host = `add${n}x${i}.bench.test`;
       const t0 = performance.now();
@@ -160,15 +202,20 @@ try {
   const t1 = performance.now();
   await proxy.setRoute({ id: "pre0.web", hosts: ["pre0.bench.test"], upstream: "10.252.0.1:3000", tls: false });
   console.log(`(b) route switch: one setRoute of an existing route with 200 routed ${ms(performance.now() - t1)}`);
-  console.log(`(c) route add, until the host answers through Caddy: ${ms(one.served)} with 1 tenant, ${ms(many.served)} with 200 = ${(many.served / one.served).toFixed(2)}x (target ≤ 2x)`);
-  console.log(`    (setRoute itself, row written to the store and read by the resolver: ${ms(one.durable)} with 1, ${ms(many.durable)} with 200)`);
+  console.log(
+    `(c) route add, until the host answers through Caddy: ${ms(one.served)} with 1 tenant, ${ms(many.served)} with 200 = ${(many.served / one.served).toFixed(2)}x (target ≤ 2x)`,
+  );
+  console.log(
+    `    (setRoute itself, row written to the store and read by the resolver: ${ms(one.durable)} with 1, ${ms(many.durable)} with 200)`,
+  );
   app.stop(true);
   await resolver2.kill();
   await caddy2.stop();
   db2.close();
   rmSync(dir2, { recursive: true, force: true });
 } finally {
-  for (const row of h.ctx.db.query("SELECT id FROM tenants").all() as Array<{ id: string }>) await h.call("DELETE", `/api/v1/tenants/${row.id}`);
+  for (const row of h.ctx.db.query("SELECT id FROM tenants").all() as Array<{ id: string }>)
+    await h.call("DELETE", `/api/v1/tenants/${row.id}`);
   await Bun.sleep(3000);
   await removeByPrefix(`staxa-${PREFIX}`);
   const imgs = (await dockerCli(["images", "-q", "--filter", `reference=staxa/${PREFIX}*`])).out.split("\n").filter(Boolean);

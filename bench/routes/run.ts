@@ -18,14 +18,25 @@ const SAMPLES = 15;
 const caddy = await startCaddy({ adminPort: 23401 });
 const dataDir = mkdtempSync(join(tmpdir(), "staxa-bench-routes-"));
 const env = {
-  STAXA_DATA_DIR: dataDir, STAXA_CADDY_ADMIN_URL: caddy.adminUrl, STAXA_LOG_LEVEL: "error",
-  STAXA_HTTP_PORT: "23480", STAXA_HTTPS_PORT: "23443", STAXA_PORT: "23499", STAXA_ACME_CA: "internal", STAXA_PUBLIC_SCHEME: "http",
+  STAXA_DATA_DIR: dataDir,
+  STAXA_CADDY_ADMIN_URL: caddy.adminUrl,
+  STAXA_LOG_LEVEL: "error",
+  STAXA_HTTP_PORT: "23480",
+  STAXA_HTTPS_PORT: "23443",
+  STAXA_PORT: "23499",
+  STAXA_ACME_CA: "internal",
+  STAXA_PUBLIC_SCHEME: "http",
 };
 const db = openDb(join(dataDir, "staxa.db"));
 migrate(db);
 const resolver = await startResolver(env);
 const config = loadConfig({ ...env, STAXA_RESOLVER_PORT: String(resolver.port) });
-const route = (i: number): Route => ({ id: `t${i}.web`, hosts: [`t${i}.staxa.test`], upstream: `172.18.${i % 250}.${(i % 200) + 2}:3000`, tls: false });
+const route = (i: number): Route => ({
+  id: `t${i}.web`,
+  hosts: [`t${i}.staxa.test`],
+  upstream: `172.18.${i % 250}.${(i % 200) + 2}:3000`,
+  tls: false,
+});
 const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const time = async (fn: () => Promise<unknown>) => {
   const t = performance.now();
@@ -50,7 +61,8 @@ async function tableDesign(n: number) {
   const proxy = createCaddyProxy(config, db);
   await proxy.init();
   await proxy.syncRoutes(Array.from({ length: n }, (_, i) => route(i)));
-  const add: number[] = [], swap: number[] = [];
+  const add: number[] = [],
+    swap: number[] = [];
   for (let k = 0; k < SAMPLES; k++) {
     const r = { ...route(100_000 + k), upstream: `127.0.0.1:${app.port}` };
     const t0 = performance.now();
@@ -65,11 +77,20 @@ async function tableDesign(n: number) {
 
 /** The alternative: one Caddy route per tenant (host matcher + its own reverse_proxy), added with one PUT. */
 async function perRouteDesign(n: number) {
-  const caddyRoute = (r: Route) => ({ "@id": `staxa-route-${r.id}`, match: [{ host: r.hosts }], handle: [{ handler: "reverse_proxy", upstreams: [{ dial: r.upstream }] }], terminal: true });
+  const caddyRoute = (r: Route) => ({
+    "@id": `staxa-route-${r.id}`,
+    match: [{ host: r.hosts }],
+    handle: [{ handler: "reverse_proxy", upstreams: [{ dial: r.upstream }] }],
+    terminal: true,
+  });
   const cfg = baseConfig(proxyOptions(config)) as any;
   cfg.apps.http.servers.staxa.routes.unshift(...Array.from({ length: n }, (_, i) => caddyRoute(route(i))));
   const admin = (method: string, path: string, body?: unknown) =>
-    fetch(caddy.adminUrl + path, { method, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) }).then((r) => {
+    fetch(caddy.adminUrl + path, {
+      method,
+      headers: { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }).then((r) => {
       if (!r.ok) throw new Error(`${method} ${path}: ${r.status}`);
     });
   await admin("POST", "/load", cfg);
@@ -94,7 +115,9 @@ try {
         (p ? ` | per-tenant Caddy routes: add ${p.add.toFixed(1)} ms (x${(p.add / perBase.add).toFixed(2)})` : ""),
     );
   }
-  console.log(`route add/switch, median of ${SAMPLES}, real Caddy ${Bun.spawnSync(["caddy", "version"]).stdout.toString().trim()}`);
+  console.log(
+    `route add/switch, median of ${SAMPLES}, real Caddy ${Bun.spawnSync(["caddy", "version"]).stdout.toString().trim()}`,
+  );
   for (const r of rows) console.log(r);
 } finally {
   app.stop(true);

@@ -20,13 +20,19 @@ const ms = (n: number) => `${n.toFixed(n < 10 ? 2 : 0)} ms`;
 await ensureTestImages();
 const caddy = await startCaddy({ adminPort: ADMIN });
 const env = {
-  STAXA_BASE_DOMAIN: "scale.test", STAXA_PUBLIC_SCHEME: "http", STAXA_HTTP_PORT: String(ADMIN + 1), STAXA_HTTPS_PORT: String(ADMIN + 2),
-  STAXA_CADDY_ADMIN_URL: caddy.adminUrl, STAXA_TENANT_LIMIT: "100000", STAXA_LOG_LEVEL: "error",
+  STAXA_BASE_DOMAIN: "scale.test",
+  STAXA_PUBLIC_SCHEME: "http",
+  STAXA_HTTP_PORT: String(ADMIN + 1),
+  STAXA_HTTPS_PORT: String(ADMIN + 2),
+  STAXA_CADDY_ADMIN_URL: caddy.adminUrl,
+  STAXA_TENANT_LIMIT: "100000",
+  STAXA_LOG_LEVEL: "error",
 };
 
 /** p99 of GET /tenants/{id} (a random tenant each time) and GET /tenants?limit=20, in interleaved rounds. */
 async function requests(h: Awaited<ReturnType<typeof e2eApp>>, ids: string[], n = 1500) {
-  const one: number[] = [], list: number[] = [];
+  const one: number[] = [],
+    list: number[] = [];
   for (let i = 0; i < n + 200; i++) {
     const id = ids[Math.floor(Math.random() * ids.length)]!;
     let t = performance.now();
@@ -42,9 +48,15 @@ async function requests(h: Awaited<ReturnType<typeof e2eApp>>, ids: string[], n 
 
 /** Median cost of adding a route and of switching one to a new upstream (what a redeploy does), through the Proxy. */
 async function routeChanges(h: Awaited<ReturnType<typeof e2eApp>>, existing: Route, samples = 15) {
-  const add: number[] = [], swap: number[] = [];
+  const add: number[] = [],
+    swap: number[] = [];
   for (let k = 0; k < samples; k++) {
-    const r: Route = { id: `${PREFIX}-new${k}.web`, hosts: [`${PREFIX}-new${k}.scale.test`], upstream: `10.239.255.${k + 2}:3000`, tls: false };
+    const r: Route = {
+      id: `${PREFIX}-new${k}.web`,
+      hosts: [`${PREFIX}-new${k}.scale.test`],
+      upstream: `10.239.255.${k + 2}:3000`,
+      tls: false,
+    };
     let t = performance.now();
     await h.ctx.proxy.setRoute(r);
     add.push(performance.now() - t);
@@ -76,12 +88,28 @@ try {
     const h = await e2eApp(env);
     const prv = h.ctx.db.query<{ provider_id: string }, []>("SELECT provider_id FROM api_keys LIMIT 1").get()!.provider_id;
     const first = insertTenants(h.ctx, prv, `${PREFIX}r`, 0, 1);
-    const route0: Route = { id: `${first[0]!.tenant.name}.web`, hosts: [`${first[0]!.tenant.name}.scale.test`], upstream: "10.239.0.2:3000", tls: false };
+    const route0: Route = {
+      id: `${first[0]!.tenant.name}.web`,
+      hosts: [`${first[0]!.tenant.name}.scale.test`],
+      upstream: "10.239.0.2:3000",
+      tls: false,
+    };
     await h.ctx.proxy.syncRoutes([route0]);
     const base = { ...(await requests(h, [first[0]!.tenant.id])), ...(await routeChanges(h, route0)) };
     const rest = insertTenants(h.ctx, prv, `${PREFIX}r`, 1, ROWS - 1);
-    await h.ctx.proxy.syncRoutes([route0, ...rest.map((r, i) => ({ id: `${r.tenant.name}.web`, hosts: [`${r.tenant.name}.scale.test`], upstream: `10.238.${i >> 8}.${i & 255}:3000`, tls: false }))]);
-    const big = { ...(await requests(h, [first[0]!.tenant.id, ...rest.map((r) => r.tenant.id)])), ...(await routeChanges(h, route0)) };
+    await h.ctx.proxy.syncRoutes([
+      route0,
+      ...rest.map((r, i) => ({
+        id: `${r.tenant.name}.web`,
+        hosts: [`${r.tenant.name}.scale.test`],
+        upstream: `10.238.${i >> 8}.${i & 255}:3000`,
+        tls: false,
+      })),
+    ]);
+    const big = {
+      ...(await requests(h, [first[0]!.tenant.id, ...rest.map((r) => r.tenant.id)])),
+      ...(await routeChanges(h, route0)),
+    };
     out.push(`${ROWS} vs 1 tenant rows:`);
     out.push(`  route add               ${ms(base.add)} -> ${ms(big.add)}  ${ratio(big.add, base.add)}  (target <= x1.5)`);
     out.push(`  route switch            ${ms(base.swap)} -> ${ms(big.swap)}  ${ratio(big.swap, base.swap)}  (target <= x1.5)`);
@@ -108,20 +136,33 @@ try {
     t = performance.now();
     const rep = await reconcile(h.ctx);
     const reconcileN = performance.now() - t;
-    const big = { ...(await requests(h, [first[0]!.tenant.id, ...rest.map((r) => r.tenant.id)])), ...(await routeChanges(h, routes[0]!)), rss: rssMb() };
+    const big = {
+      ...(await requests(h, [first[0]!.tenant.id, ...rest.map((r) => r.tenant.id)])),
+      ...(await routeChanges(h, routes[0]!)),
+      rss: rssMb(),
+    };
     const before = await caddyRevision();
-    for (let i = 0; i < 100; i++) await h.ctx.proxy.setRoute({ ...routes[0]!, upstream: routes[0]!.upstream.replace(/:\d+$/, i % 2 ? ":3000" : ":3001") });
+    for (let i = 0; i < 100; i++)
+      await h.ctx.proxy.setRoute({ ...routes[0]!, upstream: routes[0]!.upstream.replace(/:\d+$/, i % 2 ? ":3000" : ":3001") });
     const after = await caddyRevision();
     out.push(`${LIVE} vs 1 live tenants (${LIVE} containers started in ${startMin.toFixed(1)} min):`);
     out.push(`  route add               ${ms(base.add)} -> ${ms(big.add)}  ${ratio(big.add, base.add)}  (target <= x1.5)`);
     out.push(`  route switch            ${ms(base.swap)} -> ${ms(big.swap)}  ${ratio(big.swap, base.swap)}  (target <= x1.5)`);
     out.push(`  GET /tenants/{id} p99   ${ms(base.one)} -> ${ms(big.one)}  ${ratio(big.one, base.one)}  (target <= x2)`);
     out.push(`  GET /tenants?limit=20   ${ms(base.list)} -> ${ms(big.list)}  ${ratio(big.list, base.list)}  p99 (target <= x2)`);
-    out.push(`  start-up reconciliation ${ms(reconcile1)} -> ${(reconcileN / 1000).toFixed(1)} s  (kept ${rep.kept}, restored ${rep.restored.length}; target <= 30 s)`);
-    out.push(`  appliance RSS           ${base.rss.toFixed(0)} MB -> ${big.rss.toFixed(0)} MB: ${(((big.rss - base.rss) * 1024) / (LIVE - 1)).toFixed(0)} KB per live tenant (target <= 100 KB)`);
-    out.push(`  Caddy config revision   ${before} -> ${after} across 100 redeploys: ${before === after ? "unchanged" : "CHANGED"}`);
+    out.push(
+      `  start-up reconciliation ${ms(reconcile1)} -> ${(reconcileN / 1000).toFixed(1)} s  (kept ${rep.kept}, restored ${rep.restored.length}; target <= 30 s)`,
+    );
+    out.push(
+      `  appliance RSS           ${base.rss.toFixed(0)} MB -> ${big.rss.toFixed(0)} MB: ${(((big.rss - base.rss) * 1024) / (LIVE - 1)).toFixed(0)} KB per live tenant (target <= 100 KB)`,
+    );
+    out.push(
+      `  Caddy config revision   ${before} -> ${after} across 100 redeploys: ${before === after ? "unchanged" : "CHANGED"}`,
+    );
   }
-  console.log(`bench/scale, ${new Date().toISOString().slice(0, 10)}, ${navigator.hardwareConcurrency} cores, Caddy ${Bun.spawnSync(["caddy", "version"]).stdout.toString().split(" ")[0]}`);
+  console.log(
+    `bench/scale, ${new Date().toISOString().slice(0, 10)}, ${navigator.hardwareConcurrency} cores, Caddy ${Bun.spawnSync(["caddy", "version"]).stdout.toString().split(" ")[0]}`,
+  );
   for (const l of out) console.log(l);
 } finally {
   await removeByPrefix(`staxa-${PREFIX}`);

@@ -4,8 +4,19 @@
 // plus BuildKit's records. Engine-wide: `docker system df` (other work on the engine shows there too).
 const SOCKET = process.env.STAXA_DOCKER_SOCKET ?? "/var/run/docker.sock";
 
-interface Img { Id: string; ParentId: string; Created: number; Size: number; RepoTags: string[] | null }
-export interface SoakDisk { imagesBytes: number; cacheBytes: number; engineBytes: number; tags: number }
+interface Img {
+  Id: string;
+  ParentId: string;
+  Created: number;
+  Size: number;
+  RepoTags: string[] | null;
+}
+export interface SoakDisk {
+  imagesBytes: number;
+  cacheBytes: number;
+  engineBytes: number;
+  tags: number;
+}
 
 async function api<T>(path: string): Promise<T> {
   // Docker runs one disk-usage computation at a time and answers 500 to a second one (the appliance's own images
@@ -14,7 +25,8 @@ async function api<T>(path: string): Promise<T> {
     const res = await fetch(`http://docker${path}`, { unix: SOCKET } as RequestInit);
     if (res.ok) return (await res.json()) as T;
     const text = await res.text();
-    if (res.status !== 500 || !/already running/i.test(text) || attempt === 20) throw new Error(`GET ${path}: ${res.status} ${text}`);
+    if (res.status !== 500 || !/already running/i.test(text) || attempt === 20)
+      throw new Error(`GET ${path}: ${res.status} ${text}`);
     await Bun.sleep(1000);
   }
 }

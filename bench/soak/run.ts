@@ -14,7 +14,9 @@ import { teardownE2e, uniqueName } from "../../test/support/docker.ts";
 import { e2eApp, git } from "../../test/support/e2e-app.ts";
 import { soakDisk, type SoakDisk } from "./disk.ts";
 
-const { values } = parseArgs({ options: { count: { type: "string", default: "300" }, tenants: { type: "string", default: "10" } } });
+const { values } = parseArgs({
+  options: { count: { type: "string", default: "300" }, tenants: { type: "string", default: "10" } },
+});
 const COUNT = Number(values.count);
 const TENANTS = Number(values.tenants);
 if (!(COUNT >= 50 && TENANTS >= 1 && COUNT >= 20)) throw new Error("--count must be at least 50");
@@ -31,10 +33,14 @@ function files(kind: Kind, v: number): Record<string, string> {
   if (kind === "node") f["server.js"] = f["server.js"]!.replace('"hello from node "', `"hello from node v${v} "`);
   if (kind === "static") f["index.html"] = `<h1>hello static v${v}</h1>\n`;
   // The SPA ships the blob in its output: its build stage and its image both carry one.
-  if (kind === "spa") f["build.mjs"] = f["build.mjs"]!.replace("built spa", `built spa v${v}`) + 'import { copyFileSync } from "node:fs";\ncopyFileSync("blob.bin", "dist/assets/blob.bin");\n';
+  if (kind === "spa")
+    f["build.mjs"] =
+      f["build.mjs"]!.replace("built spa", `built spa v${v}`) +
+      'import { copyFileSync } from "node:fs";\ncopyFileSync("blob.bin", "dist/assets/blob.bin");\n';
   return f;
 }
-const marker = (kind: Kind, v: number) => (kind === "node" ? `hello from node v${v} ` : kind === "static" ? `hello static v${v}` : `built spa v${v}`);
+const marker = (kind: Kind, v: number) =>
+  kind === "node" ? `hello from node v${v} ` : kind === "static" ? `hello static v${v}` : `built spa v${v}`;
 
 async function commit(dir: string, kind: Kind, v: number): Promise<void> {
   for (const [p, text] of Object.entries(files(kind, v))) {
@@ -52,9 +58,17 @@ const started = Math.floor(Date.now() / 1000) - 1;
 const caddy = await startCaddy({ adminPort: ADMIN });
 const httpPort = ADMIN + 1;
 const h = await e2eApp({
-  STAXA_BASE_DOMAIN: "soak.test", STAXA_PUBLIC_SCHEME: "http", STAXA_HTTP_PORT: String(httpPort), STAXA_HTTPS_PORT: String(ADMIN + 2),
-  STAXA_CADDY_ADMIN_URL: caddy.adminUrl, STAXA_ALLOW_FILE_REPOS: "1", STAXA_ALLOW_PRIVATE_TARGETS: "1", STAXA_DRAIN_SEC: "0",
-  STAXA_NODE_IMAGE: IMAGES.node, STAXA_STATIC_IMAGE: IMAGES.static, STAXA_HEALTH_TIMEOUT_SEC: "30",
+  STAXA_BASE_DOMAIN: "soak.test",
+  STAXA_PUBLIC_SCHEME: "http",
+  STAXA_HTTP_PORT: String(httpPort),
+  STAXA_HTTPS_PORT: String(ADMIN + 2),
+  STAXA_CADDY_ADMIN_URL: caddy.adminUrl,
+  STAXA_ALLOW_FILE_REPOS: "1",
+  STAXA_ALLOW_PRIVATE_TARGETS: "1",
+  STAXA_DRAIN_SEC: "0",
+  STAXA_NODE_IMAGE: IMAGES.node,
+  STAXA_STATIC_IMAGE: IMAGES.static,
+  STAXA_HEALTH_TIMEOUT_SEC: "30",
 });
 const scratch = mkdtempSync(join(tmpdir(), `${PREFIX}-`));
 const tenants: Array<{ name: string; kind: Kind; dir: string; id: string; version: number }> = [];
@@ -103,13 +117,17 @@ try {
     await h.ctx.deployer.queue.idle();
     const disk = await soakDisk(`staxa/${PREFIX}-`, started);
     samples.push([to, disk]);
-    console.log(`after ${String(to).padStart(4)}: soak images ${mb(disk.imagesBytes)} (${disk.tags} tags) + build cache ${mb(disk.cacheBytes)} = ${mb(disk.imagesBytes + disk.cacheBytes)}; engine-wide ${mb(disk.engineBytes)}; ${failed} failed; ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    console.log(
+      `after ${String(to).padStart(4)}: soak images ${mb(disk.imagesBytes)} (${disk.tags} tags) + build cache ${mb(disk.cacheBytes)} = ${mb(disk.imagesBytes + disk.cacheBytes)}; engine-wide ${mb(disk.engineBytes)}; ${failed} failed; ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+    );
   }
 
   const first = samples.find(([n]) => n === 50)![1];
   const last = samples.at(-1)![1];
   const ratio = (last.imagesBytes + last.cacheBytes) / (first.imagesBytes + first.cacheBytes);
-  console.log(`final: ${mb(last.imagesBytes + last.cacheBytes)} after ${COUNT} deployments (${ratio.toFixed(2)}x the figure after 50; must be <= 1.20)`);
+  console.log(
+    `final: ${mb(last.imagesBytes + last.cacheBytes)} after ${COUNT} deployments (${ratio.toFixed(2)}x the figure after 50; must be <= 1.20)`,
+  );
 
   // The 20th deployment's image is long gone (its tenant deployed ~COUNT/TENANTS times since, keeping 5).
   const twentieth = history.find((x) => x.n === 20)!;
@@ -119,7 +137,9 @@ try {
   const d = await h.waitDeployment(t.id, rb.json.data.id, 600_000);
   const served = await fetch(`http://127.0.0.1:${httpPort}/`, { headers: { host: `${t.name}.soak.test` } }).then((r) => r.text());
   const rolledBack = d.status === "succeeded" && served.includes(marker(t.kind, twentieth.version));
-  console.log(`rollback to the 20th deployment (${t.name}, ${t.kind} v${twentieth.version}): ${d.status}${d.reason ? ` (${d.reason})` : ""}, serves ${rolledBack ? "that version" : JSON.stringify(served.slice(0, 80))}`);
+  console.log(
+    `rollback to the 20th deployment (${t.name}, ${t.kind} v${twentieth.version}): ${d.status}${d.reason ? ` (${d.reason})` : ""}, serves ${rolledBack ? "that version" : JSON.stringify(served.slice(0, 80))}`,
+  );
   if (failed || ratio > 1.2 || !rolledBack) process.exitCode = 1;
 } finally {
   for (const t of tenants) if (t.id) await h.call("DELETE", `/api/v1/tenants/${t.id}`);

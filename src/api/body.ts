@@ -5,7 +5,10 @@ import { Invalid } from "../lib/errors.ts";
 import { bodyProblem } from "./plugins/json-body.ts";
 
 /** An object body that refuses unknown fields (the envelope reports the first as `Unknown body field "x"`). */
-export function strictBody<P extends Record<string, TSchema>>(properties: P, options: { description?: string; minProperties?: number } = {}) {
+export function strictBody<P extends Record<string, TSchema>>(
+  properties: P,
+  options: { description?: string; minProperties?: number } = {},
+) {
   return t.Object(properties, { ...options, additionalProperties: t.Never() });
 }
 
@@ -42,7 +45,10 @@ export function optionalBodyObject(body: unknown): Record<string, unknown> {
 
 /** The fields of one service (POST /tenants/{id}/services and each services[] entry of POST /tenants). */
 export const serviceFields = {
-  name: coreField("Required. Unique service name within the tenant (a DNS label, at most 30 characters)", { ...str, required: true }),
+  name: coreField("Required. Unique service name within the tenant (a DNS label, at most 30 characters)", {
+    ...str,
+    required: true,
+  }),
   source_type: coreField('Required. "github" or "image"', oneOf("github", "image")),
   repo_url: coreField("Git repository URL (source_type github)", str),
   image_url: coreField("Container image reference (source_type image)", str),
@@ -54,15 +60,24 @@ export const serviceFields = {
   is_routable: coreField("Whether the service receives HTTP traffic. Defaults to false.", { type: "boolean" }),
   priority: coreField("Start order weight (0-1000)", int(0, 1000)),
   env: coreField("Environment variables of this service, as key-value pairs", { type: "object", additionalProperties: str }),
-  volumes: coreField("Persistent volumes: [{name, mount_path}]", { type: "array", items: { type: "object", required: ["name", "mount_path"], properties: { name: str, mount_path: str } } }),
+  volumes: coreField("Persistent volumes: [{name, mount_path}]", {
+    type: "array",
+    items: { type: "object", required: ["name", "mount_path"], properties: { name: str, mount_path: str } },
+  }),
   depends_on: coreField("Names of services started (and healthy) before this one", strings),
-  healthcheck: coreField("{path}: an HTTP path answering 2xx when the service is healthy", { type: "object", required: ["path"], properties: { path: str } }),
+  healthcheck: coreField("{path}: an HTTP path answering 2xx when the service is healthy", {
+    type: "object",
+    required: ["path"],
+    properties: { path: str },
+  }),
   build_context: coreField("Directory of the repository to build from", str),
   command: coreField("The container's argv (an array of strings, never a shell string)", strings),
 };
 
 /** The one-service form of a tenant's fields (POST /tenants with source_type): the service's, at the top level. */
-const singleService = (({ name: _n, port: _p, is_primary: _i, is_routable: _r, priority: _o, depends_on: _d, ...rest }) => rest)(serviceFields);
+const singleService = (({ name: _n, port: _p, is_primary: _i, is_routable: _r, priority: _o, depends_on: _d, ...rest }) => rest)(
+  serviceFields,
+);
 
 /** POST /tenants: one of source_type (a single service), services[] or compose/compose_file. */
 export const createTenantBody = strictBody({

@@ -17,21 +17,37 @@ export function domainRoutes(deps: ApiDeps) {
   const json = jsonBody(deps.config.maxBodyBytes);
   return new Elysia({ name: "routes:domains" })
     .use(auth(deps))
-    .get("/tenants/:id/domains", ({ principal, params }) => {
-      const r = listDomains(deps, principal, params.id);
-      return one({ domains: r.domains.map((d) => domainView(deps, r.tenant, d)), server_ip: deps.config.publicIp });
-    }, { scope: "domains:read" })
-    .post("/tenants/:id/domains", ({ principal, params, body, set }) => {
-      const r = addDomain(deps, principal, params.id, bodyObject(body));
-      set.status = 201;
-      return one(domainView(deps, r.tenant, r.domain));
-    }, { scope: "domains:write", parse: json, body: addBody })
-    .post("/tenants/:id/domains/:domId/verify", async ({ principal, params }) => {
-      const r = await verifyDomain(deps, principal, params.id, params.domId);
-      return one(domainView(deps, r.tenant, r.domain));
-    }, { scope: "domains:write" })
-    .delete("/tenants/:id/domains/:domId", async ({ principal, params, set }) => {
-      await deleteDomain(deps, principal, params.id, params.domId);
-      set.status = 204;
-    }, { scope: "domains:write" });
+    .get(
+      "/tenants/:id/domains",
+      ({ principal, params }) => {
+        const r = listDomains(deps, principal, params.id);
+        return one({ domains: r.domains.map((d) => domainView(deps, r.tenant, d)), server_ip: deps.config.publicIp });
+      },
+      { scope: "domains:read" },
+    )
+    .post(
+      "/tenants/:id/domains",
+      ({ principal, params, body, set }) => {
+        const r = addDomain(deps, principal, params.id, bodyObject(body));
+        set.status = 201;
+        return one(domainView(deps, r.tenant, r.domain));
+      },
+      { scope: "domains:write", parse: json, body: addBody },
+    )
+    .post(
+      "/tenants/:id/domains/:domId/verify",
+      async ({ principal, params }) => {
+        const r = await verifyDomain(deps, principal, params.id, params.domId);
+        return one(domainView(deps, r.tenant, r.domain));
+      },
+      { scope: "domains:write" },
+    )
+    .delete(
+      "/tenants/:id/domains/:domId",
+      async ({ principal, params, set }) => {
+        await deleteDomain(deps, principal, params.id, params.domId);
+        set.status = 204;
+      },
+      { scope: "domains:write" },
+    );
 }

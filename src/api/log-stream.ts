@@ -23,7 +23,12 @@ const enc = new TextEncoder();
 /** The query schema of a log endpoint: `lines` (1..MAX_LOG_LINES, the endpoint's default) and `follow`. */
 export function logQuery(endpoint: Endpoint) {
   return t.Object({
-    lines: intParam("lines", { minimum: 1, maximum: MAX_LOG_LINES, default: LOG_LINES_DEFAULT[endpoint], description: "Lines from the end of the log" }),
+    lines: intParam("lines", {
+      minimum: 1,
+      maximum: MAX_LOG_LINES,
+      default: LOG_LINES_DEFAULT[endpoint],
+      description: "Lines from the end of the log",
+    }),
     follow: t.Optional(t.String({ description: "true: stream new lines as they are written (default false)" })),
   });
 }
@@ -49,7 +54,13 @@ export interface LogRequest {
  * of the provider's log slots until the client goes away. The tenant and service are checked before the stream
  * starts, so a bad id or name is a proper 4xx.
  */
-export async function logResponse(deps: ApiDeps, p: Principal, q: LogRequest, request: Request, store: unknown): Promise<Response> {
+export async function logResponse(
+  deps: ApiDeps,
+  p: Principal,
+  q: LogRequest,
+  request: Request,
+  store: unknown,
+): Promise<Response> {
   const follow = followParam(q.follow);
   const ac = new AbortController();
   const abort = () => ac.abort();
@@ -76,7 +87,12 @@ export async function logResponse(deps: ApiDeps, p: Principal, q: LogRequest, re
 const frames: Record<Framing, { open: string; line: (l: string) => string; ended: (why: string) => string }> = {
   sse: {
     open: "retry: 5000\n\n",
-    line: (l) => l.replace(/\r?\n$/, "").split(/\r?\n/).map((x) => `data: ${x}\n`).join("") + "\n",
+    line: (l) =>
+      l
+        .replace(/\r?\n$/, "")
+        .split(/\r?\n/)
+        .map((x) => `data: ${x}\n`)
+        .join("") + "\n",
     ended: (why) => `event: error\ndata: log stream ended: ${why}\n\n`,
   },
   text: {

@@ -6,9 +6,21 @@ import * as m from "./models.ts";
 
 /** How the data is wrapped: one resource, a paginated list, a whole list, no body, or another media type. */
 export type Shape = "one" | "page" | "all" | "none" | "text" | "sse" | "html" | "document";
-export interface OpInfo { summary: string; status: number; shape: Shape; model?: TSchema; body?: TSchema }
+export interface OpInfo {
+  summary: string;
+  status: number;
+  shape: Shape;
+  model?: TSchema;
+  body?: TSchema;
+}
 
-const op = (summary: string, status: number, shape: Shape, model?: TSchema, body?: TSchema): OpInfo => ({ summary, status, shape, model, body });
+const op = (summary: string, status: number, shape: Shape, model?: TSchema, body?: TSchema): OpInfo => ({
+  summary,
+  status,
+  shape,
+  model,
+  body,
+});
 
 // PUT env's body: every name is a variable (core checks each), so the route has no schema to refuse a field with.
 const envBody = t.Record(t.String(), t.String(), { description: "The complete set of variables, name → value (replaces all)" });
@@ -95,11 +107,25 @@ export const OPS: Record<string, OpInfo> = {
 
 /** What each tag groups, for the document's tag list. */
 export const TAGS: Record<string, string> = {
-  Account: "The provider account behind the API key", "Api Keys": "API keys and their scopes", Auth: "Dashboard sign-in",
-  "Build Capacity": "Whether builds may run (the disk guard)", Deploy: "Deploying every service of a tenant", Deployments: "Builds and rollouts of a tenant's services",
-  Domains: "Custom domains and their DNS verification", Env: "Environment variables of a tenant", Events: "Live deployment events (Server-Sent Events)",
-  "GitHub App": "The GitHub App installation, its repositories and the push webhook", Jobs: "Scheduled jobs and their runs", Logs: "Container logs",
-  Meta: "This document and its reader", "Network Rules": "Inbound ports and outbound allow-lists", Register: "Registering a dashboard identity",
-  "Registry Credentials": "Private container registry credentials", Services: "The services (containers) of a tenant", Templates: "App templates to start from",
-  Tenants: "Tenants: one app each, with its services, domains and deployments", Usage: "Live resource usage of a tenant's services", Webhooks: "Outgoing webhooks and their deliveries",
+  Account: "The provider account behind the API key",
+  "Api Keys": "API keys and their scopes",
+  Auth: "Dashboard sign-in",
+  "Build Capacity": "Whether builds may run (the disk guard)",
+  Deploy: "Deploying every service of a tenant",
+  Deployments: "Builds and rollouts of a tenant's services",
+  Domains: "Custom domains and their DNS verification",
+  Env: "Environment variables of a tenant",
+  Events: "Live deployment events (Server-Sent Events)",
+  "GitHub App": "The GitHub App installation, its repositories and the push webhook",
+  Jobs: "Scheduled jobs and their runs",
+  Logs: "Container logs",
+  Meta: "This document and its reader",
+  "Network Rules": "Inbound ports and outbound allow-lists",
+  Register: "Registering a dashboard identity",
+  "Registry Credentials": "Private container registry credentials",
+  Services: "The services (containers) of a tenant",
+  Templates: "App templates to start from",
+  Tenants: "Tenants: one app each, with its services, domains and deployments",
+  Usage: "Live resource usage of a tenant's services",
+  Webhooks: "Outgoing webhooks and their deliveries",
 };

@@ -10,12 +10,23 @@ import { OPS, TAGS, type OpInfo } from "./openapi-ops.ts";
 interface RouteLike {
   method: string;
   path: string;
-  hooks?: { body?: Schema; query?: Schema; params?: Schema; response?: unknown; detail?: { tags?: string[]; summary?: string; description?: string; security?: unknown[] } };
+  hooks?: {
+    body?: Schema;
+    query?: Schema;
+    params?: Schema;
+    response?: unknown;
+    detail?: { tags?: string[]; summary?: string; description?: string; security?: unknown[] };
+  };
 }
 type Schema = { type?: string; properties?: Record<string, Schema>; required?: string[]; [k: string]: unknown };
 
 /** Routes that answer without a bearer token. */
-const PUBLIC = [/^\/api\/v1\/auth\/(status|setup|login)$/, /^\/api\/v1\/openapi\.json$/, /^\/api\/v1\/docs$/, /^\/api\/v1\/github\/webhook/];
+const PUBLIC = [
+  /^\/api\/v1\/auth\/(status|setup|login)$/,
+  /^\/api\/v1\/openapi\.json$/,
+  /^\/api\/v1\/docs$/,
+  /^\/api\/v1\/github\/webhook/,
+];
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 
 /** True for the routes the document covers: the public API under /api/v1. */
@@ -39,27 +50,43 @@ function plain(s: unknown): Schema {
     if (!v || typeof v !== "object") return v;
     // strictBody's t.Never() is {not: {}}: the same as false, which generators read as a closed object
     const ap = v.additionalProperties;
-    if (ap && typeof ap === "object" && Object.keys(ap).length === 1 && JSON.stringify(ap.not) === "{}") v.additionalProperties = false;
+    if (ap && typeof ap === "object" && Object.keys(ap).length === 1 && JSON.stringify(ap.not) === "{}")
+      v.additionalProperties = false;
     if (v.properties && typeof v.properties === "object") {
       // a coreField documented `required: true` is listed in its object's `required` (the check stays core's)
-      const named = Object.entries<Record<string, unknown>>(v.properties).filter(([, p]) => p?.[REQUIRED] && delete p[REQUIRED]).map(([name]) => name);
+      const named = Object.entries<Record<string, unknown>>(v.properties)
+        .filter(([, p]) => p?.[REQUIRED] && delete p[REQUIRED])
+        .map(([name]) => name);
       if (named.length) v.required = [...new Set([...(v.required ?? []), ...named])];
     }
     if (!(DOCUMENTED_AS in v)) return v;
-    const { [DOCUMENTED_AS]: { required, ...documented }, ...rest } = v;
+    const {
+      [DOCUMENTED_AS]: { required, ...documented },
+      ...rest
+    } = v;
     return { ...rest, ...documented, ...(required === true ? { [REQUIRED]: true } : required ? { required } : {}) };
   });
 }
 
 function tagOf(path: string, detail?: { tags?: string[] }): string {
   if (detail?.tags?.length) return detail.tags[0];
-  const segs = path.replace(/^\/api\/v1\//, "").split("/").filter((s) => !s.startsWith(":"));
+  const segs = path
+    .replace(/^\/api\/v1\//, "")
+    .split("/")
+    .filter((s) => !s.startsWith(":"));
   const seg = segs.length > 1 && segs[0] === "tenants" ? segs[1] : segs[0];
-  return seg.split("-").map((w) => w[0].toUpperCase() + w.slice(1)).join(" ");
+  return seg
+    .split("-")
+    .map((w) => w[0].toUpperCase() + w.slice(1))
+    .join(" ");
 }
 
 function operationId(method: string, path: string): string {
-  const words = path.replace(/^\/api\/v1\//, "").split(/[/-]/).filter(Boolean).map((w) => (w.startsWith(":") ? "by_" + w.slice(1) : w));
+  const words = path
+    .replace(/^\/api\/v1\//, "")
+    .split(/[/-]/)
+    .filter(Boolean)
+    .map((w) => (w.startsWith(":") ? "by_" + w.slice(1) : w));
   return [method.toLowerCase(), ...words].join("_").replace(/[^A-Za-z0-9_]/g, "_");
 }
 
@@ -104,21 +131,39 @@ function dataSchema(info: OpInfo): unknown {
 function success(info: OpInfo): unknown {
   const description = info.summary;
   switch (info.shape) {
-    case "none": return { description: `${description}: done, no content` };
-    case "text": return { description, content: { "text/plain": { schema: { type: "string" } } } };
-    case "sse": return { description: `${description} (Server-Sent Events)`, content: { "text/event-stream": { schema: { type: "string" } } } };
-    case "html": return { description, content: { "text/html": { schema: { type: "string" } } } };
-    case "document": return { description, content: json({ type: "object", additionalProperties: true }) };
-    default: return { description, content: json(dataSchema(info)) };
+    case "none":
+      return { description: `${description}: done, no content` };
+    case "text":
+      return { description, content: { "text/plain": { schema: { type: "string" } } } };
+    case "sse":
+      return {
+        description: `${description} (Server-Sent Events)`,
+        content: { "text/event-stream": { schema: { type: "string" } } },
+      };
+    case "html":
+      return { description, content: { "text/html": { schema: { type: "string" } } } };
+    case "document":
+      return { description, content: json({ type: "object", additionalProperties: true }) };
+    default:
+      return { description, content: json(dataSchema(info)) };
   }
 }
 
 function responses(r: RouteLike, info: OpInfo, isPublic: boolean): Record<string, unknown> {
   const out: Record<string, unknown> = { [String(info.status)]: success(info) };
   const write = r.method !== "GET";
-  const codes = ["400", ...(isPublic ? [] : ["401", "403"]), ...(r.path.includes(":") || !isPublic ? ["404"] : []), ...(write ? ["409", "413", "422"] : []), "429"];
+  const codes = [
+    "400",
+    ...(isPublic ? [] : ["401", "403"]),
+    ...(r.path.includes(":") || !isPublic ? ["404"] : []),
+    ...(write ? ["409", "413", "422"] : []),
+    "429",
+  ];
   for (const code of codes) out[code] = { $ref: `#/components/responses/${ERRORS[code][0]}` };
-  out.default = { description: "Server error (5xx), with the error envelope", content: json({ $ref: "#/components/schemas/Error" }) };
+  out.default = {
+    description: "Server error (5xx), with the error envelope",
+    content: json({ $ref: "#/components/schemas/Error" }),
+  };
   return out;
 }
 
@@ -161,25 +206,69 @@ export function buildOpenApi(routes: readonly RouteLike[]): Record<string, unkno
   }
   return {
     openapi: "3.1.0",
-    info: { title: "Staxa API (self-hosted)", version: pkg.version, description: "Multi-tenant application platform API. Authenticate with `Authorization: Bearer sk_live_…` (or `sk_test_…`)." },
+    info: {
+      title: "Staxa API (self-hosted)",
+      version: pkg.version,
+      description: "Multi-tenant application platform API. Authenticate with `Authorization: Bearer sk_live_…` (or `sk_test_…`).",
+    },
     servers: [{ url: "/" }],
     security: [{ bearerAuth: [] }],
     tags: [...tags].sort().map((name) => ({ name, description: TAGS[name] ?? `Operations on ${name.toLowerCase()}` })),
     paths,
     components: {
-      securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", description: "API key (sk_live_… / sk_test_…) or a dashboard JWT" } },
+      securitySchemes: {
+        bearerAuth: { type: "http", scheme: "bearer", description: "API key (sk_live_… / sk_test_…) or a dashboard JWT" },
+      },
       schemas: {
         ...Object.fromEntries([...MODEL_NAMES].map(([schema, name]) => [name, plain(schema)])),
-        Meta: { type: "object", properties: { request_id: { type: "string" } }, additionalProperties: true, description: "request_id; writes that redeploy add deployment_ids (or effect and deployment_id)" },
-        ListMeta: { type: "object", required: ["total"], properties: { request_id: { type: "string" }, total: { type: "integer" } }, additionalProperties: true },
-        PageMeta: { type: "object", required: ["total", "limit", "offset"], properties: { request_id: { type: "string" }, total: { type: "integer" }, limit: { type: "integer" }, offset: { type: "integer" } } },
+        Meta: {
+          type: "object",
+          properties: { request_id: { type: "string" } },
+          additionalProperties: true,
+          description: "request_id; writes that redeploy add deployment_ids (or effect and deployment_id)",
+        },
+        ListMeta: {
+          type: "object",
+          required: ["total"],
+          properties: { request_id: { type: "string" }, total: { type: "integer" } },
+          additionalProperties: true,
+        },
+        PageMeta: {
+          type: "object",
+          required: ["total", "limit", "offset"],
+          properties: {
+            request_id: { type: "string" },
+            total: { type: "integer" },
+            limit: { type: "integer" },
+            offset: { type: "integer" },
+          },
+        },
         Error: {
           type: "object",
           required: ["error"],
-          properties: { error: { type: "object", required: ["code", "message", "details"], properties: { code: { type: "string" }, message: { type: "string" }, details: { type: "object", additionalProperties: true, description: "field (the one at fault), request_id, and what else helps" } } } },
+          properties: {
+            error: {
+              type: "object",
+              required: ["code", "message", "details"],
+              properties: {
+                code: { type: "string" },
+                message: { type: "string" },
+                details: {
+                  type: "object",
+                  additionalProperties: true,
+                  description: "field (the one at fault), request_id, and what else helps",
+                },
+              },
+            },
+          },
         },
       },
-      responses: Object.fromEntries(Object.values(ERRORS).map(([name, description]) => [name, { description, content: json({ $ref: "#/components/schemas/Error" }) }])),
+      responses: Object.fromEntries(
+        Object.values(ERRORS).map(([name, description]) => [
+          name,
+          { description, content: json({ $ref: "#/components/schemas/Error" }) },
+        ]),
+      ),
     },
   };
 }
@@ -189,12 +278,26 @@ export function openapiRoutes() {
   return (app: Elysia) => {
     let cached: { count: number; doc: Record<string, unknown> } | undefined;
     return app
-      .get("/api/v1/openapi.json", () => {
-        const routes = app.routes as unknown as RouteLike[];
-        if (!cached || cached.count !== routes.length) cached = { count: routes.length, doc: buildOpenApi(routes) };
-        return cached.doc;
-      }, { detail: { tags: ["Meta"], summary: "OpenAPI document" } })
-      .get("/api/v1/docs", () => new Response(DOCS_HTML, { headers: { "content-type": "text/html; charset=utf-8", "content-security-policy": "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'" } }),
-        { detail: { tags: ["Meta"], summary: "API docs page" } });
+      .get(
+        "/api/v1/openapi.json",
+        () => {
+          const routes = app.routes as unknown as RouteLike[];
+          if (!cached || cached.count !== routes.length) cached = { count: routes.length, doc: buildOpenApi(routes) };
+          return cached.doc;
+        },
+        { detail: { tags: ["Meta"], summary: "OpenAPI document" } },
+      )
+      .get(
+        "/api/v1/docs",
+        () =>
+          new Response(DOCS_HTML, {
+            headers: {
+              "content-type": "text/html; charset=utf-8",
+              "content-security-policy":
+                "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+            },
+          }),
+        { detail: { tags: ["Meta"], summary: "API docs page" } },
+      );
   };
 }

@@ -27,7 +27,10 @@ export function parseIntParam(field: string, raw: unknown, spec: IntSpec): numbe
   const n = typeof raw === "number" ? raw : typeof raw === "string" && DIGITS.test(raw) ? Number(raw) + 0 : NaN;
   if (!Number.isSafeInteger(n) || n < spec.minimum || n > spec.maximum) {
     const shown = typeof raw === "string" ? JSON.stringify(raw.length > 40 ? `${raw.slice(0, 40)}…` : raw) : typeof raw;
-    throw new Invalid(field, `${field} must be an integer from ${spec.minimum} to ${spec.maximum} (got ${shown})`, { minimum: spec.minimum, maximum: spec.maximum });
+    throw new Invalid(field, `${field} must be an integer from ${spec.minimum} to ${spec.maximum} (got ${shown})`, {
+      minimum: spec.minimum,
+      maximum: spec.maximum,
+    });
   }
   return n;
 }
@@ -44,8 +47,18 @@ if (!TypeRegistry.Has(KIND)) TypeRegistry.Set(KIND, (_s, v) => typeof v === "str
  */
 export function intParam(field: string, spec: IntSpec) {
   const { minimum, maximum, description } = spec;
-  const raw = { [Symbol.for("TypeBox.Kind")]: KIND, type: "integer", minimum, maximum, ...(spec.default === undefined ? {} : { default: spec.default }), ...(description ? { description } : {}) } as unknown as TSchema;
-  return t.Transform(raw).Decode((v) => parseIntParam(field, v, spec)).Encode((n) => String(n));
+  const raw = {
+    [Symbol.for("TypeBox.Kind")]: KIND,
+    type: "integer",
+    minimum,
+    maximum,
+    ...(spec.default === undefined ? {} : { default: spec.default }),
+    ...(description ? { description } : {}),
+  } as unknown as TSchema;
+  return t
+    .Transform(raw)
+    .Decode((v) => parseIntParam(field, v, spec))
+    .Encode((n) => String(n));
 }
 
 /** `limit` and `offset` with the reference's defaults (Elysia fills them in): handlers read `query.limit` and `query.offset`. */

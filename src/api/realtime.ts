@@ -30,7 +30,14 @@ function frame(e: PipelineEvent): string {
  * tenant is sent whole first (a multi-service tenant's replay holds one final event per service: it ends
  * after the last one, not the first).
  */
-function eventStream(deps: ApiDeps, tenantId: string, afterId: number | undefined, follow: boolean, signal: AbortSignal, heartbeatMs: number): ReadableStream<Uint8Array> {
+function eventStream(
+  deps: ApiDeps,
+  tenantId: string,
+  afterId: number | undefined,
+  follow: boolean,
+  signal: AbortSignal,
+  heartbeatMs: number,
+): ReadableStream<Uint8Array> {
   let close = () => {};
   return new ReadableStream<Uint8Array>({
     start(controller) {
@@ -80,14 +87,34 @@ function eventStream(deps: ApiDeps, tenantId: string, afterId: number | undefine
 export function realtimeRoutes(deps: ApiDeps) {
   return new Elysia({ name: "routes:realtime" })
     .use(auth(deps))
-    .get("/tenants/:id/events", ({ principal, params, query, request, store }) => {
-      const tenantId = openEventStream(deps, principal, params.id);
-      const after = lastEventIdOf(request, query);
-      keepOpen(store, request);
-      const stream = streamSlotsFor(deps).guard(principal.providerId, "events", () => eventStream(deps, tenantId, after, query.follow === "true", request.signal, sseSettings.heartbeatMs), request.signal);
-      return new Response(stream, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache", "x-accel-buffering": "no" } });
-    }, { scope: "tenants:read", query: t.Object({ last_event_id: t.Optional(t.String()), follow: t.Optional(t.String()) }) })
-    .get("/tenants/:id/logs", ({ principal, params, query, request, store }) =>
-      logResponse(deps, principal, { endpoint: "tenant", tenantId: params.id, lines: query.lines, follow: query.follow }, request, store),
-    { scope: "tenants:read", query: logQuery("tenant") });
+    .get(
+      "/tenants/:id/events",
+      ({ principal, params, query, request, store }) => {
+        const tenantId = openEventStream(deps, principal, params.id);
+        const after = lastEventIdOf(request, query);
+        keepOpen(store, request);
+        const stream = streamSlotsFor(deps).guard(
+          principal.providerId,
+          "events",
+          () => eventStream(deps, tenantId, after, query.follow === "true", request.signal, sseSettings.heartbeatMs),
+          request.signal,
+        );
+        return new Response(stream, {
+          headers: { "content-type": "text/event-stream", "cache-control": "no-cache", "x-accel-buffering": "no" },
+        });
+      },
+      { scope: "tenants:read", query: t.Object({ last_event_id: t.Optional(t.String()), follow: t.Optional(t.String()) }) },
+    )
+    .get(
+      "/tenants/:id/logs",
+      ({ principal, params, query, request, store }) =>
+        logResponse(
+          deps,
+          principal,
+          { endpoint: "tenant", tenantId: params.id, lines: query.lines, follow: query.follow },
+          request,
+          store,
+        ),
+      { scope: "tenants:read", query: logQuery("tenant") },
+    );
 }

@@ -39,7 +39,12 @@ export class StreamSlots {
   }
 
   /** The stream `make` builds (only once a slot is free), holding the slot until it ends, is cancelled, or the request aborts. */
-  guard(providerId: string, kind: StreamKind, make: () => ReadableStream<Uint8Array>, request: AbortSignal): ReadableStream<Uint8Array> {
+  guard(
+    providerId: string,
+    kind: StreamKind,
+    make: () => ReadableStream<Uint8Array>,
+    request: AbortSignal,
+  ): ReadableStream<Uint8Array> {
     const release = this.acquire(providerId, kind);
     request.addEventListener("abort", release, { once: true });
     let reader: ReadableStreamDefaultReader<Uint8Array>;

@@ -22,7 +22,10 @@ const Webhook = t.Object({
 
 export const webhookModels = {
   create: strictBody({
-    url: t.String({ description: "https URL receiving POSTs (checked: no private, loopback or link-local addresses)", maxLength: 2048 }),
+    url: t.String({
+      description: "https URL receiving POSTs (checked: no private, loopback or link-local addresses)",
+      maxLength: 2048,
+    }),
     events: t.Array(t.String(), { description: EVENTS_HELP }),
     description: t.Optional(t.String({ maxLength: 500 })),
   }),
@@ -44,30 +47,67 @@ export function webhookRoutes(deps: ApiDeps) {
   const json = jsonBody(deps.config.maxBodyBytes);
   return new Elysia({ name: "routes:webhooks" })
     .use(auth(deps))
-    .post("/webhooks", async ({ principal, body, set }) => {
-      const hook = await core.createWebhook(deps, principal, body);
-      set.status = 201;
-      return one(hook);
-    }, { scope: "webhooks:write", body: m.create, parse: json, detail: { tags: ["Webhooks"], summary: "Create Webhook" } })
-    .get("/webhooks", ({ principal, query }) => {
-      const { rows, total } = core.listWebhooks(deps, principal, query.limit, query.offset);
-      return page(rows, total, query.limit, query.offset);
-    }, { scope: "webhooks:read", query: m.pageQuery, detail: { tags: ["Webhooks"], summary: "List Webhooks" } })
-    .get("/webhooks/:id", ({ principal, params }) => one(core.getWebhook(deps, principal, params.id)),
-      { scope: "webhooks:read", params: m.id, detail: { tags: ["Webhooks"], summary: "Get Webhook" } })
-    .patch("/webhooks/:id", async ({ principal, params, body }) => one(await core.updateWebhook(deps, principal, params.id, body)),
-      { scope: "webhooks:write", params: m.id, body: m.update, parse: json, detail: { tags: ["Webhooks"], summary: "Update Webhook" } })
-    .delete("/webhooks/:id", ({ principal, params, set }) => {
-      core.deleteWebhook(deps, principal, params.id);
-      set.status = 204;
-    }, { scope: "webhooks:write", params: m.id, detail: { tags: ["Webhooks"], summary: "Delete Webhook" } })
-    .get("/webhooks/:id/deliveries", ({ principal, params, query }) => {
-      const { rows, total } = core.listDeliveries(deps, principal, params.id, query.limit, query.offset);
-      return page(rows, total, query.limit, query.offset);
-    }, { scope: "webhooks:read", params: m.id, query: m.pageQuery, detail: { tags: ["Webhooks"], summary: "List Webhook Deliveries" } })
-    .post("/webhooks/:id/deliveries/:deliveryId/redeliver", ({ principal, params, set }) => {
-      const d = core.redeliver(deps, principal, params.id, params.deliveryId);
-      set.status = 202;
-      return one(d);
-    }, { scope: "webhooks:write", params: m.delivery, detail: { tags: ["Webhooks"], summary: "Redeliver Webhook Delivery" } });
+    .post(
+      "/webhooks",
+      async ({ principal, body, set }) => {
+        const hook = await core.createWebhook(deps, principal, body);
+        set.status = 201;
+        return one(hook);
+      },
+      { scope: "webhooks:write", body: m.create, parse: json, detail: { tags: ["Webhooks"], summary: "Create Webhook" } },
+    )
+    .get(
+      "/webhooks",
+      ({ principal, query }) => {
+        const { rows, total } = core.listWebhooks(deps, principal, query.limit, query.offset);
+        return page(rows, total, query.limit, query.offset);
+      },
+      { scope: "webhooks:read", query: m.pageQuery, detail: { tags: ["Webhooks"], summary: "List Webhooks" } },
+    )
+    .get("/webhooks/:id", ({ principal, params }) => one(core.getWebhook(deps, principal, params.id)), {
+      scope: "webhooks:read",
+      params: m.id,
+      detail: { tags: ["Webhooks"], summary: "Get Webhook" },
+    })
+    .patch(
+      "/webhooks/:id",
+      async ({ principal, params, body }) => one(await core.updateWebhook(deps, principal, params.id, body)),
+      {
+        scope: "webhooks:write",
+        params: m.id,
+        body: m.update,
+        parse: json,
+        detail: { tags: ["Webhooks"], summary: "Update Webhook" },
+      },
+    )
+    .delete(
+      "/webhooks/:id",
+      ({ principal, params, set }) => {
+        core.deleteWebhook(deps, principal, params.id);
+        set.status = 204;
+      },
+      { scope: "webhooks:write", params: m.id, detail: { tags: ["Webhooks"], summary: "Delete Webhook" } },
+    )
+    .get(
+      "/webhooks/:id/deliveries",
+      ({ principal, params, query }) => {
+        const { rows, total } = core.listDeliveries(deps, principal, params.id, query.limit, query.offset);
+        return page(rows, total, query.limit, query.offset);
+      },
+      {
+        scope: "webhooks:read",
+        params: m.id,
+        query: m.pageQuery,
+        detail: { tags: ["Webhooks"], summary: "List Webhook Deliveries" },
+      },
+    )
+    .post(
+      "/webhooks/:id/deliveries/:deliveryId/redeliver",
+      ({ principal, params, set }) => {
+        const d = core.redeliver(deps, principal, params.id, params.deliveryId);
+        set.status = 202;
+        return one(d);
+      },
+      { scope: "webhooks:write", params: m.delivery, detail: { tags: ["Webhooks"], summary: "Redeliver Webhook Delivery" } },
+    );
 }

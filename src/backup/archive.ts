@@ -28,7 +28,16 @@ export interface BackupHeader {
   schema_version: number;
   parts: Array<{ name: string; size: number; sha256: string }>;
   payload_sha256: string;
-  encryption: null | { cipher: "aes-256-gcm"; kdf: "scrypt"; N: number; r: number; p: number; salt: string; iv: string; tag: string };
+  encryption: null | {
+    cipher: "aes-256-gcm";
+    kdf: "scrypt";
+    N: number;
+    r: number;
+    p: number;
+    salt: string;
+    iv: string;
+    tag: string;
+  };
 }
 
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
@@ -36,7 +45,11 @@ const deriveKey = (passphrase: string, salt: Buffer, p: { N: number; r: number; 
   scryptSync(passphrase, salt, 32, { N: p.N, r: p.r, p: p.p, maxmem: 256 * p.N * p.r + 1024 * 1024 });
 
 /** Takes an online, consistent snapshot of `db` (through a temp file in `scratchDir`) and packs it with the key file. */
-export function createBackup(db: Db, secretKeyFile: Uint8Array, opts: { scratchDir: string; passphrase?: string; now?: Date }): Uint8Array {
+export function createBackup(
+  db: Db,
+  secretKeyFile: Uint8Array,
+  opts: { scratchDir: string; passphrase?: string; now?: Date },
+): Uint8Array {
   mkdirSync(opts.scratchDir, { recursive: true, mode: 0o700 });
   const tmp = join(opts.scratchDir, `.backup-${randomAlnum(12)}.db`);
   let dbBytes: Uint8Array;
@@ -46,11 +59,22 @@ export function createBackup(db: Db, secretKeyFile: Uint8Array, opts: { scratchD
   } finally {
     rmSync(tmp, { force: true });
   }
-  return packArchive([{ name: DB_PART, bytes: dbBytes }, { name: KEY_PART, bytes: secretKeyFile }], snapshotSchemaVersion(db), opts);
+  return packArchive(
+    [
+      { name: DB_PART, bytes: dbBytes },
+      { name: KEY_PART, bytes: secretKeyFile },
+    ],
+    snapshotSchemaVersion(db),
+    opts,
+  );
 }
 
 /** Packs named parts into the archive format above. */
-export function packArchive(parts: Array<{ name: string; bytes: Uint8Array }>, schemaVersion: number, opts: { passphrase?: string; now?: Date } = {}): Uint8Array {
+export function packArchive(
+  parts: Array<{ name: string; bytes: Uint8Array }>,
+  schemaVersion: number,
+  opts: { passphrase?: string; now?: Date } = {},
+): Uint8Array {
   const plain = Buffer.concat(parts.map((p) => p.bytes));
   let payload: Buffer = plain;
   let encryption: BackupHeader["encryption"] = null;
@@ -61,7 +85,14 @@ export function packArchive(parts: Array<{ name: string; bytes: Uint8Array }>, s
     const cipher = createCipheriv("aes-256-gcm", deriveKey(opts.passphrase, salt, SCRYPT), iv);
     cipher.setAAD(Buffer.from(MAGIC));
     payload = Buffer.concat([cipher.update(plain), cipher.final()]);
-    encryption = { cipher: "aes-256-gcm", kdf: "scrypt", ...SCRYPT, salt: salt.toString("base64"), iv: iv.toString("base64"), tag: cipher.getAuthTag().toString("base64") };
+    encryption = {
+      cipher: "aes-256-gcm",
+      kdf: "scrypt",
+      ...SCRYPT,
+      salt: salt.toString("base64"),
+      iv: iv.toString("base64"),
+      tag: cipher.getAuthTag().toString("base64"),
+    };
   }
   const header: BackupHeader = {
     format: "staxa-backup",
@@ -75,7 +106,8 @@ export function packArchive(parts: Array<{ name: string; bytes: Uint8Array }>, s
   return Buffer.concat([Buffer.from(`${MAGIC}\n${JSON.stringify(header)}\n`), payload]);
 }
 
-const corrupt = (why: string) => new Unprocessable("backup_corrupt", `The backup archive is corrupt or not a Staxa backup (${why})`);
+const corrupt = (why: string) =>
+  new Unprocessable("backup_corrupt", `The backup archive is corrupt or not a Staxa backup (${why})`);
 
 /** Checks and unpacks an archive; throws backup_corrupt / backup_passphrase errors, never returns damaged data. */
 export function openArchive(archive: Uint8Array, passphrase?: string): { header: BackupHeader; parts: Map<string, Uint8Array> } {
@@ -96,9 +128,14 @@ export function openArchive(archive: Uint8Array, passphrase?: string): { header:
   let plain: Buffer = payload;
   const enc = header.encryption;
   if (enc) {
-    if (passphrase === undefined) throw new Invalid("passphrase", "This backup is encrypted: give its passphrase (--passphrase-file)");
+    if (passphrase === undefined)
+      throw new Invalid("passphrase", "This backup is encrypted: give its passphrase (--passphrase-file)");
     try {
-      const decipher = createDecipheriv("aes-256-gcm", deriveKey(passphrase, Buffer.from(enc.salt, "base64"), enc), Buffer.from(enc.iv, "base64"));
+      const decipher = createDecipheriv(
+        "aes-256-gcm",
+        deriveKey(passphrase, Buffer.from(enc.salt, "base64"), enc),
+        Buffer.from(enc.iv, "base64"),
+      );
       decipher.setAAD(Buffer.from(MAGIC));
       decipher.setAuthTag(Buffer.from(enc.tag, "base64"));
       plain = Buffer.concat([decipher.update(payload), decipher.final()]);
@@ -121,11 +158,17 @@ export function openArchive(archive: Uint8Array, passphrase?: string): { header:
 }
 
 /** Restores an archive into `dataDir`, which must be empty or new unless `force`; returns the header. */
-export function restoreBackup(archive: Uint8Array, dataDir: string, opts: { passphrase?: string; force?: boolean } = {}): BackupHeader {
+export function restoreBackup(
+  archive: Uint8Array,
+  dataDir: string,
+  opts: { passphrase?: string; force?: boolean } = {},
+): BackupHeader {
   const { header, parts } = openArchive(archive, opts.passphrase);
   const entries = existsSync(dataDir) ? readdirSync(dataDir) : [];
   if (entries.length > 0 && !opts.force) {
-    throw new Conflict(`The data dir ${dataDir} is not empty; restore into an empty one, or pass --force to replace its store and key`);
+    throw new Conflict(
+      `The data dir ${dataDir} is not empty; restore into an empty one, or pass --force to replace its store and key`,
+    );
   }
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   // Write beside, check, then move into place: a failed restore leaves no half-written store.

@@ -33,6 +33,9 @@ export function checkRelPath(source: string, value: unknown): string {
 
 /** The JSON array Docker's exec form reads; JSON.stringify escapes quotes, backslashes and control characters. */
 export function execForm(step: Step): string {
-  const quote = (s: string) => JSON.stringify(s).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+  const quote = (s: string) =>
+    JSON.stringify(s)
+      .replace(/\u2028/g, "\\u2028")
+      .replace(/\u2029/g, "\\u2029");
   return `[${step.map(quote).join(", ")}]`;
 }

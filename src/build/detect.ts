@@ -28,9 +28,18 @@ export function detect(tree: RepoTree, o: Override): Detection {
   if (tree.isFile("go.mod")) return detectGo(tree, o);
   if (!o.start) refuseLanguage(tree); // before the Procfile: its command would run on the Node image, which has no Ruby or PHP
   const start = o.start ?? procfileStart;
-  if (start) return { kind: "procfile", framework: "procfile", port: o.port ?? 8080, install: o.install ? shell(o.install) : undefined, build: o.build ? shell(o.build) : undefined, start: shell(start) };
+  if (start)
+    return {
+      kind: "procfile",
+      framework: "procfile",
+      port: o.port ?? 8080,
+      install: o.install ? shell(o.install) : undefined,
+      build: o.build ? shell(o.build) : undefined,
+      start: shell(start),
+    };
   if (tree.isFile("index.html")) {
-    for (const key of ["install", "build"] as const) if (o[key]) throw new BuildPlanError(`staxa.json: "${key}" needs a package.json; a plain static site is served as it is`);
+    for (const key of ["install", "build"] as const)
+      if (o[key]) throw new BuildPlanError(`staxa.json: "${key}" needs a package.json; a plain static site is served as it is`);
     return { kind: "static", framework: "static", port: o.port ?? 8080 };
   }
   throw new BuildPlanError(
@@ -52,14 +61,29 @@ export function readProcfile(tree: RepoTree): string | undefined {
 
 function detectGo(tree: RepoTree, o: Override): GoApp {
   for (const key of ["install", "build", "start"] as const) {
-    if (o[key]) throw new BuildPlanError(`staxa.json: "${key}" is not supported for Go apps (the binary runs on an image with no shell); add a Dockerfile instead`);
+    if (o[key])
+      throw new BuildPlanError(
+        `staxa.json: "${key}" is not supported for Go apps (the binary runs on an image with no shell); add a Dockerfile instead`,
+      );
   }
-  const isMain = (dir: string) => tree.list(dir).some((f) => f.endsWith(".go") && !f.endsWith("_test.go") && /^package main\b/m.test(tree.read(`${dir}/${f}`) ?? ""));
+  const isMain = (dir: string) =>
+    tree
+      .list(dir)
+      .some((f) => f.endsWith(".go") && !f.endsWith("_test.go") && /^package main\b/m.test(tree.read(`${dir}/${f}`) ?? ""));
   let pkg = isMain(".") ? "." : undefined;
   if (!pkg) {
     const cmd = tree.list("cmd").find((d) => /^[A-Za-z0-9_-]+$/.test(d) && isMain(`cmd/${d}`));
     if (cmd) pkg = `./cmd/${cmd}`;
   }
-  if (!pkg) throw new BuildPlanError("go.mod found, but no main package in the root or in cmd/<name>/; add a Dockerfile for other layouts");
-  return { kind: "go", framework: "go", port: o.port ?? 8080, manifests: ["go.mod", ...(tree.isFile("go.sum") ? ["go.sum"] : [])], pkg };
+  if (!pkg)
+    throw new BuildPlanError(
+      "go.mod found, but no main package in the root or in cmd/<name>/; add a Dockerfile for other layouts",
+    );
+  return {
+    kind: "go",
+    framework: "go",
+    port: o.port ?? 8080,
+    manifests: ["go.mod", ...(tree.isFile("go.sum") ? ["go.sum"] : [])],
+    pkg,
+  };
 }

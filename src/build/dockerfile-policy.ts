@@ -23,7 +23,12 @@ export function dockerfileViolations(text: string, buildArgs: Record<string, str
   const out: Violation[] = [];
   if (df.invalid) out.push(df.invalid);
   for (const d of df.leadingKeyValues) {
-    if (d.key === "syntax") out.push({ line: d.line, message: "a `# syntax=` directive asks the daemon to fetch a build frontend on the host's network; remove it (builds use the server's own builder)" });
+    if (d.key === "syntax")
+      out.push({
+        line: d.line,
+        message:
+          "a `# syntax=` directive asks the daemon to fetch a build frontend on the host's network; remove it (builds use the server's own builder)",
+      });
   }
   // Build args given to the daemon override ARG defaults; FROM sees only the ARGs declared before the first FROM.
   const globalArgs: Scope = { vars: new Map(), absentIsUnset: true };
@@ -41,7 +46,7 @@ export function dockerfileViolations(text: string, buildArgs: Record<string, str
       const current = stages[stages.length - 1];
       if (current) envOf.set(current, new Map(stage.vars));
       stages.push(as?.toLowerCase() === "as" && name ? name.toLowerCase() : "");
-      stage = { vars: new Map(earlier ? envOf.get(earlier) ?? [] : []), absentIsUnset: false };
+      stage = { vars: new Map(earlier ? (envOf.get(earlier) ?? []) : []), absentIsUnset: false };
     } else if (ins.name === "arg") {
       if (!stages.length) for (const a of ins.args) declareGlobalArg(a, globalArgs, fixed, df.escape);
     } else if (ins.name === "env") {
@@ -68,7 +73,14 @@ export function assertPlanAllowed(plan: BuildPlan): void {
   assertDockerfileAllowed(text, plan.dockerfile);
 }
 
-function checkInstruction(ins: Instruction, scope: Scope, stages: string[], escape: string, inOnbuild: boolean, out: Violation[]): void {
+function checkInstruction(
+  ins: Instruction,
+  scope: Scope,
+  stages: string[],
+  escape: string,
+  inOnbuild: boolean,
+  out: Violation[],
+): void {
   const what = (inOnbuild ? "ONBUILD " : "") + ins.name.toUpperCase();
   if (ins.name === "add") {
     const sources = ins.args.length > 1 ? ins.args.slice(0, -1) : ins.args;
@@ -85,7 +97,12 @@ function checkInstruction(ins: Instruction, scope: Scope, stages: string[], esca
     }
   }
   for (const f of ins.flags) {
-    const froms = f.name === "from" && (ins.name === "copy" || ins.name === "add") ? [f.value] : f.name === "mount" ? mountFroms(f.value) : [];
+    const froms =
+      f.name === "from" && (ins.name === "copy" || ins.name === "add")
+        ? [f.value]
+        : f.name === "mount"
+          ? mountFroms(f.value)
+          : [];
     for (const raw of froms) {
       const ref = expandWord(raw, scope, escape);
       if (!inOnbuild && stageNamed(ref, stages, true)) continue;
@@ -117,17 +134,30 @@ const IMAGE_ID = /^(sha256:)?[0-9a-f]+$/i;
 function checkImage(line: number, what: string, ref: Piece[], raw: string, out: Violation[]): void {
   const { prefix, complete } = knownPrefix(ref);
   if (!complete) {
-    out.push({ line, message: `${what} ${raw} names an image through a variable this Dockerfile does not set; name the image or an earlier stage literally` });
+    out.push({
+      line,
+      message: `${what} ${raw} names an image through a variable this Dockerfile does not set; name the image or an earlier stage literally`,
+    });
   } else if (IMAGE_ID.test(prefix)) {
-    out.push({ line, message: `${what} ${prefix} names an image by id, which can resolve to any image on this server; name the image (registry/name:tag) or an earlier build stage` });
+    out.push({
+      line,
+      message: `${what} ${prefix} names an image by id, which can resolve to any image on this server; name the image (registry/name:tag) or an earlier build stage`,
+    });
   } else if (isOwnBuild(prefix)) {
-    out.push({ line, message: `${what} ${prefix} names this server's own builds (staxa/…), each one provider's code; name a public or registry image instead` });
+    out.push({
+      line,
+      message: `${what} ${prefix} names this server's own builds (staxa/…), each one provider's code; name a public or registry image instead`,
+    });
   }
 }
 
 /** `from=` values of a `--mount=type=…,from=…,…` flag. */
 function mountFroms(value: string): string[] {
-  return value.split(",").map((kv) => kv.split("=")).filter(([k]) => k?.replace(/^["']/, "").trim().toLowerCase() === "from").map(([, ...v]) => v.join("=").replace(/["']$/, ""));
+  return value
+    .split(",")
+    .map((kv) => kv.split("="))
+    .filter(([k]) => k?.replace(/^["']/, "").trim().toLowerCase() === "from")
+    .map(([, ...v]) => v.join("=").replace(/["']$/, ""));
 }
 
 /** `ARG a=1 b` before the first FROM: a build arg given to the daemon wins over the default. */
@@ -147,5 +177,10 @@ function envPairs(args: string[]): Array<[string, string]> {
 /** Scheme and host of a URL for the message, never its credentials or query. */
 function describeUrl(url: string): string {
   const m = /^([a-z][a-z0-9+.-]*:\/\/)(?:[^@/]*@)?([^/?#]*)/i.exec(url.trim());
-  return m ? `${m[1]}${m[2]}` : url.trim().replace(/^([^@:]*)@/, "…@").slice(0, 80);
+  return m
+    ? `${m[1]}${m[2]}`
+    : url
+        .trim()
+        .replace(/^([^@:]*)@/, "…@")
+        .slice(0, 80);
 }

@@ -38,7 +38,10 @@ const KNOWN_DIRECTIVES = new Set(["syntax", "escape", "check"]);
 
 /** Splits a Dockerfile into directives and instructions; never throws. */
 export function scanDockerfile(text: string): ScannedDockerfile {
-  const lines = text.replace(/^\uFEFF/, "").split("\n").map((l) => l.replace(/\r$/, ""));
+  const lines = text
+    .replace(/^\uFEFF/, "")
+    .split("\n")
+    .map((l) => l.replace(/\r$/, ""));
   const out: ScannedDockerfile = { directives: [], leadingKeyValues: [], escape: "\\", instructions: [] };
   let directivesDone = false;
   let seenInstruction = false;
@@ -51,7 +54,8 @@ export function scanDockerfile(text: string): ScannedDockerfile {
         const d = { key: m[1]!.toLowerCase(), value: m[2]!, line: i + 1 };
         out.directives.push(d);
         if (d.key === "escape") {
-          if (d.value !== "\\" && d.value !== "`") out.invalid ??= { line: d.line, message: "the escape directive must be \\ or `" };
+          if (d.value !== "\\" && d.value !== "`")
+            out.invalid ??= { line: d.line, message: "the escape directive must be \\ or `" };
           else out.escape = d.value;
         }
         continue;
@@ -94,7 +98,11 @@ export function parseInstruction(logical: string, line: number): Instruction | u
   while (rest.startsWith("--")) {
     const word = firstWord(rest);
     const eq = word.indexOf("=");
-    flags.push(eq < 0 ? { name: word.slice(2).toLowerCase(), value: "" } : { name: word.slice(2, eq).toLowerCase(), value: unquote(word.slice(eq + 1)) });
+    flags.push(
+      eq < 0
+        ? { name: word.slice(2).toLowerCase(), value: "" }
+        : { name: word.slice(2, eq).toLowerCase(), value: unquote(word.slice(eq + 1)) },
+    );
     rest = rest.slice(word.length).trim();
   }
   return { line, name, flags, args: jsonArray(rest) ?? words(rest), rest };

@@ -51,7 +51,8 @@ function dollar(word: string, i: number, scope: Scope, put: (p: Piece) => void, 
     const end = closingBrace(word, i + 2);
     const body = word.slice(i + 2, end);
     const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([\s\S]*))?$/.exec(body);
-    if (!m) put({ unknown: body }); // a form the policy does not model (`${X#p}`, `${X/a/b}`…): could be anything
+    if (!m)
+      put({ unknown: body }); // a form the policy does not model (`${X#p}`, `${X/a/b}`…): could be anything
     else if (!m[2]) value(m[1]!, scope).forEach(put);
     else {
       const v = scope.vars.get(m[1]!);

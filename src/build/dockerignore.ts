@@ -16,7 +16,11 @@ export function parseDockerignore(text: string): Rule[] {
     if (line === "" || line.startsWith("#")) continue;
     const keep = line.startsWith("!");
     if (keep) line = line.slice(1).trim();
-    line = line.replace(/^\/+/, "").replace(/\/+$/, "").replace(/\/\.(?=\/|$)/g, "").replace(/^\.\//, "");
+    line = line
+      .replace(/^\/+/, "")
+      .replace(/\/+$/, "")
+      .replace(/\/\.(?=\/|$)/g, "")
+      .replace(/^\.\//, "");
     if (line === "" || line === ".") continue;
     rules.push({ re: globToRegExp(line), keep });
   }
@@ -40,7 +44,10 @@ function globToRegExp(glob: string): RegExp {
       const end = glob.indexOf("]", i + 1);
       if (end < 0) out += "\\[";
       else {
-        out += `[${glob.slice(i + 1, end).replace(/^!/, "^").replace(/\\/g, "\\\\")}]`;
+        out += `[${glob
+          .slice(i + 1, end)
+          .replace(/^!/, "^")
+          .replace(/\\/g, "\\\\")}]`;
         i = end;
       }
     } else if (c === "\\" && i + 1 < glob.length) out += `\\${glob[++i]}`;

@@ -40,8 +40,10 @@ export function validateRepoUrl(raw: unknown, opts: RepoUrlOptions = {}): RepoUr
   if (CONTROL_OR_SPACE.test(raw)) return bad("repo_url must not contain whitespace or control characters");
   if (ENCODED_CONTROL.test(raw)) return bad("repo_url must not contain encoded control characters (%0a, %00, ...)");
   if (raw.startsWith("-")) return bad("repo_url must not start with '-'");
-  if (/^[a-z0-9+.-]*::/i.test(raw)) return bad("repo_url uses a git remote helper (transport::address); only https and ssh are allowed");
-  if (SHELLISH.test(raw.replace(/^[a-z]+:\/\/\[[0-9a-f:.]+\]/i, ""))) return bad("repo_url contains characters that are not allowed in a repo URL");
+  if (/^[a-z0-9+.-]*::/i.test(raw))
+    return bad("repo_url uses a git remote helper (transport::address); only https and ssh are allowed");
+  if (SHELLISH.test(raw.replace(/^[a-z]+:\/\/\[[0-9a-f:.]+\]/i, "")))
+    return bad("repo_url contains characters that are not allowed in a repo URL");
 
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(raw)?.[1]?.toLowerCase();
   if (scheme === undefined) return scpForm(raw);
@@ -62,7 +64,8 @@ function authorityUrl(raw: string, scheme: "https" | "http" | "ssh"): RepoUrl {
   const userinfo = at >= 0 ? authority.slice(0, at) : undefined;
   const hostport = at >= 0 ? authority.slice(at + 1) : authority;
   if (userinfo !== undefined) {
-    if (scheme !== "ssh" || userinfo.includes(":")) return bad("repo_url must not embed credentials; connect a GitHub installation or use a deploy key");
+    if (scheme !== "ssh" || userinfo.includes(":"))
+      return bad("repo_url must not embed credentials; connect a GitHub installation or use a deploy key");
     if (!USER.test(userinfo)) return bad("repo_url has an invalid user name");
   }
   const hp = /^(\[[0-9a-f:.]+\]|[^:]*)(?::(\d{1,5}))?$/i.exec(hostport);
@@ -70,7 +73,8 @@ function authorityUrl(raw: string, scheme: "https" | "http" | "ssh"): RepoUrl {
   const host = hp[1]!.replace(/^\[|\]$/g, "");
   if (host.startsWith("-")) return bad("repo_url host must not start with '-'");
   if (!hp[1]!.startsWith("[") && !HOSTNAME.test(host)) return bad("repo_url has an invalid host name");
-  if (hp[2] !== undefined && (Number(hp[2]) < 1 || Number(hp[2]) > 65535)) return bad("repo_url port must be between 1 and 65535");
+  if (hp[2] !== undefined && (Number(hp[2]) < 1 || Number(hp[2]) > 65535))
+    return bad("repo_url port must be between 1 and 65535");
   checkPath(path, true);
   return { url: raw, scheme, host: host.toLowerCase() };
 }
@@ -78,7 +82,9 @@ function authorityUrl(raw: string, scheme: "https" | "http" | "ssh"): RepoUrl {
 // scp-like form (user@host:path): git clones it over ssh, with a key this server does not have.
 function scpForm(raw: string): RepoUrl {
   if (!/^[^@/:]+@[^:/]+:.+$/.test(raw)) return bad("repo_url must be an https:// URL (e.g. https://github.com/owner/repo.git)");
-  return bad("repo_url in the scp-like ssh form (git@host:owner/repo.git) cannot be cloned here: this server holds no ssh key. Use the https:// URL (https://host/owner/repo.git); for a private GitHub repo, connect the GitHub App");
+  return bad(
+    "repo_url in the scp-like ssh form (git@host:owner/repo.git) cannot be cloned here: this server holds no ssh key. Use the https:// URL (https://host/owner/repo.git); for a private GitHub repo, connect the GitHub App",
+  );
 }
 
 function fileUrl(raw: string, opts: RepoUrlOptions): RepoUrl {
@@ -108,7 +114,8 @@ export function validateBranch(raw: unknown, field = "branch"): string {
   if (!REF_CHARS.test(raw)) return fail("may contain only letters, digits and . _ / + @ = , # -");
   if (raw.includes("..")) return fail("must not contain '..'");
   if (raw.includes("@{") || raw === "@") return fail("must not be '@' or contain '@{'");
-  if (raw.includes("//") || raw.startsWith("/") || raw.endsWith("/")) return fail("must not start or end with '/' or contain '//'");
+  if (raw.includes("//") || raw.startsWith("/") || raw.endsWith("/"))
+    return fail("must not start or end with '/' or contain '//'");
   if (raw.endsWith(".")) return fail("must not end with '.'");
   for (const part of raw.split("/")) {
     if (part.startsWith(".")) return fail("components must not start with '.'");

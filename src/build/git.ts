@@ -44,20 +44,33 @@ export function createGit(config: Config): Git {
 /** `-c` flags given to every git command: they never land in .git/config, so each command repeats them. */
 export function safeFlags(allowFile: boolean): string[] {
   return [
-    "-c", "core.symlinks=false",
-    "-c", `protocol.file.allow=${allowFile ? "always" : "never"}`,
-    "-c", "protocol.ext.allow=never",
-    "-c", "credential.helper=",
-    "-c", "core.hooksPath=/dev/null",
-    "-c", "submodule.recurse=false",
+    "-c",
+    "core.symlinks=false",
+    "-c",
+    `protocol.file.allow=${allowFile ? "always" : "never"}`,
+    "-c",
+    "protocol.ext.allow=never",
+    "-c",
+    "credential.helper=",
+    "-c",
+    "core.hooksPath=/dev/null",
+    "-c",
+    "submodule.recurse=false",
   ];
 }
 
 /** The clone subcommand as data (tested with toEqual); the runner prepends safeFlags. `full`: no --depth. */
 export function cloneArgs(repo: RepoUrl, branch: string, dir: string, full = false): string[] {
   return [
-    "clone", "--no-recurse-submodules", "--single-branch", "--branch", branch, ...(full ? [] : ["--depth", DEPTH]),
-    "--", repo.url, dir,
+    "clone",
+    "--no-recurse-submodules",
+    "--single-branch",
+    "--branch",
+    branch,
+    ...(full ? [] : ["--depth", DEPTH]),
+    "--",
+    repo.url,
+    dir,
   ];
 }
 
@@ -128,18 +141,24 @@ function runner(req: CloneRequest, repo: RepoUrl, home: string, allowFile: boole
   const secrets = header ? [req.token!, header.value, header.value.slice("Authorization: Basic ".length)] : [];
   const deadline = Date.now() + req.timeoutMs;
   const flags = safeFlags(allowFile);
-  return (args, failure, quiet = false) => runGit([...flags, ...args], { env, deadline, secrets, onLog: quiet ? () => {} : req.onLog, failure });
+  return (args, failure, quiet = false) =>
+    runGit([...flags, ...args], { env, deadline, secrets, onLog: quiet ? () => {} : req.onLog, failure });
 }
 
 // The commit may be outside the shallow history: ask for it by id, then fall back to the whole history.
 async function checkoutCommit(run: GitRun, dir: string, sha: string): Promise<void> {
   const git = (...args: string[]) => ["-C", dir, ...args];
-  const has = async () => run(git("cat-file", "-e", `${sha}^{commit}`), "", true).then(() => true, () => false);
+  const has = async () =>
+    run(git("cat-file", "-e", `${sha}^{commit}`), "", true).then(
+      () => true,
+      () => false,
+    );
   if (!(await has())) await run(git("fetch", "--depth", DEPTH, "--", "origin", sha), "", true).catch(() => undefined);
   if (!(await has())) {
-    await run(git("fetch", "--unshallow", "--", "origin", "+refs/heads/*:refs/remotes/origin/*"), "fetching the full history failed").catch(() =>
-      run(git("fetch", "--", "origin", "+refs/heads/*:refs/remotes/origin/*"), "fetching the full history failed"),
-    );
+    await run(
+      git("fetch", "--unshallow", "--", "origin", "+refs/heads/*:refs/remotes/origin/*"),
+      "fetching the full history failed",
+    ).catch(() => run(git("fetch", "--", "origin", "+refs/heads/*:refs/remotes/origin/*"), "fetching the full history failed"));
   }
   if (!(await has())) throw new Upstream("git", `commit ${sha} was not found in the repository`);
   await run(git("checkout", "--detach", sha, "--"), `checkout of commit ${sha} failed`);

@@ -23,7 +23,8 @@ const fail = (key: string, msg: string): never => {
 
 /** Reads and validates staxa.json at the repo root; {} when there is none. */
 export function readOverride(repo: RepoTree): Override {
-  if (repo.isLink(OVERRIDE_FILE) && !repo.isFile(OVERRIDE_FILE)) throw new BuildPlanError(`${OVERRIDE_FILE} is a link pointing outside the repository`);
+  if (repo.isLink(OVERRIDE_FILE) && !repo.isFile(OVERRIDE_FILE))
+    throw new BuildPlanError(`${OVERRIDE_FILE} is a link pointing outside the repository`);
   const raw = repo.readJson(OVERRIDE_FILE);
   if (raw === undefined) return {};
   const out: Override = {};
@@ -36,7 +37,8 @@ export function readOverride(repo: RepoTree): Override {
   }
   if (raw.port !== undefined) {
     const p = raw.port;
-    if (typeof p !== "number" || !Number.isInteger(p) || p < 1 || p > 65535) fail("port", "must be an integer between 1 and 65535");
+    if (typeof p !== "number" || !Number.isInteger(p) || p < 1 || p > 65535)
+      fail("port", "must be an integer between 1 and 65535");
     out.port = p as number;
   }
   if (raw.root !== undefined) out.root = checkDir(repo, "root", raw.root);
@@ -58,7 +60,13 @@ function checkSubPath(key: string, v: unknown): string {
 function checkDir(repo: RepoTree, key: string, v: unknown): string {
   const path = checkSubPath(key, v);
   const abs = repo.resolve(path);
-  if (abs === undefined) return fail(key, repo.escapes(path) ? `("${path}") resolves outside the repository through a link` : `("${path}") does not exist in the repository`);
+  if (abs === undefined)
+    return fail(
+      key,
+      repo.escapes(path)
+        ? `("${path}") resolves outside the repository through a link`
+        : `("${path}") does not exist in the repository`,
+    );
   if (!repo.isDir(path)) fail(key, "must be a directory, not a file");
   return repo.rel(abs) || ".";
 }

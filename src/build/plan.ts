@@ -36,7 +36,8 @@ export async function planBuild(repoDir: string, opts: PlanOptions): Promise<Bui
   const where = override.root && override.root !== "." ? ` in "${override.root}"` : "";
 
   if (tree.escapes("Dockerfile")) throw new BuildPlanError(`The Dockerfile${where} is a link pointing outside the repository`);
-  if (tree.isFile("Dockerfile")) return { framework: "dockerfile", contextDir: tree.root, dockerfile: "Dockerfile", port: override.port };
+  if (tree.isFile("Dockerfile"))
+    return { framework: "dockerfile", contextDir: tree.root, dockerfile: "Dockerfile", port: override.port };
 
   const detection = detect(tree, override);
   const { dockerfile, files } = renderDockerfile(detection, opts.images);

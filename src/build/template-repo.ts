@@ -34,11 +34,26 @@ export async function templateRepo(dataDir: string, id: string, files: Map<strin
       writeFileSync(target, bytes);
     }
     const env = {
-      PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin", HOME: tmp, LANG: "C", GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null",
-      GIT_AUTHOR_NAME: "Staxa", GIT_AUTHOR_EMAIL: "templates@staxa.invalid", GIT_AUTHOR_DATE: "2024-01-01T00:00:00Z",
-      GIT_COMMITTER_NAME: "Staxa", GIT_COMMITTER_EMAIL: "templates@staxa.invalid", GIT_COMMITTER_DATE: "2024-01-01T00:00:00Z",
+      PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+      HOME: tmp,
+      LANG: "C",
+      GIT_CONFIG_NOSYSTEM: "1",
+      GIT_CONFIG_GLOBAL: "/dev/null",
+      GIT_AUTHOR_NAME: "Staxa",
+      GIT_AUTHOR_EMAIL: "templates@staxa.invalid",
+      GIT_AUTHOR_DATE: "2024-01-01T00:00:00Z",
+      GIT_COMMITTER_NAME: "Staxa",
+      GIT_COMMITTER_EMAIL: "templates@staxa.invalid",
+      GIT_COMMITTER_DATE: "2024-01-01T00:00:00Z",
     };
-    const git = (args: string[], failure: string) => runGit(["-c", "core.hooksPath=/dev/null", "-c", "commit.gpgSign=false", "-C", tmp, ...args], { env, deadline: Date.now() + 60_000, secrets: [], onLog: () => {}, failure });
+    const git = (args: string[], failure: string) =>
+      runGit(["-c", "core.hooksPath=/dev/null", "-c", "commit.gpgSign=false", "-C", tmp, ...args], {
+        env,
+        deadline: Date.now() + 60_000,
+        secrets: [],
+        onLog: () => {},
+        failure,
+      });
     await git(["init", "-q", "-b", "main"], "git init of the template repo failed");
     await git(["add", "-A"], "git add of the template files failed");
     await git(["commit", "-q", "-m", `Staxa template ${id}`], "git commit of the template files failed");

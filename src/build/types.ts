@@ -43,7 +43,10 @@ export interface BaseImages {
 /** Raised when a tree cannot be built; the message says what was looked for and how to fix it. */
 export class BuildPlanError extends Error {
   /** The framework recognised before the refusal, recorded on the failed deployment. */
-  constructor(message: string, readonly framework?: string) {
+  constructor(
+    message: string,
+    readonly framework?: string,
+  ) {
     super(message);
   }
 }

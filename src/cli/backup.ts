@@ -40,14 +40,17 @@ export function backupCommand(config: Config, flags: Flags): number {
     const passphrase = passphraseFrom(flags);
     flags.done();
     if (existsSync(file) && !force) throw new Invalid("file", `${file} exists; pass --force to overwrite it`);
-    if (!existsSync(config.dbPath)) throw new Invalid("STAXA_DATA_DIR", `no store at ${config.dbPath} (is STAXA_DATA_DIR right?)`);
+    if (!existsSync(config.dbPath))
+      throw new Invalid("STAXA_DATA_DIR", `no store at ${config.dbPath} (is STAXA_DATA_DIR right?)`);
     // The key is created on first start; a store that never had one holds no sealed secrets yet.
     loadOrCreateKey(config.secretKeyPath);
     const db = openDb(config.dbPath);
     const archive = createBackup(db, readFileSync(config.secretKeyPath), { scratchDir: dirname(file), passphrase });
     db.close();
     writePrivateFile(file, archive);
-    process.stdout.write(`backup written to ${file} (${archive.length} bytes${passphrase ? ", encrypted" : ", NOT encrypted: keep it as secret as the data dir"})\n`);
+    process.stdout.write(
+      `backup written to ${file} (${archive.length} bytes${passphrase ? ", encrypted" : ", NOT encrypted: keep it as secret as the data dir"})\n`,
+    );
     return 0;
   } catch (err) {
     return report(err);
@@ -62,7 +65,9 @@ export function restoreCommand(config: Config, flags: Flags): number {
     flags.done();
     if (!existsSync(file)) throw new Invalid("file", `${file} does not exist`);
     const header = restoreBackup(readFileSync(file), config.dataDir, { passphrase, force });
-    process.stdout.write(`restored backup of ${header.created_at} (schema ${header.schema_version}) into ${config.dataDir}; start the appliance to apply newer migrations\n`);
+    process.stdout.write(
+      `restored backup of ${header.created_at} (schema ${header.schema_version}) into ${config.dataDir}; start the appliance to apply newer migrations\n`,
+    );
     return 0;
   } catch (err) {
     return report(err);

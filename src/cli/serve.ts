@@ -15,14 +15,17 @@ export async function serve(config: Config): Promise<void> {
   // While no admin user exists, the dashboard asks for a one-time setup token: printed here, and written to a
   // file that install.sh prints at the end of an install.
   const setupToken = ensureSetupToken(ctx);
-  if (setupToken) process.stderr.write(`\nNo admin yet. Open the dashboard and use this one-time setup token:\n  ${setupToken}\n\n`);
+  if (setupToken)
+    process.stderr.write(`\nNo admin yet. Open the dashboard and use this one-time setup token:\n  ${setupToken}\n\n`);
   (await import("./setup-token-file.ts")).writeSetupTokenFile(config.dataDir, setupToken);
   // Before the API answers: deployments a crash interrupted are failed, so none stays "running" forever.
   const interrupted = failInterrupted(ctx);
   // Development and the README's run command: with no Caddy admin API answering, start caddy as a child
   // (STAXA_MANAGE_CADDY=auto|1); under install.sh, Caddy is its own service and this does nothing.
   const managedCaddy = ensureCaddy(config, ctx.log).catch((e) => {
-    ctx.log.error("could not start caddy; tenants will not be routed until its admin API answers", { error: (e as Error).message });
+    ctx.log.error("could not start caddy; tenants will not be routed until its admin API answers", {
+      error: (e as Error).message,
+    });
     return undefined;
   });
   // Deployments requested before the first start-up reconciliation has run wait in their queue: it decides

@@ -12,13 +12,19 @@ const FORBIDDEN_KEYS = new Set(["LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT"]);
 
 /** A variable name the platform accepts; `field` is named for a malformed name, `where` for a reserved one. */
 export function assertEnvName(k: string, field: string, where = field): void {
-  if (!KEY_RE.test(k) || k.length > ENV_LIMITS.maxKeyLength) throw new Invalid(field, `Invalid variable name ${JSON.stringify(k)}: use letters, digits and '_', not starting with a digit`, { key: k });
+  if (!KEY_RE.test(k) || k.length > ENV_LIMITS.maxKeyLength)
+    throw new Invalid(
+      field,
+      `Invalid variable name ${JSON.stringify(k)}: use letters, digits and '_', not starting with a digit`,
+      { key: k },
+    );
   if (FORBIDDEN_KEYS.has(k)) throw new Invalid(where, `${k} cannot be set`, { key: k });
 }
 
 /** Validates a flat Record<string,string>; each failure names the offending key. */
 export function validateEnv(body: unknown, field = "env"): Record<string, string> {
-  if (body === null || typeof body !== "object" || Array.isArray(body)) throw new Invalid(field, `${field} must be a flat JSON object of string values`);
+  if (body === null || typeof body !== "object" || Array.isArray(body))
+    throw new Invalid(field, `${field} must be a flat JSON object of string values`);
   const entries = Object.entries(body as Record<string, unknown>);
   if (entries.length > ENV_LIMITS.maxKeys) throw new Invalid(field, `${field} has more than ${ENV_LIMITS.maxKeys} variables`);
   let total = 0;
@@ -26,10 +32,12 @@ export function validateEnv(body: unknown, field = "env"): Record<string, string
   for (const [k, v] of entries) {
     const where = `${field}.${k}`;
     assertEnvName(k, field, where);
-    if (typeof v !== "string") throw new Invalid(where, `Value of ${k} must be a string (nested objects, arrays, numbers are not accepted)`, { key: k });
+    if (typeof v !== "string")
+      throw new Invalid(where, `Value of ${k} must be a string (nested objects, arrays, numbers are not accepted)`, { key: k });
     if (v.includes("\0")) throw new Invalid(where, `Value of ${k} must not contain NUL`, { key: k });
     const bytes = Buffer.byteLength(v);
-    if (bytes > ENV_LIMITS.maxValueBytes) throw new Invalid(where, `Value of ${k} exceeds ${ENV_LIMITS.maxValueBytes} bytes`, { key: k });
+    if (bytes > ENV_LIMITS.maxValueBytes)
+      throw new Invalid(where, `Value of ${k} exceeds ${ENV_LIMITS.maxValueBytes} bytes`, { key: k });
     total += bytes + k.length;
     out[k] = v;
   }
@@ -44,7 +52,9 @@ export function isSecret(key: string, value: string): boolean {
 
 /** `[{key, value}]` with secret-looking values masked, sorted by key. */
 export function maskedList(env: Record<string, string>): Array<{ key: string; value: string }> {
-  return Object.keys(env).sort().map((key) => ({ key, value: isSecret(key, env[key]) ? "****" : env[key] }));
+  return Object.keys(env)
+    .sort()
+    .map((key) => ({ key, value: isSecret(key, env[key]) ? "****" : env[key] }));
 }
 
 export function sealEnv(box: SecretBox, env: Record<string, string>): string | null {

@@ -7,9 +7,39 @@ import { RESOURCE_SIZES, type ResourceSize } from "./resources.ts";
 
 /** Names that would shadow the appliance's own hosts. */
 export const RESERVED_NAMES = new Set([
-  "api", "www", "admin", "dashboard", "staxa", "app", "apps", "mail", "smtp", "ftp", "ns", "ns1", "ns2", "dns", "cdn",
-  "static", "assets", "status", "docs", "help", "support", "root", "localhost", "caddy", "docker", "registry", "git",
-  "console", "auth", "login", "billing", "internal", "system",
+  "api",
+  "www",
+  "admin",
+  "dashboard",
+  "staxa",
+  "app",
+  "apps",
+  "mail",
+  "smtp",
+  "ftp",
+  "ns",
+  "ns1",
+  "ns2",
+  "dns",
+  "cdn",
+  "static",
+  "assets",
+  "status",
+  "docs",
+  "help",
+  "support",
+  "root",
+  "localhost",
+  "caddy",
+  "docker",
+  "registry",
+  "git",
+  "console",
+  "auth",
+  "login",
+  "billing",
+  "internal",
+  "system",
 ]);
 
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -20,7 +50,8 @@ const SHELL_CHARS = /[;$`|&<>(){}'"\\!*?\[\]~^]/;
 export function tenantName(v: unknown, field = "name"): string {
   if (typeof v !== "string" || v.length === 0) throw new Invalid(field, `${field} is required`);
   if (v.length > 63) throw new Invalid(field, `${field} must be at most 63 characters`);
-  if (!LABEL.test(v)) throw new Invalid(field, `${field} must be a DNS label: lower-case letters, digits and '-', not starting or ending with '-'`);
+  if (!LABEL.test(v))
+    throw new Invalid(field, `${field} must be a DNS label: lower-case letters, digits and '-', not starting or ending with '-'`);
   if (RESERVED_NAMES.has(v)) throw new Invalid(field, `${field} "${v}" is reserved`);
   return v;
 }
@@ -28,7 +59,8 @@ export function tenantName(v: unknown, field = "name"): string {
 /** A service name: a DNS label too (it becomes a container alias and a host part). */
 export function serviceName(v: unknown, field = "name"): string {
   if (typeof v !== "string" || v.length === 0) throw new Invalid(field, `${field} is required`);
-  if (v.length > 30 || !LABEL.test(v)) throw new Invalid(field, `${field} must be a DNS label of at most 30 characters (a-z, 0-9, '-')`);
+  if (v.length > 30 || !LABEL.test(v))
+    throw new Invalid(field, `${field} must be a DNS label of at most 30 characters (a-z, 0-9, '-')`);
   return v;
 }
 
@@ -60,17 +92,20 @@ export function imageRef(v: unknown, field = "image_url"): string {
   // staxa/… are this server's own builds, each one provider's code: never another tenant's image source (nor its cleanup's).
   if (isOwnBuild(v)) throw new Invalid(field, `${field}: the staxa/ namespace holds this server's own builds`);
   // The daemon reads a bare hex string (any length) or `sha256:<hex>` as an image id prefix: any image on this server.
-  if (/^(sha256:)?[0-9a-f]+$/i.test(v)) throw new Invalid(field, `${field} names an image by id; name it by reference (registry/name:tag)`);
+  if (/^(sha256:)?[0-9a-f]+$/i.test(v))
+    throw new Invalid(field, `${field} names an image by id; name it by reference (registry/name:tag)`);
   return v;
 }
 
 export function resourceSize(v: unknown, field = "resource_size"): ResourceSize {
-  if (typeof v !== "string" || !(v in RESOURCE_SIZES)) throw new Invalid(field, `${field} must be one of: ${Object.keys(RESOURCE_SIZES).join(", ")}`);
+  if (typeof v !== "string" || !(v in RESOURCE_SIZES))
+    throw new Invalid(field, `${field} must be one of: ${Object.keys(RESOURCE_SIZES).join(", ")}`);
   return v as ResourceSize;
 }
 
 export function port(v: unknown, field = "app_port"): number {
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > 65535) throw new Invalid(field, `${field} must be an integer between 1 and 65535`);
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > 65535)
+    throw new Invalid(field, `${field} must be an integer between 1 and 65535`);
   return v;
 }
 
@@ -81,7 +116,8 @@ export function egressMode(v: unknown, field = "egress_mode"): "open" | "restric
 
 export function displayName(v: unknown, field = "display_name"): string | null {
   if (v === null) return null;
-  if (typeof v !== "string" || v.length > 200 || /[\x00-\x1f\x7f]/.test(v)) throw new Invalid(field, `${field} must be a string of at most 200 printable characters`);
+  if (typeof v !== "string" || v.length > 200 || /[\x00-\x1f\x7f]/.test(v))
+    throw new Invalid(field, `${field} must be a string of at most 200 printable characters`);
   return v;
 }
 

@@ -6,7 +6,12 @@ import { templateFiles } from "../templates-bundle.ts";
 import { templateRepo } from "../build/template-repo.ts";
 
 type Entry = { id: string; repo_url?: string; source_dir?: string };
-const key = (url: string) => url.trim().toLowerCase().replace(/\/+$/, "").replace(/\.git$/, "");
+const key = (url: string) =>
+  url
+    .trim()
+    .toLowerCase()
+    .replace(/\/+$/, "")
+    .replace(/\.git$/, "");
 const BY_URL = new Map((catalog as Entry[]).flatMap((e) => (e.repo_url && e.source_dir ? [[key(e.repo_url), e] as const] : [])));
 
 /** The catalog template whose repo_url this is (with or without .git or a trailing slash), if any. */

@@ -20,8 +20,7 @@ export interface PipelineEvent {
 
 /** Planned webhook event names of the reference. */
 export type NotificationName =
-  | "tenant.ready" | "tenant.failed" | "tenant.deleted"
-  | "deployment.started" | "deployment.succeeded" | "deployment.failed";
+  "tenant.ready" | "tenant.failed" | "tenant.deleted" | "deployment.started" | "deployment.succeeded" | "deployment.failed";
 
 export interface Notification {
   event: NotificationName;
@@ -55,7 +54,15 @@ export class EventBus {
   constructor(private readonly db: Db) {}
 
   /** Persists a pipeline event and delivers it to the tenant's live subscribers. */
-  emit(e: { tenantId: string; deploymentId?: string | null; service?: string | null; stage: Stage | string; status?: string; message: string; data?: Record<string, unknown> }): PipelineEvent {
+  emit(e: {
+    tenantId: string;
+    deploymentId?: string | null;
+    service?: string | null;
+    stage: Stage | string;
+    status?: string;
+    message: string;
+    data?: Record<string, unknown>;
+  }): PipelineEvent {
     const row: events.NewEvent = {
       tenant_id: e.tenantId,
       deployment_id: e.deploymentId ?? null,

@@ -50,4 +50,6 @@ export function blockAtOrAfter(pool: Cidr, prefix: number, at: number): Cidr | u
 }
 
 /** Docker's default local address pools: a tenant pool inside them competes with every `docker network create`. */
-export const DOCKER_DEFAULT_POOLS = ["172.17.0.0/16", "172.18.0.0/15", "172.20.0.0/14", "172.24.0.0/13", "192.168.0.0/16"].map((c) => parseCidr(c)!);
+export const DOCKER_DEFAULT_POOLS = ["172.17.0.0/16", "172.18.0.0/15", "172.20.0.0/14", "172.24.0.0/13", "192.168.0.0/16"].map(
+  (c) => parseCidr(c)!,
+);

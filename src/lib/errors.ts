@@ -58,7 +58,10 @@ export class Unprocessable extends AppError {
 /** Too many requests. → 429 */
 export class RateLimited extends AppError {
   /** `hit` names the limit (its rule name, what it counts, per minute) so the message can say which one. */
-  constructor(readonly retryAfterSec: number, hit?: { rule: string; what: string; limit: number }) {
+  constructor(
+    readonly retryAfterSec: number,
+    hit?: { rule: string; what: string; limit: number },
+  ) {
     super(
       "rate_limited",
       hit

@@ -5,7 +5,12 @@
 /** What every one of Docker Hub's names below normalises to. */
 export const DOCKER_HUB = "docker.io";
 /** Host names that all mean Docker Hub, in image references and in saved registry URLs. */
-export const DOCKER_HUB_HOSTS: readonly string[] = [DOCKER_HUB, "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"];
+export const DOCKER_HUB_HOSTS: readonly string[] = [
+  DOCKER_HUB,
+  "index.docker.io",
+  "registry-1.docker.io",
+  "registry.hub.docker.com",
+];
 /** Docker Hub's v2 API origin (its registry URLs may name any of DOCKER_HUB_HOSTS). */
 export const DOCKER_HUB_API = "https://registry-1.docker.io";
 /** The server address Docker's credential store (and the daemon's pull auth) uses for Docker Hub. */
@@ -46,7 +51,12 @@ export function parseImageRef(ref: string): ImageRef {
   const rest = isHost ? name.slice(slash + 1) : name;
   const colon = rest.lastIndexOf(":");
   const tag = colon >= 0 && !rest.slice(colon).includes("/") ? rest.slice(colon + 1) : undefined;
-  return { host: isHost ? registryHostName(first) : DOCKER_HUB, path: tag === undefined ? rest : rest.slice(0, colon), tag, digest };
+  return {
+    host: isHost ? registryHostName(first) : DOCKER_HUB,
+    path: tag === undefined ? rest : rest.slice(0, colon),
+    tag,
+    digest,
+  };
 }
 
 /** A registry host as written (`Index.Docker.io`, `registry.example.com:5000`) in normal form: lower case, Docker Hub as DOCKER_HUB. */

@@ -17,7 +17,8 @@ export function redact(fields: Record<string, unknown>): Record<string, unknown>
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(fields)) {
     if (SECRET_KEY.test(k)) out[k] = "****";
-    else if (v && typeof v === "object" && !Array.isArray(v) && !(v instanceof Error)) out[k] = redact(v as Record<string, unknown>);
+    else if (v && typeof v === "object" && !Array.isArray(v) && !(v instanceof Error))
+      out[k] = redact(v as Record<string, unknown>);
     else if (v instanceof Error) out[k] = v.message;
     else out[k] = v;
   }
@@ -51,13 +52,21 @@ export function bufferedStderr(line: string, urgent = false): void {
 /** A logger writing one JSON object per line at or above `level`. */
 export function createLogger(level: Level = "info", write?: (line: string) => void): Logger {
   const min = ORDER[level];
-  const emit = (lvl: Level) => (msg: string, fields: Record<string, unknown> = {}) => {
-    if (ORDER[lvl] < min) return;
-    const line = JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...redact(fields) });
-    if (write) write(line);
-    else bufferedStderr(line, lvl === "error");
+  const emit =
+    (lvl: Level) =>
+    (msg: string, fields: Record<string, unknown> = {}) => {
+      if (ORDER[lvl] < min) return;
+      const line = JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...redact(fields) });
+      if (write) write(line);
+      else bufferedStderr(line, lvl === "error");
+    };
+  return {
+    debug: emit("debug"),
+    info: emit("info"),
+    warn: emit("warn"),
+    error: emit("error"),
+    enabled: (lvl: Level) => ORDER[lvl] >= min,
   };
-  return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error"), enabled: (lvl: Level) => ORDER[lvl] >= min };
 }
 
 /** A logger that drops everything (tests). */

@@ -66,7 +66,10 @@ export async function checkOutboundUrl(raw: unknown, opts: OutboundOptions): Pro
   const { field } = opts;
   const url = parse(raw, field);
   if (url.protocol !== "https:" && !(url.protocol === "http:" && opts.allowHttp)) {
-    throw new Invalid(field, `"${field}" must use ${opts.allowHttp ? "http or https" : "https"}, not ${url.protocol.replace(/:$/, "")}`);
+    throw new Invalid(
+      field,
+      `"${field}" must use ${opts.allowHttp ? "http or https" : "https"}, not ${url.protocol.replace(/:$/, "")}`,
+    );
   }
   if (url.username || url.password) throw new Invalid(field, `"${field}" must not contain credentials`);
   const host = url.hostname.replace(/^\[|\]$/g, "");
@@ -93,7 +96,9 @@ export async function checkOutboundUrl(raw: unknown, opts: OutboundOptions): Pro
       throw new Invalid(field, `"${field}" points at the appliance itself (port ${port})`, { reason: "own_port" });
     }
     if (cls === "blocked" || (cls === "private" && !opts.allowPrivate)) {
-      throw new Invalid(field, `"${field}" resolves to a ${reason} address, which is not allowed`, { reason: reason.replace(/\W+/g, "_") });
+      throw new Invalid(field, `"${field}" resolves to a ${reason} address, which is not allowed`, {
+        reason: reason.replace(/\W+/g, "_"),
+      });
     }
   }
   const first = addrs[0];
@@ -143,8 +148,19 @@ export async function safeFetch(raw: string, init: RequestInit = {}, opts: SafeF
       const target = `${url.protocol}//${family === 6 ? `[${address}]` : address}:${port}${url.pathname}${url.search}`;
       headers.set("host", url.host);
       const hostIsName = isIP(url.hostname.replace(/^\[|\]$/g, "")) === 0;
-      const tls = url.protocol === "https:" ? { ...(hostIsName ? { serverName: url.hostname } : {}), ...(opts.ca ? { ca: opts.ca } : {}) } : undefined;
-      const res = await fetch(target, { method, headers, body, redirect: "manual", signal, tls, proxy: undefined } as RequestInit);
+      const tls =
+        url.protocol === "https:"
+          ? { ...(hostIsName ? { serverName: url.hostname } : {}), ...(opts.ca ? { ca: opts.ca } : {}) }
+          : undefined;
+      const res = await fetch(target, {
+        method,
+        headers,
+        body,
+        redirect: "manual",
+        signal,
+        tls,
+        proxy: undefined,
+      } as RequestInit);
       const location = res.headers.get("location");
       if (res.status >= 300 && res.status < 400 && location) {
         await res.body?.cancel();
@@ -162,7 +178,11 @@ export async function safeFetch(raw: string, init: RequestInit = {}, opts: SafeF
       }
       const bytes = await readCapped(res, opts.maxBytes ?? 1_048_576, abort);
       const empty = bytes.byteLength === 0 || [101, 204, 205, 304].includes(res.status);
-      return new Response(empty ? null : new Blob([bytes as unknown as ArrayBuffer]), { status: res.status, statusText: res.statusText, headers: res.headers });
+      return new Response(empty ? null : new Blob([bytes as unknown as ArrayBuffer]), {
+        status: res.status,
+        statusText: res.statusText,
+        headers: res.headers,
+      });
     }
   } finally {
     clearTimeout(timer);

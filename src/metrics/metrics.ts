@@ -9,26 +9,77 @@ const DEPLOY_BUCKETS = [1, 5, 10, 30, 60, 120, 300, 600, 1200];
 
 export class ApplianceMetrics {
   readonly registry = new Registry();
-  readonly httpRequests = this.registry.register(new Counter("staxa_http_requests_total", "HTTP requests by method, matched route template and status", ["method", "route", "status"]));
-  readonly httpDuration = this.registry.register(new Histogram("staxa_http_request_duration_seconds", "HTTP request durations by method and route template", ["method", "route"], HTTP_BUCKETS));
-  readonly deploymentsTotal = this.registry.register(new Counter("staxa_deployments_total", "Deployments by result (started, succeeded, failed)", ["result"]));
-  readonly deployStageDuration = this.registry.register(new Histogram("staxa_deploy_stage_duration_seconds", "Deployment durations by pipeline stage (total: the whole deployment)", ["stage"], DEPLOY_BUCKETS));
+  readonly httpRequests = this.registry.register(
+    new Counter("staxa_http_requests_total", "HTTP requests by method, matched route template and status", [
+      "method",
+      "route",
+      "status",
+    ]),
+  );
+  readonly httpDuration = this.registry.register(
+    new Histogram(
+      "staxa_http_request_duration_seconds",
+      "HTTP request durations by method and route template",
+      ["method", "route"],
+      HTTP_BUCKETS,
+    ),
+  );
+  readonly deploymentsTotal = this.registry.register(
+    new Counter("staxa_deployments_total", "Deployments by result (started, succeeded, failed)", ["result"]),
+  );
+  readonly deployStageDuration = this.registry.register(
+    new Histogram(
+      "staxa_deploy_stage_duration_seconds",
+      "Deployment durations by pipeline stage (total: the whole deployment)",
+      ["stage"],
+      DEPLOY_BUCKETS,
+    ),
+  );
   /** Set by the deploy queue (core/deploy/queue.ts) whenever the count changes. */
-  readonly queueDepth = this.registry.register(new Gauge("staxa_deploy_queue_depth", "Deployments and cleanups waiting to start: behind earlier work of their tenant or for a build slot"));
+  readonly queueDepth = this.registry.register(
+    new Gauge(
+      "staxa_deploy_queue_depth",
+      "Deployments and cleanups waiting to start: behind earlier work of their tenant or for a build slot",
+    ),
+  );
   /** Set by the disk guard (core/deploy/disk.ts) and the images job (core/deploy/retention.ts). */
-  readonly diskFree = this.registry.register(new Gauge("staxa_disk_free_bytes", "Free bytes on Docker's data root (what=docker) and on the data dir (what=data), at the last check", ["what"]));
-  readonly diskLow = this.registry.register(new Gauge("staxa_disk_low", "1 while free space is below STAXA_MIN_FREE_DISK_MB: new builds are refused"));
-  readonly engineDisk = this.registry.register(new Gauge("staxa_engine_disk_bytes", "Docker images (kind=images) and build cache (kind=build_cache: dangling images and BuildKit) on disk, at the last images job", ["kind"]));
-  readonly imagesRemoved = this.registry.register(new Counter("staxa_images_removed_total", "Image tags removed by retention and deletions"));
+  readonly diskFree = this.registry.register(
+    new Gauge(
+      "staxa_disk_free_bytes",
+      "Free bytes on Docker's data root (what=docker) and on the data dir (what=data), at the last check",
+      ["what"],
+    ),
+  );
+  readonly diskLow = this.registry.register(
+    new Gauge("staxa_disk_low", "1 while free space is below STAXA_MIN_FREE_DISK_MB: new builds are refused"),
+  );
+  readonly engineDisk = this.registry.register(
+    new Gauge(
+      "staxa_engine_disk_bytes",
+      "Docker images (kind=images) and build cache (kind=build_cache: dangling images and BuildKit) on disk, at the last images job",
+      ["kind"],
+    ),
+  );
+  readonly imagesRemoved = this.registry.register(
+    new Counter("staxa_images_removed_total", "Image tags removed by retention and deletions"),
+  );
 
   /** `db` is the store the tenant gauge counts at scrape time. */
   constructor(private readonly db: Db) {
-    this.registry.register(new Gauge("staxa_process_resident_memory_bytes", "Resident memory of the appliance process", [], (g) => g.set({}, process.memoryUsage().rss)));
-    this.registry.register(new Gauge("staxa_uptime_seconds", "Seconds since the appliance process started", [], (g) => g.set({}, process.uptime())));
-    this.registry.register(new Gauge("staxa_tenants", "Tenants by status and mode (queried at scrape time)", ["status", "mode"], (g) => {
-      g.reset();
-      for (const r of tenantCountsByStatus(this.db)) g.set({ status: r.status, mode: r.mode }, r.count);
-    }));
+    this.registry.register(
+      new Gauge("staxa_process_resident_memory_bytes", "Resident memory of the appliance process", [], (g) =>
+        g.set({}, process.memoryUsage().rss),
+      ),
+    );
+    this.registry.register(
+      new Gauge("staxa_uptime_seconds", "Seconds since the appliance process started", [], (g) => g.set({}, process.uptime())),
+    );
+    this.registry.register(
+      new Gauge("staxa_tenants", "Tenants by status and mode (queried at scrape time)", ["status", "mode"], (g) => {
+        g.reset();
+        for (const r of tenantCountsByStatus(this.db)) g.set({ status: r.status, mode: r.mode }, r.count);
+      }),
+    );
   }
 
   /** Counts deployments by result and their stage durations from the bus's notifications; returns the unsubscribe. */

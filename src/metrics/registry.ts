@@ -14,7 +14,12 @@ function labelText(names: readonly string[], values: readonly string[], extra = 
 /** One metric family: its series keyed by label values in `labelNames` order. */
 abstract class Family<S> {
   protected readonly series = new Map<string, { values: string[]; state: S }>();
-  constructor(readonly name: string, readonly help: string, readonly labelNames: readonly string[], readonly type: string) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly labelNames: readonly string[],
+    readonly type: string,
+  ) {}
 
   // Runs on every request (HTTP metrics): the key is built without intermediate arrays.
   protected at(labels: Labels, init: () => S): S {
@@ -27,7 +32,9 @@ abstract class Family<S> {
   }
 
   render(): string {
-    return [`# HELP ${this.name} ${this.help.replace(/\n/g, " ")}`, `# TYPE ${this.name} ${this.type}`, ...this.lines()].join("\n");
+    return [`# HELP ${this.name} ${this.help.replace(/\n/g, " ")}`, `# TYPE ${this.name} ${this.type}`, ...this.lines()].join(
+      "\n",
+    );
   }
 
   protected abstract lines(): string[];
@@ -61,7 +68,12 @@ export class Counter extends Family<{ v: number }> {
 
 export class Gauge extends Family<{ v: number }> {
   /** `collect`, when given, refreshes the gauge at scrape time. */
-  constructor(name: string, help: string, labelNames: readonly string[] = [], private readonly collect?: (g: Gauge) => void) {
+  constructor(
+    name: string,
+    help: string,
+    labelNames: readonly string[] = [],
+    private readonly collect?: (g: Gauge) => void,
+  ) {
     super(name, help, labelNames, "gauge");
   }
   set(labels: Labels, v: number): void {
@@ -80,11 +92,19 @@ export class Gauge extends Family<{ v: number }> {
 }
 
 export class Histogram extends Family<{ counts: number[]; sum: number; count: number }> {
-  constructor(name: string, help: string, labelNames: readonly string[], readonly buckets: readonly number[]) {
+  constructor(
+    name: string,
+    help: string,
+    labelNames: readonly string[],
+    readonly buckets: readonly number[],
+  ) {
     super(name, help, labelNames, "histogram");
   }
   observe(labels: Labels, v: number): void {
-    this.record(this.at(labels, () => this.empty()), v);
+    this.record(
+      this.at(labels, () => this.empty()),
+      v,
+    );
   }
   /** The series of `labels`, resolved once: for callers that observe the same series on a hot path. */
   child(labels: Labels): { observe(v: number): void } {
@@ -110,7 +130,9 @@ export class Histogram extends Family<{ counts: number[]; sum: number; count: nu
     const out: string[] = [];
     for (const { values, state } of this.series.values()) {
       let cumulative = 0;
-      this.buckets.forEach((b, i) => out.push(`${this.name}_bucket${labelText(this.labelNames, values, `le="${fmt(b)}"`)} ${(cumulative += state.counts[i])}`));
+      this.buckets.forEach((b, i) =>
+        out.push(`${this.name}_bucket${labelText(this.labelNames, values, `le="${fmt(b)}"`)} ${(cumulative += state.counts[i])}`),
+      );
       out.push(`${this.name}_bucket${labelText(this.labelNames, values, 'le="+Inf"')} ${state.count}`);
       out.push(`${this.name}_sum${labelText(this.labelNames, values)} ${fmt(state.sum)}`);
       out.push(`${this.name}_count${labelText(this.labelNames, values)} ${state.count}`);

@@ -7,7 +7,18 @@ import { Gauge, type Registry } from "./registry.ts";
 export const USAGE_SERIES_TENANTS = 50;
 
 export interface UsageTotalsSource {
-  totals(): Array<{ tenant: string; cpuPercent: number; memoryBytes: number; memoryLimitBytes: number; netRxBytes: number; netTxBytes: number; blockReadBytes: number; blockWriteBytes: number; nearMemoryLimit: boolean; restarting: boolean }>;
+  totals(): Array<{
+    tenant: string;
+    cpuPercent: number;
+    memoryBytes: number;
+    memoryLimitBytes: number;
+    netRxBytes: number;
+    netTxBytes: number;
+    blockReadBytes: number;
+    blockWriteBytes: number;
+    nearMemoryLimit: boolean;
+    restarting: boolean;
+  }>;
 }
 
 type Totals = ReturnType<UsageTotalsSource["totals"]>[number];
@@ -17,10 +28,26 @@ const FIELDS: Array<[string, string, (t: Totals) => number]> = [
   ["staxa_tenant_memory_limit_bytes", "Sum of the memory limits of a tenant's containers", (t) => t.memoryLimitBytes],
   ["staxa_tenant_network_receive_bytes", "Bytes received by a tenant's containers since they started", (t) => t.netRxBytes],
   ["staxa_tenant_network_transmit_bytes", "Bytes sent by a tenant's containers since they started", (t) => t.netTxBytes],
-  ["staxa_tenant_block_read_bytes", "Bytes read from block devices by a tenant's containers since they started", (t) => t.blockReadBytes],
-  ["staxa_tenant_block_write_bytes", "Bytes written to block devices by a tenant's containers since they started", (t) => t.blockWriteBytes],
-  ["staxa_tenant_near_memory_limit", "1 when a service of the tenant uses 90% or more of its memory limit", (t) => (t.nearMemoryLimit ? 1 : 0)],
-  ["staxa_tenant_restarting", "1 when a container of the tenant restarted 3 or more times within the usage history", (t) => (t.restarting ? 1 : 0)],
+  [
+    "staxa_tenant_block_read_bytes",
+    "Bytes read from block devices by a tenant's containers since they started",
+    (t) => t.blockReadBytes,
+  ],
+  [
+    "staxa_tenant_block_write_bytes",
+    "Bytes written to block devices by a tenant's containers since they started",
+    (t) => t.blockWriteBytes,
+  ],
+  [
+    "staxa_tenant_near_memory_limit",
+    "1 when a service of the tenant uses 90% or more of its memory limit",
+    (t) => (t.nearMemoryLimit ? 1 : 0),
+  ],
+  [
+    "staxa_tenant_restarting",
+    "1 when a container of the tenant restarted 3 or more times within the usage history",
+    (t) => (t.restarting ? 1 : 0),
+  ],
 ];
 
 /** The top tenants by memory, the rest summed as `_other` (flags: 1 when any of them is flagged). */
@@ -28,9 +55,29 @@ export function boundedTotals(all: Totals[], max = USAGE_SERIES_TENANTS): Totals
   const sorted = [...all].sort((a, b) => b.memoryBytes - a.memoryBytes || a.tenant.localeCompare(b.tenant));
   if (sorted.length <= max) return sorted;
   const rest = sorted.slice(max);
-  const other: Totals = { tenant: "_other", cpuPercent: 0, memoryBytes: 0, memoryLimitBytes: 0, netRxBytes: 0, netTxBytes: 0, blockReadBytes: 0, blockWriteBytes: 0, nearMemoryLimit: false, restarting: false };
+  const other: Totals = {
+    tenant: "_other",
+    cpuPercent: 0,
+    memoryBytes: 0,
+    memoryLimitBytes: 0,
+    netRxBytes: 0,
+    netTxBytes: 0,
+    blockReadBytes: 0,
+    blockWriteBytes: 0,
+    nearMemoryLimit: false,
+    restarting: false,
+  };
   for (const t of rest) {
-    for (const k of ["cpuPercent", "memoryBytes", "memoryLimitBytes", "netRxBytes", "netTxBytes", "blockReadBytes", "blockWriteBytes"] as const) other[k] += t[k];
+    for (const k of [
+      "cpuPercent",
+      "memoryBytes",
+      "memoryLimitBytes",
+      "netRxBytes",
+      "netTxBytes",
+      "blockReadBytes",
+      "blockWriteBytes",
+    ] as const)
+      other[k] += t[k];
     other.nearMemoryLimit ||= t.nearMemoryLimit;
     other.restarting ||= t.restarting;
   }
@@ -45,9 +92,11 @@ export function registerUsageMetrics(registry: Registry, source: UsageTotalsSour
     return cached.rows;
   };
   for (const [name, help, value] of FIELDS) {
-    registry.register(new Gauge(name, help, ["tenant"], (g) => {
-      g.reset();
-      for (const t of rows()) g.set({ tenant: t.tenant }, value(t));
-    }));
+    registry.register(
+      new Gauge(name, help, ["tenant"], (g) => {
+        g.reset();
+        for (const t of rows()) g.set({ tenant: t.tenant }, value(t));
+      }),
+    );
   }
 }

@@ -15,11 +15,20 @@ import { importLegacyTable } from "./legacy-table.ts";
 /** Keys sorted, so two configs compare equal whatever order Caddy stores them in. */
 function canonical(v: unknown): string {
   return JSON.stringify(v, (_k, x) =>
-    x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x);
+    x && typeof x === "object" && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b)))
+      : x,
+  );
 }
 
 const rowOf = (r: Route): table.RouteRow => ({ id: r.id, hosts: r.hosts, upstreams: upstreamsOf(r), tls: r.tls });
-const routeOf = (r: table.RouteRow): Route => ({ id: r.id, hosts: r.hosts, upstream: r.upstreams[0]!, tls: r.tls, ...(r.upstreams.length > 1 ? { upstreams: r.upstreams } : {}) });
+const routeOf = (r: table.RouteRow): Route => ({
+  id: r.id,
+  hosts: r.hosts,
+  upstream: r.upstreams[0]!,
+  tls: r.tls,
+  ...(r.upstreams.length > 1 ? { upstreams: r.upstreams } : {}),
+});
 
 export function createCaddyProxy(config: Config, db: Db, log: Logger = silentLogger): Proxy {
   const opts = proxyOptions(config);

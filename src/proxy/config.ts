@@ -55,7 +55,8 @@ const UPSTREAM = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3}):(\d{1,5})$/;
 function validUpstream(u: unknown): string {
   const m = typeof u === "string" ? UPSTREAM.exec(u) : null;
   const port = m ? Number(m[5]) : 0;
-  if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || port < 1 || port > 65535) throw new Invalid("route.upstream", "upstream must be an IPv4 address and port (a.b.c.d:port)");
+  if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || port < 1 || port > 65535)
+    throw new Invalid("route.upstream", "upstream must be an IPv4 address and port (a.b.c.d:port)");
   return u as string;
 }
 
@@ -65,13 +66,23 @@ function validUpstream(u: unknown): string {
  * beside `upstream`; the result lists them only when there is more than one.
  */
 export function validRoute(route: Route): Route {
-  if (typeof route.id !== "string" || !ROUTE_ID.test(route.id)) throw new Invalid("route.id", "route id must be [a-z0-9.-], 1-128 characters");
-  if (!Array.isArray(route.hosts) || route.hosts.length === 0) throw new Invalid("route.hosts", "a route needs at least one host");
+  if (typeof route.id !== "string" || !ROUTE_ID.test(route.id))
+    throw new Invalid("route.id", "route id must be [a-z0-9.-], 1-128 characters");
+  if (!Array.isArray(route.hosts) || route.hosts.length === 0)
+    throw new Invalid("route.hosts", "a route needs at least one host");
   const hosts = route.hosts.map((h) => (typeof h === "string" ? h.toLowerCase() : ""));
-  for (const h of hosts) if (!HOST.test(h)) throw new Invalid("route.hosts", `not a valid host name: ${JSON.stringify(h).slice(0, 80)}`);
-  if (route.upstreams !== undefined && !Array.isArray(route.upstreams)) throw new Invalid("route.upstreams", "upstreams must be a list");
+  for (const h of hosts)
+    if (!HOST.test(h)) throw new Invalid("route.hosts", `not a valid host name: ${JSON.stringify(h).slice(0, 80)}`);
+  if (route.upstreams !== undefined && !Array.isArray(route.upstreams))
+    throw new Invalid("route.upstreams", "upstreams must be a list");
   const all = [...new Set([route.upstream, ...(route.upstreams ?? [])].map(validUpstream))];
-  return { id: route.id, hosts: [...new Set(hosts)], upstream: all[0]!, tls: route.tls === true, ...(all.length > 1 ? { upstreams: all } : {}) };
+  return {
+    id: route.id,
+    hosts: [...new Set(hosts)],
+    upstream: all[0]!,
+    tls: route.tls === true,
+    ...(all.length > 1 ? { upstreams: all } : {}),
+  };
 }
 
 /** Every upstream of a (validated) route. */
@@ -102,13 +113,21 @@ function lookupRoute(o: ProxyOptions, id: string, kind: LookupKind, match: Recor
   return {
     "@id": id,
     match: [{ ...match, vars_regexp: { "{http.request.host}": { pattern: LOOKUP_HOST } } }],
-    handle: [{
-      handler: "reverse_proxy",
-      dynamic_upstreams: { source: "srv", name: lookupName(kind), refresh: `${LOOKUP_REFRESH_MS}ms`, resolver, dial_timeout: "1s" },
-      // SRV targets are names (ip-a-b-c-d.staxa.internal), resolved by the same resolver.
-      transport: { protocol: "http", resolver, dial_timeout: "5s" },
-      load_balancing: { try_duration: "6s", try_interval: "100ms" },
-    }],
+    handle: [
+      {
+        handler: "reverse_proxy",
+        dynamic_upstreams: {
+          source: "srv",
+          name: lookupName(kind),
+          refresh: `${LOOKUP_REFRESH_MS}ms`,
+          resolver,
+          dial_timeout: "1s",
+        },
+        // SRV targets are names (ip-a-b-c-d.staxa.internal), resolved by the same resolver.
+        transport: { protocol: "http", resolver, dial_timeout: "5s" },
+        load_balancing: { try_duration: "6s", try_interval: "100ms" },
+      },
+    ],
     terminal: true,
   };
 }
@@ -124,7 +143,10 @@ export function baseConfig(o: ProxyOptions): Record<string, unknown> {
     lookupRoute(o, PROXY_ID, "route", {}),
     { "@id": "staxa-catchall", handle: [{ handler: "static_response", status_code: 404, body: NOT_FOUND_BODY }], terminal: true },
   ];
-  const server: Record<string, unknown> = { listen: o.https ? [`:${o.httpPort}`, `:${o.httpsPort}`] : [`:${o.httpPort}`], routes };
+  const server: Record<string, unknown> = {
+    listen: o.https ? [`:${o.httpPort}`, `:${o.httpsPort}`] : [`:${o.httpPort}`],
+    routes,
+  };
   // No host matchers, so automatic HTTPS finds no names: TLS is switched on explicitly.
   if (o.https) server.tls_connection_policies = [{}];
   else server.automatic_https = { disable: true };
@@ -134,7 +156,12 @@ export function baseConfig(o: ProxyOptions): Record<string, unknown> {
   if (o.https) {
     // install_trust off: the appliance never edits the system trust store, and the check costs ~600 ms per config change.
     apps.pki = { certificate_authorities: { local: { install_trust: false } } };
-    apps.tls = { automation: { on_demand: { ask: `http://127.0.0.1:${o.resolverPort}/ask` }, policies: [{ on_demand: true, issuers: [issuer(o)] }] } };
+    apps.tls = {
+      automation: {
+        on_demand: { ask: `http://127.0.0.1:${o.resolverPort}/ask` },
+        policies: [{ on_demand: true, issuers: [issuer(o)] }],
+      },
+    };
   }
   return { admin: { listen: o.adminListen }, apps };
 }

@@ -31,20 +31,35 @@ export function answer(query: Buffer, resolve: Resolve): Buffer | undefined {
   if (q.type !== "query" || q.questions?.length !== 1 || !question) return undefined;
   const reply = (rcode: number, answers: dns.Answer[] = []) =>
     // AA and RA: Go's resolver takes a non-authoritative answer without RA for a lame referral.
-    dns.encode({ type: "response", id: q.id, flags: dns.AUTHORITATIVE_ANSWER | dns.RECURSION_AVAILABLE | ((q.flags ?? 0) & dns.RECURSION_DESIRED) | rcode, questions: [question], answers });
+    dns.encode({
+      type: "response",
+      id: q.id,
+      flags: dns.AUTHORITATIVE_ANSWER | dns.RECURSION_AVAILABLE | ((q.flags ?? 0) & dns.RECURSION_DESIRED) | rcode,
+      questions: [question],
+      answers,
+    });
   if ((q as { opcode?: string }).opcode !== "QUERY") return reply(NOTIMP);
 
   const name = parseName(question.name);
   if (!name) return reply(NXDOMAIN);
   // TTL 0 everywhere: Caddy keeps its own cache, for its `refresh`.
-  if (name.type === "ip") return reply(0, question.type === "A" ? [{ type: "A", name: question.name, ttl: 0, data: name.ip }] : []);
+  if (name.type === "ip")
+    return reply(0, question.type === "A" ? [{ type: "A", name: question.name, ttl: 0, data: name.ip }] : []);
   if (question.type !== "SRV") return reply(0);
 
-  const limit = Math.max(PLAIN_UDP_LIMIT, ...(q.additionals ?? []).map((a) => (a.type === "OPT" ? (a as { udpPayloadSize?: number }).udpPayloadSize ?? 0 : 0)));
+  const limit = Math.max(
+    PLAIN_UDP_LIMIT,
+    ...(q.additionals ?? []).map((a) => (a.type === "OPT" ? ((a as { udpPayloadSize?: number }).udpPayloadSize ?? 0) : 0)),
+  );
   const records: dns.Answer[] = [];
   for (const up of shuffle(resolve(name.kind, name.host))) {
     const i = up.lastIndexOf(":");
-    records.push({ type: "SRV", name: question.name, ttl: 0, data: { priority: 0, weight: 1, port: Number(up.slice(i + 1)), target: ipTarget(up.slice(0, i)) } });
+    records.push({
+      type: "SRV",
+      name: question.name,
+      ttl: 0,
+      data: { priority: 0, weight: 1, port: Number(up.slice(i + 1)), target: ipTarget(up.slice(0, i)) },
+    });
     if (dns.encodingLength({ questions: [question], answers: records }) > limit) {
       records.pop();
       break;

@@ -12,10 +12,14 @@ const OLD_MAPPINGS = "/id/staxa-hosts/handle/0/mappings";
 export async function importLegacyTable(admin: AdminClient, db: Db, log: Logger): Promise<void> {
   if (table.currentRev(db) !== 0) return; // the store's table has been written: it is the truth
   const res = await admin.call("GET", OLD_MAPPINGS, undefined, [200, 400, 404, 500]);
-  const rows = res.status === 200 ? ((await res.json()) as Array<{ input: string; outputs: [string, string, string] }> | null) : null;
+  const rows =
+    res.status === 200 ? ((await res.json()) as Array<{ input: string; outputs: [string, string, string] }> | null) : null;
   if (!Array.isArray(rows) || rows.length === 0) return;
   const byId = new Map<string, table.RouteRow>();
-  for (const { input, outputs: [upstream, id, tls] } of rows) {
+  for (const {
+    input,
+    outputs: [upstream, id, tls],
+  } of rows) {
     try {
       const r = validRoute({ id, hosts: [input], upstream, tls: tls === "1" });
       const route = byId.get(id) ?? { id, hosts: [], upstreams: [r.upstream], tls: r.tls };

@@ -52,7 +52,8 @@ export async function ensureCaddy(config: Config, log: Logger): Promise<ManagedC
 
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
-    if (proc.exitCode !== null) throw new Upstream("caddy", `managed caddy exited with ${proc.exitCode}; see ${join(dir, "caddy.log")}`);
+    if (proc.exitCode !== null)
+      throw new Upstream("caddy", `managed caddy exited with ${proc.exitCode}; see ${join(dir, "caddy.log")}`);
     if (await admin.alive()) {
       log.info("managed caddy started", { pid: proc.pid, admin: config.caddyAdminUrl });
       return { stop };

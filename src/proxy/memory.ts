@@ -7,7 +7,10 @@ export function createMemoryProxy(): Proxy & { routes: () => Route[] } {
   // A host belongs to one route: setting a route takes its hosts from any other.
   const put = (r: Route) => {
     const taken = new Set(r.hosts);
-    table = table.filter((x) => x.id !== r.id).map((x) => ({ ...x, hosts: x.hosts.filter((h) => !taken.has(h)) })).filter((x) => x.hosts.length > 0);
+    table = table
+      .filter((x) => x.id !== r.id)
+      .map((x) => ({ ...x, hosts: x.hosts.filter((h) => !taken.has(h)) }))
+      .filter((x) => x.hosts.length > 0);
     table.push(r);
   };
   const routes = () => table.map((r) => ({ ...r, hosts: [...r.hosts] }));

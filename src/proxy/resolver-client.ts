@@ -23,7 +23,10 @@ export class ResolverClient {
   /** Makes the resolver read the table now; the answer says how long Caddy may still use answers from before. */
   async sync(hosts: string[]): Promise<{ rev: number; settle_ms: number }> {
     const res = await fetch(`${this.base}/sync`, {
-      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ hosts }), signal: AbortSignal.timeout(2000),
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ hosts }),
+      signal: AbortSignal.timeout(2000),
     });
     if (!res.ok) throw new Upstream("resolver", `sync answered ${res.status}`);
     return (await res.json()) as { rev: number; settle_ms: number };
@@ -51,7 +54,8 @@ export function resolverArgv(): string[] {
  * here, detached, so that it outlives this process (the point of it). A resolver of another store on the port is an error.
  */
 export async function ensureResolver(config: Config, log: Logger): Promise<void> {
-  if (config.resolverPort === 0) throw new Invalid("STAXA_RESOLVER_PORT", "the appliance needs a fixed resolver port (0 is for tests)");
+  if (config.resolverPort === 0)
+    throw new Invalid("STAXA_RESOLVER_PORT", "the appliance needs a fixed resolver port (0 is for tests)");
   const client = new ResolverClient(config.resolverPort);
   let running = await client.status();
   // A resolver whose store was deleted ends by itself within a second or two (a previous test appliance, say).
@@ -60,11 +64,16 @@ export async function ensureResolver(config: Config, log: Logger): Promise<void>
     running = await client.status();
   }
   if (running) {
-    if (running.db !== config.dbPath) throw new Upstream("resolver", `port ${config.resolverPort} serves another store (${running.db}); set STAXA_RESOLVER_PORT`);
+    if (running.db !== config.dbPath)
+      throw new Upstream("resolver", `port ${config.resolverPort} serves another store (${running.db}); set STAXA_RESOLVER_PORT`);
     return;
   }
   const logFile = openSync(join(config.dataDir, "resolver.log"), "a", 0o600);
-  const child = spawn(resolverArgv()[0]!, resolverArgv().slice(1), { detached: true, stdio: ["ignore", logFile, logFile], env: process.env });
+  const child = spawn(resolverArgv()[0]!, resolverArgv().slice(1), {
+    detached: true,
+    stdio: ["ignore", logFile, logFile],
+    env: process.env,
+  });
   child.unref();
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
@@ -75,5 +84,8 @@ export async function ensureResolver(config: Config, log: Logger): Promise<void>
     if (child.exitCode !== null) break;
     await Bun.sleep(50);
   }
-  throw new Upstream("resolver", `staxa resolver did not answer on 127.0.0.1:${config.resolverPort}; see ${join(config.dataDir, "resolver.log")}`);
+  throw new Upstream(
+    "resolver",
+    `staxa resolver did not answer on 127.0.0.1:${config.resolverPort}; see ${join(config.dataDir, "resolver.log")}`,
+  );
 }

@@ -27,8 +27,18 @@ export function probeTls(opts: { host: string; port: number; servername: string;
       if (!raw) return finish({ ok: false, reason: `no certificate served for ${opts.servername}` });
       try {
         const x = new X509Certificate(raw);
-        const altNames = (x.subjectAltName ?? "").split(", ").filter((s) => s.startsWith("DNS:")).map((s) => s.slice(4));
-        finish({ ok: true, issuerCn: cn(x.issuer), subjectCn: cn(x.subject), altNames, notBefore: new Date(x.validFrom), notAfter: new Date(x.validTo) });
+        const altNames = (x.subjectAltName ?? "")
+          .split(", ")
+          .filter((s) => s.startsWith("DNS:"))
+          .map((s) => s.slice(4));
+        finish({
+          ok: true,
+          issuerCn: cn(x.issuer),
+          subjectCn: cn(x.subject),
+          altNames,
+          notBefore: new Date(x.validFrom),
+          notAfter: new Date(x.validTo),
+        });
       } catch (err) {
         finish({ ok: false, reason: `unreadable certificate: ${(err as Error).message}` });
       }

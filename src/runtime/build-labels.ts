@@ -55,7 +55,10 @@ export function labelledDockerfile(contextDir: string, dockerfile: string, label
   }
   if (/^\s*#\s*(escape|syntax)\s*=/im.test(text)) return undefined;
   // Comments and blank lines do not end a continuation: look at the last line of code.
-  const code = text.split(/\r?\n/).map((l) => l.trimEnd()).filter((l) => l.trim() !== "" && !l.trimStart().startsWith("#"));
+  const code = text
+    .split(/\r?\n/)
+    .map((l) => l.trimEnd())
+    .filter((l) => l.trim() !== "" && !l.trimStart().startsWith("#"));
   if (/[\\`]$/.test(code.at(-1) ?? "")) return undefined;
   return `${text.replace(/\s+$/, "")}\n${line}\n`;
 }
@@ -76,7 +79,11 @@ export interface LabelledContext {
  *   left out when it is listed (the daemon would have removed it as the build's Dockerfile);
  * - a `.dockerignore` that the image keeps: undefined (its text would change), the API's labels are used.
  */
-export function labelledContext(contextDir: string, dockerfile: string, labels: Record<string, string>): LabelledContext | undefined {
+export function labelledContext(
+  contextDir: string,
+  dockerfile: string,
+  labels: Record<string, string>,
+): LabelledContext | undefined {
   const content = labelledDockerfile(contextDir, dockerfile, labels);
   if (content === undefined) return undefined;
   const files = [{ name: LABELLED_DOCKERFILE, content }];

@@ -15,7 +15,10 @@ export const BUILD_RUNTIME = "staxa-runc";
 export async function buildSandbox(docker: Docker): Promise<{ cgroupparent: string }> {
   const info = (await call("info", () => docker.info())) as { DefaultRuntime?: string; CgroupDriver?: string };
   if (info.DefaultRuntime !== BUILD_RUNTIME) {
-    throw new Upstream("docker", `the Docker engine's default runtime is ${info.DefaultRuntime ?? "unknown"}, not ${BUILD_RUNTIME}: build steps would run with NET_RAW and no process limit, so builds are refused (run scripts/build-runtime.sh, or install.sh again)`);
+    throw new Upstream(
+      "docker",
+      `the Docker engine's default runtime is ${info.DefaultRuntime ?? "unknown"}, not ${BUILD_RUNTIME}: build steps would run with NET_RAW and no process limit, so builds are refused (run scripts/build-runtime.sh, or install.sh again)`,
+    );
   }
   // systemd's driver takes a slice name; cgroupfs a path. The wrapper matches either.
   return { cgroupparent: info.CgroupDriver === "systemd" ? "staxa-build.slice" : "/staxa-build" };

@@ -101,7 +101,12 @@ export function jobContainerSpec(input: JobSpecInput): ContainerSpec {
     name: `staxa-${input.tenant}-job-${input.runId.slice(-8)}`,
     image: input.image,
     env: { ...input.env, STAXA_JOB_ID: input.jobId, STAXA_JOB_RUN_ID: input.runId },
-    labels: { ...input.labels, ...containerLabels(input.tenant, input.service, "job"), "staxa.job": input.jobId, "staxa.job_run": input.runId },
+    labels: {
+      ...input.labels,
+      ...containerLabels(input.tenant, input.service, "job"),
+      "staxa.job": input.jobId,
+      "staxa.job_run": input.runId,
+    },
     network: input.network,
     aliases: [],
     memoryBytes: size.memoryMb * MiB,

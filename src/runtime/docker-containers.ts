@@ -15,7 +15,8 @@ function guard(spec: ContainerSpec): void {
     throw new Invalid("network", "containers run on their tenant's own network only");
   }
   for (const v of spec.volumes) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(v.name)) throw new Invalid("volumes", "a volume is a Docker volume name, never a host path");
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(v.name))
+      throw new Invalid("volumes", "a volume is a Docker volume name, never a host path");
     if (!v.target.startsWith("/")) throw new Invalid("volumes", "a volume target must be an absolute path");
   }
 }
@@ -52,7 +53,11 @@ export function createOptions(spec: ContainerSpec): Docker.ContainerCreateOption
 
 function ipOf(networks: Record<string, { IPAddress?: string }> | undefined, preferred: string | undefined): string | null {
   if (!networks) return null;
-  const ip = (preferred && networks[preferred]?.IPAddress) || Object.values(networks).map((n) => n.IPAddress).find(Boolean);
+  const ip =
+    (preferred && networks[preferred]?.IPAddress) ||
+    Object.values(networks)
+      .map((n) => n.IPAddress)
+      .find(Boolean);
   return ip || null;
 }
 
@@ -149,7 +154,9 @@ export async function* containerLogs(docker: Docker, idOrName: string, opts: Log
   const base = { stdout: true, stderr: true, tail: Math.max(0, Math.floor(opts.tail)) };
   let body: Buffer | NodeJS.ReadableStream;
   try {
-    body = opts.follow ? await c.logs({ ...base, follow: true, abortSignal: opts.signal }) : await c.logs({ ...base, follow: false });
+    body = opts.follow
+      ? await c.logs({ ...base, follow: true, abortSignal: opts.signal })
+      : await c.logs({ ...base, follow: false });
   } catch (err) {
     if (opts.signal?.aborted) return;
     if (isNotFound(err)) return;

@@ -4,8 +4,19 @@ import type Docker from "dockerode";
 import type { EngineDisk, ImageTag } from "./types.ts";
 import { call } from "./docker-errors.ts";
 
-interface DfImage { Id: string; Created: number; RepoTags?: string[] | null; Size: number; SharedSize: number; Containers: number }
-interface DfCache { Size: number; Shared?: boolean; InUse?: boolean }
+interface DfImage {
+  Id: string;
+  Created: number;
+  RepoTags?: string[] | null;
+  Size: number;
+  SharedSize: number;
+  Containers: number;
+}
+interface DfCache {
+  Size: number;
+  Shared?: boolean;
+  InUse?: boolean;
+}
 
 /** Every tag in `repos` (e.g. `staxa/acme-web`) with its image id: one listing, the repos OR-ed. */
 export async function listImageTags(docker: Docker, repos: string[]): Promise<ImageTag[]> {
@@ -24,7 +35,11 @@ export async function listImageTags(docker: Docker, repos: string[]): Promise<Im
 
 /** Images and build cache as `docker system df` counts them, plus the dangling images (the classic builder's leftovers). */
 export async function engineDisk(docker: Docker): Promise<EngineDisk> {
-  const df = (await call("disk usage", () => docker.df())) as { LayersSize?: number; Images?: DfImage[] | null; BuildCache?: DfCache[] | null };
+  const df = (await call("disk usage", () => docker.df())) as {
+    LayersSize?: number;
+    Images?: DfImage[] | null;
+    BuildCache?: DfCache[] | null;
+  };
   const dangling = (df.Images ?? [])
     .filter((i) => (i.RepoTags ?? []).every((t) => t === "<none>:<none>") && i.Containers <= 0)
     .map((i) => ({ id: i.Id, created: i.Created, bytes: Math.max(0, i.Size - Math.max(0, i.SharedSize)) }));
@@ -34,13 +49,17 @@ export async function engineDisk(docker: Docker): Promise<EngineDisk> {
 
 /** Prunes dangling images created before `before` (unix seconds): Docker's own prune, never a removal by id. */
 export async function pruneDangling(docker: Docker, before: number): Promise<number> {
-  const r = (await call("prune images", () => docker.pruneImages({ filters: { dangling: ["true"], until: [String(before)] } }))) as { SpaceReclaimed?: number };
+  const r = (await call("prune images", () =>
+    docker.pruneImages({ filters: { dangling: ["true"], until: [String(before)] } }),
+  )) as { SpaceReclaimed?: number };
   return r.SpaceReclaimed ?? 0;
 }
 
 /** Prunes the BuildKit cache down to `keepBytes` (its least recently used records first); 0 with the classic builder. */
 export async function pruneBuildCache(docker: Docker, keepBytes: number): Promise<number> {
-  const r = (await call("prune build cache", () => docker.pruneBuilder({ "keep-storage": keepBytes } as object))) as { SpaceReclaimed?: number };
+  const r = (await call("prune build cache", () => docker.pruneBuilder({ "keep-storage": keepBytes } as object))) as {
+    SpaceReclaimed?: number;
+  };
   return r.SpaceReclaimed ?? 0;
 }
 

@@ -41,7 +41,10 @@ export function createDockerRuntime(config: Config): Runtime {
     async ping() {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Upstream("docker", `engine did not answer within ${PING_TIMEOUT_MS / 1000}s`)), PING_TIMEOUT_MS);
+        timer = setTimeout(
+          () => reject(new Upstream("docker", `engine did not answer within ${PING_TIMEOUT_MS / 1000}s`)),
+          PING_TIMEOUT_MS,
+        );
       });
       try {
         await Promise.race([call("ping", () => docker.ping()), timeout]);
@@ -70,7 +73,8 @@ export function createDockerRuntime(config: Config): Runtime {
         // 409: created concurrently by another deploy of the same tenant, which is what we wanted.
         if (e.statusCode === 409) return ipv4Subnet(await inspectNetwork(docker, name));
         // 403 "Pool overlaps with other one on this address space": a network the store does not know holds it.
-        if (subnet && e.statusCode === 403 && /overlap/i.test(e.message ?? "")) throw new Conflict(`subnet ${subnet} overlaps another Docker network`, { subnet }, "subnet_taken");
+        if (subnet && e.statusCode === 403 && /overlap/i.test(e.message ?? ""))
+          throw new Conflict(`subnet ${subnet} overlaps another Docker network`, { subnet }, "subnet_taken");
         throw upstream(`create network ${name}`, err);
       }
     },

@@ -88,7 +88,19 @@ export function setupSteps(): Step[] {
  * Tagged per port, so two appliances sharing a host (tests) never undo each other's guard.
  */
 export function hostGuardSteps(port: number): Step[] {
-  const rule = ["-p", "tcp", "--dport", String(port), "-m", "conntrack", "--ctstate", "NEW", ...tag(hostGuardId(port)), "-j", "DROP"];
+  const rule = [
+    "-p",
+    "tcp",
+    "--dport",
+    String(port),
+    "-m",
+    "conntrack",
+    "--ctstate",
+    "NEW",
+    ...tag(hostGuardId(port)),
+    "-j",
+    "DROP",
+  ];
   return [{ argv: ["-A", CHAIN.host, ...rule], unless: ["-C", CHAIN.host, ...rule] }];
 }
 export const hostGuardId = (port: number): string => `host-${port}`;
@@ -100,11 +112,40 @@ export const hostGuardId = (port: number): string => `host-${port}`;
  */
 export function inboundSteps(r: InboundRule): Step[] {
   const p = ["-p", r.protocol];
-  const forwarded = ["-d", r.targetIp, ...p, "--dport", String(r.targetPort), "-m", "conntrack", "--ctstate", "DNAT", "--ctorigdstport", String(r.hostPort)];
+  const forwarded = [
+    "-d",
+    r.targetIp,
+    ...p,
+    "--dport",
+    String(r.targetPort),
+    "-m",
+    "conntrack",
+    "--ctstate",
+    "DNAT",
+    "--ctorigdstport",
+    String(r.hostPort),
+  ];
   return [
-    ...r.sourceCidrs.filter(isV4).map((cidr) => ({ argv: ["-A", CHAIN.inbound, "-s", cidr, ...forwarded, ...tag(r.id), "-j", "ACCEPT"] })),
+    ...r.sourceCidrs
+      .filter(isV4)
+      .map((cidr) => ({ argv: ["-A", CHAIN.inbound, "-s", cidr, ...forwarded, ...tag(r.id), "-j", "ACCEPT"] })),
     { argv: ["-A", CHAIN.inbound, ...forwarded, ...tag(r.id), "-j", "DROP"] },
-    { argv: ["-t", "nat", "-A", CHAIN.dnat, ...p, "--dport", String(r.hostPort), ...tag(r.id), "-j", "DNAT", "--to-destination", `${r.targetIp}:${r.targetPort}`] },
+    {
+      argv: [
+        "-t",
+        "nat",
+        "-A",
+        CHAIN.dnat,
+        ...p,
+        "--dport",
+        String(r.hostPort),
+        ...tag(r.id),
+        "-j",
+        "DNAT",
+        "--to-destination",
+        `${r.targetIp}:${r.targetPort}`,
+      ],
+    },
   ];
 }
 
@@ -121,7 +162,9 @@ export function egressSteps(e: EgressPolicy): Step[] {
     // Docker's embedded DNS forwards the containers' queries from inside their namespace.
     { argv: [...from, "-p", "udp", "--dport", "53", ...t, "-j", "RETURN"] },
     { argv: [...from, "-p", "tcp", "--dport", "53", ...t, "-j", "RETURN"] },
-    ...e.allow.filter((a) => isV4(a.cidr)).map((a) => ({ argv: [...from, "-d", a.cidr, "-p", a.protocol, "--dport", String(a.port), ...t, "-j", "RETURN"] })),
+    ...e.allow
+      .filter((a) => isV4(a.cidr))
+      .map((a) => ({ argv: [...from, "-d", a.cidr, "-p", a.protocol, "--dport", String(a.port), ...t, "-j", "RETURN"] })),
     { argv: [...from, ...t, "-j", "DROP"] },
   ];
 }
@@ -134,7 +177,8 @@ export function egressHoldStep(e: EgressPolicy): Step {
 /** Splits one line of `iptables -S` output into arguments (double quotes group, as iptables prints them). */
 export function splitRuleLine(line: string): string[] {
   const out: string[] = [];
-  for (const m of line.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)) out.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, "$1") : m[2]!);
+  for (const m of line.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g))
+    out.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, "$1") : m[2]!);
   return out;
 }
 

@@ -1,6 +1,20 @@
 // Executes firewall-rules.ts steps with iptables (argv arrays via Bun.spawn, never a shell). The only iptables caller.
 import { Upstream } from "../lib/errors.ts";
-import { CHAIN, egressHoldStep, egressSteps, hostGuardId, hostGuardSteps, inboundSteps, localnetSysctl, removalSteps, setupSteps, tagsIn, type EgressPolicy, type InboundRule, type Step } from "./firewall-rules.ts";
+import {
+  CHAIN,
+  egressHoldStep,
+  egressSteps,
+  hostGuardId,
+  hostGuardSteps,
+  inboundSteps,
+  localnetSysctl,
+  removalSteps,
+  setupSteps,
+  tagsIn,
+  type EgressPolicy,
+  type InboundRule,
+  type Step,
+} from "./firewall-rules.ts";
 
 export interface RunResult {
   code: number;
@@ -36,7 +50,8 @@ export const enableRouteLocalnet: LocalnetSwitch = async (targetIp) => {
   const proc = Bun.spawn(["ip", "-o", "-4", "route", "get", targetIp], { stdout: "pipe", stderr: "ignore" });
   const [code, out] = await Promise.all([proc.exited, new Response(proc.stdout).text()]);
   const dev = / dev (\S+)/.exec(out)?.[1];
-  if (code !== 0 || !dev || !/^[A-Za-z0-9_.-]{1,15}$/.test(dev)) throw new Upstream("firewall", `no interface found for ${targetIp}`);
+  if (code !== 0 || !dev || !/^[A-Za-z0-9_.-]{1,15}$/.test(dev))
+    throw new Upstream("firewall", `no interface found for ${targetIp}`);
   await Bun.write(localnetSysctl(dev), "1");
 };
 
@@ -56,7 +71,12 @@ export function deletionOf(s: Step): Step {
   return { argv, tolerate: "matching rule" }; // already gone (a flush, a reboot): nothing left to delete
 }
 
-const CHAINS = [["filter", CHAIN.inbound], ["filter", CHAIN.egress], ["nat", CHAIN.dnat], ["filter", CHAIN.host]] as const;
+const CHAINS = [
+  ["filter", CHAIN.inbound],
+  ["filter", CHAIN.egress],
+  ["nat", CHAIN.dnat],
+  ["filter", CHAIN.host],
+] as const;
 
 /** The firewall; given a runner (a test's fake), loopback access is left alone unless `localnet` is given too. */
 export function createFirewall(runner?: IptablesRunner, localnet?: LocalnetSwitch): Firewall {
@@ -106,7 +126,8 @@ export function createFirewall(runner?: IptablesRunner, localnet?: LocalnetSwitc
       }
       return;
     }
-    for (const [table, chain] of CHAINS) await apply(removalSteps(await listing(table, chain), id, table === "nat" ? "nat" : undefined));
+    for (const [table, chain] of CHAINS)
+      await apply(removalSteps(await listing(table, chain), id, table === "nat" ? "nat" : undefined));
   };
   const remove = async (id: string) => {
     await removeTag(id);
@@ -118,7 +139,8 @@ export function createFirewall(runner?: IptablesRunner, localnet?: LocalnetSwitc
       const found = new Map<string, Step[]>();
       for (const [table, chain] of CHAINS) {
         const text = await listing(table, chain);
-        for (const tag of tagsIn(text)) found.set(tag, [...(found.get(tag) ?? []), ...removalSteps(text, tag, table === "nat" ? "nat" : undefined)]);
+        for (const tag of tagsIn(text))
+          found.set(tag, [...(found.get(tag) ?? []), ...removalSteps(text, tag, table === "nat" ? "nat" : undefined)]);
       }
       present = found;
     },

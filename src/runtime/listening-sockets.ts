@@ -24,7 +24,9 @@ export function parseProcNetTcp(text: string): ListeningSocket[] {
 const word = (hex: string) => hex.match(/../g)!.reverse();
 
 function ipv4(hex: string): string {
-  return word(hex).map((b) => parseInt(b, 16)).join(".");
+  return word(hex)
+    .map((b) => parseInt(b, 16))
+    .join(".");
 }
 
 function ipv6(hex: string): string {

@@ -105,7 +105,12 @@ export interface Runtime {
   ensureVolume(name: string, labels: Record<string, string>): Promise<void>;
   removeVolume(name: string): Promise<void>;
   buildImage(spec: BuildSpec): Promise<{ imageId: string }>;
-  pullImage(ref: string, auth: RegistryAuth | undefined, onLog: (line: string) => void, opts?: PullOptions): Promise<{ imageId: string }>;
+  pullImage(
+    ref: string,
+    auth: RegistryAuth | undefined,
+    onLog: (line: string) => void,
+    opts?: PullOptions,
+  ): Promise<{ imageId: string }>;
   /** Image id when present locally, else undefined. */
   findImage(ref: string): Promise<string | undefined>;
   removeImage(ref: string): Promise<void>;

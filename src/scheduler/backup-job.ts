@@ -17,13 +17,23 @@ export function backupDirOf(ctx: Pick<Ctx, "config">): string {
 export function runScheduledBackup(ctx: Pick<Ctx, "config" | "db" | "log" | "now">): string {
   const dir = backupDirOf(ctx);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const passphrase = ctx.config.backupPassphraseFile ? readFileSync(ctx.config.backupPassphraseFile, "utf8").replace(/\r?\n$/, "") : undefined;
-  const stamp = ctx.now().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const passphrase = ctx.config.backupPassphraseFile
+    ? readFileSync(ctx.config.backupPassphraseFile, "utf8").replace(/\r?\n$/, "")
+    : undefined;
+  const stamp = ctx
+    .now()
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
   const path = join(dir, `staxa-${stamp}.stxb`);
   // VACUUM INTO reads in one transaction: the copy is consistent while the API keeps writing.
   const archive = createBackup(ctx.db, readFileSync(ctx.config.secretKeyPath), { scratchDir: dir, passphrase, now: ctx.now() });
   writePrivateFile(path, archive);
-  const old = readdirSync(dir).filter((f) => NAME.test(f)).sort().reverse().slice(ctx.config.backupKeep);
+  const old = readdirSync(dir)
+    .filter((f) => NAME.test(f))
+    .sort()
+    .reverse()
+    .slice(ctx.config.backupKeep);
   for (const f of old) rmSync(join(dir, f), { force: true });
   ctx.log.info("backup written", { path, bytes: archive.length, encrypted: passphrase !== undefined, pruned: old.length });
   return path;
@@ -38,7 +48,11 @@ export function startBackupJob(ctx: Pick<Ctx, "config" | "db" | "log" | "now">):
   } catch (err) {
     throw new ConfigError(`STAXA_BACKUP_CRON is not a cron expression: ${(err as Error).message}`);
   }
-  ctx.log.info("backup schedule on", { cron: ctx.config.backupCron, next: job.nextRun()?.toISOString() ?? null, dir: backupDirOf(ctx) });
+  ctx.log.info("backup schedule on", {
+    cron: ctx.config.backupCron,
+    next: job.nextRun()?.toISOString() ?? null,
+    dir: backupDirOf(ctx),
+  });
   return () => job.stop();
 }
 

@@ -51,7 +51,14 @@ export async function reverifyDomains(ctx: DomainCtx): Promise<void> {
       if (!v.pointing.ok) flagMisconfigured(ctx, fresh, v);
       else {
         domains.update(ctx.db, d.id, { dns_status: "ok", last_checked_at: nowIso(ctx.now()), updated_at: fresh.updated_at });
-        if (fresh.dns_status === "misconfigured") ctx.bus.emit({ tenantId: t.id, stage: "domain", status: "dns_ok", message: `DNS of ${d.domain} points here again`, data: { domain: d.domain, domain_id: d.id } });
+        if (fresh.dns_status === "misconfigured")
+          ctx.bus.emit({
+            tenantId: t.id,
+            stage: "domain",
+            status: "dns_ok",
+            message: `DNS of ${d.domain} points here again`,
+            data: { domain: d.domain, domain_id: d.id },
+          });
       }
       if (fresh.ssl_status === "active") await refreshSsl(ctx, d.id);
     } catch (e) {

@@ -8,6 +8,10 @@ export function startJobScheduler(ctx: Ctx, opts: { everySec?: number } = {}): (
   const stale = interruptStaleRuns(ctx);
   if (stale) ctx.log.info("job runs interrupted by the restart", { count: stale });
   const every = opts.everySec ?? 10;
-  const job = new Cron("* * * * * *", { interval: every, protect: true, catch: true, name: "staxa-jobs" }, async () => void (await tickJobs(ctx)));
+  const job = new Cron(
+    "* * * * * *",
+    { interval: every, protect: true, catch: true, name: "staxa-jobs" },
+    async () => void (await tickJobs(ctx)),
+  );
   return () => job.stop();
 }

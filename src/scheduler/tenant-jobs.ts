@@ -21,7 +21,11 @@ export function startTenantJobs(ctx: Ctx): () => void {
   const every = ctx.config.reconcileEverySec;
   const jobs = [
     new Cron("*/5 * * * *", { protect: true, catch: true }, () => void purgeExpiredTestTenants(ctx)),
-    new Cron("* * * * * *", { interval: every, startAt: new Date(Date.now() + every * 1000), protect: true, catch: true }, async () => void (await reconcileTick(ctx))),
+    new Cron(
+      "* * * * * *",
+      { interval: every, startAt: new Date(Date.now() + every * 1000), protect: true, catch: true },
+      async () => void (await reconcileTick(ctx)),
+    ),
   ];
   return () => jobs.forEach((j) => j.stop());
 }

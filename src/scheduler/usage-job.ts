@@ -5,8 +5,12 @@ import { sampleUsage } from "../core/usage/sampler.ts";
 
 /** Starts sampling (overlapping passes are skipped: protect); returns a stop function. */
 export function startUsageSampler(ctx: Ctx): () => void {
-  const job = new Cron("* * * * * *", { interval: ctx.usage.everySec, protect: true, catch: true, name: "staxa-usage" }, async () => {
-    await sampleUsage(ctx).catch((e) => ctx.log.warn("usage sampling failed", { error: (e as Error).message }));
-  });
+  const job = new Cron(
+    "* * * * * *",
+    { interval: ctx.usage.everySec, protect: true, catch: true, name: "staxa-usage" },
+    async () => {
+      await sampleUsage(ctx).catch((e) => ctx.log.warn("usage sampling failed", { error: (e as Error).message }));
+    },
+  );
   return () => job.stop();
 }

@@ -27,7 +27,9 @@ export interface DomainRow {
 
 /** A domain of the tenant, or undefined (the tenant was already checked against the caller). */
 export function find(db: Db, tenantId: string, id: string): DomainRow | undefined {
-  return db.query<DomainRow, [string, string]>("SELECT * FROM domains WHERE id = ? AND tenant_id = ?").get(id, tenantId) ?? undefined;
+  return (
+    db.query<DomainRow, [string, string]>("SELECT * FROM domains WHERE id = ? AND tenant_id = ?").get(id, tenantId) ?? undefined
+  );
 }
 
 export function get(db: Db, tenantId: string, id: string): DomainRow {
@@ -43,12 +45,19 @@ export function findVerifiedByName(db: Db, domain: string): DomainRow | undefine
 
 /** The tenant's own claim of a name, verified or not. */
 export function findClaim(db: Db, tenantId: string, domain: string): DomainRow | undefined {
-  return db.query<DomainRow, [string, string]>("SELECT * FROM domains WHERE tenant_id = ? AND domain = ?").get(tenantId, domain) ?? undefined;
+  return (
+    db.query<DomainRow, [string, string]>("SELECT * FROM domains WHERE tenant_id = ? AND domain = ?").get(tenantId, domain) ??
+    undefined
+  );
 }
 
 /** Claims of the same name by other tenants: how many, and whether one of them is verified. */
 export function otherClaims(db: Db, domain: string, tenantId: string): { count: number; verified: boolean } {
-  const r = db.query<{ n: number; v: number | null }, [string, string]>("SELECT COUNT(*) AS n, MAX(verified) AS v FROM domains WHERE domain = ? AND tenant_id != ?").get(domain, tenantId);
+  const r = db
+    .query<{ n: number; v: number | null }, [string, string]>(
+      "SELECT COUNT(*) AS n, MAX(verified) AS v FROM domains WHERE domain = ? AND tenant_id != ?",
+    )
+    .get(domain, tenantId);
   return { count: r?.n ?? 0, verified: (r?.v ?? 0) === 1 };
 }
 
@@ -68,7 +77,9 @@ export function list(db: Db, tenantId: string): DomainRow[] {
 
 /** Verified domains of a tenant: the hosts its routes answer on besides its own. */
 export function listVerified(db: Db, tenantId: string): DomainRow[] {
-  return db.query<DomainRow, [string]>("SELECT * FROM domains WHERE tenant_id = ? AND verified = 1 ORDER BY created_at, rowid").all(tenantId);
+  return db
+    .query<DomainRow, [string]>("SELECT * FROM domains WHERE tenant_id = ? AND verified = 1 ORDER BY created_at, rowid")
+    .all(tenantId);
 }
 
 /** Every domain across tenants (the scheduler's checks). */
@@ -77,14 +88,27 @@ export function listAll(db: Db): DomainRow[] {
 }
 
 export function insert(db: Db, row: DomainRow): void {
-  db.query(`INSERT INTO domains (id, tenant_id, service_id, domain, is_primary, verified, verification_token, dns_status, ssl_status,
+  db.query(
+    `INSERT INTO domains (id, tenant_id, service_id, domain, is_primary, verified, verification_token, dns_status, ssl_status,
               ssl_issuer, ssl_expires_at, last_checked_at, created_at, updated_at)
             VALUES ($id, $tenant_id, $service_id, $domain, $is_primary, $verified, $verification_token, $dns_status, $ssl_status,
-              $ssl_issuer, $ssl_expires_at, $last_checked_at, $created_at, $updated_at)`).run(named(row));
+              $ssl_issuer, $ssl_expires_at, $last_checked_at, $created_at, $updated_at)`,
+  ).run(named(row));
 }
 
-const UPDATABLE = new Set(["is_primary", "verified", "dns_status", "ssl_status", "ssl_issuer", "ssl_expires_at", "last_checked_at", "updated_at"]);
-type Mutable = Partial<Pick<DomainRow, "is_primary" | "verified" | "dns_status" | "ssl_status" | "ssl_issuer" | "ssl_expires_at" | "last_checked_at">>;
+const UPDATABLE = new Set([
+  "is_primary",
+  "verified",
+  "dns_status",
+  "ssl_status",
+  "ssl_issuer",
+  "ssl_expires_at",
+  "last_checked_at",
+  "updated_at",
+]);
+type Mutable = Partial<
+  Pick<DomainRow, "is_primary" | "verified" | "dns_status" | "ssl_status" | "ssl_issuer" | "ssl_expires_at" | "last_checked_at">
+>;
 
 /** Updates the given columns (only those from a fixed list). */
 export function update(db: Db, id: string, fields: Mutable & { updated_at: string }): void {
@@ -96,7 +120,11 @@ export function update(db: Db, id: string, fields: Mutable & { updated_at: strin
 
 /** Clears the primary flag of the tenant's other domains (one primary per tenant). */
 export function clearPrimary(db: Db, tenantId: string, exceptId: string, now: string): void {
-  db.query("UPDATE domains SET is_primary = 0, updated_at = ? WHERE tenant_id = ? AND id != ? AND is_primary = 1").run(now, tenantId, exceptId);
+  db.query("UPDATE domains SET is_primary = 0, updated_at = ? WHERE tenant_id = ? AND id != ? AND is_primary = 1").run(
+    now,
+    tenantId,
+    exceptId,
+  );
 }
 
 export function remove(db: Db, id: string): void {

@@ -17,8 +17,10 @@ export type NewEvent = Omit<EventRow, "id">;
 
 export function insert(db: Db, e: NewEvent): number {
   const r = db
-    .query(`INSERT INTO events (tenant_id, deployment_id, service_name, stage, status, message, data, created_at)
-            VALUES ($tenant_id, $deployment_id, $service_name, $stage, $status, $message, $data, $created_at)`)
+    .query(
+      `INSERT INTO events (tenant_id, deployment_id, service_name, stage, status, message, data, created_at)
+            VALUES ($tenant_id, $deployment_id, $service_name, $stage, $status, $message, $data, $created_at)`,
+    )
     .run(named(e));
   return Number(r.lastInsertRowid);
 }
@@ -33,7 +35,9 @@ export function listSince(db: Db, tenantId: string, afterId: number, limit = 100
 /** The newest `limit` events of a tenant, oldest first. */
 export function listRecent(db: Db, tenantId: string, limit = 200): EventRow[] {
   return db
-    .query<EventRow, [string, number]>("SELECT * FROM (SELECT * FROM events WHERE tenant_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id")
+    .query<EventRow, [string, number]>(
+      "SELECT * FROM (SELECT * FROM events WHERE tenant_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id",
+    )
     .all(tenantId, limit);
 }
 

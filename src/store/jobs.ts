@@ -65,7 +65,11 @@ export function count(db: Db, tenantId: string): number {
 
 /** Unpaused jobs whose next fire time is at or before `nowIso`. */
 export function listDue(db: Db, nowIso: string): JobRow[] {
-  return db.query<JobRow, [string]>("SELECT * FROM jobs WHERE paused = 0 AND next_run_at IS NOT NULL AND next_run_at <= ? ORDER BY next_run_at").all(nowIso);
+  return db
+    .query<JobRow, [string]>(
+      "SELECT * FROM jobs WHERE paused = 0 AND next_run_at IS NOT NULL AND next_run_at <= ? ORDER BY next_run_at",
+    )
+    .all(nowIso);
 }
 
 export function insert(db: Db, row: JobRow): void {
@@ -75,7 +79,11 @@ export function insert(db: Db, row: JobRow): void {
   ).run(named(row));
 }
 
-export function update(db: Db, id: string, fields: Partial<Pick<JobRow, "paused" | "next_run_at">> & { updated_at: string }): void {
+export function update(
+  db: Db,
+  id: string,
+  fields: Partial<Pick<JobRow, "paused" | "next_run_at">> & { updated_at: string },
+): void {
   const keys = Object.keys(fields);
   db.query(`UPDATE jobs SET ${keys.map((k) => `${k} = $${k}`).join(", ")} WHERE id = $id`).run(named({ ...fields, id }));
 }
@@ -85,7 +93,9 @@ export function remove(db: Db, id: string): void {
 }
 
 export function findRun(db: Db, jobId: string, runId: string): JobRunRow | undefined {
-  return db.query<JobRunRow, [string, string]>("SELECT * FROM job_runs WHERE id = ? AND job_id = ?").get(runId, jobId) ?? undefined;
+  return (
+    db.query<JobRunRow, [string, string]>("SELECT * FROM job_runs WHERE id = ? AND job_id = ?").get(runId, jobId) ?? undefined
+  );
 }
 
 export function getRun(db: Db, jobId: string, runId: string): JobRunRow {
@@ -96,11 +106,17 @@ export function getRun(db: Db, jobId: string, runId: string): JobRunRow {
 
 /** Runs of a job, newest first. */
 export function listRuns(db: Db, jobId: string, limit = RUNS_KEPT): JobRunRow[] {
-  return db.query<JobRunRow, [string, number]>("SELECT * FROM job_runs WHERE job_id = ? ORDER BY started_at DESC, rowid DESC LIMIT ?").all(jobId, limit);
+  return db
+    .query<JobRunRow, [string, number]>("SELECT * FROM job_runs WHERE job_id = ? ORDER BY started_at DESC, rowid DESC LIMIT ?")
+    .all(jobId, limit);
 }
 
 export function listRunning(db: Db, jobId?: string): JobRunRow[] {
-  return db.query<JobRunRow, [string | null]>("SELECT * FROM job_runs WHERE status = 'running' AND (?1 IS NULL OR job_id = ?1) ORDER BY started_at, rowid").all(jobId ?? null);
+  return db
+    .query<JobRunRow, [string | null]>(
+      "SELECT * FROM job_runs WHERE status = 'running' AND (?1 IS NULL OR job_id = ?1) ORDER BY started_at, rowid",
+    )
+    .all(jobId ?? null);
 }
 
 /** Inserts a run and drops the job's oldest finished runs beyond RUNS_KEPT. */
@@ -117,11 +133,15 @@ export function insertRun(db: Db, row: JobRunRow): void {
   })();
 }
 
-type RunFields = Partial<Pick<JobRunRow, "status" | "container_id" | "exit_code" | "logs" | "reason" | "finished_at" | "duration_ms">>;
+type RunFields = Partial<
+  Pick<JobRunRow, "status" | "container_id" | "exit_code" | "logs" | "reason" | "finished_at" | "duration_ms">
+>;
 
 /** Updates a run only while it is still running (a run replaced or interrupted meanwhile keeps that end); true when it did. */
 export function finishRun(db: Db, id: string, fields: RunFields): boolean {
   const keys = Object.keys(fields);
-  const r = db.query(`UPDATE job_runs SET ${keys.map((k) => `${k} = $${k}`).join(", ")} WHERE id = $id AND status = 'running'`).run(named({ ...fields, id }));
+  const r = db
+    .query(`UPDATE job_runs SET ${keys.map((k) => `${k} = $${k}`).join(", ")} WHERE id = $id AND status = 'running'`)
+    .run(named({ ...fields, id }));
   return r.changes > 0;
 }

@@ -24,7 +24,10 @@ export interface NetworkRuleRow {
 }
 
 export function find(db: Db, tenantId: string, id: string): NetworkRuleRow | undefined {
-  return db.query<NetworkRuleRow, [string, string]>("SELECT * FROM network_rules WHERE id = ? AND tenant_id = ?").get(id, tenantId) ?? undefined;
+  return (
+    db.query<NetworkRuleRow, [string, string]>("SELECT * FROM network_rules WHERE id = ? AND tenant_id = ?").get(id, tenantId) ??
+    undefined
+  );
 }
 
 export function get(db: Db, tenantId: string, id: string): NetworkRuleRow {
@@ -49,17 +52,25 @@ export function listActive(db: Db): NetworkRuleRow[] {
 
 /** Active rules whose expires_at is at or before `nowIso` (ISO strings of one format compare as times). */
 export function listDue(db: Db, nowIso: string): NetworkRuleRow[] {
-  return db.query<NetworkRuleRow, [string]>("SELECT * FROM network_rules WHERE status = 'active' AND expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at").all(nowIso);
+  return db
+    .query<NetworkRuleRow, [string]>(
+      "SELECT * FROM network_rules WHERE status = 'active' AND expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at",
+    )
+    .all(nowIso);
 }
 
 export function countActive(db: Db, tenantId: string): number {
-  return db.query<{ n: number }, [string]>("SELECT COUNT(*) AS n FROM network_rules WHERE tenant_id = ? AND status = 'active'").get(tenantId)!.n;
+  return db
+    .query<{ n: number }, [string]>("SELECT COUNT(*) AS n FROM network_rules WHERE tenant_id = ? AND status = 'active'")
+    .get(tenantId)!.n;
 }
 
 /** The lowest port of [lo, hi] held by no active rule, or undefined when the pool is exhausted. */
 export function freePort(db: Db, [lo, hi]: [number, number]): number | undefined {
   const used = db
-    .query<{ p: number }, [number, number]>("SELECT allocated_port AS p FROM network_rules WHERE status = 'active' AND allocated_port BETWEEN ? AND ? ORDER BY allocated_port")
+    .query<{ p: number }, [number, number]>(
+      "SELECT allocated_port AS p FROM network_rules WHERE status = 'active' AND allocated_port BETWEEN ? AND ? ORDER BY allocated_port",
+    )
     .all(lo, hi);
   let want = lo;
   for (const { p } of used) {
@@ -70,10 +81,12 @@ export function freePort(db: Db, [lo, hi]: [number, number]): number | undefined
 }
 
 export function insert(db: Db, row: NetworkRuleRow): void {
-  db.query(`INSERT INTO network_rules (id, tenant_id, direction, protocol, target_service, target_port, allocated_port, source_cidrs,
+  db.query(
+    `INSERT INTO network_rules (id, tenant_id, direction, protocol, target_service, target_port, allocated_port, source_cidrs,
               destination_cidrs, destination_port, status, description, expires_at, created_at, updated_at)
             VALUES ($id, $tenant_id, $direction, $protocol, $target_service, $target_port, $allocated_port, $source_cidrs,
-              $destination_cidrs, $destination_port, $status, $description, $expires_at, $created_at, $updated_at)`).run(named(row));
+              $destination_cidrs, $destination_port, $status, $description, $expires_at, $created_at, $updated_at)`,
+  ).run(named(row));
 }
 
 /**
@@ -81,13 +94,23 @@ export function insert(db: Db, row: NetworkRuleRow): void {
  * requests — or two processes — never get the same port; the unique partial index is the backstop.
  * `check` runs first, under the same write lock.
  */
-export function insertWithPort(db: Db, row: NetworkRuleRow, pool: [number, number] | null, check: () => void = () => {}): NetworkRuleRow {
+export function insertWithPort(
+  db: Db,
+  row: NetworkRuleRow,
+  pool: [number, number] | null,
+  check: () => void = () => {},
+): NetworkRuleRow {
   const tx = db.transaction(() => {
     check();
     const out = { ...row };
     if (pool) {
       const port = freePort(db, pool);
-      if (port === undefined) throw new Conflict(`No free port left in the pool ${pool[0]}-${pool[1]}`, { pool: `${pool[0]}-${pool[1]}` }, "port_pool_exhausted");
+      if (port === undefined)
+        throw new Conflict(
+          `No free port left in the pool ${pool[0]}-${pool[1]}`,
+          { pool: `${pool[0]}-${pool[1]}` },
+          "port_pool_exhausted",
+        );
       out.allocated_port = port;
     }
     insert(db, out);
@@ -96,7 +119,8 @@ export function insertWithPort(db: Db, row: NetworkRuleRow, pool: [number, numbe
   try {
     return tx.immediate();
   } catch (e) {
-    if (String((e as Error).message).includes("UNIQUE")) throw new Conflict("The allocated port was taken meanwhile; retry", {}, "port_conflict");
+    if (String((e as Error).message).includes("UNIQUE"))
+      throw new Conflict("The allocated port was taken meanwhile; retry", {}, "port_conflict");
     throw e;
   }
 }

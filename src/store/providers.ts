@@ -25,16 +25,28 @@ export function findByEmail(db: Db, email: string): ProviderRow | undefined {
 }
 
 export function insert(db: Db, row: ProviderRow): void {
-  db.query("INSERT INTO providers (id, email, name, created_at, updated_at) VALUES ($id, $email, $name, $created_at, $updated_at)").run(named(row));
+  db.query(
+    "INSERT INTO providers (id, email, name, created_at, updated_at) VALUES ($id, $email, $name, $created_at, $updated_at)",
+  ).run(named(row));
 }
 
 export function update(db: Db, id: string, fields: { name?: string | null; updated_at: string }): void {
-  db.query("UPDATE providers SET name = COALESCE($name, name), updated_at = $updated_at WHERE id = $id").run({ id, name: fields.name ?? null, updated_at: fields.updated_at });
+  db.query("UPDATE providers SET name = COALESCE($name, name), updated_at = $updated_at WHERE id = $id").run({
+    id,
+    name: fields.name ?? null,
+    updated_at: fields.updated_at,
+  });
 }
 
 /** Tenants of a provider in one mode (the account's tenant_count). */
 export function tenantCount(db: Db, id: string, mode: "live" | "test"): number {
-  return db.query<{ n: number }, [string, string]>("SELECT COALESCE(SUM(n), 0) AS n FROM tenant_counts WHERE provider_id = ? AND mode = ?").get(id, mode)?.n ?? 0;
+  return (
+    db
+      .query<{ n: number }, [string, string]>(
+        "SELECT COALESCE(SUM(n), 0) AS n FROM tenant_counts WHERE provider_id = ? AND mode = ?",
+      )
+      .get(id, mode)?.n ?? 0
+  );
 }
 
 /** The provider plus its tenant count in `mode`, in one statement (GET /account is a hot path). */

@@ -24,7 +24,13 @@ export interface RouteRow {
 const TOMBSTONE_MS = 60 * 60_000;
 
 type Raw = { host: string; route_id: string; upstreams: string; tls: number; rev: number };
-const fromRaw = (r: Raw): HostRow => ({ host: r.host, route_id: r.route_id, upstreams: r.upstreams ? r.upstreams.split(" ") : [], tls: r.tls === 1, rev: r.rev });
+const fromRaw = (r: Raw): HostRow => ({
+  host: r.host,
+  route_id: r.route_id,
+  upstreams: r.upstreams ? r.upstreams.split(" ") : [],
+  tls: r.tls === 1,
+  rev: r.rev,
+});
 const sameEntry = (a: HostRow | undefined, id: string, r: RouteRow) =>
   !!a && a.route_id === id && a.tls === r.tls && a.upstreams.join(" ") === r.upstreams.join(" ");
 
@@ -42,16 +48,20 @@ export function currentRev(db: Db): number {
 
 /** Rows (tombstones included) changed after `rev`, oldest first; `rev` 0 reads the live table whole. */
 export function changesSince(db: Db, rev: number): HostRow[] {
-  const sql = rev === 0
-    ? "SELECT host, route_id, upstreams, tls, rev FROM proxy_hosts WHERE upstreams != '' ORDER BY rev"
-    : "SELECT host, route_id, upstreams, tls, rev FROM proxy_hosts WHERE rev > ? ORDER BY rev";
+  const sql =
+    rev === 0
+      ? "SELECT host, route_id, upstreams, tls, rev FROM proxy_hosts WHERE upstreams != '' ORDER BY rev"
+      : "SELECT host, route_id, upstreams, tls, rev FROM proxy_hosts WHERE rev > ? ORDER BY rev";
   return (rev === 0 ? db.query<Raw, []>(sql).all() : db.query<Raw, [number]>(sql).all(rev)).map(fromRaw);
 }
 
 /** Every live route, hosts grouped by route id (the reconciler's view). */
 export function listRoutes(db: Db): RouteRow[] {
   const byId = new Map<string, RouteRow>();
-  for (const r of db.query<Raw, []>("SELECT host, route_id, upstreams, tls, rev FROM proxy_hosts WHERE upstreams != '' ORDER BY route_id, host").all().map(fromRaw)) {
+  for (const r of db
+    .query<Raw, []>("SELECT host, route_id, upstreams, tls, rev FROM proxy_hosts WHERE upstreams != '' ORDER BY route_id, host")
+    .all()
+    .map(fromRaw)) {
     const route = byId.get(r.route_id) ?? { id: r.route_id, hosts: [], upstreams: r.upstreams, tls: r.tls };
     route.hosts.push(r.host);
     byId.set(r.route_id, route);
@@ -63,9 +73,15 @@ export function hasHost(db: Db, host: string): boolean {
   return !!db.query("SELECT 1 FROM proxy_hosts WHERE host = ? AND upstreams != ''").get(host);
 }
 
-const liveOf = (db: Db, id: string) => db.query<Raw, [string]>("SELECT host, route_id, upstreams, tls, rev FROM proxy_hosts WHERE route_id = ? AND upstreams != ''").all(id).map(fromRaw);
+const liveOf = (db: Db, id: string) =>
+  db
+    .query<Raw, [string]>("SELECT host, route_id, upstreams, tls, rev FROM proxy_hosts WHERE route_id = ? AND upstreams != ''")
+    .all(id)
+    .map(fromRaw);
 const rowOf = (db: Db, host: string) => {
-  const r = db.query<Raw, [string]>("SELECT host, route_id, upstreams, tls, rev FROM proxy_hosts WHERE host = ? AND upstreams != ''").get(host);
+  const r = db
+    .query<Raw, [string]>("SELECT host, route_id, upstreams, tls, rev FROM proxy_hosts WHERE host = ? AND upstreams != ''")
+    .get(host);
   return r ? fromRaw(r) : undefined;
 };
 
@@ -86,33 +102,46 @@ function apply(db: Db, nowMs: number, put: Array<{ host: string; route: RouteRow
  * route when `route` has no hosts. Returns the hosts whose answer changed; none (and no write) when nothing did.
  */
 export function setRoute(db: Db, route: RouteRow, nowMs: number): string[] {
-  return db.transaction(() => {
-    const want = new Set(route.hosts);
-    const drop = liveOf(db, route.id).filter((r) => !want.has(r.host)).map((r) => r.host);
-    const put = route.hosts.filter((h) => !sameEntry(rowOf(db, h), route.id, route)).map((host) => ({ host, route }));
-    if (drop.length === 0 && put.length === 0) return [];
-    apply(db, nowMs, put, drop);
-    return [...drop, ...put.map((p) => p.host)];
-  }).immediate();
+  return db
+    .transaction(() => {
+      const want = new Set(route.hosts);
+      const drop = liveOf(db, route.id)
+        .filter((r) => !want.has(r.host))
+        .map((r) => r.host);
+      const put = route.hosts.filter((h) => !sameEntry(rowOf(db, h), route.id, route)).map((host) => ({ host, route }));
+      if (drop.length === 0 && put.length === 0) return [];
+      apply(db, nowMs, put, drop);
+      return [...drop, ...put.map((p) => p.host)];
+    })
+    .immediate();
 }
 
 /** Makes the table exactly `routes` in one revision (start-up reconciliation); returns the hosts whose answer changed. */
 export function syncRoutes(db: Db, routes: RouteRow[], nowMs: number): string[] {
-  return db.transaction(() => {
-    const want = new Map<string, RouteRow>();
-    for (const r of routes) for (const h of r.hosts) want.set(h, r);
-    const live = new Map(listRoutes(db).flatMap((r) => r.hosts.map((h) => [h, { host: h, route_id: r.id, upstreams: r.upstreams, tls: r.tls, rev: 0 } as HostRow])));
-    const drop = [...live.keys()].filter((h) => !want.has(h));
-    const put = [...want].filter(([h, r]) => !sameEntry(live.get(h), r.id, r)).map(([host, route]) => ({ host, route }));
-    if (drop.length === 0 && put.length === 0) return [];
-    apply(db, nowMs, put, drop);
-    return [...drop, ...put.map((p) => p.host)];
-  }).immediate();
+  return db
+    .transaction(() => {
+      const want = new Map<string, RouteRow>();
+      for (const r of routes) for (const h of r.hosts) want.set(h, r);
+      const live = new Map(
+        listRoutes(db).flatMap((r) =>
+          r.hosts.map((h) => [h, { host: h, route_id: r.id, upstreams: r.upstreams, tls: r.tls, rev: 0 } as HostRow]),
+        ),
+      );
+      const drop = [...live.keys()].filter((h) => !want.has(h));
+      const put = [...want].filter(([h, r]) => !sameEntry(live.get(h), r.id, r)).map(([host, route]) => ({ host, route }));
+      if (drop.length === 0 && put.length === 0) return [];
+      apply(db, nowMs, put, drop);
+      return [...drop, ...put.map((p) => p.host)];
+    })
+    .immediate();
 }
 
 /** The Caddy config the appliance wants (JSON text), or undefined before its first start. */
 export function getCaddyConfig(db: Db): string | undefined {
-  return db.query<{ caddy_config: string | null }, []>("SELECT caddy_config FROM proxy_state WHERE id = 1").get()?.caddy_config ?? undefined;
+  return (
+    db.query<{ caddy_config: string | null }, []>("SELECT caddy_config FROM proxy_state WHERE id = 1").get()?.caddy_config ??
+    undefined
+  );
 }
 
 export function putCaddyConfig(db: Db, json: string): void {

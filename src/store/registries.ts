@@ -15,11 +15,17 @@ export interface RegistryRow {
   updated_at: string;
 }
 
-export type RegistryPatch = Partial<Pick<RegistryRow, "name" | "registry_url" | "username" | "password_enc" | "verified">> & { updated_at: string };
+export type RegistryPatch = Partial<Pick<RegistryRow, "name" | "registry_url" | "username" | "password_enc" | "verified">> & {
+  updated_at: string;
+};
 const UPDATABLE = ["name", "registry_url", "username", "password_enc", "verified", "updated_at"];
 
 export function find(db: Db, providerId: string, mode: string, id: string): RegistryRow | undefined {
-  return db.query<RegistryRow, [string, string, string]>("SELECT * FROM registries WHERE provider_id = ? AND mode = ? AND id = ?").get(providerId, mode, id) ?? undefined;
+  return (
+    db
+      .query<RegistryRow, [string, string, string]>("SELECT * FROM registries WHERE provider_id = ? AND mode = ? AND id = ?")
+      .get(providerId, mode, id) ?? undefined
+  );
 }
 
 /** Like find, but a missing or foreign id is NotFound. */
@@ -31,12 +37,18 @@ export function get(db: Db, providerId: string, mode: string, id: string): Regis
 
 /** Every credential of a provider and mode, newest first. */
 export function list(db: Db, providerId: string, mode: string): RegistryRow[] {
-  return db.query<RegistryRow, [string, string]>("SELECT * FROM registries WHERE provider_id = ? AND mode = ? ORDER BY created_at DESC, id").all(providerId, mode);
+  return db
+    .query<RegistryRow, [string, string]>(
+      "SELECT * FROM registries WHERE provider_id = ? AND mode = ? ORDER BY created_at DESC, id",
+    )
+    .all(providerId, mode);
 }
 
 export function insert(db: Db, row: RegistryRow): void {
-  db.query(`INSERT INTO registries (id, provider_id, mode, name, registry_url, username, password_enc, verified, created_at, updated_at)
-            VALUES ($id, $provider_id, $mode, $name, $registry_url, $username, $password_enc, $verified, $created_at, $updated_at)`).run(named(row));
+  db.query(
+    `INSERT INTO registries (id, provider_id, mode, name, registry_url, username, password_enc, verified, created_at, updated_at)
+            VALUES ($id, $provider_id, $mode, $name, $registry_url, $username, $password_enc, $verified, $created_at, $updated_at)`,
+  ).run(named(row));
 }
 
 export function update(db: Db, id: string, patch: RegistryPatch): void {
@@ -52,5 +64,8 @@ export function remove(db: Db, providerId: string, mode: string, id: string): bo
 
 /** Registry URLs of every saved credential on this appliance, whoever owns it (for the pull policy). */
 export function allUrls(db: Db): string[] {
-  return db.query<{ registry_url: string }, []>("SELECT DISTINCT registry_url FROM registries").all().map((r) => r.registry_url);
+  return db
+    .query<{ registry_url: string }, []>("SELECT DISTINCT registry_url FROM registries")
+    .all()
+    .map((r) => r.registry_url);
 }

@@ -38,11 +38,16 @@ export interface ServiceRow {
 
 /** Services of a tenant in deploy order: priority, then creation. */
 export function list(db: Db, tenantId: string): ServiceRow[] {
-  return db.query<ServiceRow, [string]>("SELECT * FROM services WHERE tenant_id = ? ORDER BY priority, created_at, name").all(tenantId);
+  return db
+    .query<ServiceRow, [string]>("SELECT * FROM services WHERE tenant_id = ? ORDER BY priority, created_at, name")
+    .all(tenantId);
 }
 
 export function find(db: Db, tenantId: string, name: string): ServiceRow | undefined {
-  return db.query<ServiceRow, [string, string]>("SELECT * FROM services WHERE tenant_id = ? AND name = ?").get(tenantId, name) ?? undefined;
+  return (
+    db.query<ServiceRow, [string, string]>("SELECT * FROM services WHERE tenant_id = ? AND name = ?").get(tenantId, name) ??
+    undefined
+  );
 }
 
 export function get(db: Db, tenantId: string, name: string): ServiceRow {
@@ -56,7 +61,13 @@ export function findById(db: Db, id: string): ServiceRow | undefined {
 }
 
 export function primary(db: Db, tenantId: string): ServiceRow | undefined {
-  return db.query<ServiceRow, [string]>("SELECT * FROM services WHERE tenant_id = ? ORDER BY is_primary DESC, priority, created_at LIMIT 1").get(tenantId) ?? undefined;
+  return (
+    db
+      .query<ServiceRow, [string]>(
+        "SELECT * FROM services WHERE tenant_id = ? ORDER BY is_primary DESC, priority, created_at LIMIT 1",
+      )
+      .get(tenantId) ?? undefined
+  );
 }
 
 /** Every service of every tenant, in one read (reconciliation's desired state). */
@@ -65,16 +76,50 @@ export function listAll(db: Db): ServiceRow[] {
 }
 
 export function insert(db: Db, row: ServiceRow): void {
-  db.query(`INSERT INTO services (id, tenant_id, name, source_type, repo_url, branch, commit_sha, image_url, registry_id, port,
+  db.query(
+    `INSERT INTO services (id, tenant_id, name, source_type, repo_url, branch, commit_sha, image_url, registry_id, port,
               is_primary, is_routable, resource_size, env_enc, priority, depends_on, volumes, healthcheck, command, build_context, status,
               current_deployment_id, container_id, container_ip, live_port, live_image, created_at, updated_at)
             VALUES ($id, $tenant_id, $name, $source_type, $repo_url, $branch, $commit_sha, $image_url, $registry_id, $port,
               $is_primary, $is_routable, $resource_size, $env_enc, $priority, $depends_on, $volumes, $healthcheck, $command, $build_context, $status,
-              $current_deployment_id, $container_id, $container_ip, $live_port, $live_image, $created_at, $updated_at)`).run(named(row));
+              $current_deployment_id, $container_id, $container_ip, $live_port, $live_image, $created_at, $updated_at)`,
+  ).run(named(row));
 }
 
-const UPDATABLE = new Set(["repo_url", "branch", "commit_sha", "image_url", "port", "resource_size", "env_enc", "status", "current_deployment_id", "container_id", "container_ip", "live_port", "live_image", "updated_at"]);
-type Mutable = Partial<Pick<ServiceRow, "repo_url" | "branch" | "commit_sha" | "image_url" | "port" | "resource_size" | "env_enc" | "status" | "current_deployment_id" | "container_id" | "container_ip" | "live_port" | "live_image">>;
+const UPDATABLE = new Set([
+  "repo_url",
+  "branch",
+  "commit_sha",
+  "image_url",
+  "port",
+  "resource_size",
+  "env_enc",
+  "status",
+  "current_deployment_id",
+  "container_id",
+  "container_ip",
+  "live_port",
+  "live_image",
+  "updated_at",
+]);
+type Mutable = Partial<
+  Pick<
+    ServiceRow,
+    | "repo_url"
+    | "branch"
+    | "commit_sha"
+    | "image_url"
+    | "port"
+    | "resource_size"
+    | "env_enc"
+    | "status"
+    | "current_deployment_id"
+    | "container_id"
+    | "container_ip"
+    | "live_port"
+    | "live_image"
+  >
+>;
 
 export function update(db: Db, id: string, fields: Mutable & { updated_at: string }): void {
   const cols = Object.keys(fields).filter((k) => UPDATABLE.has(k));

@@ -7,7 +7,10 @@ export function find(db: Db, key: string): string | undefined {
 
 /** Sets `key` to `value`, replacing any previous value. */
 export function upsert(db: Db, key: string, value: string): void {
-  db.query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(key, value);
+  db.query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(
+    key,
+    value,
+  );
 }
 
 /** Sets `key` only when it is unset; returns true when this call set it (first writer wins). */

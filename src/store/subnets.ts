@@ -20,7 +20,9 @@ export function find(db: Db, tenantId: string): string | undefined {
 
 /** A reserved range overlapping `b`, if any (a handful of rows: host routes and foreign networks). */
 function reservedOver(db: Db, b: Cidr): string | undefined {
-  return db.query<{ reason: string }, [number, number]>("SELECT reason FROM subnet_reserved WHERE lo <= ? AND hi >= ? LIMIT 1").get(end(b), b.start)?.reason;
+  return db
+    .query<{ reason: string }, [number, number]>("SELECT reason FROM subnet_reserved WHERE lo <= ? AND hi >= ? LIMIT 1")
+    .get(end(b), b.start)?.reason;
 }
 
 /**
@@ -32,15 +34,21 @@ export function allocate(db: Db, tenantId: string, pool: Cidr, prefix: number): 
     const held = find(db, tenantId);
     if (held) return held;
     const free = db
-      .query<{ start: number }, [number, number, number]>("SELECT start FROM subnet_blocks WHERE prefix = ? AND tenant_id IS NULL AND reserved IS NULL AND start BETWEEN ? AND ? ORDER BY start LIMIT 1")
+      .query<{ start: number }, [number, number, number]>(
+        "SELECT start FROM subnet_blocks WHERE prefix = ? AND tenant_id IS NULL AND reserved IS NULL AND start BETWEEN ? AND ? ORDER BY start LIMIT 1",
+      )
       .get(prefix, pool.start, end(pool) - size(prefix) + 1);
     if (free) {
       db.query("UPDATE subnet_blocks SET tenant_id = ? WHERE start = ?").run(tenantId, free.start);
       return formatCidr({ start: free.start, prefix });
     }
-    const insert = db.query<unknown, [number, number, string | null, string | null]>("INSERT INTO subnet_blocks (start, prefix, tenant_id, reserved) VALUES (?, ?, ?, ?)");
+    const insert = db.query<unknown, [number, number, string | null, string | null]>(
+      "INSERT INTO subnet_blocks (start, prefix, tenant_id, reserved) VALUES (?, ?, ?, ?)",
+    );
     for (;;) {
-      const top = db.query<BlockRow, [number]>("SELECT * FROM subnet_blocks WHERE start <= ? ORDER BY start DESC LIMIT 1").get(end(pool));
+      const top = db
+        .query<BlockRow, [number]>("SELECT * FROM subnet_blocks WHERE start <= ? ORDER BY start DESC LIMIT 1")
+        .get(end(pool));
       const b = blockAtOrAfter(pool, prefix, top ? top.start + size(top.prefix) : pool.start);
       if (!b) return undefined;
       const why = reservedOver(db, b);
@@ -65,7 +73,9 @@ export function reserve(db: Db, cidr: string, reason: string): void {
 /** Counts for error messages and logs: blocks held, skipped, and how many the pool has. */
 export function usage(db: Db, pool: Cidr, prefix: number): { held: number; skipped: number; total: number } {
   const r = db
-    .query<{ held: number; skipped: number }, [number, number]>("SELECT COUNT(tenant_id) AS held, COUNT(reserved) AS skipped FROM subnet_blocks WHERE start BETWEEN ? AND ?")
+    .query<{ held: number; skipped: number }, [number, number]>(
+      "SELECT COUNT(tenant_id) AS held, COUNT(reserved) AS skipped FROM subnet_blocks WHERE start BETWEEN ? AND ?",
+    )
     .get(pool.start, end(pool))!;
   return { held: r.held, skipped: r.skipped, total: size(pool.prefix) / size(prefix) };
 }
@@ -90,7 +100,9 @@ export function recover(db: Db, pool: Cidr, prefix: number, seen: Observed): voi
       if (!c || c.start > end(pool) || end(c) < pool.start) continue;
       db.query("INSERT INTO subnet_reserved (lo, hi, reason) VALUES (?, ?, ?)").run(c.start, end(c), f.reason);
       // Free blocks inside it are skipped; a held one keeps its tenant (its network, if any, exists already).
-      db.query("UPDATE subnet_blocks SET reserved = ? WHERE tenant_id IS NULL AND start <= ? AND start + (1 << (32 - prefix)) - 1 >= ?").run(f.reason, end(c), c.start);
+      db.query(
+        "UPDATE subnet_blocks SET reserved = ? WHERE tenant_id IS NULL AND start <= ? AND start + (1 << (32 - prefix)) - 1 >= ?",
+      ).run(f.reason, end(c), c.start);
     }
     for (const o of seen.ours) adopt(db, o.tenantId, o.subnet, pool, prefix);
   })();
@@ -102,12 +114,18 @@ function adopt(db: Db, tenantId: string, subnet: string, pool: Cidr, prefix: num
   if (!c || c.prefix !== prefix || c.start < pool.start || end(c) > end(pool)) return release(db, tenantId); // made before the pool, or by another setting
   if (find(db, tenantId) === subnet) return;
   release(db, tenantId);
-  const top = db.query<BlockRow, [number]>("SELECT * FROM subnet_blocks WHERE start <= ? ORDER BY start DESC LIMIT 1").get(end(pool));
+  const top = db
+    .query<BlockRow, [number]>("SELECT * FROM subnet_blocks WHERE start <= ? ORDER BY start DESC LIMIT 1")
+    .get(end(pool));
   for (let at = top ? top.start + size(top.prefix) : pool.start; at < c.start; at += size(prefix)) {
     const b = blockAtOrAfter(pool, prefix, at);
     if (!b || b.start >= c.start) break;
-    db.query("INSERT OR IGNORE INTO subnet_blocks (start, prefix, tenant_id, reserved) VALUES (?, ?, NULL, NULL)").run(b.start, prefix);
+    db.query("INSERT OR IGNORE INTO subnet_blocks (start, prefix, tenant_id, reserved) VALUES (?, ?, NULL, NULL)").run(
+      b.start,
+      prefix,
+    );
   }
-  db.query("INSERT INTO subnet_blocks (start, prefix, tenant_id, reserved) VALUES (?, ?, ?, NULL) ON CONFLICT (start) DO UPDATE SET tenant_id = excluded.tenant_id, reserved = NULL")
-    .run(c.start, prefix, tenantId);
+  db.query(
+    "INSERT INTO subnet_blocks (start, prefix, tenant_id, reserved) VALUES (?, ?, ?, NULL) ON CONFLICT (start) DO UPDATE SET tenant_id = excluded.tenant_id, reserved = NULL",
+  ).run(c.start, prefix, tenantId);
 }

@@ -41,7 +41,11 @@ export interface ListQuery {
 
 /** A tenant of `owner`, or undefined (a foreign id looks exactly like a missing one). */
 export function find(db: Db, owner: Owner, id: string): TenantRow | undefined {
-  return db.query<TenantRow, [string, string, string]>("SELECT * FROM tenants WHERE id = ? AND provider_id = ? AND mode = ?").get(id, owner.providerId, owner.mode) ?? undefined;
+  return (
+    db
+      .query<TenantRow, [string, string, string]>("SELECT * FROM tenants WHERE id = ? AND provider_id = ? AND mode = ?")
+      .get(id, owner.providerId, owner.mode) ?? undefined
+  );
 }
 
 export function get(db: Db, owner: Owner, id: string): TenantRow {
@@ -75,20 +79,30 @@ export function list(db: Db, owner: Owner, q: ListQuery): { rows: TenantRow[]; t
   // The sort column comes from a closed set, never from the request text itself.
   const order = `${q.sort === "name" ? "name" : "created_at"} ${q.desc ? "DESC" : "ASC"}, id`;
   // Without a search the total is kept by triggers (tenant_counts); counting a provider's rows per request grows with them.
-  const total = q.search ? db.query<{ n: number }, any>(`SELECT COUNT(*) AS n FROM tenants WHERE ${w}`).get(args)!.n : countByStatus(db, owner, q.status);
-  const rows = db.query<TenantRow, any>(`SELECT * FROM tenants WHERE ${w} ORDER BY ${order} LIMIT $limit OFFSET $offset`).all({ ...args, limit: q.limit, offset: q.offset });
+  const total = q.search
+    ? db.query<{ n: number }, any>(`SELECT COUNT(*) AS n FROM tenants WHERE ${w}`).get(args)!.n
+    : countByStatus(db, owner, q.status);
+  const rows = db
+    .query<TenantRow, any>(`SELECT * FROM tenants WHERE ${w} ORDER BY ${order} LIMIT $limit OFFSET $offset`)
+    .all({ ...args, limit: q.limit, offset: q.offset });
   return { rows, total };
 }
 
 /** Tenants of `owner` that count against the limit (deleting ones are on their way out). */
 export function count(db: Db, owner: Owner): number {
-  return db.query<{ n: number }, [string, string]>("SELECT COALESCE(SUM(n), 0) AS n FROM tenant_counts WHERE provider_id = ? AND mode = ? AND status != 'deleting'").get(owner.providerId, owner.mode)!.n;
+  return db
+    .query<{ n: number }, [string, string]>(
+      "SELECT COALESCE(SUM(n), 0) AS n FROM tenant_counts WHERE provider_id = ? AND mode = ? AND status != 'deleting'",
+    )
+    .get(owner.providerId, owner.mode)!.n;
 }
 
 /** Tenants of `owner` (in `status` when given), from the counts the triggers keep: a few rows, however many tenants. */
 export function countByStatus(db: Db, owner: Owner, status?: string): number {
   return db
-    .query<{ n: number }, [string, string, string | null]>("SELECT COALESCE(SUM(n), 0) AS n FROM tenant_counts WHERE provider_id = ?1 AND mode = ?2 AND (?3 IS NULL OR status = ?3)")
+    .query<{ n: number }, [string, string, string | null]>(
+      "SELECT COALESCE(SUM(n), 0) AS n FROM tenant_counts WHERE provider_id = ?1 AND mode = ?2 AND (?3 IS NULL OR status = ?3)",
+    )
     .get(owner.providerId, owner.mode, status ?? null)!.n;
 }
 
@@ -98,17 +112,35 @@ export function listAll(db: Db): TenantRow[] {
 
 /** Test-mode tenants created before `beforeIso` (the TTL purge). */
 export function listExpiredTest(db: Db, beforeIso: string): TenantRow[] {
-  return db.query<TenantRow, [string]>("SELECT * FROM tenants WHERE mode = 'test' AND created_at < ? AND status != 'deleting'").all(beforeIso);
+  return db
+    .query<TenantRow, [string]>("SELECT * FROM tenants WHERE mode = 'test' AND created_at < ? AND status != 'deleting'")
+    .all(beforeIso);
 }
 
 export function insert(db: Db, row: TenantRow): void {
-  db.query(`INSERT INTO tenants (id, provider_id, mode, name, display_name, status, status_reason, source_type, repo_url, branch,
+  db.query(
+    `INSERT INTO tenants (id, provider_id, mode, name, display_name, status, status_reason, source_type, repo_url, branch,
               image_url, resource_size, app_port, egress_mode, env_enc, template_id, created_at, updated_at)
             VALUES ($id, $provider_id, $mode, $name, $display_name, $status, $status_reason, $source_type, $repo_url, $branch,
-              $image_url, $resource_size, $app_port, $egress_mode, $env_enc, $template_id, $created_at, $updated_at)`).run(named(row));
+              $image_url, $resource_size, $app_port, $egress_mode, $env_enc, $template_id, $created_at, $updated_at)`,
+  ).run(named(row));
 }
 
-type Mutable = Partial<Pick<TenantRow, "display_name" | "status" | "status_reason" | "branch" | "resource_size" | "app_port" | "egress_mode" | "env_enc" | "repo_url" | "image_url">>;
+type Mutable = Partial<
+  Pick<
+    TenantRow,
+    | "display_name"
+    | "status"
+    | "status_reason"
+    | "branch"
+    | "resource_size"
+    | "app_port"
+    | "egress_mode"
+    | "env_enc"
+    | "repo_url"
+    | "image_url"
+  >
+>;
 
 /** Updates the given columns (only those from a fixed list) and `updated_at`. */
 export function update(db: Db, id: string, fields: Mutable & { updated_at: string }): void {
@@ -119,7 +151,19 @@ export function update(db: Db, id: string, fields: Mutable & { updated_at: strin
   for (const c of cols) args[c] = (fields as Record<string, unknown>)[c] ?? null;
   db.query(`UPDATE tenants SET ${sets} WHERE id = $id`).run(args as any);
 }
-const UPDATABLE = new Set(["display_name", "status", "status_reason", "branch", "resource_size", "app_port", "egress_mode", "env_enc", "repo_url", "image_url", "updated_at"]);
+const UPDATABLE = new Set([
+  "display_name",
+  "status",
+  "status_reason",
+  "branch",
+  "resource_size",
+  "app_port",
+  "egress_mode",
+  "env_enc",
+  "repo_url",
+  "image_url",
+  "updated_at",
+]);
 
 export function remove(db: Db, id: string): void {
   db.query("DELETE FROM tenants WHERE id = ?").run(id);

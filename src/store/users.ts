@@ -23,5 +23,7 @@ export function count(db: Db): number {
 }
 
 export function insert(db: Db, row: UserRow): void {
-  db.query("INSERT INTO users (id, provider_id, email, password_hash, role, created_at) VALUES ($id, $provider_id, $email, $password_hash, $role, $created_at)").run(named(row));
+  db.query(
+    "INSERT INTO users (id, provider_id, email, password_hash, role, created_at) VALUES ($id, $provider_id, $email, $password_hash, $role, $created_at)",
+  ).run(named(row));
 }

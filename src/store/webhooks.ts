@@ -19,7 +19,11 @@ export interface WebhookRow {
 export type WebhookPatch = Partial<Pick<WebhookRow, "url" | "events" | "description" | "active" | "updated_at">>;
 
 export function find(db: Db, providerId: string, mode: string, id: string): WebhookRow | undefined {
-  return db.query<WebhookRow, [string, string, string]>("SELECT * FROM webhooks WHERE provider_id = ? AND mode = ? AND id = ?").get(providerId, mode, id) ?? undefined;
+  return (
+    db
+      .query<WebhookRow, [string, string, string]>("SELECT * FROM webhooks WHERE provider_id = ? AND mode = ? AND id = ?")
+      .get(providerId, mode, id) ?? undefined
+  );
 }
 
 /** Like find, but a missing or foreign id is NotFound. */
@@ -34,22 +38,39 @@ export function findById(db: Db, id: string): WebhookRow | undefined {
   return db.query<WebhookRow, [string]>("SELECT * FROM webhooks WHERE id = ?").get(id) ?? undefined;
 }
 
-export function list(db: Db, providerId: string, mode: string, limit: number, offset: number): { rows: WebhookRow[]; total: number } {
+export function list(
+  db: Db,
+  providerId: string,
+  mode: string,
+  limit: number,
+  offset: number,
+): { rows: WebhookRow[]; total: number } {
   const rows = db
-    .query<WebhookRow, [string, string, number, number]>("SELECT * FROM webhooks WHERE provider_id = ? AND mode = ? ORDER BY created_at DESC, id LIMIT ? OFFSET ?")
+    .query<WebhookRow, [string, string, number, number]>(
+      "SELECT * FROM webhooks WHERE provider_id = ? AND mode = ? ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
+    )
     .all(providerId, mode, limit, offset);
-  const total = db.query<{ n: number }, [string, string]>("SELECT COUNT(*) AS n FROM webhooks WHERE provider_id = ? AND mode = ?").get(providerId, mode)?.n ?? 0;
+  const total =
+    db
+      .query<{ n: number }, [string, string]>("SELECT COUNT(*) AS n FROM webhooks WHERE provider_id = ? AND mode = ?")
+      .get(providerId, mode)?.n ?? 0;
   return { rows, total };
 }
 
 /** Active webhooks of a provider and mode: the candidates for one notification. */
 export function listActive(db: Db, providerId: string, mode: string): WebhookRow[] {
-  return db.query<WebhookRow, [string, string]>("SELECT * FROM webhooks WHERE provider_id = ? AND mode = ? AND active = 1 ORDER BY created_at, id").all(providerId, mode);
+  return db
+    .query<WebhookRow, [string, string]>(
+      "SELECT * FROM webhooks WHERE provider_id = ? AND mode = ? AND active = 1 ORDER BY created_at, id",
+    )
+    .all(providerId, mode);
 }
 
 export function insert(db: Db, row: WebhookRow): void {
-  db.query(`INSERT INTO webhooks (id, provider_id, mode, url, events, description, secret_enc, active, created_at, updated_at)
-            VALUES ($id, $provider_id, $mode, $url, $events, $description, $secret_enc, $active, $created_at, $updated_at)`).run(named(row));
+  db.query(
+    `INSERT INTO webhooks (id, provider_id, mode, url, events, description, secret_enc, active, created_at, updated_at)
+            VALUES ($id, $provider_id, $mode, $url, $events, $description, $secret_enc, $active, $created_at, $updated_at)`,
+  ).run(named(row));
 }
 
 export function update(db: Db, id: string, patch: WebhookPatch): void {

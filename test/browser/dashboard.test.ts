@@ -36,16 +36,24 @@ let receiver: ReturnType<typeof Bun.serve> | undefined;
 beforeAll(async () => {
   await ensureTestImages();
   receiver = Bun.serve({
-    port: 0, hostname: "127.0.0.1",
+    port: 0,
+    hostname: "127.0.0.1",
     async fetch(req) {
-      received.push({ signature: req.headers.get("staxa-signature") ?? "", delivery: req.headers.get("staxa-delivery") ?? "", event: req.headers.get("staxa-event") ?? "", body: await req.text() });
+      received.push({
+        signature: req.headers.get("staxa-signature") ?? "",
+        delivery: req.headers.get("staxa-delivery") ?? "",
+        event: req.headers.get("staxa-event") ?? "",
+        body: await req.text(),
+      });
       return new Response("ok");
     },
   });
   app = await startAppliance({
     baseDomain: BASE,
     env: {
-      STAXA_PORT_POOL: `${POOL}-${POOL + 2}`, STAXA_ALLOW_PRIVATE_TARGETS: "1", STAXA_ALLOW_HTTP_WEBHOOKS: "1",
+      STAXA_PORT_POOL: `${POOL}-${POOL + 2}`,
+      STAXA_ALLOW_PRIVATE_TARGETS: "1",
+      STAXA_ALLOW_HTTP_WEBHOOKS: "1",
       // This run clicks through every page in about a minute, over the 60 "other" requests a minute one
       // credential may make; the limits stay on, four times wider (a 429 would otherwise fail later steps).
       STAXA_RATE_LIMIT_SCALE: "4",
@@ -56,8 +64,16 @@ beforeAll(async () => {
   ctx = browser.ctx;
   page = ctx.pages()[0] ?? (await ctx.newPage());
   page.on("dialog", (d) => void d.accept());
-  if (process.env.BRW_DEBUG) page.on("response", (r) => { if (r.url().includes("/api/v1/")) console.log(`${new Date().toISOString().slice(14, 23)} ${r.status()} ${r.request().method()} ${r.url().replace(/^.*\/api\/v1/, "")}`); });
-  page.on("pageerror", (e) => { throw new Error(`uncaught error in the page: ${e.message}`); });
+  if (process.env.BRW_DEBUG)
+    page.on("response", (r) => {
+      if (r.url().includes("/api/v1/"))
+        console.log(
+          `${new Date().toISOString().slice(14, 23)} ${r.status()} ${r.request().method()} ${r.url().replace(/^.*\/api\/v1/, "")}`,
+        );
+    });
+  page.on("pageerror", (e) => {
+    throw new Error(`uncaught error in the page: ${e.message}`);
+  });
 }, 240_000);
 
 afterAll(async () => {
@@ -75,8 +91,15 @@ afterAll(async () => {
 async function waitReady(not?: string): Promise<string> {
   const deadline = Date.now() + 120_000;
   for (;;) {
-    const dep = await page.locator(".stepper").locator("xpath=preceding-sibling::p/code").textContent().catch(() => null);
-    const ready = await page.locator(".stepper li", { hasText: /^ready/ }).getAttribute("class").catch(() => null);
+    const dep = await page
+      .locator(".stepper")
+      .locator("xpath=preceding-sibling::p/code")
+      .textContent()
+      .catch(() => null);
+    const ready = await page
+      .locator(".stepper li", { hasText: /^ready/ })
+      .getAttribute("class")
+      .catch(() => null);
     if (dep && dep !== not && ready === "done") return dep;
     const failed = await page.locator(".stepper li.failed").count();
     if (failed) throw new Error(`deployment failed: ${await page.locator(".note.error").first().textContent()}`);
@@ -99,7 +122,8 @@ async function dropFirewallTag(id: string): Promise<void> {
   let table = "filter";
   for (const line of out.split("\n")) {
     if (line.startsWith("*")) table = line.slice(1);
-    if (line.startsWith("-A ") && line.includes(`staxa:${id}`)) Bun.spawnSync(["iptables", "-w", "-t", table, "-D", ...line.slice(3).replaceAll('"', "").split(" ")]);
+    if (line.startsWith("-A ") && line.includes(`staxa:${id}`))
+      Bun.spawnSync(["iptables", "-w", "-t", table, "-D", ...line.slice(3).replaceAll('"', "").split(" ")]);
   }
 }
 
@@ -112,7 +136,8 @@ async function apiGet(path: string): Promise<any> {
   if (!readerKey) {
     const token = await page.evaluate(() => localStorage.getItem("staxa.token"));
     const res = await fetch(`${app.url}/api/v1/api-keys`, {
-      method: "POST", headers: { authorization: `Bearer ${token}`, "x-staxa-mode": "live", "content-type": "application/json" },
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "x-staxa-mode": "live", "content-type": "application/json" },
       body: JSON.stringify({ name: "browser test reader", mode: "live", scopes: ["*"] }),
     });
     readerKey = (await res.json()).data.key;
@@ -207,13 +232,18 @@ describe("dashboard", () => {
     await page.locator("fieldset.checks.invalid .field-error").waitFor();
     await expectCleanText(page);
     await screenshot(page, "14-webhook-errors");
-    for (const e of ["tenant.ready", "deployment.started", "deployment.succeeded"]) await page.getByLabel(e, { exact: true }).check();
+    for (const e of ["tenant.ready", "deployment.started", "deployment.succeeded"])
+      await page.getByLabel(e, { exact: true }).check();
     await page.getByLabel("Description (optional)").fill("browser receiver");
     const [req] = await Promise.all([
       page.waitForRequest((r) => r.url().endsWith("/api/v1/webhooks") && r.method() === "POST"),
       page.getByRole("button", { name: "Add webhook" }).click(),
     ]);
-    expect(req.postDataJSON()).toEqual({ url: `http://127.0.0.1:${receiver!.port}/hook`, events: ["tenant.ready", "deployment.started", "deployment.succeeded"], description: "browser receiver" });
+    expect(req.postDataJSON()).toEqual({
+      url: `http://127.0.0.1:${receiver!.port}/hook`,
+      events: ["tenant.ready", "deployment.started", "deployment.succeeded"],
+      description: "browser receiver",
+    });
     hookSecret = (await page.getByTestId("new-secret").textContent())!.trim();
     expect(hookSecret).toMatch(/^whsec_\w{20,}$/);
     await page.getByRole("article", { name: `Webhook http://127.0.0.1:${receiver!.port}/hook` }).waitFor();
@@ -248,7 +278,15 @@ describe("dashboard", () => {
       page.waitForRequest((r) => r.url().endsWith("/api/v1/tenants") && r.method() === "POST"),
       page.getByRole("button", { name: "Create tenant" }).click(),
     ]);
-    expect(req.postDataJSON()).toEqual({ name, source_type: "github", resource_size: "small", repo_url: `file://${repo}`, branch: "main", app_port: 3000, env: { GREETING: "hello", API_TOKEN: "s3cret" } });
+    expect(req.postDataJSON()).toEqual({
+      name,
+      source_type: "github",
+      resource_size: "small",
+      repo_url: `file://${repo}`,
+      branch: "main",
+      app_port: 3000,
+      env: { GREETING: "hello", API_TOKEN: "s3cret" },
+    });
     await page.waitForURL(/\/tenants\/ten_/);
     tenantId = new URL(page.url()).pathname.split("/")[2];
     await page.locator(".stepper").waitFor();
@@ -257,7 +295,11 @@ describe("dashboard", () => {
     await page.locator("h1 .badge", { hasText: "ready" }).waitFor({ timeout: 15_000 });
     await page.locator("summary", { hasText: "Build log" }).click();
     // The build log of the deployment streams in as build events arrive (docker build output).
-    await page.locator("pre.log").filter({ hasText: /Step|FROM|COPY|#\d/ }).first().waitFor({ timeout: 10_000 });
+    await page
+      .locator("pre.log")
+      .filter({ hasText: /Step|FROM|COPY|#\d/ })
+      .first()
+      .waitFor({ timeout: 10_000 });
     await expectCleanText(page);
     await screenshot(page, "05-tenant-ready");
     expect(await appBody()).toBe("browser v1");
@@ -311,7 +353,10 @@ describe("dashboard", () => {
       page.getByRole("button", { name: "Save and redeploy" }).click(),
     ]);
     expect([req.method(), req.postDataJSON()]).toEqual(["PATCH", { set: { FEATURE: "on" } }]);
-    await page.getByRole("status").filter({ hasText: /Redeploying/ }).waitFor();
+    await page
+      .getByRole("status")
+      .filter({ hasText: /Redeploying/ })
+      .waitFor();
     await expectCleanText(page);
     // the secret is still there, still hidden: nobody typed it again
     await page.getByLabel("Value of FEATURE").waitFor();
@@ -328,7 +373,10 @@ describe("dashboard", () => {
     const first = (await rows.last().locator("code").first().textContent())!;
     const current = (await page.locator("tbody tr", { hasText: "current" }).locator("code").first().textContent())!;
     await page.getByRole("button", { name: "Deploy now" }).click();
-    await page.getByRole("status").filter({ hasText: /queued/ }).waitFor();
+    await page
+      .getByRole("status")
+      .filter({ hasText: /queued/ })
+      .waitFor();
     await page.getByRole("link", { name: "Overview" }).click();
     await waitReady(current);
     expect(await appBody()).toBe("browser v2");
@@ -337,7 +385,10 @@ describe("dashboard", () => {
     await screenshot(page, "09-deployments");
     const afterV2 = (await page.locator("tbody tr", { hasText: "current" }).locator("code").first().textContent())!;
     await page.locator("tbody tr", { hasText: first }).getByRole("button", { name: "Roll back" }).click();
-    await page.getByRole("status").filter({ hasText: /Rolling back to/ }).waitFor();
+    await page
+      .getByRole("status")
+      .filter({ hasText: /Rolling back to/ })
+      .waitFor();
     await page.getByRole("link", { name: "Overview" }).click();
     await waitReady(afterV2);
     expect(await appBody()).toBe("browser v1");
@@ -348,7 +399,8 @@ describe("dashboard", () => {
     // The tenant's deployments fired subscribed events; each POST verifies with the secret shown once.
     const deadline = Date.now() + 20_000;
     while (!received.some((r) => r.event === "deployment.succeeded")) {
-      if (Date.now() > deadline) throw new Error(`no deployment.succeeded delivery; got ${received.map((r) => r.event).join(", ")}`);
+      if (Date.now() > deadline)
+        throw new Error(`no deployment.succeeded delivery; got ${received.map((r) => r.event).join(", ")}`);
       await Bun.sleep(200);
     }
     for (const r of received) expect(verifyStaxaSignature(hookSecret, r.signature, r.body)).toBe(true);
@@ -363,7 +415,10 @@ describe("dashboard", () => {
     await screenshot(page, "16-webhook-deliveries");
     const before = received.filter((r) => r.delivery === deliveryId).length;
     await delivered.getByRole("button", { name: "Redeliver" }).click();
-    await card.getByRole("status").filter({ hasText: `Delivery ${deliveryId}` }).waitFor();
+    await card
+      .getByRole("status")
+      .filter({ hasText: `Delivery ${deliveryId}` })
+      .waitFor();
     const until = Date.now() + 15_000;
     while (received.filter((r) => r.delivery === deliveryId).length <= before) {
       if (Date.now() > until) throw new Error("the redelivery never arrived");
@@ -402,7 +457,13 @@ describe("dashboard", () => {
     const v = d.verification;
     expect(v.pointing.map((r: any) => r.type)).toEqual(["A", "CNAME"]);
     // The table is the API's records, in order: TXT ownership, A to server_ip, or instead a CNAME to the tenant host.
-    const rows = await card.locator("tbody tr").evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll("td")).slice(1, 4).map((td) => td.textContent!.trim())));
+    const rows = await card.locator("tbody tr").evaluateAll((trs) =>
+      trs.map((tr) =>
+        Array.from(tr.querySelectorAll("td"))
+          .slice(1, 4)
+          .map((td) => td.textContent!.trim()),
+      ),
+    );
     expect(rows).toEqual([[v.type, v.name, v.value], ...v.pointing.map((r: any) => [r.type, r.name, r.value])]);
     expect(v.name).toBe(`_staxa-challenge.${domain}`);
     expect(v.pointing[0].value).toBe(listed.server_ip);
@@ -445,13 +506,23 @@ describe("dashboard", () => {
       page.getByRole("button", { name: "Create rule" }).click(),
     ]);
     const primary = (await apiGet(`/tenants/${tenantId}`)).data.services.find((s: any) => s.is_primary).name;
-    expect(req.postDataJSON()).toEqual({ direction: "inbound", protocol: "tcp", target_service: primary, target_port: 3000, source_cidrs: ["203.0.113.0/24", "198.51.100.7"], ttl_hours: 2 });
+    expect(req.postDataJSON()).toEqual({
+      direction: "inbound",
+      protocol: "tcp",
+      target_service: primary,
+      target_port: 3000,
+      source_cidrs: ["203.0.113.0/24", "198.51.100.7"],
+      ttl_hours: 2,
+    });
     const row = page.locator("tr[data-rule]").first();
     await row.waitFor();
     ruleId = (await row.getAttribute("data-rule"))!;
     const conn = (await row.locator("td[data-label=Connection] code").textContent())!;
     expect(conn).toMatch(new RegExp(`^127\\.0\\.0\\.1:(${POOL}|${POOL + 1}|${POOL + 2})$`));
-    await page.getByRole("status").filter({ hasText: `connect to ${conn}` }).waitFor();
+    await page
+      .getByRole("status")
+      .filter({ hasText: `connect to ${conn}` })
+      .waitFor();
     expect(await row.locator("td[data-label=Sources]").textContent()).toBe("203.0.113.0/24, 198.51.100.7/32");
     expect(await row.locator("td[data-label=Expires] time").count()).toBe(1);
     const rule = (await apiGet(`/tenants/${tenantId}/network-rules/${ruleId}`)).data;
@@ -513,7 +584,11 @@ describe("dashboard", () => {
     for (const tab of ["Logs", "Services", "Domains", "Network rules", "Settings"]) {
       await page.getByRole("link", { name: tab, exact: true }).click();
       // The SSE stream keeps the network busy: wait for the tab's loading lines to go instead.
-      await page.getByText(/^Loading/).first().waitFor({ state: "detached", timeout: 10_000 }).catch(() => {});
+      await page
+        .getByText(/^Loading/)
+        .first()
+        .waitFor({ state: "detached", timeout: 10_000 })
+        .catch(() => {});
       await Bun.sleep(300);
       await expectCleanText(page);
       await screenshot(page, `10-tab-${tab.toLowerCase().replace(/\s+/g, "-")}`);
@@ -539,7 +614,10 @@ describe("dashboard", () => {
     await expectCleanText(page);
     await screenshot(page, "12-registries-error");
     await page.getByRole("link", { name: "GitHub" }).click();
-    await page.getByRole("heading", { name: /Register an installation|Installation|GitHub App is not configured/ }).first().waitFor();
+    await page
+      .getByRole("heading", { name: /Register an installation|Installation|GitHub App is not configured/ })
+      .first()
+      .waitFor();
     await expectCleanText(page);
     await screenshot(page, "13-github");
   }, 30_000);
@@ -578,7 +656,9 @@ describe("dashboard", () => {
     await del.click();
     await page.getByRole("heading", { name: "Tenants" }).waitFor();
     const deadline = Date.now() + 60_000;
-    while ((await fetch(`${app.url}/api/v1/tenants/${tenantId}`, { headers: { authorization: `Bearer ${apiKey}` } })).status !== 404) {
+    while (
+      (await fetch(`${app.url}/api/v1/tenants/${tenantId}`, { headers: { authorization: `Bearer ${apiKey}` } })).status !== 404
+    ) {
       if (Date.now() > deadline) throw new Error("tenant was not deleted");
       await Bun.sleep(500);
     }

@@ -36,7 +36,9 @@ beforeAll(async () => {
   ctx = browser.ctx;
   page = ctx.pages()[0] ?? (await ctx.newPage());
   page.on("dialog", (d) => void d.accept());
-  page.on("pageerror", (e) => { throw new Error(`uncaught error in the page: ${e.message}`); });
+  page.on("pageerror", (e) => {
+    throw new Error(`uncaught error in the page: ${e.message}`);
+  });
 }, 240_000);
 
 afterAll(async () => {
@@ -53,13 +55,15 @@ async function apiCall(method: string, path: string, body?: unknown): Promise<an
   if (!key) {
     const token = await page.evaluate(() => localStorage.getItem("staxa.token"));
     const res = await fetch(`${app.url}/api/v1/api-keys`, {
-      method: "POST", headers: { authorization: `Bearer ${token}`, "x-staxa-mode": "live", "content-type": "application/json" },
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "x-staxa-mode": "live", "content-type": "application/json" },
       body: JSON.stringify({ name: "feedback test reader", mode: "live", scopes: ["*"] }),
     });
     key = (await res.json()).data.key;
   }
   const res = await fetch(`${app.url}/api/v1${path}`, {
-    method, headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${await res.text()}`);
@@ -69,7 +73,10 @@ async function apiCall(method: string, path: string, body?: unknown): Promise<an
 /** The events the API replays for a tenant's latest deployment (the stream ends after its final event). */
 async function apiEvents(tenantId: string): Promise<Array<{ stage: string; status: string; deployment_id: string | null }>> {
   await apiCall("GET", `/tenants/${tenantId}`); // makes the test's key
-  const res = await fetch(`${app.url}/api/v1/tenants/${tenantId}/events`, { headers: { authorization: `Bearer ${key}`, accept: "text/event-stream" }, signal: AbortSignal.timeout(30_000) });
+  const res = await fetch(`${app.url}/api/v1/tenants/${tenantId}/events`, {
+    headers: { authorization: `Bearer ${key}`, accept: "text/event-stream" },
+    signal: AbortSignal.timeout(30_000),
+  });
   return [...(await res.text()).matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]));
 }
 
@@ -82,17 +89,28 @@ function stepperNow(): Promise<string[][]> {
 async function waitReady(not?: string): Promise<string> {
   const deadline = Date.now() + 120_000;
   for (;;) {
-    const dep = await page.locator(".stepper").locator("xpath=preceding-sibling::p/code").textContent().catch(() => null);
-    const ready = await page.locator(".stepper li", { hasText: /^ready/ }).getAttribute("class").catch(() => null);
+    const dep = await page
+      .locator(".stepper")
+      .locator("xpath=preceding-sibling::p/code")
+      .textContent()
+      .catch(() => null);
+    const ready = await page
+      .locator(".stepper li", { hasText: /^ready/ })
+      .getAttribute("class")
+      .catch(() => null);
     if (dep && dep !== not && ready === "done") return dep;
-    if (await page.locator(".stepper li.failed").count()) throw new Error(`deployment failed: ${await page.locator(".note.error").first().textContent()}`);
+    if (await page.locator(".stepper li.failed").count())
+      throw new Error(`deployment failed: ${await page.locator(".note.error").first().textContent()}`);
     if (Date.now() > deadline) throw new Error(`the stepper did not reach ready (deployment ${dep})`);
     await Bun.sleep(300);
   }
 }
 
 async function appBody(name: string): Promise<string> {
-  const res = await fetch(`http://127.0.0.1:${app.httpPort}/`, { headers: { host: `${name}.${BASE}` }, signal: AbortSignal.timeout(5000) });
+  const res = await fetch(`http://127.0.0.1:${app.httpPort}/`, {
+    headers: { host: `${name}.${BASE}` },
+    signal: AbortSignal.timeout(5000),
+  });
   return (await res.text()).trim();
 }
 
@@ -165,7 +183,10 @@ describe("dashboard: a first run's feedback", () => {
       page.getByRole("button", { name: "Save and redeploy" }).click(),
     ]);
     expect([req.method(), req.postDataJSON()]).toEqual(["PATCH", { set: { FEATURE: "on" } }]);
-    await page.getByRole("status").filter({ hasText: /Redeploying/ }).waitFor();
+    await page
+      .getByRole("status")
+      .filter({ hasText: /Redeploying/ })
+      .waitFor();
     expect(await page.getByLabel("Value of API_TOKEN").inputValue()).toBe("");
     await expectCleanText(page);
     await screenshot(page, "fb-03-env-saved");
@@ -174,7 +195,11 @@ describe("dashboard: a first run's feedback", () => {
     await page.getByRole("link", { name: "Overview" }).click();
     const redeploy = await waitReady(before);
     // The redeployed container has the new variable and the secret nobody typed again.
-    const ids = (await dockerCli(["ps", "-q", "--filter", `label=staxa.tenant=${good}`, "--filter", `label=staxa.deployment=${redeploy}`])).out.split("\n").filter(Boolean);
+    const ids = (
+      await dockerCli(["ps", "-q", "--filter", `label=staxa.tenant=${good}`, "--filter", `label=staxa.deployment=${redeploy}`])
+    ).out
+      .split("\n")
+      .filter(Boolean);
     expect(ids.length).toBe(1);
     const vars = JSON.parse((await dockerCli(["inspect", "--format", "{{json .Config.Env}}", ids[0]])).out) as string[];
     expect(vars).toContain("FEATURE=on");
@@ -182,7 +207,9 @@ describe("dashboard: a first run's feedback", () => {
   }, 150_000);
 
   test("a failed deploy: the reason in the list and on the page, its build log with the failure, no Open app", async () => {
-    badId = (await apiCall("POST", "/tenants", { name: bad, source_type: "github", repo_url: `file://${repos.bad}`, branch: "main" })).data.id;
+    badId = (
+      await apiCall("POST", "/tenants", { name: bad, source_type: "github", repo_url: `file://${repos.bad}`, branch: "main" })
+    ).data.id;
     const deadline = Date.now() + 120_000;
     let t: any;
     while ((t = (await apiCall("GET", `/tenants/${badId}`)).data).status !== "failed") {
@@ -197,7 +224,12 @@ describe("dashboard: a first run's feedback", () => {
     expect((await row.locator(".reason").textContent())!.trim()).toBe(t.status_reason);
     // Only the serving tenant's URL is a link.
     expect(await row.locator("td[data-label=URL] a").count()).toBe(0);
-    expect(await page.locator("tr", { has: page.getByRole("link", { name: good, exact: true }) }).locator("td[data-label=URL] a").count()).toBe(1);
+    expect(
+      await page
+        .locator("tr", { has: page.getByRole("link", { name: good, exact: true }) })
+        .locator("td[data-label=URL] a")
+        .count(),
+    ).toBe(1);
     await expectCleanText(page);
     await screenshot(page, "fb-04-tenants-failed-reason");
 
@@ -206,7 +238,8 @@ describe("dashboard: a first run's feedback", () => {
       const w = window as any;
       w.__logTexts = [];
       new MutationObserver(() => {
-        for (const pre of Array.from(document.querySelectorAll("pre.log"))) if (w.__logTexts.at(-1) !== pre.textContent) w.__logTexts.push(pre.textContent);
+        for (const pre of Array.from(document.querySelectorAll("pre.log")))
+          if (w.__logTexts.at(-1) !== pre.textContent) w.__logTexts.push(pre.textContent);
       }).observe(document.body, { subtree: true, childList: true, characterData: true });
     });
     await page.getByRole("link", { name: bad, exact: true }).click();
@@ -280,11 +313,15 @@ describe("dashboard: a first run's feedback", () => {
     try {
       await page.goto(`${app.url}/tenants/${badId}`);
       await page.locator("h1 .badge", { hasText: "failed" }).waitFor();
-      const overflow = () => page.evaluate(() => ({
-        page: document.documentElement.scrollWidth - window.innerWidth,
-        header: Array.from(document.querySelectorAll("header.top, header.top *")).filter((el) => (el as HTMLElement).offsetParent !== null)
-          .map((el) => el.getBoundingClientRect().right).reduce((a, b) => Math.max(a, b), 0) - window.innerWidth,
-      }));
+      const overflow = () =>
+        page.evaluate(() => ({
+          page: document.documentElement.scrollWidth - window.innerWidth,
+          header:
+            Array.from(document.querySelectorAll("header.top, header.top *"))
+              .filter((el) => (el as HTMLElement).offsetParent !== null)
+              .map((el) => el.getBoundingClientRect().right)
+              .reduce((a, b) => Math.max(a, b), 0) - window.innerWidth,
+        }));
       let o = await overflow();
       expect(o.page).toBeLessThanOrEqual(0);
       expect(o.header).toBeLessThanOrEqual(0);

@@ -6,7 +6,6 @@ import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { startCaddy, type TestCaddy } from "../support/caddy.ts";
 import { freePort } from "../support/ports.ts";
 
-
 export const ROOT = join(import.meta.dir, "../..");
 export const SHOTS = join(ROOT, "test-artifacts", "screenshots");
 
@@ -33,10 +32,21 @@ export async function startAppliance(opts: { baseDomain: string; env?: Record<st
   const dataDir = join(dir, "data");
   const server = Bun.spawn([bin, "serve"], {
     env: {
-      ...process.env, STAXA_DATA_DIR: dataDir, STAXA_PORT: String(port), STAXA_HOST: "127.0.0.1", STAXA_MANAGE_CADDY: "0", STAXA_LOG_LEVEL: "error",
-      STAXA_RESOLVER_PORT: String(freePort()), STAXA_CADDY_ADMIN_URL: caddy.adminUrl, STAXA_BASE_DOMAIN: opts.baseDomain, STAXA_PUBLIC_SCHEME: "http",
-      STAXA_HTTP_PORT: String(httpPort), STAXA_HTTPS_PORT: String(httpPort + 800),
-      STAXA_ALLOW_FILE_REPOS: "1", STAXA_HEALTH_TIMEOUT_SEC: "8", STAXA_DRAIN_SEC: "0",
+      ...process.env,
+      STAXA_DATA_DIR: dataDir,
+      STAXA_PORT: String(port),
+      STAXA_HOST: "127.0.0.1",
+      STAXA_MANAGE_CADDY: "0",
+      STAXA_LOG_LEVEL: "error",
+      STAXA_RESOLVER_PORT: String(freePort()),
+      STAXA_CADDY_ADMIN_URL: caddy.adminUrl,
+      STAXA_BASE_DOMAIN: opts.baseDomain,
+      STAXA_PUBLIC_SCHEME: "http",
+      STAXA_HTTP_PORT: String(httpPort),
+      STAXA_HTTPS_PORT: String(httpPort + 800),
+      STAXA_ALLOW_FILE_REPOS: "1",
+      STAXA_HEALTH_TIMEOUT_SEC: "8",
+      STAXA_DRAIN_SEC: "0",
       ...opts.env,
     },
     stdout: "ignore",
@@ -44,12 +54,25 @@ export async function startAppliance(opts: { baseDomain: string; env?: Record<st
   });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
-  while (!(await fetch(`${url}/healthz`).then((r) => r.ok, () => false))) {
-    if (Date.now() > deadline || server.exitCode !== null) throw new Error(`the appliance did not start: ${await Bun.file(join(dir, "server.log")).text().catch(() => "")}`);
+  while (
+    !(await fetch(`${url}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
+    if (Date.now() > deadline || server.exitCode !== null)
+      throw new Error(
+        `the appliance did not start: ${await Bun.file(join(dir, "server.log"))
+          .text()
+          .catch(() => "")}`,
+      );
     await Bun.sleep(100);
   }
   return {
-    url, dataDir, httpPort, baseDomain: opts.baseDomain,
+    url,
+    dataDir,
+    httpPort,
+    baseDomain: opts.baseDomain,
     async stop() {
       server.kill("SIGTERM");
       await Promise.race([server.exited, Bun.sleep(5000)]);
@@ -68,8 +91,14 @@ export async function launchBrowser(baseDomain: string): Promise<{ ctx: BrowserC
     headless: true,
     viewport: { width: 1280, height: 860 },
     args: [
-      "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", `--host-resolver-rules=MAP *.${baseDomain} 127.0.0.1`,
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      `--host-resolver-rules=MAP *.${baseDomain} 127.0.0.1`,
     ],
   });
   return {

@@ -25,7 +25,9 @@ beforeAll(async () => {
   ctx = browser.ctx;
   page = ctx.pages()[0] ?? (await ctx.newPage());
   page.on("dialog", (d) => void d.accept());
-  page.on("pageerror", (e) => { throw new Error(`uncaught error in the page: ${e.message}`); });
+  page.on("pageerror", (e) => {
+    throw new Error(`uncaught error in the page: ${e.message}`);
+  });
 }, 240_000);
 
 afterAll(async () => {
@@ -39,13 +41,15 @@ async function apiCall(method: string, path: string, body?: unknown): Promise<an
   if (!key) {
     const token = await page.evaluate(() => localStorage.getItem("staxa.token"));
     const res = await fetch(`${app.url}/api/v1/api-keys`, {
-      method: "POST", headers: { authorization: `Bearer ${token}`, "x-staxa-mode": "live", "content-type": "application/json" },
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "x-staxa-mode": "live", "content-type": "application/json" },
       body: JSON.stringify({ name: "usage test", mode: "live", scopes: ["*"] }),
     });
     key = (await res.json()).data.key;
   }
   const res = await fetch(`${app.url}/api/v1${path}`, {
-    method, headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${await res.text()}`);
@@ -62,7 +66,21 @@ describe("dashboard: usage graph and jobs", () => {
     await page.getByRole("button", { name: "Create administrator" }).click();
     await page.getByRole("heading", { name: "Tenants" }).waitFor();
     const t = await apiCall("POST", "/tenants", {
-      name: `${PREFIX}-hot`, services: [{ name: "web", source_type: "image", image_url: BUSYBOX_IMAGE, port: 3000, is_routable: true, command: ["sh", "-c", "trap 'exit 0' TERM; mkdir -p /w; echo hot > /w/index.html; httpd -p 3000 -h /w; while :; do :; done"] }],
+      name: `${PREFIX}-hot`,
+      services: [
+        {
+          name: "web",
+          source_type: "image",
+          image_url: BUSYBOX_IMAGE,
+          port: 3000,
+          is_routable: true,
+          command: [
+            "sh",
+            "-c",
+            "trap 'exit 0' TERM; mkdir -p /w; echo hot > /w/index.html; httpd -p 3000 -h /w; while :; do :; done",
+          ],
+        },
+      ],
     });
     tenantId = t.data.id;
     const deadline = Date.now() + 60_000;
@@ -82,7 +100,7 @@ describe("dashboard: usage graph and jobs", () => {
     await page.goto(`${app.url}/tenants/${tenantId}/usage`);
     const row = page.locator('tr[data-service="web"]');
     await row.waitFor();
-    const cpu = Number(/([0-9.]+) %/.exec((await row.locator('td[data-label="CPU"]').innerText()))?.[1]);
+    const cpu = Number(/([0-9.]+) %/.exec(await row.locator('td[data-label="CPU"]').innerText())?.[1]);
     expect(cpu).toBeGreaterThan(20);
     const points = (await row.locator('svg[aria-label="CPU of web"] polyline').getAttribute("points")) ?? "";
     expect(points.split(" ").filter(Boolean).length).toBeGreaterThanOrEqual(2);
@@ -103,7 +121,14 @@ describe("dashboard: usage graph and jobs", () => {
     const deadline = Date.now() + 30_000;
     for (;;) {
       await page.getByRole("button", { name: "Refresh runs" }).click();
-      if ((await page.locator("tr[data-run] td[data-label=Exit]").first().innerText().catch(() => "")) === "3") break;
+      if (
+        (await page
+          .locator("tr[data-run] td[data-label=Exit]")
+          .first()
+          .innerText()
+          .catch(() => "")) === "3"
+      )
+        break;
       if (Date.now() > deadline) throw new Error("the run did not finish");
       await Bun.sleep(500);
     }

@@ -2,13 +2,20 @@
 import { describe, expect, test } from "bun:test";
 import { envPatch } from "../../web/src/pages/tenant/env.tsx";
 
-const loaded = [{ key: "API_TOKEN", value: "****" }, { key: "GREETING", value: "hello" }, { key: "OLD", value: "x" }];
-const rowsOf = (...rows: Array<[string, string, boolean?]>) => rows.map(([key, value, masked = false], uid) => ({ key, value, masked, uid }));
+const loaded = [
+  { key: "API_TOKEN", value: "****" },
+  { key: "GREETING", value: "hello" },
+  { key: "OLD", value: "x" },
+];
+const rowsOf = (...rows: Array<[string, string, boolean?]>) =>
+  rows.map(([key, value, masked = false], uid) => ({ key, value, masked, uid }));
 const unchanged = () => rowsOf(["API_TOKEN", "", true], ["GREETING", "hello"], ["OLD", "x"]);
 
 describe("envPatch", () => {
   test("adding one variable sends only it: the hidden secret is neither retyped nor sent", () => {
-    expect(envPatch(loaded, [...unchanged(), { key: "FEATURE", value: "on", masked: false, uid: 9 }])).toEqual({ set: { FEATURE: "on" } });
+    expect(envPatch(loaded, [...unchanged(), { key: "FEATURE", value: "on", masked: false, uid: 9 }])).toEqual({
+      set: { FEATURE: "on" },
+    });
   });
 
   test("edits, removals and a new secret value", () => {

@@ -24,9 +24,16 @@ beforeAll(async () => {
   await ensureTestImages();
   caddy = await startCaddy({ adminPort: ADMIN_PORT });
   h = await e2eApp({
-    STAXA_BASE_DOMAIN: BASE, STAXA_PUBLIC_SCHEME: "http", STAXA_HTTP_PORT: String(HTTP_PORT), STAXA_HTTPS_PORT: String(HTTP_PORT + 800),
-    STAXA_CADDY_ADMIN_URL: caddy.adminUrl, STAXA_ALLOW_FILE_REPOS: "1", STAXA_DRAIN_SEC: "0", STAXA_HEALTH_TIMEOUT_SEC: "15",
-    STAXA_BUILD_MEMORY_MB: "768", STAXA_BUILD_CPUS: "1",
+    STAXA_BASE_DOMAIN: BASE,
+    STAXA_PUBLIC_SCHEME: "http",
+    STAXA_HTTP_PORT: String(HTTP_PORT),
+    STAXA_HTTPS_PORT: String(HTTP_PORT + 800),
+    STAXA_CADDY_ADMIN_URL: caddy.adminUrl,
+    STAXA_ALLOW_FILE_REPOS: "1",
+    STAXA_DRAIN_SEC: "0",
+    STAXA_HEALTH_TIMEOUT_SEC: "15",
+    STAXA_BUILD_MEMORY_MB: "768",
+    STAXA_BUILD_CPUS: "1",
   });
   cleanup.push(h.dataDir);
   // What a remote ADD would read: a secret on the host's loopback. A hit here is the hole.
@@ -53,7 +60,12 @@ async function repoWith(lines: string[]): Promise<string> {
 /** Creates a git tenant from `lines` and waits for its first deployment to finish. */
 async function deploy(name: string, lines: string[]) {
   const repo = await repoWith(lines);
-  const r = await h.call("POST", "/api/v1/tenants", { name: `${PREFIX}-${name}`, source_type: "github", repo_url: `file://${repo}`, app_port: 3000 });
+  const r = await h.call("POST", "/api/v1/tenants", {
+    name: `${PREFIX}-${name}`,
+    source_type: "github",
+    repo_url: `file://${repo}`,
+    app_port: 3000,
+  });
   expect(r.status).toBe(202);
   const id = r.json.data.id as string;
   const depId = (await h.call("GET", `/api/v1/tenants/${id}`)).json.data.deployments[0].id as string;
@@ -78,18 +90,33 @@ async function expectRefused(d: Awaited<ReturnType<typeof deploy>>, words: strin
 describe("remote ADD is refused before the daemon fetches anything", () => {
   test("ADD from the host's loopback: the line is named and the loopback server is never asked", async () => {
     const port = loopback.port;
-    const d = await deploy("add-loop", ["FROM staxa-test/busybox:latest", `ADD http://127.0.0.1:${port}/config/ /www/caddy.json`, SERVE]);
+    const d = await deploy("add-loop", [
+      "FROM staxa-test/busybox:latest",
+      `ADD http://127.0.0.1:${port}/config/ /www/caddy.json`,
+      SERVE,
+    ]);
     await expectRefused(d, ["Dockerfile line 2", `ADD of http://127.0.0.1:${port}`, "RUN curl"]);
     expect(loopbackHits).toBe(0);
   }, 240_000);
 
   test("ADD from the cloud metadata address names the line", async () => {
-    const d = await deploy("add-meta", ["FROM staxa-test/busybox:latest", "# the instance's IAM credentials", "ADD http://169.254.169.254/latest/meta-data/iam/security-credentials/role /www/creds", SERVE]);
+    const d = await deploy("add-meta", [
+      "FROM staxa-test/busybox:latest",
+      "# the instance's IAM credentials",
+      "ADD http://169.254.169.254/latest/meta-data/iam/security-credentials/role /www/creds",
+      SERVE,
+    ]);
     await expectRefused(d, ["Dockerfile line 3", "ADD of http://169.254.169.254", "RUN curl"]);
   }, 240_000);
 
   test("ADD of a git URL names the line (continued over two lines)", async () => {
-    const d = await deploy("add-git", ["FROM staxa-test/busybox:latest", "WORKDIR /www", `add --keep-git-dir=true \\`, `  git://127.0.0.1:${loopback.port}/private.git /www/src`, SERVE]);
+    const d = await deploy("add-git", [
+      "FROM staxa-test/busybox:latest",
+      "WORKDIR /www",
+      `add --keep-git-dir=true \\`,
+      `  git://127.0.0.1:${loopback.port}/private.git /www/src`,
+      SERVE,
+    ]);
     await expectRefused(d, ["Dockerfile line 3", "ADD of git://127.0.0.1", "RUN curl"]);
     expect(loopbackHits).toBe(0);
   }, 240_000);
@@ -127,10 +154,15 @@ describe("RUN steps run under the tenant posture", () => {
       "COPY index.html /www/index.html",
       // The bomb runs 15 s; then its pids cgroup tells what it hit (pids.events counts forks refused at the limit).
       "RUN timeout -s KILL 15 sh -c 'f(){ f | f & f | f; }; f' 2>/dev/null; d=/sys/fs/cgroup/pids; [ -r $d/pids.max ] || d=/sys/fs/cgroup; " +
-        "read max < $d/pids.max; read ev < $d/pids.events; echo \"bomb over: pids.max $max, pids.events $ev\"",
+        'read max < $d/pids.max; read ev < $d/pids.events; echo "bomb over: pids.max $max, pids.events $ev"',
       SERVE,
     ]);
-    const r = await h.call("POST", "/api/v1/tenants", { name: `${PREFIX}-bomb`, source_type: "github", repo_url: `file://${repo}`, app_port: 3000 });
+    const r = await h.call("POST", "/api/v1/tenants", {
+      name: `${PREFIX}-bomb`,
+      source_type: "github",
+      repo_url: `file://${repo}`,
+      app_port: 3000,
+    });
     expect(r.status).toBe(202);
     const id = r.json.data.id as string;
     const depId = (await h.call("GET", `/api/v1/tenants/${id}`)).json.data.deployments[0].id as string;
@@ -167,13 +199,23 @@ describe("RUN steps run under the tenant posture", () => {
       expect(imageId).toStartWith("sha256:");
       const short = imageId.slice(7, 19);
       for (const v of [short, imageId]) {
-        const r = await h.call("POST", "/api/v1/tenants", { name: `${PREFIX}-url${round}`, source_type: "image", image_url: v, app_port: 3000 });
+        const r = await h.call("POST", "/api/v1/tenants", {
+          name: `${PREFIX}-url${round}`,
+          source_type: "image",
+          image_url: v,
+          app_port: 3000,
+        });
         expect(r.status).toBe(400);
         expect(r.json.error.details.field).toBe("image_url");
       }
       const byId = await deploy(`from-id${round}`, [`FROM ${round === 2 ? imageId : short}`, SERVE]);
       await expectRefused(byId, ["Dockerfile line 1", "by id"]);
-      const byTag = await deploy(`from-tag${round}`, ["FROM staxa-test/busybox:latest AS base", "FROM base", `COPY --from=${image} /www /www`, SERVE]);
+      const byTag = await deploy(`from-tag${round}`, [
+        "FROM staxa-test/busybox:latest AS base",
+        "FROM base",
+        `COPY --from=${image} /www /www`,
+        SERVE,
+      ]);
       await expectRefused(byTag, ["Dockerfile line 3", "staxa/"]);
       const byFrom = await deploy(`from-ns${round}`, ["# the server's own build of another tenant", `FROM ${image}`, SERVE]);
       await expectRefused(byFrom, ["Dockerfile line 2", "staxa/"]);

@@ -28,14 +28,30 @@ let repo = "";
 const name = `${PREFIX}-app`;
 
 const serverEnv = () => ({
-  ...process.env, STAXA_DATA_DIR: dataDir, STAXA_PORT: String(port), STAXA_HOST: "127.0.0.1", STAXA_MANAGE_CADDY: "0", STAXA_LOG_LEVEL: "error",
-  STAXA_RESOLVER_PORT: String(RESOLVER_PORT), STAXA_CADDY_ADMIN_URL: caddy.adminUrl, STAXA_BASE_DOMAIN: BASE, STAXA_PUBLIC_SCHEME: "http", STAXA_HTTP_PORT: String(HTTP_PORT), STAXA_HTTPS_PORT: String(HTTP_PORT + 800),
-  STAXA_ALLOW_FILE_REPOS: "1", STAXA_HEALTH_TIMEOUT_SEC: "8", STAXA_DRAIN_SEC: "0",
+  ...process.env,
+  STAXA_DATA_DIR: dataDir,
+  STAXA_PORT: String(port),
+  STAXA_HOST: "127.0.0.1",
+  STAXA_MANAGE_CADDY: "0",
+  STAXA_LOG_LEVEL: "error",
+  STAXA_RESOLVER_PORT: String(RESOLVER_PORT),
+  STAXA_CADDY_ADMIN_URL: caddy.adminUrl,
+  STAXA_BASE_DOMAIN: BASE,
+  STAXA_PUBLIC_SCHEME: "http",
+  STAXA_HTTP_PORT: String(HTTP_PORT),
+  STAXA_HTTPS_PORT: String(HTTP_PORT + 800),
+  STAXA_ALLOW_FILE_REPOS: "1",
+  STAXA_HEALTH_TIMEOUT_SEC: "8",
+  STAXA_DRAIN_SEC: "0",
 });
 
 /** Runs the client with a private HOME and none of the server's settings (as on a laptop). */
 async function cli(args: string[], env: Record<string, string> = {}) {
-  const p = Bun.spawn([bin, ...args], { env: { PATH: process.env.PATH ?? "", HOME: home, ...env }, stdout: "pipe", stderr: "pipe" });
+  const p = Bun.spawn([bin, ...args], {
+    env: { PATH: process.env.PATH ?? "", HOME: home, ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const [code, out, err] = await Promise.all([p.exited, new Response(p.stdout).text(), new Response(p.stderr).text()]);
   return { code, out, err };
 }
@@ -53,7 +69,12 @@ beforeAll(async () => {
   key = k.stdout.toString().trim();
   server = Bun.spawn([bin, "serve"], { env: serverEnv(), stdout: "ignore", stderr: "ignore" });
   const deadline = Date.now() + 20_000;
-  while (!(await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false))) {
+  while (
+    !(await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
     if (Date.now() > deadline) throw new Error("the appliance did not start");
     await Bun.sleep(100);
   }
@@ -91,7 +112,10 @@ describe("staxa as a client", () => {
   });
 
   test("env STAXA_URL / STAXA_API_KEY override the file", async () => {
-    const r = await cli(["tenants", "list"], { STAXA_URL: `http://127.0.0.1:${port}`, STAXA_API_KEY: "sk_live_" + "y".repeat(36) });
+    const r = await cli(["tenants", "list"], {
+      STAXA_URL: `http://127.0.0.1:${port}`,
+      STAXA_API_KEY: "sk_live_" + "y".repeat(36),
+    });
     expect(r.code).toBe(1);
   });
 
@@ -145,7 +169,10 @@ describe("staxa as a client", () => {
     expect(bad.err).toMatch(/deployment dep_\w+ failed/);
     const json = await cli(["deploy", name, "--json"]);
     expect(json.code).toBe(1);
-    const lines = json.out.trim().split("\n").map((l) => JSON.parse(l));
+    const lines = json.out
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(lines.at(-1)).toMatchObject({ status: "failed" });
     expect(lines.some((l) => l.stage === "error")).toBe(true);
   }, 240_000);

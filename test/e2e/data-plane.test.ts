@@ -15,14 +15,28 @@ const MAIN = join(import.meta.dir, "../../src/main.ts");
 const PREFIX = uniqueName("e2p");
 const BASE = "e2e-dataplane.test";
 const ADMIN = 25000 + Math.floor(Math.random() * 300) * 5;
-const HTTP = ADMIN + 1, API = ADMIN + 2, API2 = ADMIN + 3, RESOLVER = ADMIN + 4;
+const HTTP = ADMIN + 1,
+  API = ADMIN + 2,
+  API2 = ADMIN + 3,
+  RESOLVER = ADMIN + 4;
 const dataDir = mkdtempSync(join(tmpdir(), "staxa-e2e-dataplane-"));
 const env = {
   ...process.env,
-  STAXA_DATA_DIR: dataDir, STAXA_PORT: String(API), STAXA_HOST: "127.0.0.1", STAXA_BASE_DOMAIN: BASE, STAXA_PUBLIC_SCHEME: "http",
-  STAXA_HTTP_PORT: String(HTTP), STAXA_HTTPS_PORT: String(ADMIN + 900), STAXA_CADDY_ADMIN_URL: `http://127.0.0.1:${ADMIN}`,
-  STAXA_RESOLVER_PORT: String(RESOLVER), STAXA_MANAGE_CADDY: "0", STAXA_ALLOW_FILE_REPOS: "1", STAXA_ALLOW_PRIVATE_TARGETS: "1",
-  STAXA_LOG_LEVEL: "error", STAXA_HEALTH_TIMEOUT_SEC: "60", STAXA_DRAIN_SEC: "0",
+  STAXA_DATA_DIR: dataDir,
+  STAXA_PORT: String(API),
+  STAXA_HOST: "127.0.0.1",
+  STAXA_BASE_DOMAIN: BASE,
+  STAXA_PUBLIC_SCHEME: "http",
+  STAXA_HTTP_PORT: String(HTTP),
+  STAXA_HTTPS_PORT: String(ADMIN + 900),
+  STAXA_CADDY_ADMIN_URL: `http://127.0.0.1:${ADMIN}`,
+  STAXA_RESOLVER_PORT: String(RESOLVER),
+  STAXA_MANAGE_CADDY: "0",
+  STAXA_ALLOW_FILE_REPOS: "1",
+  STAXA_ALLOW_PRIVATE_TARGETS: "1",
+  STAXA_LOG_LEVEL: "error",
+  STAXA_HEALTH_TIMEOUT_SEC: "60",
+  STAXA_DRAIN_SEC: "0",
 };
 let caddy: TestCaddy;
 let resolver: TestResolver;
@@ -34,12 +48,22 @@ const host = (t: string) => `${PREFIX}-${t}.${BASE}`;
 
 /** `staxa serve` as its own process on `port` (the same store, resolver and Caddy as every other). */
 async function startAppliance(port: number): Promise<ReturnType<typeof Bun.spawn>> {
-  const p = Bun.spawn([process.execPath, "run", MAIN, "serve"], { env: { ...env, STAXA_PORT: String(port) }, stdout: "ignore", stderr: Bun.file(join(dataDir, `serve-${port}-${appliances.length}.log`)) });
+  const p = Bun.spawn([process.execPath, "run", MAIN, "serve"], {
+    env: { ...env, STAXA_PORT: String(port) },
+    stdout: "ignore",
+    stderr: Bun.file(join(dataDir, `serve-${port}-${appliances.length}.log`)),
+  });
   appliances.push(p);
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (p.exitCode !== null) throw new Error(`staxa serve exited ${p.exitCode}`);
-    if (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)) return p;
+    if (
+      await fetch(`http://127.0.0.1:${port}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return p;
     await Bun.sleep(100);
   }
   throw new Error("staxa serve did not answer /healthz within 60 s");
@@ -47,8 +71,10 @@ async function startAppliance(port: number): Promise<ReturnType<typeof Bun.spawn
 
 const api = async (port: number, method: string, path: string, body?: unknown) => {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, {
-    method, headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-    body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(10_000),
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
   });
   return { status: res.status, json: (await res.json()) as any };
 };
@@ -84,7 +110,12 @@ beforeAll(async () => {
   await startAppliance(API);
   for (const t of ["a", "b"]) {
     repos[t] = await getPostRepo(`hello ${t}`);
-    const created = await api(API, "POST", "/api/v1/tenants", { name: `${PREFIX}-${t}`, source_type: "github", repo_url: `file://${repos[t]}`, app_port: 3000 });
+    const created = await api(API, "POST", "/api/v1/tenants", {
+      name: `${PREFIX}-${t}`,
+      source_type: "github",
+      repo_url: `file://${repos[t]}`,
+      app_port: 3000,
+    });
     expect(created.status).toBe(202);
     tenants[t] = created.json.data.id;
     expect((await waitDeployment(API, tenants[t]!, created.json.data.deployments[0].id)).status).toBe("succeeded");
@@ -129,7 +160,9 @@ test("the appliance killed with -9 under 20 clients for 60 s: 0 failed requests;
     expect((await viaCaddy(HTTP, host("b"))).body).toBe("hello b2\n");
   } finally {
     result = await load.stop();
-    console.log(`data plane: ${result.ok} requests answered over ${Math.round((Date.now() - t0) / 1000)} s with the appliance killed twice, ${result.failures.length} failed`);
+    console.log(
+      `data plane: ${result.ok} requests answered over ${Math.round((Date.now() - t0) / 1000)} s with the appliance killed twice, ${result.failures.length} failed`,
+    );
   }
   expect(result.failures.slice(0, 10)).toEqual([]);
   expect(result.ok).toBeGreaterThan(1000);

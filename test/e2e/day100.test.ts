@@ -20,8 +20,15 @@ beforeAll(async () => {
   await ensureTestImages();
   caddy = await startCaddy({ adminPort: ADMIN_PORT });
   h = await e2eApp({
-    STAXA_BASE_DOMAIN: BASE, STAXA_PUBLIC_SCHEME: "http", STAXA_HTTP_PORT: String(HTTP_PORT), STAXA_HTTPS_PORT: String(HTTP_PORT + 800),
-    STAXA_CADDY_ADMIN_URL: caddy.adminUrl, STAXA_ALLOW_FILE_REPOS: "1", STAXA_ALLOW_PRIVATE_TARGETS: "1", STAXA_DRAIN_SEC: "0", STAXA_HEALTH_TIMEOUT_SEC: "8",
+    STAXA_BASE_DOMAIN: BASE,
+    STAXA_PUBLIC_SCHEME: "http",
+    STAXA_HTTP_PORT: String(HTTP_PORT),
+    STAXA_HTTPS_PORT: String(HTTP_PORT + 800),
+    STAXA_CADDY_ADMIN_URL: caddy.adminUrl,
+    STAXA_ALLOW_FILE_REPOS: "1",
+    STAXA_ALLOW_PRIVATE_TARGETS: "1",
+    STAXA_DRAIN_SEC: "0",
+    STAXA_HEALTH_TIMEOUT_SEC: "8",
     STAXA_IMAGE_KEEP: "2",
   });
   cleanup.push(h.dataDir);
@@ -32,17 +39,38 @@ afterAll(async () => {
 }, 60_000);
 
 /** Every local tag of a tenant's builds with its image id ("ref id"). */
-const tagsOf = async (name: string) => (await dockerCli(["images", "--no-trunc", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}", "--filter", `reference=staxa/${name}-*`])).out.split("\n").filter(Boolean).sort();
+const tagsOf = async (name: string) =>
+  (
+    await dockerCli([
+      "images",
+      "--no-trunc",
+      "--format",
+      "{{.Repository}}:{{.Tag}} {{.ID}}",
+      "--filter",
+      `reference=staxa/${name}-*`,
+    ])
+  ).out
+    .split("\n")
+    .filter(Boolean)
+    .sort();
 const imageExists = async (id: string) => (await dockerCli(["image", "inspect", id])).code === 0;
 
 /** A two-stage build: its first stage's image is what untagged multi-stage builds used to leave behind. */
 async function multiStage(dir: string, body: string, extraRun?: string): Promise<void> {
   writeFileSync(join(dir, "index.html"), body);
-  writeFileSync(join(dir, "Dockerfile"), [
-    "FROM staxa-test/busybox:latest AS build", "COPY index.html /out/index.html", `RUN echo "${body}" > /out/stamp`,
-    "", "FROM staxa-test/busybox:latest", "COPY --from=build /out /www", ...(extraRun ? [`RUN ${extraRun}`] : []),
-    'CMD ["busybox","httpd","-f","-p","3000","-h","/www"]',
-  ].join("\n") + "\n");
+  writeFileSync(
+    join(dir, "Dockerfile"),
+    [
+      "FROM staxa-test/busybox:latest AS build",
+      "COPY index.html /out/index.html",
+      `RUN echo "${body}" > /out/stamp`,
+      "",
+      "FROM staxa-test/busybox:latest",
+      "COPY --from=build /out /www",
+      ...(extraRun ? [`RUN ${extraRun}`] : []),
+      'CMD ["busybox","httpd","-f","-p","3000","-h","/www"]',
+    ].join("\n") + "\n",
+  );
   await git(dir, "add", "-A");
   await git(dir, "commit", "-q", "-m", body);
 }
@@ -82,7 +110,10 @@ describe("images", () => {
     const first = await h.waitDeployment(id, dep, 180_000);
     expect(first.status).toBe("succeeded");
     // The build's first stage is tagged beside its image, so removing the build's tags frees it too.
-    expect((await tagsOf(name)).map((t) => t.split(" ")[0])).toEqual([`staxa/${name}-web:${dep.slice(4)}`, `staxa/${name}-web:${dep.slice(4)}-stage1`]);
+    expect((await tagsOf(name)).map((t) => t.split(" ")[0])).toEqual([
+      `staxa/${name}-web:${dep.slice(4)}`,
+      `staxa/${name}-web:${dep.slice(4)}-stage1`,
+    ]);
     const seen = new Set((await tagsOf(name)).map((t) => t.split(" ")[1]));
     for (const v of ["v2", "v3"]) {
       await multiStage(repo, `${PREFIX} ${v}`);
@@ -152,7 +183,13 @@ function plainTraffic(host: string, want: string) {
       }
     }
   })();
-  return { async stop() { done = true; await loop; return { ok, failures }; } };
+  return {
+    async stop() {
+      done = true;
+      await loop;
+      return { ok, failures };
+    },
+  };
 }
 
 /** Waits until the deployment is building and its log shows `text` (the build reached that step). */
@@ -162,7 +199,8 @@ async function waitBuilding(id: string, depId: string, text: string): Promise<vo
     const d = (await h.call("GET", `/api/v1/tenants/${id}/deployments/${depId}`)).json.data;
     const log = (await h.call("GET", `/api/v1/tenants/${id}/deployments/${depId}/logs`)).text;
     if (d.status === "building" && log.includes(text)) return;
-    if (d.status === "failed" || d.status === "succeeded") throw new Error(`${depId} ${d.status} before reaching "${text}": ${d.reason}`);
+    if (d.status === "failed" || d.status === "succeeded")
+      throw new Error(`${depId} ${d.status} before reaching "${text}": ${d.reason}`);
     await Bun.sleep(250);
   }
   throw new Error(`${depId} never reached "${text}"`);
@@ -198,7 +236,12 @@ describe("disk guard and deadlines", () => {
       expect(d.reason).toMatch(/\d+ MB free on /);
       const ev = (await h.events(id, 5_000).catch(() => [])) as Array<{ stage: string; data: any; deployment_id: string }>;
       const disk = ev.find((e) => e.deployment_id === d.id && e.stage === "error");
-      expect(disk?.data).toMatchObject({ reason: "disk_low", setting: "STAXA_MIN_FREE_DISK_MB", failed_stage: "build", still_serving: true });
+      expect(disk?.data).toMatchObject({
+        reason: "disk_low",
+        setting: "STAXA_MIN_FREE_DISK_MB",
+        failed_stage: "build",
+        still_serving: true,
+      });
       expect(await get(host)).toEqual({ status: 200, body: `${PREFIX} serving` });
       expect((await h.call("GET", `/api/v1/tenants/${id}`)).json.data.status).toBe("ready");
       expect(h.ctx.metrics.registry.render()).toContain("staxa_disk_low 1");

@@ -36,28 +36,45 @@ async function waitFor(url: string): Promise<void> {
 
 describe("detected apps build and answer", () => {
   for (const [name, app] of Object.entries(APPS)) {
-    test(name, async () => {
-      const dir = join(scratch, name);
-      await git.clone({ repoUrl: await makeRepo(app.files), branch: "main", dir, timeoutMs: 30_000, onLog: () => {} });
-      const plan = await planBuild(dir, { images: IMAGES });
-      expect(plan.dockerfile).toBe("Dockerfile.staxa");
-      const image = `${tag}-${name}`;
-      images.push(image);
-      await dockerBuild(plan.contextDir, plan.dockerfile, image);
-      expect(await run(["docker", "image", "inspect", "-f", "{{.Config.User}}", image])).toBe("10001:10001");
+    test(
+      name,
+      async () => {
+        const dir = join(scratch, name);
+        await git.clone({ repoUrl: await makeRepo(app.files), branch: "main", dir, timeoutMs: 30_000, onLog: () => {} });
+        const plan = await planBuild(dir, { images: IMAGES });
+        expect(plan.dockerfile).toBe("Dockerfile.staxa");
+        const image = `${tag}-${name}`;
+        images.push(image);
+        await dockerBuild(plan.contextDir, plan.dockerfile, image);
+        expect(await run(["docker", "image", "inspect", "-f", "{{.Config.User}}", image])).toBe("10001:10001");
 
-      const container = `${tag}-${name}`;
-      containers.push(container);
-      await run(["docker", "run", "-d", "--name", container, "--cap-drop", "ALL", "--security-opt", "no-new-privileges", "-p", `127.0.0.1::${plan.port}`, image]);
-      const hostPort = (await run(["docker", "port", container, String(plan.port)])).split("\n")[0]!.split(":").pop();
-      const base = `http://127.0.0.1:${hostPort}`;
-      await waitFor(base);
-      for (const [path, status, body] of app.probe) {
-        const res = await fetch(base + path);
-        expect(`${path} ${res.status}`).toBe(`${path} ${status}`);
-        if (body) expect(await res.text()).toContain(body);
-      }
-      console.log(`${name}: framework=${plan.framework} image=${((await imageSize(image)) / 1e6).toFixed(1)} MB`);
-    }, 180_000);
+        const container = `${tag}-${name}`;
+        containers.push(container);
+        await run([
+          "docker",
+          "run",
+          "-d",
+          "--name",
+          container,
+          "--cap-drop",
+          "ALL",
+          "--security-opt",
+          "no-new-privileges",
+          "-p",
+          `127.0.0.1::${plan.port}`,
+          image,
+        ]);
+        const hostPort = (await run(["docker", "port", container, String(plan.port)])).split("\n")[0]!.split(":").pop();
+        const base = `http://127.0.0.1:${hostPort}`;
+        await waitFor(base);
+        for (const [path, status, body] of app.probe) {
+          const res = await fetch(base + path);
+          expect(`${path} ${res.status}`).toBe(`${path} ${status}`);
+          if (body) expect(await res.text()).toContain(body);
+        }
+        console.log(`${name}: framework=${plan.framework} image=${((await imageSize(image)) / 1e6).toFixed(1)} MB`);
+      },
+      180_000,
+    );
   }
 });

@@ -33,16 +33,31 @@ beforeAll(async () => {
   pebble = await startPebble({ port: ACME, managementPort: ACME_MGMT, httpPort: HTTP, tlsPort: HTTPS, dnsServer: dns.server });
   caddy = await startCaddy({ adminPort: ADMIN });
   h = await e2eApp({
-    STAXA_BASE_DOMAIN: BASE, STAXA_PUBLIC_SCHEME: "https", STAXA_HTTP_PORT: String(HTTP), STAXA_HTTPS_PORT: String(HTTPS), STAXA_PORT: String(API),
-    STAXA_CADDY_ADMIN_URL: caddy.adminUrl, STAXA_ACME_CA: pebble.directory, STAXA_ACME_CA_ROOT: pebble.caFile,
-    STAXA_DNS_SERVERS: dns.server, STAXA_PUBLIC_IP: "127.0.0.1",
-    STAXA_ALLOW_FILE_REPOS: "1", STAXA_ALLOW_PRIVATE_TARGETS: "1", STAXA_DRAIN_SEC: "0", STAXA_HEALTH_TIMEOUT_SEC: "15",
+    STAXA_BASE_DOMAIN: BASE,
+    STAXA_PUBLIC_SCHEME: "https",
+    STAXA_HTTP_PORT: String(HTTP),
+    STAXA_HTTPS_PORT: String(HTTPS),
+    STAXA_PORT: String(API),
+    STAXA_CADDY_ADMIN_URL: caddy.adminUrl,
+    STAXA_ACME_CA: pebble.directory,
+    STAXA_ACME_CA_ROOT: pebble.caFile,
+    STAXA_DNS_SERVERS: dns.server,
+    STAXA_PUBLIC_IP: "127.0.0.1",
+    STAXA_ALLOW_FILE_REPOS: "1",
+    STAXA_ALLOW_PRIVATE_TARGETS: "1",
+    STAXA_DRAIN_SEC: "0",
+    STAXA_HEALTH_TIMEOUT_SEC: "15",
   });
   // Caddy's on-demand TLS asks this listener before obtaining any certificate.
   h.app.listen({ port: API, hostname: "127.0.0.1" });
   const repo = await fixtureRepo("hello from the domains tenant");
   cleanup.push(repo, h.dataDir);
-  const r = await h.call("POST", "/api/v1/tenants", { name: `${PREFIX}-web`, source_type: "github", repo_url: `file://${repo}`, app_port: 3000 });
+  const r = await h.call("POST", "/api/v1/tenants", {
+    name: `${PREFIX}-web`,
+    source_type: "github",
+    repo_url: `file://${repo}`,
+    app_port: 3000,
+  });
   expect(r.status).toBe(202);
   tenantId = r.json.data.id;
   await h.events(tenantId);
@@ -88,7 +103,10 @@ describe("custom domain through DNS verification and ACME", () => {
     expect(r.status).toBe(201);
     dom = r.json.data;
     expect(dom).toMatchObject({ domain: DOMAIN, verified: false, ssl_status: "pending" });
-    expect(dom.dns_records).toEqual([{ type: "A", name: DOMAIN, value: "127.0.0.1" }, { type: "TXT", name: `_staxa-challenge.${DOMAIN}`, value: dom.verification.token }]);
+    expect(dom.dns_records).toEqual([
+      { type: "A", name: DOMAIN, value: "127.0.0.1" },
+      { type: "TXT", name: `_staxa-challenge.${DOMAIN}`, value: dom.verification.token },
+    ]);
     const l = await domainsOf();
     expect([l.server_ip, l.domains.length]).toEqual(["127.0.0.1", 1]);
   });
@@ -96,13 +114,18 @@ describe("custom domain through DNS verification and ACME", () => {
   test("verify before the records exist: 422 naming the missing TXT and A records", async () => {
     const r = await h.call("POST", `/api/v1/tenants/${tenantId}/domains/${dom.id}/verify`);
     expect([r.status, r.json.error.code]).toEqual([422, "dns_verification_failed"]);
-    expect(r.json.error.message).toContain(`expected TXT _staxa-challenge.${DOMAIN} = ${dom.verification.token}, found no such record`);
+    expect(r.json.error.message).toContain(
+      `expected TXT _staxa-challenge.${DOMAIN} = ${dom.verification.token}, found no such record`,
+    );
     expect(r.json.error.message).toContain(`expected A ${DOMAIN} = 127.0.0.1, found no such record`);
     // The A record alone is not enough: ownership is the TXT token.
     await dns.addA(DOMAIN, ["127.0.0.1"]);
     const r2 = await h.call("POST", `/api/v1/tenants/${tenantId}/domains/${dom.id}/verify`);
     expect(r2.status).toBe(422);
-    expect(r2.json.error.details.records.map((x: any) => [x.type, x.ok])).toEqual([["TXT", false], ["A", true]]);
+    expect(r2.json.error.details.records.map((x: any) => [x.type, x.ok])).toEqual([
+      ["TXT", false],
+      ["A", true],
+    ]);
     expect(h.ctx.proxy.hasHost(DOMAIN)).toBe(false);
   }, 20_000);
 
@@ -150,7 +173,10 @@ describe("custom domain through DNS verification and ACME", () => {
     expect(probe.ok).toBe(false);
     // Caddy's storage holds the verified domain's certificate and nothing for the refused host.
     const stored = [...new Bun.Glob("certificates/*/*/*.crt").scanSync({ cwd: caddy.dataDir })];
-    expect([stored.some((f) => f.endsWith(`/${DOMAIN}.crt`)), stored.some((f) => f.includes("unknown.example.test"))]).toEqual([true, false]);
+    expect([stored.some((f) => f.endsWith(`/${DOMAIN}.crt`)), stored.some((f) => f.includes("unknown.example.test"))]).toEqual([
+      true,
+      false,
+    ]);
   }, 20_000);
 
   test("DNS that stops pointing here is flagged misconfigured (the domain keeps serving), and clears when fixed", async () => {
@@ -159,7 +185,11 @@ describe("custom domain through DNS verification and ACME", () => {
     await reverifyDomains(h.ctx);
     let d = (await domainsOf()).domains[0];
     expect([d.verified, d.dns_status]).toEqual([true, "misconfigured"]);
-    expect(h.ctx.bus.recent(tenantId, 20).some((e) => e.stage === "domain" && e.status === "misconfigured" && e.message.includes("found 192.0.2.99"))).toBe(true);
+    expect(
+      h.ctx.bus
+        .recent(tenantId, 20)
+        .some((e) => e.stage === "domain" && e.status === "misconfigured" && e.message.includes("found 192.0.2.99")),
+    ).toBe(true);
     expect(h.ctx.proxy.hasHost(DOMAIN)).toBe(true);
     await dns.clearA(DOMAIN);
     await dns.addA(DOMAIN, ["127.0.0.1"]);
@@ -187,7 +217,10 @@ describe("custom domain through DNS verification and ACME", () => {
     expect(h.ctx.proxy.hasHost(DOMAIN)).toBe(false);
     const plain = await fetch(`http://127.0.0.1:${HTTP}/`, { headers: { host: DOMAIN }, redirect: "manual" });
     expect([plain.status, await plain.text()]).toEqual([404, "no tenant is served at this host\n"]);
-    const secure = await httpsGet(DOMAIN, await pebble.issuingRoot()).then((x) => `${x.status} ${x.body}`, (e: Error) => `refused: ${e.message}`);
+    const secure = await httpsGet(DOMAIN, await pebble.issuingRoot()).then(
+      (x) => `${x.status} ${x.body}`,
+      (e: Error) => `refused: ${e.message}`,
+    );
     // Caddy 2.6 keeps an on-demand certificate in memory until it expires or Caddy restarts, so the handshake may
     // still succeed; the route is gone (the catch-all answers) and the ask endpoint refuses renewal and re-loading.
     expect(secure).not.toContain("hello from the domains tenant");

@@ -25,8 +25,6 @@ const ns = (name: string, third: number) => testNamespace(`staxa-rt-fw-${R}-${na
 const OK = ns("ok", OCTET);
 const BAD = ns("bad", OCTET + 1);
 
-
-
 /** GET from inside a namespace; busybox wget's -T segfaults on Debian, so timeout(1) bounds it. */
 const fromNs = (n: typeof OK, url: string) => sh(["timeout", "3", "ip", "netns", "exec", n.name, "busybox", "wget", "-qO-", url]);
 const fromContainer = (id: string, url: string) => dockerCli(["exec", id, "timeout", "3", "wget", "-qO-", url]);
@@ -39,16 +37,35 @@ beforeAll(async () => {
   await fw.setup();
   await addNamespace(OK);
   await addNamespace(BAD);
-  for (const [n, body] of [[OK, "ok-server"], [BAD, "bad-server"]] as const) {
+  for (const [n, body] of [
+    [OK, "ok-server"],
+    [BAD, "bad-server"],
+  ] as const) {
     const dir = join(www, n.name);
     await must(["mkdir", "-p", dir]);
     writeFileSync(join(dir, "index.html"), `${body}\n`);
-    servers.push(Bun.spawn(["ip", "netns", "exec", n.name, "busybox", "httpd", "-f", "-p", "8080", "-h", dir], { stdout: "ignore", stderr: "ignore" }));
+    servers.push(
+      Bun.spawn(["ip", "netns", "exec", n.name, "busybox", "httpd", "-f", "-p", "8080", "-h", dir], {
+        stdout: "ignore",
+        stderr: "ignore",
+      }),
+    );
   }
   await rt.ensureNetwork(NETWORK, { "staxa.test": P });
   subnet = (await rt.networkSubnet!(NETWORK))!;
   const c = await rt.startContainer(
-    containerSpec({ tenant: TENANT, service: "web", deploymentId: "dep_fw000001", image: BUSYBOX_IMAGE, env: {}, port: 3000, resourceSize: "small", network: NETWORK, cmd: ["busybox", "httpd", "-f", "-p", "3000", "-h", "/etc"], user: "10001" }),
+    containerSpec({
+      tenant: TENANT,
+      service: "web",
+      deploymentId: "dep_fw000001",
+      image: BUSYBOX_IMAGE,
+      env: {},
+      port: 3000,
+      resourceSize: "small",
+      network: NETWORK,
+      cmd: ["busybox", "httpd", "-f", "-p", "3000", "-h", "/etc"],
+      user: "10001",
+    }),
   );
   web = { id: c.id, ip: c.ip! };
 }, 60_000);
@@ -70,7 +87,14 @@ describe("firewall on the real host", () => {
 
   test("inbound port: an allowed source connects, another source does not; removal closes it", async () => {
     const hostPort = 31000 + Math.floor(Math.random() * 900);
-    await fw.addInbound({ id: ids.inbound, protocol: "tcp", hostPort, targetIp: web.ip, targetPort: 3000, sourceCidrs: [`${OK.ip}/32`] });
+    await fw.addInbound({
+      id: ids.inbound,
+      protocol: "tcp",
+      hostPort,
+      targetIp: web.ip,
+      targetPort: 3000,
+      sourceCidrs: [`${OK.ip}/32`],
+    });
     expect(await fw.listIds()).toContain(ids.inbound);
     const ok = await fromNs(OK, `http://${OK.hostIp}:${hostPort}/passwd`);
     expect(ok.out).toContain("app:x:10001");

@@ -20,8 +20,15 @@ let key = "";
 
 // No Docker engine and no Caddy behind this appliance: a socket path nobody listens on, an admin port nobody serves.
 const env = () => ({
-  ...process.env, STAXA_DATA_DIR: dataDir, STAXA_PORT: String(port), STAXA_HOST: "127.0.0.1", STAXA_MANAGE_CADDY: "0", STAXA_LOG_LEVEL: "info",
-  STAXA_DOCKER_SOCKET: join(dir, "no-docker.sock"), STAXA_RESOLVER_PORT: String(RESOLVER_PORT), STAXA_CADDY_ADMIN_URL: `http://127.0.0.1:${deadPort}`,
+  ...process.env,
+  STAXA_DATA_DIR: dataDir,
+  STAXA_PORT: String(port),
+  STAXA_HOST: "127.0.0.1",
+  STAXA_MANAGE_CADDY: "0",
+  STAXA_LOG_LEVEL: "info",
+  STAXA_DOCKER_SOCKET: join(dir, "no-docker.sock"),
+  STAXA_RESOLVER_PORT: String(RESOLVER_PORT),
+  STAXA_CADDY_ADMIN_URL: `http://127.0.0.1:${deadPort}`,
 });
 
 async function run(args: string[]) {
@@ -34,7 +41,11 @@ async function api(method: string, path: string, body?: unknown, auth = key) {
   const headers: Record<string, string> = {};
   if (auth) headers.authorization = `Bearer ${auth}`;
   if (body !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await res.text();
   return { status: res.status, headers: res.headers, text, json: text ? JSON.parse(text) : undefined };
 }
@@ -91,7 +102,10 @@ describe("serve", () => {
     const deadline = Date.now() + 20_000;
     let ok = false;
     while (Date.now() < deadline && !ok) {
-      ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.status === 200, () => false);
+      ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
       if (!ok) await Bun.sleep(100);
     }
     expect(ok).toBe(true);
@@ -107,7 +121,8 @@ describe("serve", () => {
     expect(r.json.data).toMatchObject({ email: "e2e@example.com", name: "Acme Inc", tenant_count: 0 });
     expect(r.json.data.id).toMatch(/^prv_/);
     expect(r.json.meta.request_id).toBe(r.headers.get("x-request-id"));
-    for (const h of ["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"]) expect(r.headers.get(h)).toMatch(/^\d+$/);
+    for (const h of ["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"])
+      expect(r.headers.get(h)).toMatch(/^\d+$/);
     const p = await api("PATCH", "/api/v1/account", { name: "Acme Corporation" });
     expect(p.status).toBe(200);
     expect(p.json.data.name).toBe("Acme Corporation");
@@ -164,12 +179,20 @@ describe("serve", () => {
     const r = await api("GET", "/api/v1/nope");
     expect(r.status).toBe(404);
     expect(r.json.error.code).toBe("not_found");
-    const bad = await fetch(`http://127.0.0.1:${port}/api/v1/api-keys`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: "{" });
+    const bad = await fetch(`http://127.0.0.1:${port}/api/v1/api-keys`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: "{",
+    });
     expect(bad.status).toBe(400);
   });
 
   test("with Docker and Caddy down since start-up, a deployment is not held back: it fails with a clear reason", async () => {
-    const created = await api("POST", "/api/v1/tenants", { name: "no-engine", source_type: "image", image_url: "staxa-test/none:1" });
+    const created = await api("POST", "/api/v1/tenants", {
+      name: "no-engine",
+      source_type: "image",
+      image_url: "staxa-test/none:1",
+    });
     expect(created.status).toBe(202);
     const id = created.json.data.id;
     const deadline = Date.now() + 15_000;

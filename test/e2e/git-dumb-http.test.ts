@@ -11,7 +11,15 @@ const root = mkdtempSync(join(tmpdir(), "staxa-git-dumb-"));
 const bare = join(root, "srv", "origin.git");
 const work = join(root, "work");
 const shas: Record<string, string> = {};
-const env = { ...process.env, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null", GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" };
+const env = {
+  ...process.env,
+  GIT_CONFIG_NOSYSTEM: "1",
+  GIT_CONFIG_GLOBAL: "/dev/null",
+  GIT_AUTHOR_NAME: "t",
+  GIT_AUTHOR_EMAIL: "t@t",
+  GIT_COMMITTER_NAME: "t",
+  GIT_COMMITTER_EMAIL: "t@t",
+};
 function sh(args: string[], cwd = work): { code: number; out: string; err: string } {
   const r = Bun.spawnSync(["git", ...args], { cwd, env, stderr: "pipe" });
   return { code: r.exitCode, out: r.stdout.toString().trim(), err: r.stderr.toString() };
@@ -37,7 +45,8 @@ const server = Bun.serve({
     const path = normalize(decodeURIComponent(new URL(req.url).pathname));
     served.push(path);
     const file = join(root, "srv", path);
-    if (req.method !== "GET" || !file.startsWith(join(root, "srv") + "/") || !existsSync(file) || !statSync(file).isFile()) return new Response("not found\n", { status: 404 });
+    if (req.method !== "GET" || !file.startsWith(join(root, "srv") + "/") || !existsSync(file) || !statSync(file).isFile())
+      return new Response("not found\n", { status: 404 });
     return new Response(Bun.file(file), { headers: { "content-type": "application/octet-stream" } });
   },
 });
@@ -45,7 +54,14 @@ const url = `http://127.0.0.1:${server.port}/origin.git`;
 const git = createGit(loadConfig({ STAXA_DATA_DIR: root, STAXA_ALLOW_PRIVATE_TARGETS: "1" }));
 const logs: string[] = [];
 let n = 0;
-const req = (over: Record<string, unknown> = {}) => ({ repoUrl: url, branch: "main", dir: join(root, `clone-${++n}`), timeoutMs: 60_000, onLog: (l: string) => logs.push(l), ...over });
+const req = (over: Record<string, unknown> = {}) => ({
+  repoUrl: url,
+  branch: "main",
+  dir: join(root, `clone-${++n}`),
+  timeoutMs: 60_000,
+  onLog: (l: string) => logs.push(l),
+  ...over,
+});
 
 beforeAll(() => {
   ok(["init", "--bare", "-b", "main", bare], root);

@@ -14,7 +14,15 @@ const work = join(root, "work");
 const shas: Record<string, string> = {};
 let n = 0;
 
-const env = { ...process.env, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null", GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" };
+const env = {
+  ...process.env,
+  GIT_CONFIG_NOSYSTEM: "1",
+  GIT_CONFIG_GLOBAL: "/dev/null",
+  GIT_AUTHOR_NAME: "t",
+  GIT_AUTHOR_EMAIL: "t@t",
+  GIT_COMMITTER_NAME: "t",
+  GIT_COMMITTER_EMAIL: "t@t",
+};
 function sh(args: string[], cwd = work): string {
   const r = Bun.spawnSync(["git", ...args], { cwd, env, stderr: "pipe" });
   if (r.exitCode !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr.toString()}`);
@@ -25,7 +33,14 @@ const gitWith = (env: Record<string, string> = {}) =>
 const fileGit = gitWith();
 const dest = () => join(root, `clone-${++n}`);
 const logs: string[] = [];
-const req = (over: Record<string, unknown>) => ({ repoUrl: `file://${bare}`, branch: "main", dir: dest(), timeoutMs: 30_000, onLog: (l: string) => logs.push(l), ...over });
+const req = (over: Record<string, unknown>) => ({
+  repoUrl: `file://${bare}`,
+  branch: "main",
+  dir: dest(),
+  timeoutMs: 30_000,
+  onLog: (l: string) => logs.push(l),
+  ...over,
+});
 
 beforeAll(() => {
   sh(["init", "--bare", "-b", "main", bare], root);
@@ -87,7 +102,10 @@ describe("clone", () => {
   test("symlinks are checked out as plain files: nothing outside the tree is followed", async () => {
     const r = req({});
     await fileGit.clone(r);
-    for (const [name, target] of [["passwd-link", "/etc/passwd"], ["Dockerfile", "/etc/shadow"]] as const) {
+    for (const [name, target] of [
+      ["passwd-link", "/etc/passwd"],
+      ["Dockerfile", "/etc/shadow"],
+    ] as const) {
       expect(lstatSync(join(r.dir, name)).isSymbolicLink()).toBe(false);
       expect(readFileSync(join(r.dir, name), "utf8")).toBe(target);
     }
@@ -114,7 +132,14 @@ describe("payloads create no marker file", () => {
       expect(existsSync(marker)).toBe(false);
     });
   }
-  const branches = [`--output=${marker}`, `main; touch ${marker}`, `$(touch ${marker})`, `\`touch ${marker}\``, `main\ntouch ${marker}`, "-btest"];
+  const branches = [
+    `--output=${marker}`,
+    `main; touch ${marker}`,
+    `$(touch ${marker})`,
+    `\`touch ${marker}\``,
+    `main\ntouch ${marker}`,
+    "-btest",
+  ];
   for (const branch of branches) {
     test(`branch ${JSON.stringify(branch)}`, async () => {
       const err = await fileGit.clone(req({ branch })).catch((e) => e);
@@ -148,11 +173,20 @@ describe("settings and secrets", () => {
   test("a token is sent as a header, never stored in .git/config, never logged or thrown", async () => {
     const token = "ghs_SECRETtoken1234567890";
     const seen: string[] = [];
-    const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (r) => { seen.push(r.headers.get("authorization") ?? ""); return new Response("no", { status: 404 }); } });
+    const server = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: (r) => {
+        seen.push(r.headers.get("authorization") ?? "");
+        return new Response("no", { status: 404 });
+      },
+    });
     try {
       const git = gitWith({ STAXA_ALLOW_PRIVATE_TARGETS: "1" });
       const lines: string[] = [];
-      const err = await git.clone({ ...req({}), repoUrl: `http://127.0.0.1:${server.port}/a.git`, token, onLog: (l) => lines.push(l) }).catch((e) => e);
+      const err = await git
+        .clone({ ...req({}), repoUrl: `http://127.0.0.1:${server.port}/a.git`, token, onLog: (l) => lines.push(l) })
+        .catch((e) => e);
       expect(err).toBeInstanceOf(Upstream);
       expect(seen).toContain(`Basic ${Buffer.from(`x-access-token:${token}`).toString("base64")}`);
       const b64 = Buffer.from(`x-access-token:${token}`).toString("base64");
@@ -175,7 +209,9 @@ describe("settings and secrets", () => {
     try {
       const git = gitWith({ STAXA_ALLOW_PRIVATE_TARGETS: "1" });
       const t0 = Date.now();
-      const err = await git.clone({ ...req({}), repoUrl: `http://127.0.0.1:${server.port}/a.git`, timeoutMs: 1500 }).catch((e) => e);
+      const err = await git
+        .clone({ ...req({}), repoUrl: `http://127.0.0.1:${server.port}/a.git`, timeoutMs: 1500 })
+        .catch((e) => e);
       expect(err).toBeInstanceOf(Upstream);
       expect(err.message).toContain("timed out");
       expect(Date.now() - t0).toBeLessThan(6000);

@@ -45,18 +45,40 @@ beforeAll(async () => {
   await git(work, "clone", "-q", "--bare", src, bare);
   gh.installations.set(INSTALLATION, {
     login: OWNER,
-    repos: [{
-      owner: OWNER, name: REPO, private: true, default_branch: "main", language: "Dockerfile",
-      branches: async () => Object.fromEntries((await git(bare, "for-each-ref", "--format=%(refname:short) %(objectname)", "refs/heads")).split("\n").map((l) => l.split(" "))),
-      protectedBranches: ["main"],
-    }],
+    repos: [
+      {
+        owner: OWNER,
+        name: REPO,
+        private: true,
+        default_branch: "main",
+        language: "Dockerfile",
+        branches: async () =>
+          Object.fromEntries(
+            (await git(bare, "for-each-ref", "--format=%(refname:short) %(objectname)", "refs/heads"))
+              .split("\n")
+              .map((l) => l.split(" ")),
+          ),
+        protectedBranches: ["main"],
+      },
+    ],
   });
   gitServer = startGitHttpServer(gitRoot, (token) => !!token && gh.isValidToken(token));
   h = await e2eApp({
-    STAXA_BASE_DOMAIN: BASE, STAXA_PUBLIC_SCHEME: "http", STAXA_HTTP_PORT: String(HTTP_PORT), STAXA_HTTPS_PORT: String(HTTP_PORT + 800),
-    STAXA_CADDY_ADMIN_URL: caddy.adminUrl, STAXA_ALLOW_PRIVATE_TARGETS: "1", STAXA_DRAIN_SEC: "0", STAXA_HEALTH_TIMEOUT_SEC: "15", STAXA_LOG_LEVEL: "debug",
-    STAXA_GITHUB_API_URL: gh.url, STAXA_GITHUB_APP_ID: gh.appId, STAXA_GITHUB_PRIVATE_KEY_FILE: gh.privateKeyFile, STAXA_GITHUB_WEBHOOK_SECRET: SECRET,
-    STAXA_GITHUB_WEB_URL: "https://github.com", STAXA_GITHUB_GIT_URL: gitServer.url,
+    STAXA_BASE_DOMAIN: BASE,
+    STAXA_PUBLIC_SCHEME: "http",
+    STAXA_HTTP_PORT: String(HTTP_PORT),
+    STAXA_HTTPS_PORT: String(HTTP_PORT + 800),
+    STAXA_CADDY_ADMIN_URL: caddy.adminUrl,
+    STAXA_ALLOW_PRIVATE_TARGETS: "1",
+    STAXA_DRAIN_SEC: "0",
+    STAXA_HEALTH_TIMEOUT_SEC: "15",
+    STAXA_LOG_LEVEL: "debug",
+    STAXA_GITHUB_API_URL: gh.url,
+    STAXA_GITHUB_APP_ID: gh.appId,
+    STAXA_GITHUB_PRIVATE_KEY_FILE: gh.privateKeyFile,
+    STAXA_GITHUB_WEBHOOK_SECRET: SECRET,
+    STAXA_GITHUB_WEB_URL: "https://github.com",
+    STAXA_GITHUB_GIT_URL: gitServer.url,
   });
   startGitHubStatusReporter(h.ctx);
 }, 120_000);
@@ -73,14 +95,31 @@ afterAll(async () => {
 }, 60_000);
 
 const webhook = async (body: string, headers: Record<string, string>) => {
-  const res = await h.app.handle(new Request("http://localhost/api/v1/github/webhook", { method: "POST", body, headers: { "content-type": "application/json", "x-github-delivery": crypto.randomUUID(), ...headers } }));
+  const res = await h.app.handle(
+    new Request("http://localhost/api/v1/github/webhook", {
+      method: "POST",
+      body,
+      headers: { "content-type": "application/json", "x-github-delivery": crypto.randomUUID(), ...headers },
+    }),
+  );
   return { status: res.status, json: await res.json() };
 };
-const deploymentsOf = async () => (await h.call("GET", `/api/v1/tenants/${tenantId}/deployments`)).json.data as Array<{ id: string; status: string; commit_sha: string; image: string; trigger: string }>;
+const deploymentsOf = async () =>
+  (await h.call("GET", `/api/v1/tenants/${tenantId}/deployments`)).json.data as Array<{
+    id: string;
+    status: string;
+    commit_sha: string;
+    image: string;
+    trigger: string;
+  }>;
 
 describe("GitHub App, private repo", () => {
   test("the git server demands a token: an anonymous clone is refused", async () => {
-    const p = Bun.spawn(["git", "clone", "-q", `${gitServer.url}/${OWNER}/${REPO}.git`, join(work, "anon")], { stdout: "pipe", stderr: "pipe", env: { ...process.env, GIT_TERMINAL_PROMPT: "0" } });
+    const p = Bun.spawn(["git", "clone", "-q", `${gitServer.url}/${OWNER}/${REPO}.git`, join(work, "anon")], {
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { ...process.env, GIT_TERMINAL_PROMPT: "0" },
+    });
     expect(await p.exited).not.toBe(0);
     expect(gitServer.requests.at(-1)!.allowed).toBe(false);
   }, 30_000);
@@ -92,7 +131,9 @@ describe("GitHub App, private repo", () => {
     expect(r.json.data).toMatchObject({ installation_id: INSTALLATION, account: OWNER, status: "active" });
     expect(gh.requests.find((q) => q.path === `/app/installations/${INSTALLATION}`)?.auth).toBe("jwt");
     const repos = await h.call("GET", "/api/v1/github/repos");
-    expect(repos.json.data).toEqual([{ full_name: `${OWNER}/${REPO}`, private: true, default_branch: "main", language: "Dockerfile" }]);
+    expect(repos.json.data).toEqual([
+      { full_name: `${OWNER}/${REPO}`, private: true, default_branch: "main", language: "Dockerfile" },
+    ]);
     const branches = await h.call("GET", `/api/v1/github/repos/${OWNER}/${REPO}/branches`);
     expect(branches.json.data).toEqual([{ name: "main", protected: true }]);
     expect((await h.call("GET", `/api/v1/github/repos/${OWNER}/..%2F..%2Fetc/branches`)).status).toBe(400);
@@ -100,7 +141,13 @@ describe("GitHub App, private repo", () => {
 
   test("a tenant from the private repo clones with the token and reaches ready behind Caddy", async () => {
     const name = `${PREFIX}-priv`;
-    const r = await h.call("POST", "/api/v1/tenants", { name, source_type: "github", repo_url: `https://github.com/${OWNER}/${REPO}`, branch: "main", app_port: 3000 });
+    const r = await h.call("POST", "/api/v1/tenants", {
+      name,
+      source_type: "github",
+      repo_url: `https://github.com/${OWNER}/${REPO}`,
+      branch: "main",
+      app_port: 3000,
+    });
     expect(r.status).toBe(202);
     tenantId = r.json.data.id;
     const [dep] = await deploymentsOf();
@@ -110,20 +157,33 @@ describe("GitHub App, private repo", () => {
     expect(gitServer.requests.some((q) => q.allowed && q.path.endsWith("/git-upload-pack"))).toBe(true);
     for (let i = 0; i < 50 && gh.statuses.length < 2; i++) await Bun.sleep(100);
     expect(gh.statuses.map((s) => s.body.state)).toEqual(["pending", "success"]);
-    expect(gh.statuses[1]).toMatchObject({ repo: `${OWNER}/${REPO}`, sha: done.commit_sha, body: { context: "staxa", target_url: `http://${name}.${BASE}:${HTTP_PORT}` } });
+    expect(gh.statuses[1]).toMatchObject({
+      repo: `${OWNER}/${REPO}`,
+      sha: done.commit_sha,
+      body: { context: "staxa", target_url: `http://${name}.${BASE}:${HTTP_PORT}` },
+    });
   }, 180_000);
 
   test("unsigned or wrongly signed pushes → 401 and deploy nothing; a signed push deploys the pushed commit", async () => {
     const sha = await commitVersion(src, "private v2");
     await git(src, "push", "-q", bare, "main");
     const body = JSON.stringify({
-      ref: "refs/heads/main", before: "0".repeat(40), after: sha, deleted: false, installation: { id: INSTALLATION },
+      ref: "refs/heads/main",
+      before: "0".repeat(40),
+      after: sha,
+      deleted: false,
+      installation: { id: INSTALLATION },
       repository: { full_name: `${OWNER}/${REPO}`, clone_url: `https://github.com/${OWNER}/${REPO}.git`, private: true },
     });
     const before = (await deploymentsOf()).length;
     expect((await webhook(body, { "x-github-event": "push" })).status).toBe(401);
-    expect((await webhook(body, { "x-github-event": "push", "x-hub-signature-256": signGitHubPayload("not-the-secret", body) })).status).toBe(401);
-    expect((await webhook(body + " ", { "x-github-event": "push", "x-hub-signature-256": signGitHubPayload(SECRET, body) })).status).toBe(401);
+    expect(
+      (await webhook(body, { "x-github-event": "push", "x-hub-signature-256": signGitHubPayload("not-the-secret", body) }))
+        .status,
+    ).toBe(401);
+    expect(
+      (await webhook(body + " ", { "x-github-event": "push", "x-hub-signature-256": signGitHubPayload(SECRET, body) })).status,
+    ).toBe(401);
     expect((await deploymentsOf()).length).toBe(before);
     const r = await webhook(body, { "x-github-event": "push", "x-hub-signature-256": signGitHubPayload(SECRET, body) });
     expect(r.status).toBe(202);
@@ -139,7 +199,8 @@ describe("GitHub App, private repo", () => {
     const hits: string[] = [];
     const check = (where: string, data: Buffer | string) => {
       const buf = Buffer.isBuffer(data) ? data : Buffer.from(data);
-      for (const t of tokens) if (buf.includes(t) || buf.includes(Buffer.from(`x-access-token:${t}`).toString("base64"))) hits.push(where);
+      for (const t of tokens)
+        if (buf.includes(t) || buf.includes(Buffer.from(`x-access-token:${t}`).toString("base64"))) hits.push(where);
     };
     const walk = (d: string): void => {
       for (const e of readdirSync(d)) {
@@ -160,7 +221,10 @@ describe("GitHub App, private repo", () => {
       expect(await saved.exited).toBe(0);
       expect(tar.length).toBeGreaterThan(1000);
       check(`image ${d.image}`, tar);
-      check(`history ${d.image}`, (await dockerCli(["history", "--no-trunc", d.image])).out + (await dockerCli(["inspect", d.image])).out);
+      check(
+        `history ${d.image}`,
+        (await dockerCli(["history", "--no-trunc", d.image])).out + (await dockerCli(["inspect", d.image])).out,
+      );
     }
     expect(hits).toEqual([]);
     check("control", `prefix ${tokens[0]} suffix`); // the grep itself works

@@ -21,7 +21,15 @@ let gateway = "";
 
 /** A raw HTTP GET from inside the container with busybox nc (its static wget crashes in scratch images). */
 async function fromContainer(ip: string, port: number): Promise<string> {
-  const r = await dockerCli(["exec", web.id, "timeout", "4", "sh", "-c", `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${ip} ${port}`]);
+  const r = await dockerCli([
+    "exec",
+    web.id,
+    "timeout",
+    "4",
+    "sh",
+    "-c",
+    `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${ip} ${port}`,
+  ]);
   return r.out;
 }
 
@@ -37,11 +45,23 @@ beforeAll(async () => {
   PORT.caddyHttp = probe.port!;
   probe.stop(true);
   await rt.ensureNetwork(`${P}net`, { "staxa.test": P });
-  gateway = JSON.parse((await dockerCli(["network", "inspect", `${P}net`])).out)[0].IPAM.Config.find((c: { Gateway?: string }) => c.Gateway?.includes(".")).Gateway;
-  const c = await rt.startContainer(containerSpec({
-    tenant: P.slice("staxa-".length, -1), service: "web", deploymentId: "dep_hi000001", image: BUSYBOX_IMAGE, env: {}, port: 3000, resourceSize: "small",
-    network: `${P}net`, cmd: ["busybox", "httpd", "-f", "-p", "3000", "-h", "/etc"], user: "10001",
-  }));
+  gateway = JSON.parse((await dockerCli(["network", "inspect", `${P}net`])).out)[0].IPAM.Config.find((c: { Gateway?: string }) =>
+    c.Gateway?.includes("."),
+  ).Gateway;
+  const c = await rt.startContainer(
+    containerSpec({
+      tenant: P.slice("staxa-".length, -1),
+      service: "web",
+      deploymentId: "dep_hi000001",
+      image: BUSYBOX_IMAGE,
+      env: {},
+      port: 3000,
+      resourceSize: "small",
+      network: `${P}net`,
+      cmd: ["busybox", "httpd", "-f", "-p", "3000", "-h", "/etc"],
+      user: "10001",
+    }),
+  );
   web = { id: c.id, ip: c.ip! };
   caddy = await startCaddy({ adminPort: 20000 + Math.floor(Math.random() * 1000) * 2 });
 }, 60_000);
@@ -60,7 +80,10 @@ describe("containers and the host", () => {
   }, 20_000);
 
   test("start-up re-application guards the API and Caddy admin ports; other ports stay reachable", async () => {
-    const ctx = testCtx({ firewall: fw }, { STAXA_PORT: String(PORT.api), STAXA_CADDY_ADMIN_URL: `http://127.0.0.1:${PORT.admin}` });
+    const ctx = testCtx(
+      { firewall: fw },
+      { STAXA_PORT: String(PORT.api), STAXA_CADDY_ADMIN_URL: `http://127.0.0.1:${PORT.admin}` },
+    );
     await reapplyAllNetworkRules(ctx);
     expect(await fw.listIds()).toEqual(expect.arrayContaining([`host-${PORT.api}`, `host-${PORT.admin}`]));
     expect(await fromContainer(gateway, PORT.api)).toBe("");
@@ -71,18 +94,47 @@ describe("containers and the host", () => {
   }, 30_000);
 
   test("no forwarded packet reaches the cloud metadata address", async () => {
-    const r = Bun.spawnSync(["iptables", "-w", "-C", "DOCKER-USER", "-d", "169.254.169.254/32", "-m", "comment", "--comment", "staxa:metadata", "-j", "DROP"]);
+    const r = Bun.spawnSync([
+      "iptables",
+      "-w",
+      "-C",
+      "DOCKER-USER",
+      "-d",
+      "169.254.169.254/32",
+      "-m",
+      "comment",
+      "--comment",
+      "staxa:metadata",
+      "-j",
+      "DROP",
+    ]);
     expect(r.exitCode).toBe(0);
-    const first = Bun.spawnSync(["iptables", "-w", "-S", "DOCKER-USER"]).stdout.toString().split("\n").find((l) => l.startsWith("-A"));
+    const first = Bun.spawnSync(["iptables", "-w", "-S", "DOCKER-USER"])
+      .stdout.toString()
+      .split("\n")
+      .find((l) => l.startsWith("-A"));
     expect(first).toContain("169.254.169.254");
   });
 
   test("Caddy -> container still works with the guard in place", async () => {
     const config = {
       admin: { listen: new URL(caddy.adminUrl).host },
-      apps: { http: { servers: { hi: { listen: [`127.0.0.1:${PORT.caddyHttp}`], routes: [{ handle: [{ handler: "reverse_proxy", upstreams: [{ dial: `${web.ip}:3000` }] }] }] } } } },
+      apps: {
+        http: {
+          servers: {
+            hi: {
+              listen: [`127.0.0.1:${PORT.caddyHttp}`],
+              routes: [{ handle: [{ handler: "reverse_proxy", upstreams: [{ dial: `${web.ip}:3000` }] }] }],
+            },
+          },
+        },
+      },
     };
-    const load = await fetch(`${caddy.adminUrl}/load`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(config) });
+    const load = await fetch(`${caddy.adminUrl}/load`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(config),
+    });
     expect(load.status).toBe(200);
     const res = await fetch(`http://127.0.0.1:${PORT.caddyHttp}/passwd`, { signal: AbortSignal.timeout(5000) });
     expect(res.status).toBe(200);

@@ -11,7 +11,11 @@ const ROOTFS_TAR = join(CACHE, "debian-12-rootfs.tar");
 const IMAGE = "staxa-test/debian:12";
 const NAME = `staxa-inst-${randomBytes(4).toString("hex")}`;
 
-interface Ran { code: number; out: string; err: string }
+interface Ran {
+  code: number;
+  out: string;
+  err: string;
+}
 
 /** Runs argv (never a shell string) and kills it after `ms`; a hung step fails instead of hanging the suite. */
 async function run(argv: string[], ms: number, opts: { stdin?: Blob; cwd?: string } = {}): Promise<Ran> {
@@ -34,7 +38,8 @@ const inside = (cmd: string[], ms = 30_000) => run(["docker", "exec", NAME, ...c
 function debianMirror(): string {
   const dir = "/etc/apt/sources.list.d";
   const texts = [existsSync("/etc/apt/sources.list") ? readFileSync("/etc/apt/sources.list", "utf8") : ""];
-  if (existsSync(dir)) for (const f of readdirSync(dir).filter((f) => /\.(sources|list)$/.test(f))) texts.push(readFileSync(join(dir, f), "utf8"));
+  if (existsSync(dir))
+    for (const f of readdirSync(dir).filter((f) => /\.(sources|list)$/.test(f))) texts.push(readFileSync(join(dir, f), "utf8"));
   for (const t of texts) {
     const m = /^URIs:\s*(\S+\/debian)\s*$/m.exec(t) ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+\/debian)\s+bookworm\s/m.exec(t);
     if (m) return m[1];
@@ -50,7 +55,10 @@ async function ensureImage(): Promise<void> {
     const work = join(CACHE, `build-${process.pid}`);
     rmSync(work, { recursive: true, force: true });
     try {
-      await must(["debootstrap", "--variant=minbase", "--include=ca-certificates", "bookworm", join(work, "root"), debianMirror()], 240_000);
+      await must(
+        ["debootstrap", "--variant=minbase", "--include=ca-certificates", "bookworm", join(work, "root"), debianMirror()],
+        240_000,
+      );
       await must(["tar", "-C", join(work, "root"), "-cf", `${ROOTFS_TAR}.tmp`, "."], 120_000);
       renameSync(`${ROOTFS_TAR}.tmp`, ROOTFS_TAR);
     } finally {
@@ -62,7 +70,11 @@ async function ensureImage(): Promise<void> {
 }
 
 async function envFileState(): Promise<string> {
-  const r = await inside(["sh", "-c", "sha256sum /etc/staxa/staxa.env /etc/staxa/caddy.json /usr/local/bin/staxa && stat -c '%n %a %Y' /etc/staxa/staxa.env && cat /run/staxa/staxa.pid /run/staxa/caddy.pid"]);
+  const r = await inside([
+    "sh",
+    "-c",
+    "sha256sum /etc/staxa/staxa.env /etc/staxa/caddy.json /usr/local/bin/staxa && stat -c '%n %a %Y' /etc/staxa/staxa.env && cat /run/staxa/staxa.pid /run/staxa/caddy.pid",
+  ]);
   expect(r.code).toBe(0);
   return r.out;
 }

@@ -31,7 +31,8 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, ms: numb
 }
 
 const runs = async (t: string, j: string) => (await h.call("GET", `/api/v1/tenants/${t}/jobs/${j}/runs`)).json.data as any[];
-const run = async (t: string, j: string, r: string) => (await h.call("GET", `/api/v1/tenants/${t}/jobs/${j}/runs/${r}`)).json.data;
+const run = async (t: string, j: string, r: string) =>
+  (await h.call("GET", `/api/v1/tenants/${t}/jobs/${j}/runs/${r}`)).json.data;
 /**
  * Runs `kick` (e.g. a resume), moves the scheduler's clock to one second past the job's next fire, and waits for
  * the new run to be recorded (and to finish, unless `finished` is false).
@@ -41,7 +42,11 @@ async function nextRun(t: string, j: string, opts: { finished?: boolean; kick?: 
   if (opts.kick) await opts.kick();
   const next = (await h.call("GET", `/api/v1/tenants/${t}/jobs/${j}`)).json.data.next_run_at;
   ahead = Math.max(ahead, Date.parse(next) + 1000 - Date.now());
-  const fresh = await until("a new run", async () => (await runs(t, j)).find((r) => !before.has(r.id) && (opts.finished === false || r.status !== "running")), 45_000);
+  const fresh = await until(
+    "a new run",
+    async () => (await runs(t, j)).find((r) => !before.has(r.id) && (opts.finished === false || r.status !== "running")),
+    45_000,
+  );
   return run(t, j, fresh.id);
 }
 
@@ -49,8 +54,14 @@ beforeAll(async () => {
   await ensureTestImages();
   caddy = await startCaddy({ adminPort: ADMIN_PORT });
   h = await e2eApp({
-    STAXA_BASE_DOMAIN: "e2e-jobs.test", STAXA_PUBLIC_SCHEME: "http", STAXA_HTTP_PORT: String(ADMIN_PORT + 1), STAXA_HTTPS_PORT: String(ADMIN_PORT + 801),
-    STAXA_CADDY_ADMIN_URL: caddy.adminUrl, STAXA_ALLOW_FILE_REPOS: "1", STAXA_DRAIN_SEC: "0", STAXA_HEALTH_TIMEOUT_SEC: "15",
+    STAXA_BASE_DOMAIN: "e2e-jobs.test",
+    STAXA_PUBLIC_SCHEME: "http",
+    STAXA_HTTP_PORT: String(ADMIN_PORT + 1),
+    STAXA_HTTPS_PORT: String(ADMIN_PORT + 801),
+    STAXA_CADDY_ADMIN_URL: caddy.adminUrl,
+    STAXA_ALLOW_FILE_REPOS: "1",
+    STAXA_DRAIN_SEC: "0",
+    STAXA_HEALTH_TIMEOUT_SEC: "15",
   });
   cleanup.push(h.dataDir);
   // A tick every second, on a clock a test moves ahead a minute at a time.
@@ -70,12 +81,22 @@ describe("a job every minute", () => {
   test("runs from the service's live image with the tenant's env; the exit code and logs are recorded", async () => {
     repo = await fixtureRepo("version-one", { cmd: CMD });
     cleanup.push(repo);
-    const r = await h.call("POST", "/api/v1/tenants", { name: `${PREFIX}-app`, source_type: "github", repo_url: `file://${repo}`, app_port: 3000, env: { GREETING: "hello-from-env" } });
+    const r = await h.call("POST", "/api/v1/tenants", {
+      name: `${PREFIX}-app`,
+      source_type: "github",
+      repo_url: `file://${repo}`,
+      app_port: 3000,
+      env: { GREETING: "hello-from-env" },
+    });
     expect(r.status).toBe(202);
     tenantId = r.json.data.id;
     expect((await h.waitDeployment(tenantId, r.json.data.deployments[0].id)).status).toBe("succeeded");
     const j = await h.call("POST", `/api/v1/tenants/${tenantId}/jobs`, {
-      schedule: "* * * * *", service: "web", command: ["sh", "-c", "cat /www/index.html; echo; echo greeting=$GREETING; exit 3"], timeout_sec: 30, concurrency_policy: "forbid",
+      schedule: "* * * * *",
+      service: "web",
+      command: ["sh", "-c", "cat /www/index.html; echo; echo greeting=$GREETING; exit 3"],
+      timeout_sec: 30,
+      concurrency_policy: "forbid",
     });
     expect(j.status).toBe(201);
     jobId = j.json.data.id;
@@ -83,7 +104,8 @@ describe("a job every minute", () => {
     expect(first).toMatchObject({ trigger: "schedule", status: "failed", exit_code: 3, reason: null });
     expect(first.logs).toBe("version-one\ngreeting=hello-from-env");
     expect(first.duration_ms).toBeGreaterThanOrEqual(0);
-    const live = (h.ctx.db.query("SELECT live_image FROM services WHERE tenant_id = ?").get(tenantId) as { live_image: string }).live_image;
+    const live = (h.ctx.db.query("SELECT live_image FROM services WHERE tenant_id = ?").get(tenantId) as { live_image: string })
+      .live_image;
     expect(first.image).toBe(live);
     // The run's container is gone once its logs are kept.
     expect((await dockerCli(["ps", "-aq", "--filter", `label=staxa.job_run=${first.id}`])).out.trim()).toBe("");
@@ -101,9 +123,19 @@ describe("a job every minute", () => {
 
   test("forbid: a fire while the previous run is still going is recorded skipped; deleting the job stops the run", async () => {
     // Created paused: the API's clock is behind the scheduler's, so the job is due as soon as it is resumed.
-    const j = await h.call("POST", `/api/v1/tenants/${tenantId}/jobs`, { schedule: "* * * * *", service: "web", command: ["sleep", "60"], timeout_sec: 120, concurrency_policy: "forbid", paused: true });
+    const j = await h.call("POST", `/api/v1/tenants/${tenantId}/jobs`, {
+      schedule: "* * * * *",
+      service: "web",
+      command: ["sleep", "60"],
+      timeout_sec: 120,
+      concurrency_policy: "forbid",
+      paused: true,
+    });
     expect(j.status).toBe(201);
-    const long = await nextRun(tenantId, j.json.data.id, { finished: false, kick: () => h.call("POST", `/api/v1/tenants/${tenantId}/jobs/${j.json.data.id}/resume`) });
+    const long = await nextRun(tenantId, j.json.data.id, {
+      finished: false,
+      kick: () => h.call("POST", `/api/v1/tenants/${tenantId}/jobs/${j.json.data.id}/resume`),
+    });
     expect(long.status).toBe("running");
     const skipped = await nextRun(tenantId, j.json.data.id);
     expect(skipped).toMatchObject({ status: "skipped", reason: `run ${long.id} is still going (concurrency_policy forbid)` });
@@ -118,7 +150,21 @@ describe("live usage", () => {
   test("a tenant burning CPU shows it; an idle one does not; both in /metrics", async () => {
     const burn = `${PREFIX}-burn`;
     const r = await h.call("POST", "/api/v1/tenants", {
-      name: burn, services: [{ name: "web", source_type: "image", image_url: BUSYBOX_IMAGE, port: 3000, is_routable: true, command: ["sh", "-c", "trap 'exit 0' TERM; mkdir -p /w; echo hot > /w/index.html; httpd -p 3000 -h /w; while :; do :; done"] }],
+      name: burn,
+      services: [
+        {
+          name: "web",
+          source_type: "image",
+          image_url: BUSYBOX_IMAGE,
+          port: 3000,
+          is_routable: true,
+          command: [
+            "sh",
+            "-c",
+            "trap 'exit 0' TERM; mkdir -p /w; echo hot > /w/index.html; httpd -p 3000 -h /w; while :; do :; done",
+          ],
+        },
+      ],
     });
     expect(r.status).toBe(202);
     const burnId = r.json.data.id;

@@ -27,11 +27,23 @@ const ns = (name: string, third: number) => testNamespace(`staxa-nr-${R}-${name}
 const OK = ns("ok", OCTET);
 const BAD = ns("bad", OCTET + 1);
 
-
 /** Sends a line to host:port from inside a namespace and returns what came back (the echo, or nothing). */
-const echoFromNs = (n: typeof OK, port: number) => sh(["timeout", "4", "ip", "netns", "exec", n.name, "busybox", "sh", "-c", `echo ping-${n.name} | busybox nc -w 3 ${n.hostIp} ${port}`]);
+const echoFromNs = (n: typeof OK, port: number) =>
+  sh([
+    "timeout",
+    "4",
+    "ip",
+    "netns",
+    "exec",
+    n.name,
+    "busybox",
+    "sh",
+    "-c",
+    `echo ping-${n.name} | busybox nc -w 3 ${n.hostIp} ${port}`,
+  ]);
 /** Sends a line to host:port from the host itself (the server's own shell) and returns the echo, or nothing. */
-const echoFromHost = (host: string, port: number) => sh(["timeout", "4", "busybox", "sh", "-c", `echo ping-host | busybox nc -w 3 ${host} ${port}`]);
+const echoFromHost = (host: string, port: number) =>
+  sh(["timeout", "4", "busybox", "sh", "-c", `echo ping-host | busybox nc -w 3 ${host} ${port}`]);
 /** A raw HTTP GET from inside a tenant container with busybox nc. */
 const getFromContainer = async (id: string, ip: string) =>
   (await dockerCli(["exec", id, "timeout", "4", "sh", "-c", `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${ip} 8080`])).out;
@@ -39,7 +51,13 @@ const getFromContainer = async (id: string, ip: string) =>
 async function tenant(name: string, egress: "open" | "restricted"): Promise<{ id: string; container: string }> {
   const repo = await fixtureRepo("ok", { cmd: ["sh", "-c", "httpd -p 3000 -h /www && exec nc -ll -p 5000 -e cat"] });
   cleanup.push(repo);
-  const r = await h.call("POST", "/api/v1/tenants", { name, source_type: "github", repo_url: `file://${repo}`, app_port: 3000, egress_mode: egress });
+  const r = await h.call("POST", "/api/v1/tenants", {
+    name,
+    source_type: "github",
+    repo_url: `file://${repo}`,
+    app_port: 3000,
+    egress_mode: egress,
+  });
   expect(r.status).toBe(202);
   const t = r.json.data;
   await h.waitDeployment(t.id, t.deployments[0].id);
@@ -66,20 +84,33 @@ beforeAll(async () => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, "index.html"), `${n.name}-server\n`);
     cleanup.push(dir);
-    servers.push(Bun.spawn(["ip", "netns", "exec", n.name, "busybox", "httpd", "-f", "-p", "8080", "-h", dir], { stdout: "ignore", stderr: "ignore" }));
+    servers.push(
+      Bun.spawn(["ip", "netns", "exec", n.name, "busybox", "httpd", "-f", "-p", "8080", "-h", dir], {
+        stdout: "ignore",
+        stderr: "ignore",
+      }),
+    );
   }
   caddy = await startCaddy({ adminPort: ADMIN_PORT });
   h = await e2eApp({
-    STAXA_BASE_DOMAIN: "e2e-nr.test", STAXA_PUBLIC_SCHEME: "http", STAXA_HTTP_PORT: String(ADMIN_PORT + 1), STAXA_HTTPS_PORT: String(ADMIN_PORT + 801),
-    STAXA_CADDY_ADMIN_URL: caddy.adminUrl, STAXA_ALLOW_FILE_REPOS: "1", STAXA_DRAIN_SEC: "0", STAXA_HEALTH_TIMEOUT_SEC: "10",
-    STAXA_PORT_POOL: `${POOL}-${POOL + 2}`, STAXA_PUBLIC_IP: "127.0.0.1",
+    STAXA_BASE_DOMAIN: "e2e-nr.test",
+    STAXA_PUBLIC_SCHEME: "http",
+    STAXA_HTTP_PORT: String(ADMIN_PORT + 1),
+    STAXA_HTTPS_PORT: String(ADMIN_PORT + 801),
+    STAXA_CADDY_ADMIN_URL: caddy.adminUrl,
+    STAXA_ALLOW_FILE_REPOS: "1",
+    STAXA_DRAIN_SEC: "0",
+    STAXA_HEALTH_TIMEOUT_SEC: "10",
+    STAXA_PORT_POOL: `${POOL}-${POOL + 2}`,
+    STAXA_PUBLIC_IP: "127.0.0.1",
   });
   cleanup.push(h.dataDir);
 }, 120_000);
 
 afterAll(async () => {
   for (const t of (await h?.call("GET", "/api/v1/tenants"))?.json?.data ?? []) {
-    for (const r of (await h.call("GET", `/api/v1/tenants/${t.id}/network-rules?status=all`)).json.data) await h.ctx.firewall!.remove(r.id).catch(() => undefined);
+    for (const r of (await h.call("GET", `/api/v1/tenants/${t.id}/network-rules?status=all`)).json.data)
+      await h.ctx.firewall!.remove(r.id).catch(() => undefined);
     await h.ctx.firewall!.remove(`egress-${t.id}`).catch(() => undefined);
   }
   for (const s of servers) s.kill();
@@ -94,7 +125,14 @@ describe("inbound rules", () => {
 
   test("an inbound rule to the TCP echo service admits the allowed source and refuses another", async () => {
     t = await tenant(`${PREFIX}-in`, "open");
-    const r = await h.call("POST", `/api/v1/tenants/${t.id}/network-rules`, { direction: "inbound", protocol: "tcp", target_service: "web", target_port: 5000, source_cidrs: [`${OK.ip}/32`], ttl_hours: 1 });
+    const r = await h.call("POST", `/api/v1/tenants/${t.id}/network-rules`, {
+      direction: "inbound",
+      protocol: "tcp",
+      target_service: "web",
+      target_port: 5000,
+      source_cidrs: [`${OK.ip}/32`],
+      ttl_hours: 1,
+    });
     expect(r.status).toBe(201);
     rule = r.json.data;
     expect(rule.allocated_port).toBe(POOL);
@@ -126,14 +164,23 @@ describe("inbound rules", () => {
   test("TTL expiry by the scheduler with its clock advanced: the port stops admitting and the rule shows expired", async () => {
     const stop = startNetworkRuleExpiry({ ...h.ctx, now: () => new Date(Date.now() + 2 * 3_600_000) });
     try {
-      const expired = await until(async () => (await h.call("GET", `/api/v1/tenants/${t.id}/network-rules/${rule.id}`)).json.data.status === "expired", 15_000);
+      const expired = await until(
+        async () => (await h.call("GET", `/api/v1/tenants/${t.id}/network-rules/${rule.id}`)).json.data.status === "expired",
+        15_000,
+      );
       expect(expired).toBe(true);
     } finally {
       stop();
     }
     expect((await echoFromNs(OK, POOL)).out).toBe("");
     expect(await h.ctx.firewall!.listIds()).not.toContain(rule.id);
-    const again = await h.call("POST", `/api/v1/tenants/${t.id}/network-rules`, { direction: "inbound", protocol: "tcp", target_service: "web", target_port: 5000, source_cidrs: [`${OK.ip}/32`] });
+    const again = await h.call("POST", `/api/v1/tenants/${t.id}/network-rules`, {
+      direction: "inbound",
+      protocol: "tcp",
+      target_service: "web",
+      target_port: 5000,
+      source_cidrs: [`${OK.ip}/32`],
+    });
     expect(again.json.data.allocated_port).toBe(POOL);
     const del = await h.call("DELETE", `/api/v1/tenants/${t.id}/network-rules/${again.json.data.id}`);
     expect(del.status).toBe(204);
@@ -145,13 +192,20 @@ describe("outbound rules", () => {
   test("restricted egress reaches only the allowed destination; PATCH to open reaches both at once", async () => {
     const t = await tenant(`${PREFIX}-out`, "restricted");
     expect(await getFromContainer(t.container, OK.ip)).toBe("");
-    const r = await h.call("POST", `/api/v1/tenants/${t.id}/network-rules`, { direction: "outbound", protocol: "tcp", destination_cidrs: [`${OK.ip}/32`], destination_port: 8080 });
+    const r = await h.call("POST", `/api/v1/tenants/${t.id}/network-rules`, {
+      direction: "outbound",
+      protocol: "tcp",
+      destination_cidrs: [`${OK.ip}/32`],
+      destination_port: 8080,
+    });
     expect(r.status).toBe(201);
     expect(await getFromContainer(t.container, OK.ip)).toContain(`${OK.name}-server`);
     expect(await getFromContainer(t.container, BAD.ip)).toBe("");
     const p = await h.call("PATCH", `/api/v1/tenants/${t.id}`, { egress_mode: "open" });
     expect(p.json.meta.effect).toBe("none");
-    expect(await until(async () => (await getFromContainer(t.container, BAD.ip)).includes(`${BAD.name}-server`), 10_000)).toBe(true);
+    expect(await until(async () => (await getFromContainer(t.container, BAD.ip)).includes(`${BAD.name}-server`), 10_000)).toBe(
+      true,
+    );
     expect(await getFromContainer(t.container, OK.ip)).toContain(`${OK.name}-server`);
     const same = (await dockerCli(["ps", "-q", "--filter", `label=staxa.tenant=${PREFIX}-out`])).out.trim();
     expect(same).toBe(t.container);

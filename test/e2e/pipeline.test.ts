@@ -7,7 +7,7 @@ import { startCaddy, type TestCaddy } from "../support/caddy.ts";
 import { dockerCli, ensureTestImages, removeByPrefix, uniqueName, teardownE2e } from "../support/docker.ts";
 import { commitVersion, e2eApp, fixtureRepo, traffic, viaCaddy } from "../support/e2e-app.ts";
 
-const PREFIX = uniqueName("e2p") ; // tenant names start with it; Docker objects with staxa-<it>
+const PREFIX = uniqueName("e2p"); // tenant names start with it; Docker objects with staxa-<it>
 const BASE = "e2e-pipeline.test";
 const ADMIN_PORT = 22000 + Math.floor(Math.random() * 400) * 2;
 const HTTP_PORT = ADMIN_PORT + 1;
@@ -20,8 +20,15 @@ beforeAll(async () => {
   await ensureTestImages();
   caddy = await startCaddy({ adminPort: ADMIN_PORT });
   h = await e2eApp({
-    STAXA_BASE_DOMAIN: BASE, STAXA_PUBLIC_SCHEME: "http", STAXA_HTTP_PORT: String(HTTP_PORT), STAXA_HTTPS_PORT: String(HTTP_PORT + 800),
-    STAXA_CADDY_ADMIN_URL: caddy.adminUrl, STAXA_ALLOW_FILE_REPOS: "1", STAXA_ALLOW_PRIVATE_TARGETS: "1", STAXA_DRAIN_SEC: "2", STAXA_HEALTH_TIMEOUT_SEC: "8",
+    STAXA_BASE_DOMAIN: BASE,
+    STAXA_PUBLIC_SCHEME: "http",
+    STAXA_HTTP_PORT: String(HTTP_PORT),
+    STAXA_HTTPS_PORT: String(HTTP_PORT + 800),
+    STAXA_CADDY_ADMIN_URL: caddy.adminUrl,
+    STAXA_ALLOW_FILE_REPOS: "1",
+    STAXA_ALLOW_PRIVATE_TARGETS: "1",
+    STAXA_DRAIN_SEC: "2",
+    STAXA_HEALTH_TIMEOUT_SEC: "8",
   });
   repo = await fixtureRepo("hello v1");
   cleanup.push(repo, h.dataDir);
@@ -32,7 +39,12 @@ afterAll(async () => {
 }, 60_000);
 
 /** `docker run` args of a raw HTTP GET with busybox nc (its static wget crashes in scratch images). */
-const httpGet = (ip: string) => ["staxa-test/busybox:latest", "sh", "-c", `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${ip} 3000`];
+const httpGet = (ip: string) => [
+  "staxa-test/busybox:latest",
+  "sh",
+  "-c",
+  `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${ip} 3000`,
+];
 
 describe("git tenant", () => {
   const name = `${PREFIX}-web`;
@@ -41,7 +53,12 @@ describe("git tenant", () => {
   let firstDep = "";
 
   test("reaches ready through the SSE stages and Caddy serves its body", async () => {
-    const r = await h.call("POST", "/api/v1/tenants", { name, source_type: "github", repo_url: `file://${repo}`, app_port: 3000 });
+    const r = await h.call("POST", "/api/v1/tenants", {
+      name,
+      source_type: "github",
+      repo_url: `file://${repo}`,
+      app_port: 3000,
+    });
     expect(r.status).toBe(202);
     expect(r.json.data.url).toBe(`http://${host}:${HTTP_PORT}`);
     id = r.json.data.id;
@@ -73,7 +90,10 @@ describe("git tenant", () => {
 
   test("redeploy under 20 concurrent clients: 0 failed requests, new body served", async () => {
     await commitVersion(repo, "hello v2");
-    const load = traffic(HTTP_PORT, Array.from({ length: 20 }, () => ({ host, want: (body: string) => body === "hello v1" || body === "hello v2" })));
+    const load = traffic(
+      HTTP_PORT,
+      Array.from({ length: 20 }, () => ({ host, want: (body: string) => body === "hello v1" || body === "hello v2" })),
+    );
     const dep = await h.call("POST", `/api/v1/tenants/${id}/deployments`, {});
     expect(dep.status).toBe(202);
     const d = await h.waitDeployment(id, dep.json.data.id);
@@ -128,14 +148,36 @@ describe("git tenant", () => {
   test("from another tenant's container this one is unreachable", async () => {
     const other = `${PREFIX}-other`;
     const v1 = (await h.call("GET", `/api/v1/tenants/${id}/deployments/${firstDep}`)).json.data.commit_sha;
-    const r = await h.call("POST", "/api/v1/tenants", { name: other, source_type: "github", repo_url: `file://${repo}`, commit_sha: v1, app_port: 3000 });
+    const r = await h.call("POST", "/api/v1/tenants", {
+      name: other,
+      source_type: "github",
+      repo_url: `file://${repo}`,
+      commit_sha: v1,
+      app_port: 3000,
+    });
     expect((await h.waitDeployment(r.json.data.id, r.json.data.deployments[0].id)).status).toBe("succeeded");
     const svc = h.ctx.db.query("SELECT container_ip FROM services WHERE tenant_id = ?").get(id) as { container_ip: string };
-    const probe = await dockerCli(["run", "--rm", "--network", `staxa-${other}`, "--name", `staxa-${PREFIX}-probe`, ...httpGet(svc.container_ip)]);
+    const probe = await dockerCli([
+      "run",
+      "--rm",
+      "--network",
+      `staxa-${other}`,
+      "--name",
+      `staxa-${PREFIX}-probe`,
+      ...httpGet(svc.container_ip),
+    ]);
     expect(probe.code).not.toBe(0);
     expect(probe.out).not.toContain("hello");
     // and the same probe on this tenant's own network does reach it (the test can fail)
-    const own = await dockerCli(["run", "--rm", "--network", `staxa-${name}`, "--name", `staxa-${PREFIX}-probe2`, ...httpGet(svc.container_ip)]);
+    const own = await dockerCli([
+      "run",
+      "--rm",
+      "--network",
+      `staxa-${name}`,
+      "--name",
+      `staxa-${PREFIX}-probe2`,
+      ...httpGet(svc.container_ip),
+    ]);
     expect(own.out).toContain("hello v1");
     await h.call("DELETE", `/api/v1/tenants/${r.json.data.id}`);
   }, 120_000);

@@ -27,21 +27,38 @@ const API_PORT = ADMIN_PORT + 2;
 const TICK_SEC = 2;
 const dataDir = mkdtempSync(join(tmpdir(), "staxa-e2e-ports-"));
 const env: Record<string, string> = {
-  ...(process.env as Record<string, string>), ...TEMPLATE_BASE_IMAGES,
-  STAXA_DATA_DIR: dataDir, STAXA_PORT: String(API_PORT), STAXA_HOST: "127.0.0.1", STAXA_BASE_DOMAIN: BASE, STAXA_PUBLIC_SCHEME: "http",
-  STAXA_HTTP_PORT: String(HTTP_PORT), STAXA_HTTPS_PORT: String(HTTP_PORT + 900), STAXA_RESOLVER_PORT: String(RESOLVER_PORT), STAXA_CADDY_ADMIN_URL: `http://127.0.0.1:${ADMIN_PORT}`,
-  STAXA_MANAGE_CADDY: "0", STAXA_ALLOW_FILE_REPOS: "1", STAXA_ALLOW_PRIVATE_TARGETS: "1", STAXA_LOG_LEVEL: "error",
-  STAXA_HEALTH_TIMEOUT_SEC: "30", STAXA_RECONCILE_EVERY_SEC: String(TICK_SEC),
+  ...(process.env as Record<string, string>),
+  ...TEMPLATE_BASE_IMAGES,
+  STAXA_DATA_DIR: dataDir,
+  STAXA_PORT: String(API_PORT),
+  STAXA_HOST: "127.0.0.1",
+  STAXA_BASE_DOMAIN: BASE,
+  STAXA_PUBLIC_SCHEME: "http",
+  STAXA_HTTP_PORT: String(HTTP_PORT),
+  STAXA_HTTPS_PORT: String(HTTP_PORT + 900),
+  STAXA_RESOLVER_PORT: String(RESOLVER_PORT),
+  STAXA_CADDY_ADMIN_URL: `http://127.0.0.1:${ADMIN_PORT}`,
+  STAXA_MANAGE_CADDY: "0",
+  STAXA_ALLOW_FILE_REPOS: "1",
+  STAXA_ALLOW_PRIVATE_TARGETS: "1",
+  STAXA_LOG_LEVEL: "error",
+  STAXA_HEALTH_TIMEOUT_SEC: "30",
+  STAXA_RECONCILE_EVERY_SEC: String(TICK_SEC),
 };
 const APPS = [
-  { name: `${PREFIX}-static`, src: "templates/src/static", port: 8080, body: "<html lang=\"en\">" },
+  { name: `${PREFIX}-static`, src: "templates/src/static", port: 8080, body: '<html lang="en">' },
   { name: `${PREFIX}-py`, src: "templates/src/fastapi", port: 8000, body: "Hello from the Staxa Python (FastAPI) template" },
 ];
 let caddy: TestCaddy;
 let key = "";
 const repos: string[] = [];
 
-const appliance = applianceProcess({ argv: [BIN, "serve"], env, port: API_PORT, stderrFile: () => join(dataDir, `serve-${Date.now()}.log`) });
+const appliance = applianceProcess({
+  argv: [BIN, "serve"],
+  env,
+  port: API_PORT,
+  stderrFile: () => join(dataDir, `serve-${Date.now()}.log`),
+});
 const startAppliance = () => appliance.start();
 const stopAppliance = () => appliance.stop();
 const api = apiClient(API_PORT, () => key);
@@ -97,11 +114,17 @@ afterAll(async () => {
 }, 60_000);
 
 test("a static site (8080) and a Python app (8000) still answer 200 after two reconcile ticks and a restart", async () => {
-  const ids = await Promise.all(APPS.map(async (app, i) => {
-    const created = await api("POST", "/api/v1/tenants", { name: app.name, source_type: "github", repo_url: `file://${repos[i]}` });
-    expect(created.status).toBe(202);
-    return created.json.data.id as string;
-  }));
+  const ids = await Promise.all(
+    APPS.map(async (app, i) => {
+      const created = await api("POST", "/api/v1/tenants", {
+        name: app.name,
+        source_type: "github",
+        repo_url: `file://${repos[i]}`,
+      });
+      expect(created.status).toBe(202);
+      return created.json.data.id as string;
+    }),
+  );
   for (const id of ids) {
     const deadline = Date.now() + 240_000;
     let t: any = {};

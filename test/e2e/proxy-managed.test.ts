@@ -12,8 +12,14 @@ import { openDb, migrate } from "../../src/store/db.ts";
 
 const dataDir = mkdtempSync(join(tmpdir(), "staxa-managed-"));
 const env = {
-  STAXA_DATA_DIR: dataDir, STAXA_MANAGE_CADDY: "1", STAXA_CADDY_ADMIN_URL: "http://127.0.0.1:23301",
-  STAXA_HTTP_PORT: "23380", STAXA_HTTPS_PORT: "23343", STAXA_ACME_CA: "internal", STAXA_PORT: "23399", STAXA_LOG_LEVEL: "error",
+  STAXA_DATA_DIR: dataDir,
+  STAXA_MANAGE_CADDY: "1",
+  STAXA_CADDY_ADMIN_URL: "http://127.0.0.1:23301",
+  STAXA_HTTP_PORT: "23380",
+  STAXA_HTTPS_PORT: "23343",
+  STAXA_ACME_CA: "internal",
+  STAXA_PORT: "23399",
+  STAXA_LOG_LEVEL: "error",
 };
 let config = testConfig(env);
 let running: ManagedCaddy | undefined;
@@ -54,24 +60,42 @@ test("a managed caddy starts, keeps routes across its own restart (--resume), an
 }, 60_000);
 
 test("manageCaddy 0 never starts one", async () => {
-  expect(await ensureCaddy({ ...config, manageCaddy: "0", caddyAdminUrl: "http://127.0.0.1:23302" }, silentLogger)).toBeUndefined();
+  expect(
+    await ensureCaddy({ ...config, manageCaddy: "0", caddyAdminUrl: "http://127.0.0.1:23302" }, silentLogger),
+  ).toBeUndefined();
   await expect(fetch("http://127.0.0.1:23302/config/")).rejects.toThrow();
 });
 
 test("`staxa serve` with no Caddy answering starts its own (STAXA_MANAGE_CADDY=auto), routes through it, and stops it on SIGTERM", async () => {
   const dir = mkdtempSync(join(tmpdir(), "staxa-managed-serve-"));
   const env = {
-    ...process.env, STAXA_DATA_DIR: dir, STAXA_PORT: "23398", STAXA_HOST: "127.0.0.1", STAXA_MANAGE_CADDY: "auto",
-    STAXA_CADDY_ADMIN_URL: "http://127.0.0.1:23302", STAXA_HTTP_PORT: "23381", STAXA_HTTPS_PORT: "23344",
-    STAXA_PUBLIC_SCHEME: "http", STAXA_LOG_LEVEL: "error", STAXA_RESOLVER_PORT: "23306",
+    ...process.env,
+    STAXA_DATA_DIR: dir,
+    STAXA_PORT: "23398",
+    STAXA_HOST: "127.0.0.1",
+    STAXA_MANAGE_CADDY: "auto",
+    STAXA_CADDY_ADMIN_URL: "http://127.0.0.1:23302",
+    STAXA_HTTP_PORT: "23381",
+    STAXA_HTTPS_PORT: "23344",
+    STAXA_PUBLIC_SCHEME: "http",
+    STAXA_LOG_LEVEL: "error",
+    STAXA_RESOLVER_PORT: "23306",
   };
-  const serve = Bun.spawn(["bun", "run", join(import.meta.dir, "../../src/main.ts"), "serve"], { env, stdout: "ignore", stderr: "ignore" });
-  const caddyChildren = async () => (await new Response(Bun.spawn(["pgrep", "-f", `caddy run.*${dir}`], { stdout: "pipe" }).stdout).text()).trim();
+  const serve = Bun.spawn(["bun", "run", join(import.meta.dir, "../../src/main.ts"), "serve"], {
+    env,
+    stdout: "ignore",
+    stderr: "ignore",
+  });
+  const caddyChildren = async () =>
+    (await new Response(Bun.spawn(["pgrep", "-f", `caddy run.*${dir}`], { stdout: "pipe" }).stdout).text()).trim();
   try {
     let config: Record<string, unknown> | undefined;
     for (let i = 0; i < 100 && !config?.staxa; i++) {
       await Bun.sleep(100);
-      config = await fetch("http://127.0.0.1:23302/config/apps/http/servers").then((r) => (r.ok ? r.json() : undefined), () => undefined);
+      config = await fetch("http://127.0.0.1:23302/config/apps/http/servers").then(
+        (r) => (r.ok ? r.json() : undefined),
+        () => undefined,
+      );
     }
     expect(config?.staxa).toBeDefined(); // the appliance's base config is loaded into the Caddy it started
     expect((await fetch("http://127.0.0.1:23381/", { headers: { host: "nobody.staxa.localhost" } })).status).toBe(404);

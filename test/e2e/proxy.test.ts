@@ -14,11 +14,18 @@ import { createCaddyProxy } from "../../src/proxy/caddy.ts";
 import { probeTls } from "../../src/proxy/tls-probe.ts";
 import type { Proxy } from "../../src/proxy/types.ts";
 
-const ADMIN = 23201, HTTP = 23280, HTTPS = 23243;
+const ADMIN = 23201,
+  HTTP = 23280,
+  HTTPS = 23243;
 const dataDir = mkdtempSync(join(tmpdir(), "staxa-e2e-proxy-"));
 const env = {
-  STAXA_DATA_DIR: dataDir, STAXA_CADDY_ADMIN_URL: `http://127.0.0.1:${ADMIN}`, STAXA_HTTP_PORT: String(HTTP), STAXA_HTTPS_PORT: String(HTTPS),
-  STAXA_ACME_CA: "internal", STAXA_PUBLIC_SCHEME: "https", STAXA_LOG_LEVEL: "error",
+  STAXA_DATA_DIR: dataDir,
+  STAXA_CADDY_ADMIN_URL: `http://127.0.0.1:${ADMIN}`,
+  STAXA_HTTP_PORT: String(HTTP),
+  STAXA_HTTPS_PORT: String(HTTPS),
+  STAXA_ACME_CA: "internal",
+  STAXA_PUBLIC_SCHEME: "https",
+  STAXA_LOG_LEVEL: "error",
 };
 
 let caddy: TestCaddy;
@@ -26,9 +33,12 @@ let resolver: TestResolver;
 let db: Db;
 let proxy: Proxy;
 const config = () => testConfig({ ...env, STAXA_RESOLVER_PORT: String(resolver.port) });
-const upstreams = ["one", "two", "three"].map((body) => Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response(`hello from ${body}`) }));
+const upstreams = ["one", "two", "three"].map((body) =>
+  Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response(`hello from ${body}`) }),
+);
 const up = (i: number) => `127.0.0.1:${upstreams[i]!.port}`;
-const get = (host: string, path = "/") => fetch(`https://127.0.0.1:${HTTPS}${path}`, { headers: { host }, tls: { rejectUnauthorized: false, serverName: host } });
+const get = (host: string, path = "/") =>
+  fetch(`https://127.0.0.1:${HTTPS}${path}`, { headers: { host }, tls: { rejectUnauthorized: false, serverName: host } });
 const getHttp = (host: string, path = "/") => fetch(`http://127.0.0.1:${HTTP}${path}`, { headers: { host }, redirect: "manual" });
 const text = async (r: Promise<Response>) => {
   const res = await r;
@@ -96,7 +106,11 @@ describe("routing through Caddy", () => {
   }, 20_000);
 
   test("concurrent changes all land", async () => {
-    await Promise.all(Array.from({ length: 20 }, (_, i) => proxy.setRoute({ id: `c${i}.web`, hosts: [`c${i}.staxa.test`], upstream: up(0), tls: true })));
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        proxy.setRoute({ id: `c${i}.web`, hosts: [`c${i}.staxa.test`], upstream: up(0), tls: true }),
+      ),
+    );
     expect((await proxy.listRoutes()).length).toBe(22);
     expect(await text(get("c7.staxa.test"))).toBe("200 hello from one");
     await Promise.all(Array.from({ length: 20 }, (_, i) => proxy.removeRoute(`c${i}.web`)));
@@ -112,7 +126,10 @@ describe("routing through Caddy", () => {
   }, 20_000);
 
   test("syncRoutes sets the whole table in one change", async () => {
-    await proxy.syncRoutes([{ id: "s.web", hosts: ["s.staxa.test"], upstream: up(0), tls: true }, { id: "a.web", hosts: ["a.staxa.test"], upstream: up(1), tls: true }]);
+    await proxy.syncRoutes([
+      { id: "s.web", hosts: ["s.staxa.test"], upstream: up(0), tls: true },
+      { id: "a.web", hosts: ["a.staxa.test"], upstream: up(1), tls: true },
+    ]);
     expect((await proxy.listRoutes()).map((r) => r.id)).toEqual(["a.web", "s.web"]);
     expect(await text(get("s.staxa.test"))).toBe("200 hello from one");
   }, 20_000);
@@ -132,8 +149,12 @@ describe("on-demand TLS through the resolver's ask endpoint", () => {
 
   test("ask: 200 for a routed host, 404 for an unknown one; it listens on loopback only", async () => {
     const base = `http://127.0.0.1:${resolver.port}`;
-    expect([await ask(base, "a.staxa.test"), await ask(base, "A.STAXA.TEST"), await ask(base, "evil.example.com")]).toEqual([200, 200, 404]);
-    const lan = Object.values(networkInterfaces()).flat().find((i) => i && i.family === "IPv4" && !i.internal);
+    expect([await ask(base, "a.staxa.test"), await ask(base, "A.STAXA.TEST"), await ask(base, "evil.example.com")]).toEqual([
+      200, 200, 404,
+    ]);
+    const lan = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i && i.family === "IPv4" && !i.internal);
     expect(lan).toBeDefined();
     await expect(ask(`http://${lan!.address}:${resolver.port}`, "a.staxa.test")).rejects.toThrow();
   }, 20_000);
@@ -157,29 +178,39 @@ describe("on-demand TLS through the resolver's ask endpoint", () => {
     expect(cert.issuer.CN).toContain("Caddy Local Authority");
     const root = readFileSync(join(caddy.dataDir, "pki/authorities/local/root.crt"));
     const body = await new Promise<string>((resolve, reject) => {
-      const req = request({ host: "127.0.0.1", port: HTTPS, servername: "a.staxa.test", headers: { host: "a.staxa.test" }, ca: root, path: "/" }, (res) => {
-        let t = "";
-        res.on("data", (c) => (t += c));
-        res.on("end", () => resolve(`${res.statusCode} ${t}`));
-      });
+      const req = request(
+        { host: "127.0.0.1", port: HTTPS, servername: "a.staxa.test", headers: { host: "a.staxa.test" }, ca: root, path: "/" },
+        (res) => {
+          let t = "";
+          res.on("data", (c) => (t += c));
+          res.on("end", () => resolve(`${res.statusCode} ${t}`));
+        },
+      );
       req.on("error", reject);
       req.end();
     });
     expect(body).toBe("200 hello from two");
     const probe = await probeTls({ host: "127.0.0.1", port: HTTPS, servername: "a.staxa.test" });
-    expect(probe.ok && [probe.issuerCn.startsWith("Caddy Local Authority"), probe.altNames, probe.notAfter > new Date()]).toEqual([true, ["a.staxa.test"], true]);
+    expect(probe.ok && [probe.issuerCn.startsWith("Caddy Local Authority"), probe.altNames, probe.notAfter > new Date()]).toEqual(
+      [true, ["a.staxa.test"], true],
+    );
   }, 30_000);
 
   test("a host nobody routes gets no certificate", async () => {
     await expect(handshake("evil.staxa.test")).rejects.toThrow();
     expect((await probeTls({ host: "127.0.0.1", port: HTTPS, servername: "evil.staxa.test" })).ok).toBe(false);
-    expect([existsSync(join(caddy.dataDir, "certificates/local/a.staxa.test")), existsSync(join(caddy.dataDir, "certificates/local/evil.staxa.test"))]).toEqual([true, false]);
+    expect([
+      existsSync(join(caddy.dataDir, "certificates/local/a.staxa.test")),
+      existsSync(join(caddy.dataDir, "certificates/local/evil.staxa.test")),
+    ]).toEqual([true, false]);
   }, 20_000);
 });
 
 describe("the resolver is the data plane", () => {
   test("it answers DNS on loopback only", async () => {
-    const lan = Object.values(networkInterfaces()).flat().find((i) => i && i.family === "IPv4" && !i.internal)!;
+    const lan = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i && i.family === "IPv4" && !i.internal)!;
     const dns = await import("dns-packet");
     const q = dns.encode({ type: "query", id: 7, questions: [{ type: "SRV", name: "a.staxa.test.route.staxa.internal" }] });
     const asked = async (host: string) => {
@@ -203,7 +234,8 @@ describe("the resolver is the data plane", () => {
     const t0 = Date.now();
     let got = "";
     // Polled: the resolver follows the store on its own (every 100 ms); until then the host has no certificate.
-    while (Date.now() - t0 < 2000 && got !== "200 hello from three") got = await text(get("o.staxa.test")).catch((e) => String(e));
+    while (Date.now() - t0 < 2000 && got !== "200 hello from three")
+      got = await text(get("o.staxa.test")).catch((e) => String(e));
     expect(got).toBe("200 hello from three");
   }, 20_000);
 });

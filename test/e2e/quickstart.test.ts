@@ -60,11 +60,22 @@ function freePort(): number {
 
 /** The environment of both terminals: the test's ports, fresh dirs, local stand-ins for the builder base images. */
 function env(): Record<string, string> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => v !== undefined && !k.startsWith("STAXA_") && k !== "XDG_CONFIG_HOME")) as Record<string, string>;
+  const base = Object.fromEntries(
+    Object.entries(process.env).filter(([k, v]) => v !== undefined && !k.startsWith("STAXA_") && k !== "XDG_CONFIG_HOME"),
+  ) as Record<string, string>;
   return {
-    ...base, HOME: home, STAXA_DATA_DIR: dataDir, STAXA_PORT: String(apiPort), STAXA_HOST: "127.0.0.1",
-    STAXA_HTTP_PORT: String(PORTS.http), STAXA_HTTPS_PORT: String(PORTS.https), STAXA_CADDY_ADMIN_URL: `http://127.0.0.1:${PORTS.admin}`,
-    STAXA_RESOLVER_PORT: String(resolverPort), STAXA_LOG_LEVEL: "warn", STAXA_DRAIN_SEC: "0", ...TEMPLATE_BASE_IMAGES,
+    ...base,
+    HOME: home,
+    STAXA_DATA_DIR: dataDir,
+    STAXA_PORT: String(apiPort),
+    STAXA_HOST: "127.0.0.1",
+    STAXA_HTTP_PORT: String(PORTS.http),
+    STAXA_HTTPS_PORT: String(PORTS.https),
+    STAXA_CADDY_ADMIN_URL: `http://127.0.0.1:${PORTS.admin}`,
+    STAXA_RESOLVER_PORT: String(resolverPort),
+    STAXA_LOG_LEVEL: "warn",
+    STAXA_DRAIN_SEC: "0",
+    ...TEMPLATE_BASE_IMAGES,
   };
 }
 
@@ -118,7 +129,12 @@ test("the README's Quick start, run literally, ends with curl printing the templ
   void collect(appliance.stdout as ReadableStream<Uint8Array>);
   void collect(appliance.stderr as ReadableStream<Uint8Array>);
   const deadline = Date.now() + 480_000;
-  while (!(await fetch(`http://127.0.0.1:${apiPort}/healthz`).then((r) => r.ok, () => false))) {
+  while (
+    !(await fetch(`http://127.0.0.1:${apiPort}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
     if (appliance.exitCode !== null) throw new Error(`run.sh exited ${appliance.exitCode}:\n${applianceOut.slice(-4000)}`);
     if (Date.now() > deadline) throw new Error(`the appliance did not answer:\n${applianceOut.slice(-4000)}`);
     await Bun.sleep(250);
@@ -134,7 +150,10 @@ test("the README's Quick start, run literally, ends with curl printing the templ
   let last = { code: 0 as number | null, out: "", err: "" };
   for (const cmd of cmds.slice(1)) {
     last = await run(rewrite(cmd), 420_000);
-    if (last.code !== 0) console.log(`$ ${rewrite(cmd)}\n${last.out.slice(-3000)}\n${last.err.slice(-3000)}\nappliance:\n${applianceOut.slice(-3000)}`);
+    if (last.code !== 0)
+      console.log(
+        `$ ${rewrite(cmd)}\n${last.out.slice(-3000)}\n${last.err.slice(-3000)}\nappliance:\n${applianceOut.slice(-3000)}`,
+      );
     expect([cmd, last.code]).toEqual([cmd, 0]);
   }
   expect(cmds.at(-1)).toMatch(/^curl .*--cacert .*https:\/\/hello\.staxa\.localhost\//);
@@ -146,12 +165,17 @@ test("the README's Quick start, run literally, ends with curl printing the templ
 
   // Built from the source in the binary: the deployment's commit is the local template repo's, under the data dir.
   const { api_key } = JSON.parse(readFileSync(join(home, ".config/staxa/config.json"), "utf8"));
-  const call = async (path: string) => (await (await fetch(`http://127.0.0.1:${apiPort}/api/v1${path}`, { headers: { authorization: `Bearer ${api_key}` } })).json()) as any;
+  const call = async (path: string) =>
+    (await (
+      await fetch(`http://127.0.0.1:${apiPort}/api/v1${path}`, { headers: { authorization: `Bearer ${api_key}` } })
+    ).json()) as any;
   const t = (await call(`/tenants?search=${TENANT}`)).data.find((x: { name: string }) => x.name === TENANT);
   const dep = (await call(`/tenants/${t.id}`)).data.deployments[0];
   const repos = readdirSync(join(dataDir, "templates")).filter((d) => d.startsWith("tpl_static-"));
   expect(repos).toHaveLength(1);
-  const head = Bun.spawnSync(["git", "-C", join(dataDir, "templates", repos[0]!), "rev-parse", "HEAD"]).stdout.toString().trim();
+  const head = Bun.spawnSync(["git", "-C", join(dataDir, "templates", repos[0]!), "rev-parse", "HEAD"])
+    .stdout.toString()
+    .trim();
   expect(dep.commit_sha).toBe(head);
   expect(existsSync(join(dataDir, "caddy"))).toBe(true); // run.sh's appliance started its own Caddy
 }, 900_000);

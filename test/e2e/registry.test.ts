@@ -33,7 +33,11 @@ const previousCa = process.env.NODE_EXTRA_CA_CERTS;
 
 /** docker with its own client config dir, so `docker login` never touches the machine's credentials. */
 async function docker(args: string[], stdin?: string): Promise<string> {
-  const p = Bun.spawn(["docker", "--config", dockerConfig, ...args], { stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin), stdout: "pipe", stderr: "pipe" });
+  const p = Bun.spawn(["docker", "--config", dockerConfig, ...args], {
+    stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const [code, out, err] = await Promise.all([p.exited, new Response(p.stdout).text(), new Response(p.stderr).text()]);
   if (code !== 0) throw new Error(`docker ${args[0]} failed: ${err.replaceAll(PASSWORD, "****")}`);
   return out;
@@ -46,13 +50,23 @@ beforeAll(async () => {
   process.env.NODE_EXTRA_CA_CERTS = reg.caFile; // the appliance (this process) trusts the registry's CA
   caddy = await startCaddy({ adminPort: ADMIN_PORT });
   h = await e2eApp({
-    STAXA_BASE_DOMAIN: BASE, STAXA_PUBLIC_SCHEME: "http", STAXA_HTTP_PORT: String(HTTP_PORT), STAXA_HTTPS_PORT: String(HTTP_PORT + 800),
-    STAXA_CADDY_ADMIN_URL: caddy.adminUrl, STAXA_ALLOW_PRIVATE_TARGETS: "1", STAXA_DRAIN_SEC: "0", STAXA_HEALTH_TIMEOUT_SEC: "15", STAXA_LOG_LEVEL: "debug",
+    STAXA_BASE_DOMAIN: BASE,
+    STAXA_PUBLIC_SCHEME: "http",
+    STAXA_HTTP_PORT: String(HTTP_PORT),
+    STAXA_HTTPS_PORT: String(HTTP_PORT + 800),
+    STAXA_CADDY_ADMIN_URL: caddy.adminUrl,
+    STAXA_ALLOW_PRIVATE_TARGETS: "1",
+    STAXA_DRAIN_SEC: "0",
+    STAXA_HEALTH_TIMEOUT_SEC: "15",
+    STAXA_LOG_LEVEL: "debug",
   });
   // A locally built image, pushed to the registry with `docker login --password-stdin`, then removed locally.
   const ctxDir = join(work, "img");
   await Bun.write(join(ctxDir, "index.html"), "from the private registry");
-  writeFileSync(join(ctxDir, "Dockerfile"), `FROM ${BUSYBOX_IMAGE}\nCOPY index.html /www/index.html\nCMD ["busybox","httpd","-f","-p","3000","-h","/www"]\n`);
+  writeFileSync(
+    join(ctxDir, "Dockerfile"),
+    `FROM ${BUSYBOX_IMAGE}\nCOPY index.html /www/index.html\nCMD ["busybox","httpd","-f","-p","3000","-h","/www"]\n`,
+  );
   image = `${reg.host}/${REPO}:v1`;
   await docker(["build", "-q", "-t", image, ctxDir]);
   await docker(["login", reg.host, "-u", USER, "--password-stdin"], PASSWORD);
@@ -74,12 +88,24 @@ afterAll(async () => {
 
 describe("private registry", () => {
   test("verify succeeds with the password, and fails (422) with a wrong one", async () => {
-    const r = await h.call("POST", "/api/v1/registries", { name: "Test registry", registry_url: reg.url, username: USER, password: PASSWORD });
+    const r = await h.call("POST", "/api/v1/registries", {
+      name: "Test registry",
+      registry_url: reg.url,
+      username: USER,
+      password: PASSWORD,
+    });
     expect(r.status).toBe(201);
     credId = r.json.data.id;
     expect((await h.call("POST", `/api/v1/registries/${credId}/verify`)).json.data).toEqual({ status: "verified" });
     expect((await h.call("GET", `/api/v1/registries/${credId}`)).json.data.verified).toBe(true);
-    const bad = (await h.call("POST", "/api/v1/registries", { name: "Wrong", registry_url: reg.url, username: USER, password: "wrong-password" })).json.data.id;
+    const bad = (
+      await h.call("POST", "/api/v1/registries", {
+        name: "Wrong",
+        registry_url: reg.url,
+        username: USER,
+        password: "wrong-password",
+      })
+    ).json.data.id;
     const v = await h.call("POST", `/api/v1/registries/${bad}/verify`);
     expect(v.status).toBe(422);
     expect(v.json.error.code).toBe("registry_auth_failed");
@@ -101,11 +127,20 @@ describe("private registry", () => {
   }, 60_000);
 
   test("without a credential (test mode has none) the pull is refused", async () => {
-    const testKey = createKey(h.ctx.db, { providerId: (h.ctx.db.query("SELECT id FROM providers LIMIT 1").get() as { id: string }).id, name: "t", mode: "test", scopes: ["*"], expiresAt: null }).raw;
-    const res = await h.app.handle(new Request("http://localhost/api/v1/tenants", {
-      method: "POST", headers: { authorization: `Bearer ${testKey}`, "content-type": "application/json" },
-      body: JSON.stringify({ name: `${PREFIX}-anon`, source_type: "image", image_url: image, app_port: 3000 }),
-    }));
+    const testKey = createKey(h.ctx.db, {
+      providerId: (h.ctx.db.query("SELECT id FROM providers LIMIT 1").get() as { id: string }).id,
+      name: "t",
+      mode: "test",
+      scopes: ["*"],
+      expiresAt: null,
+    }).raw;
+    const res = await h.app.handle(
+      new Request("http://localhost/api/v1/tenants", {
+        method: "POST",
+        headers: { authorization: `Bearer ${testKey}`, "content-type": "application/json" },
+        body: JSON.stringify({ name: `${PREFIX}-anon`, source_type: "image", image_url: image, app_port: 3000 }),
+      }),
+    );
     const t = (await res.json()).data;
     expect(res.status).toBe(202);
     for (let i = 0; i < 300; i++) {
@@ -146,7 +181,11 @@ describe("private registry", () => {
     };
     walk(h.dataDir);
     check("logs", logs.join(""));
-    check("events+deployments", JSON.stringify(h.ctx.db.query("SELECT * FROM events").all()) + JSON.stringify(h.ctx.db.query("SELECT * FROM deployments").all()));
+    check(
+      "events+deployments",
+      JSON.stringify(h.ctx.db.query("SELECT * FROM events").all()) +
+        JSON.stringify(h.ctx.db.query("SELECT * FROM deployments").all()),
+    );
     expect(hits).toEqual([]);
     check("control", `x${PASSWORD}x`);
     expect(hits).toEqual(["control"]);

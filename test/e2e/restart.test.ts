@@ -22,9 +22,20 @@ const API_PORT = ADMIN_PORT + 2;
 const dataDir = mkdtempSync(join(tmpdir(), "staxa-e2e-restart-"));
 const env = {
   ...process.env,
-  STAXA_DATA_DIR: dataDir, STAXA_PORT: String(API_PORT), STAXA_HOST: "127.0.0.1", STAXA_BASE_DOMAIN: BASE, STAXA_PUBLIC_SCHEME: "http",
-  STAXA_HTTP_PORT: String(HTTP_PORT), STAXA_HTTPS_PORT: String(HTTP_PORT + 900), STAXA_RESOLVER_PORT: String(RESOLVER_PORT), STAXA_CADDY_ADMIN_URL: `http://127.0.0.1:${ADMIN_PORT}`,
-  STAXA_MANAGE_CADDY: "0", STAXA_ALLOW_FILE_REPOS: "1", STAXA_ALLOW_PRIVATE_TARGETS: "1", STAXA_LOG_LEVEL: "error", STAXA_HEALTH_TIMEOUT_SEC: "15",
+  STAXA_DATA_DIR: dataDir,
+  STAXA_PORT: String(API_PORT),
+  STAXA_HOST: "127.0.0.1",
+  STAXA_BASE_DOMAIN: BASE,
+  STAXA_PUBLIC_SCHEME: "http",
+  STAXA_HTTP_PORT: String(HTTP_PORT),
+  STAXA_HTTPS_PORT: String(HTTP_PORT + 900),
+  STAXA_RESOLVER_PORT: String(RESOLVER_PORT),
+  STAXA_CADDY_ADMIN_URL: `http://127.0.0.1:${ADMIN_PORT}`,
+  STAXA_MANAGE_CADDY: "0",
+  STAXA_ALLOW_FILE_REPOS: "1",
+  STAXA_ALLOW_PRIVATE_TARGETS: "1",
+  STAXA_LOG_LEVEL: "error",
+  STAXA_HEALTH_TIMEOUT_SEC: "15",
 };
 let caddy: TestCaddy;
 let key = "";
@@ -58,7 +69,12 @@ afterAll(async () => {
 test("restarting the appliance under load: 0 failed requests to the tenant", async () => {
   const name = `${PREFIX}-app`;
   const host = `${name}.${BASE}`;
-  const created = await api("POST", "/api/v1/tenants", { name, source_type: "github", repo_url: `file://${repo}`, app_port: 3000 });
+  const created = await api("POST", "/api/v1/tenants", {
+    name,
+    source_type: "github",
+    repo_url: `file://${repo}`,
+    app_port: 3000,
+  });
   expect(created.status).toBe(202);
   const deadline = Date.now() + 120_000;
   let status = "";
@@ -66,11 +82,15 @@ test("restarting the appliance under load: 0 failed requests to the tenant", asy
     status = (await api("GET", `/api/v1/tenants/${created.json.data.id}`)).json.data.status;
     await Bun.sleep(250);
   }
-  if (status !== "ready") console.error("tenant:", JSON.stringify((await api("GET", `/api/v1/tenants/${created.json.data.id}`)).json.data));
+  if (status !== "ready")
+    console.error("tenant:", JSON.stringify((await api("GET", `/api/v1/tenants/${created.json.data.id}`)).json.data));
   expect(status).toBe("ready");
   expect(await viaCaddy(HTTP_PORT, host)).toEqual({ status: 200, body: "hello restart" });
 
-  const load = traffic(HTTP_PORT, Array.from({ length: 10 }, () => ({ host, want: (body: string) => body === "hello restart" })));
+  const load = traffic(
+    HTTP_PORT,
+    Array.from({ length: 10 }, () => ({ host, want: (body: string) => body === "hello restart" })),
+  );
   await Bun.sleep(1000);
   await stopAppliance();
   await Bun.sleep(1000); // the appliance is down: Caddy and the container keep serving

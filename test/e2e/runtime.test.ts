@@ -8,7 +8,15 @@ import { loadConfig } from "../../src/config.ts";
 import { createDockerRuntime } from "../../src/runtime/docker.ts";
 import { containerSpec } from "../../src/runtime/container-spec.ts";
 import type { BuildSpec } from "../../src/runtime/types.ts";
-import { BUSYBOX_IMAGE, NODE_IMAGE, dockerCli, dockerRuntime, ensureTestImages, removeByPrefix, uniqueName } from "../support/docker.ts";
+import {
+  BUSYBOX_IMAGE,
+  NODE_IMAGE,
+  dockerCli,
+  dockerRuntime,
+  ensureTestImages,
+  removeByPrefix,
+  uniqueName,
+} from "../support/docker.ts";
 
 const P = uniqueName("staxa-rt-test-") + "-";
 /** Tenant name whose container names (`staxa-<tenant>-…`) start with P, so the prefix cleanup finds them. */
@@ -32,14 +40,35 @@ function build(contextDir: string, over: Partial<BuildSpec> = {}): Promise<{ ima
   const log: string[] = [];
   const tag = `${P}img:${images.length}`;
   images.push(tag);
-  const spec: BuildSpec = { contextDir, dockerfile: "Dockerfile", tag, labels: { "staxa.test": P }, memoryBytes: 256 * 1024 * 1024, cpus: 1, timeoutMs: 60_000, onLog: (l) => log.push(l), ...over };
+  const spec: BuildSpec = {
+    contextDir,
+    dockerfile: "Dockerfile",
+    tag,
+    labels: { "staxa.test": P },
+    memoryBytes: 256 * 1024 * 1024,
+    cpus: 1,
+    timeoutMs: 60_000,
+    onLog: (l) => log.push(l),
+    ...over,
+  };
   return rt.buildImage(spec).then((r) => ({ ...r, log }));
 }
 
 /** Starts an httpd container of the web image on `network` via the real containerSpec. */
 function startWeb(network: string, service: string, deployment: string) {
   return rt.startContainer(
-    containerSpec({ tenant: TENANT, service, deploymentId: deployment, image: webImage, env: { SECRET_TOKEN: "s3cr3t-value" }, port: 3000, resourceSize: "small", network, cmd: HTTPD, user: "10001" }),
+    containerSpec({
+      tenant: TENANT,
+      service,
+      deploymentId: deployment,
+      image: webImage,
+      env: { SECRET_TOKEN: "s3cr3t-value" },
+      port: 3000,
+      resourceSize: "small",
+      network,
+      cmd: HTTPD,
+      user: "10001",
+    }),
   );
 }
 
@@ -60,7 +89,10 @@ beforeAll(async () => {
   await ensureTestImages();
   await rt.ensureNetwork(NETWORK_A, { "staxa.test": P });
   await rt.ensureNetwork(NETWORK_B, { "staxa.test": P });
-  const ctx = tempDir({ Dockerfile: `FROM ${BUSYBOX_IMAGE}\nCOPY index.html /www/index.html\nCMD ["busybox","httpd","-f","-p","3000","-h","/www"]\n`, "index.html": "hello from staxa\n" });
+  const ctx = tempDir({
+    Dockerfile: `FROM ${BUSYBOX_IMAGE}\nCOPY index.html /www/index.html\nCMD ["busybox","httpd","-f","-p","3000","-h","/www"]\n`,
+    "index.html": "hello from staxa\n",
+  });
   webImage = (await build(ctx)).imageId;
 }, 120_000);
 
@@ -84,7 +116,11 @@ describe("engine", () => {
     await rt.ensureNetwork(name, { "staxa.test": P });
     await rt.ensureNetwork(name, { "staxa.test": P });
     const net = JSON.parse((await dockerCli(["network", "inspect", name])).out)[0];
-    expect([net.Driver, net.Labels["staxa.test"], net.Options["com.docker.network.bridge.enable_icc"]]).toEqual(["bridge", P, "true"]);
+    expect([net.Driver, net.Labels["staxa.test"], net.Options["com.docker.network.bridge.enable_icc"]]).toEqual([
+      "bridge",
+      P,
+      "true",
+    ]);
     await rt.removeNetwork(name);
     await rt.removeNetwork(name);
     expect((await dockerCli(["network", "inspect", name])).code).not.toBe(0);
@@ -101,9 +137,19 @@ describe("engine", () => {
   });
 
   test("pulling an image that does not exist is Upstream", async () => {
-    await expect(rt.pullImage(`${P}no/such-image:1`, { serveraddress: "registry.invalid", username: "u", password: "pw-never-shown" }, () => {})).rejects.toBeInstanceOf(Upstream);
+    await expect(
+      rt.pullImage(
+        `${P}no/such-image:1`,
+        { serveraddress: "registry.invalid", username: "u", password: "pw-never-shown" },
+        () => {},
+      ),
+    ).rejects.toBeInstanceOf(Upstream);
     try {
-      await rt.pullImage(`${P}no/such-image:1`, { serveraddress: "registry.invalid", username: "u", password: "pw-never-shown" }, () => {});
+      await rt.pullImage(
+        `${P}no/such-image:1`,
+        { serveraddress: "registry.invalid", username: "u", password: "pw-never-shown" },
+        () => {},
+      );
     } catch (e) {
       expect((e as Error).message).not.toContain("pw-never-shown");
     }
@@ -127,7 +173,12 @@ describe("builds", () => {
   }, 60_000);
 
   test("build runs under the memory and CPU limits", async () => {
-    const { log } = await build(tempDir({ Dockerfile: `FROM ${BUSYBOX_IMAGE}\nRUN cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu/cpu.cfs_quota_us\n` }), { memoryBytes: 128 * 1024 * 1024, cpus: 1 });
+    const { log } = await build(
+      tempDir({
+        Dockerfile: `FROM ${BUSYBOX_IMAGE}\nRUN cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu/cpu.cfs_quota_us\n`,
+      }),
+      { memoryBytes: 128 * 1024 * 1024, cpus: 1 },
+    );
     expect(log).toContain(String(128 * 1024 * 1024));
     expect(log).toContain("100000");
   }, 60_000);
@@ -171,7 +222,9 @@ describe("builds", () => {
   }, 30_000);
 
   test("npm install works inside a build on the node test image", async () => {
-    const ctx = tempDir({ Dockerfile: `FROM ${NODE_IMAGE}\nUSER node\nRUN npm init -y >/dev/null && npm install is-number && node -e 'console.log("isnum", require("is-number")(5))'\n` });
+    const ctx = tempDir({
+      Dockerfile: `FROM ${NODE_IMAGE}\nUSER node\nRUN npm init -y >/dev/null && npm install is-number && node -e 'console.log("isnum", require("is-number")(5))'\n`,
+    });
     const { log } = await build(ctx, { memoryBytes: 1024 * 1024 * 1024, timeoutMs: 120_000 });
     expect(log).toContain("isnum true");
   }, 150_000);
@@ -231,8 +284,17 @@ describe("containers", () => {
   }, 60_000);
 
   test("logs: stdout and stderr demultiplexed, tail, follow ends on abort", async () => {
-    const spec = containerSpec({ tenant: TENANT, service: "logger", deploymentId: "dep_cccccccc1", image: BUSYBOX_IMAGE, env: {}, port: 3000, resourceSize: "small", network: NETWORK_A,
-      cmd: ["sh", "-c", "echo out-line; echo err-line >&2; i=0; while true; do echo tick$i; i=$((i+1)); sleep 0.1; done"] });
+    const spec = containerSpec({
+      tenant: TENANT,
+      service: "logger",
+      deploymentId: "dep_cccccccc1",
+      image: BUSYBOX_IMAGE,
+      env: {},
+      port: 3000,
+      resourceSize: "small",
+      network: NETWORK_A,
+      cmd: ["sh", "-c", "echo out-line; echo err-line >&2; i=0; while true; do echo tick$i; i=$((i+1)); sleep 0.1; done"],
+    });
     const c = await rt.startContainer(spec);
     await Bun.sleep(800);
     const all: string[] = [];
@@ -273,7 +335,17 @@ describe("containers", () => {
   }, 30_000);
 
   test("a container that cannot start is removed again and the error hides env secrets", async () => {
-    const spec = containerSpec({ tenant: TENANT, service: "broken", deploymentId: "dep_eeeeeeee1", image: BUSYBOX_IMAGE, env: { API_TOKEN: "tok-secret-value" }, port: 3000, resourceSize: "small", network: NETWORK_A, cmd: ["/no/such/binary"] });
+    const spec = containerSpec({
+      tenant: TENANT,
+      service: "broken",
+      deploymentId: "dep_eeeeeeee1",
+      image: BUSYBOX_IMAGE,
+      env: { API_TOKEN: "tok-secret-value" },
+      port: 3000,
+      resourceSize: "small",
+      network: NETWORK_A,
+      cmd: ["/no/such/binary"],
+    });
     const err = await rt.startContainer(spec).catch((e) => e);
     expect(err).toBeInstanceOf(Upstream);
     expect(err.message).not.toContain("tok-secret-value");

@@ -22,7 +22,11 @@ let h: Awaited<ReturnType<typeof e2eApp>>;
 const names = Array.from({ length: COUNT }, (_, i) => `${PREFIX}-${i}`);
 const ids = new Map<string, string>();
 // PID 1 ignores SIGTERM unless it traps it: without the trap every delete would wait out Docker's stop timeout.
-const serve = (name: string) => ["sh", "-c", `trap 'exit 0' TERM; mkdir -p /w && echo ${name} > /w/index.html && httpd -f -p 3000 -h /w & wait`];
+const serve = (name: string) => [
+  "sh",
+  "-c",
+  `trap 'exit 0' TERM; mkdir -p /w && echo ${name} > /w/index.html && httpd -f -p 3000 -h /w & wait`,
+];
 
 /** Runs `fn` over `items`, `width` at a time. */
 async function inBatches<T>(items: T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -46,18 +50,30 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
 
 /** One request through Caddy on a fresh connection; a failure is the test's failure (no resend). */
 async function viaCaddy(host: string): Promise<{ status: number; body: string }> {
-  const res = await fetch(`http://127.0.0.1:${HTTP_PORT}/`, { headers: { host, connection: "close" }, signal: AbortSignal.timeout(10_000) });
+  const res = await fetch(`http://127.0.0.1:${HTTP_PORT}/`, {
+    headers: { host, connection: "close" },
+    signal: AbortSignal.timeout(10_000),
+  });
   return { status: res.status, body: (await res.text()).trim() };
 }
 
-const ourNetworks = async () => (await dockerCli(["network", "ls", "--format", "{{.Name}}", "--filter", `name=^staxa-${PREFIX}-`])).out.split("\n").filter(Boolean);
+const ourNetworks = async () =>
+  (await dockerCli(["network", "ls", "--format", "{{.Name}}", "--filter", `name=^staxa-${PREFIX}-`])).out
+    .split("\n")
+    .filter(Boolean);
 
 beforeAll(async () => {
   await ensureTestImages();
   caddy = await startCaddy({ adminPort: ADMIN_PORT });
   h = await e2eApp({
-    STAXA_BASE_DOMAIN: BASE, STAXA_PUBLIC_SCHEME: "http", STAXA_HTTP_PORT: String(HTTP_PORT), STAXA_HTTPS_PORT: String(HTTP_PORT + 800),
-    STAXA_CADDY_ADMIN_URL: caddy.adminUrl, STAXA_DRAIN_SEC: "0", STAXA_HEALTH_TIMEOUT_SEC: "120", STAXA_TENANT_LIMIT: String(COUNT + 10),
+    STAXA_BASE_DOMAIN: BASE,
+    STAXA_PUBLIC_SCHEME: "http",
+    STAXA_HTTP_PORT: String(HTTP_PORT),
+    STAXA_HTTPS_PORT: String(HTTP_PORT + 800),
+    STAXA_CADDY_ADMIN_URL: caddy.adminUrl,
+    STAXA_DRAIN_SEC: "0",
+    STAXA_HEALTH_TIMEOUT_SEC: "120",
+    STAXA_TENANT_LIMIT: String(COUNT + 10),
     STAXA_TENANT_SUBNET_POOL: POOL,
   });
   await recoverSubnets(h.ctx); // what start-up does: other networks and host routes in the pool are skipped
@@ -79,17 +95,31 @@ describe(`${COUNT} tenants on one host`, () => {
   test(`${COUNT} created through the API in batches of ${BATCH} all become ready, each on its own subnet of the pool`, async () => {
     const t0 = Date.now();
     await inBatches(names, BATCH, async (name) => {
-      const r = await h.call("POST", "/api/v1/tenants", { name, source_type: "image", image_url: BUSYBOX_IMAGE, app_port: 3000, command: serve(name) });
+      const r = await h.call("POST", "/api/v1/tenants", {
+        name,
+        source_type: "image",
+        image_url: BUSYBOX_IMAGE,
+        app_port: 3000,
+        command: serve(name),
+      });
       expect(r.status).toBe(202);
       ids.set(name, r.json.data.id);
-      const s = await until(`${name} to settle`, async () => {
-        const s = await status(r.json.data.id);
-        return s.status === "ready" || s.status === "failed" ? s : undefined;
-      }, 180_000);
+      const s = await until(
+        `${name} to settle`,
+        async () => {
+          const s = await status(r.json.data.id);
+          return s.status === "ready" || s.status === "failed" ? s : undefined;
+        },
+        180_000,
+      );
       expect(`${name}: ${s.status} ${s.reason ?? ""}`.trim()).toBe(`${name}: ready`);
     });
     console.log(`scale e2e: ${COUNT} tenants ready in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-    const subnets = (await dockerCli(["network", "inspect", "--format", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", ...(await ourNetworks())])).out.split("\n").filter(Boolean);
+    const subnets = (
+      await dockerCli(["network", "inspect", "--format", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", ...(await ourNetworks())])
+    ).out
+      .split("\n")
+      .filter(Boolean);
     expect(subnets.length).toBe(COUNT);
     expect(new Set(subnets).size).toBe(COUNT);
     const pool = parseCidr(POOL)!;
@@ -113,7 +143,9 @@ describe(`${COUNT} tenants on one host`, () => {
     });
     console.log(`scale e2e: ${COUNT} tenants deleted in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     expect(await ourNetworks()).toEqual([]);
-    expect((await dockerCli(["ps", "-aq", "--filter", `label=staxa.tenant_id`, "--filter", `name=^/staxa-${PREFIX}-`])).out.trim()).toBe("");
+    expect(
+      (await dockerCli(["ps", "-aq", "--filter", `label=staxa.tenant_id`, "--filter", `name=^/staxa-${PREFIX}-`])).out.trim(),
+    ).toBe("");
     expect(h.ctx.db.query("SELECT COUNT(tenant_id) AS n FROM subnet_blocks").get()).toEqual({ n: 0 });
   }, 330_000);
 });

@@ -18,8 +18,13 @@ beforeAll(async () => {
   await ensureTestImages();
   caddy = await startCaddy({ adminPort: ADMIN_PORT });
   h = await e2eApp({
-    STAXA_BASE_DOMAIN: BASE, STAXA_PUBLIC_SCHEME: "http", STAXA_HTTP_PORT: String(HTTP_PORT), STAXA_HTTPS_PORT: String(HTTP_PORT + 800),
-    STAXA_CADDY_ADMIN_URL: caddy.adminUrl, STAXA_DRAIN_SEC: "1", STAXA_HEALTH_TIMEOUT_SEC: "15",
+    STAXA_BASE_DOMAIN: BASE,
+    STAXA_PUBLIC_SCHEME: "http",
+    STAXA_HTTP_PORT: String(HTTP_PORT),
+    STAXA_HTTPS_PORT: String(HTTP_PORT + 800),
+    STAXA_CADDY_ADMIN_URL: caddy.adminUrl,
+    STAXA_DRAIN_SEC: "1",
+    STAXA_HEALTH_TIMEOUT_SEC: "15",
   });
 }, 120_000);
 
@@ -30,13 +35,21 @@ afterAll(async () => {
 }, 60_000);
 
 /** A busybox service running `script` (argv form: the shell is the container's, never the appliance's). */
-const sh = (name: string, port: number, script: string, extra: Record<string, unknown> = {}) =>
-  ({ name, source_type: "image", image_url: BUSYBOX_IMAGE, port, command: ["sh", "-c", script], ...extra });
+const sh = (name: string, port: number, script: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  source_type: "image",
+  image_url: BUSYBOX_IMAGE,
+  port,
+  command: ["sh", "-c", script],
+  ...extra,
+});
 // PID 1 ignores SIGTERM unless it traps it: without the trap every stop would wait out Docker's timeout.
 const httpd = (port: number, dir: string) => `trap 'exit 0' TERM; httpd -f -p ${port} -h ${dir} & wait`;
 const serve = (text: string, port: number) => `mkdir -p /w && echo ${text} > /w/index.html && ${httpd(port, "/w")}`;
 // web fetches from api and db by service name at start, then serves what it got.
-const WEB = "mkdir -p /w; i=0; until timeout 3 wget -qO /w/api.txt http://api:8080/ && timeout 3 wget -qO /w/db.txt http://db:7000/boots; do i=$((i+1)); [ $i -gt 40 ] && exit 1; sleep 0.25; done; echo web-ok > /w/index.html; " + httpd(3000, "/w");
+const WEB =
+  "mkdir -p /w; i=0; until timeout 3 wget -qO /w/api.txt http://api:8080/ && timeout 3 wget -qO /w/db.txt http://db:7000/boots; do i=$((i+1)); [ $i -gt 40 ] && exit 1; sleep 0.25; done; echo web-ok > /w/index.html; " +
+  httpd(3000, "/w");
 // db appends one line per start to a file in its volume and serves the volume.
 const DB = "echo boot-$RANDOM$RANDOM >> /data/boots && " + httpd(7000, "/data");
 
@@ -57,7 +70,9 @@ async function settle(tenantId: string): Promise<any[]> {
 }
 
 const dbBoots = async () => {
-  const c = (await dockerCli(["ps", "-q", "--filter", `label=staxa.tenant=${name}`, "--filter", "label=staxa.service=db"])).out.trim().split("\n");
+  const c = (await dockerCli(["ps", "-q", "--filter", `label=staxa.tenant=${name}`, "--filter", "label=staxa.service=db"])).out
+    .trim()
+    .split("\n");
   expect(c).toHaveLength(1);
   return (await dockerCli(["exec", c[0], "cat", "/data/boots"])).out.trim().split("\n");
 };
@@ -91,10 +106,24 @@ describe("a web + api + db tenant", () => {
     expect(await viaCaddy(HTTP_PORT, apiHost)).toEqual({ status: 200, body: "api-says-hi\n" });
     // db has no route: no host of Caddy's leads to it
     const routes = await h.ctx.proxy.listRoutes();
-    expect(routes.filter((x) => x.id.startsWith(`${name}.`)).map((x) => x.id).sort()).toEqual([`${name}.api`, `${name}.web`]);
+    expect(
+      routes
+        .filter((x) => x.id.startsWith(`${name}.`))
+        .map((x) => x.id)
+        .sort(),
+    ).toEqual([`${name}.api`, `${name}.web`]);
     expect((await viaCaddy(HTTP_PORT, `db-${name}.${BASE}`, "/boots")).body).not.toContain("boot-");
     // outside the tenant's network the names mean nothing
-    const outside = await dockerCli(["run", "--rm", "--name", `staxa-${PREFIX}-probe`, BUSYBOX_IMAGE, "sh", "-c", "timeout 3 wget -qO- http://db:7000/boots"]);
+    const outside = await dockerCli([
+      "run",
+      "--rm",
+      "--name",
+      `staxa-${PREFIX}-probe`,
+      BUSYBOX_IMAGE,
+      "sh",
+      "-c",
+      "timeout 3 wget -qO- http://db:7000/boots",
+    ]);
     expect(outside.code).not.toBe(0);
     expect(outside.out).not.toContain("boot-");
   }, 150_000);
@@ -120,15 +149,26 @@ describe("a web + api + db tenant", () => {
 
   test("adding and removing a service while web and api serve: 0 failed requests on them", async () => {
     const is = (text: string) => (body: string) => body === text;
-    const load = traffic(HTTP_PORT, [...Array.from({ length: 5 }, () => ({ host, want: is("web-ok\n") })), ...Array.from({ length: 5 }, () => ({ host: apiHost, want: is("api-says-hi\n") }))]);
-    const add = await h.call("POST", `/api/v1/tenants/${id}/services`, sh("extra", 9000, serve("extra-here", 9000), { is_routable: true }));
+    const load = traffic(HTTP_PORT, [
+      ...Array.from({ length: 5 }, () => ({ host, want: is("web-ok\n") })),
+      ...Array.from({ length: 5 }, () => ({ host: apiHost, want: is("api-says-hi\n") })),
+    ]);
+    const add = await h.call(
+      "POST",
+      `/api/v1/tenants/${id}/services`,
+      sh("extra", 9000, serve("extra-here", 9000), { is_routable: true }),
+    );
     expect(add.status).toBe(202);
     expect((await h.waitDeployment(id, add.json.meta.deployment_id)).status).toBe("succeeded");
     expect(await viaCaddy(HTTP_PORT, `extra-${name}.${BASE}`)).toEqual({ status: 200, body: "extra-here\n" });
     const del = await h.call("DELETE", `/api/v1/tenants/${id}/services/extra`);
     expect(del.status).toBe(204);
     expect((await viaCaddy(HTTP_PORT, `extra-${name}.${BASE}`)).body).not.toContain("extra-here");
-    expect((await dockerCli(["ps", "-aq", "--filter", `label=staxa.tenant=${name}`, "--filter", "label=staxa.service=extra"])).out.trim()).toBe("");
+    expect(
+      (
+        await dockerCli(["ps", "-aq", "--filter", `label=staxa.tenant=${name}`, "--filter", "label=staxa.service=extra"])
+      ).out.trim(),
+    ).toBe("");
     await Bun.sleep(500);
     const { ok, failures } = await load.stop();
     expect(failures).toEqual([]);
@@ -136,11 +176,15 @@ describe("a web + api + db tenant", () => {
   }, 120_000);
 
   test("bad input answers 4xx and changes nothing", async () => {
-    const snapshot = async () => JSON.stringify({
-      services: (await h.call("GET", `/api/v1/tenants/${id}/services`)).json.data.map((s: any) => [s.name, s.current_deployment_id]),
-      tenants: (await h.call("GET", "/api/v1/tenants?limit=100")).json.meta.total,
-      containers: (await dockerCli(["ps", "-q", "--filter", `label=staxa.tenant=${name}`])).out.trim().split("\n").sort(),
-    });
+    const snapshot = async () =>
+      JSON.stringify({
+        services: (await h.call("GET", `/api/v1/tenants/${id}/services`)).json.data.map((s: any) => [
+          s.name,
+          s.current_deployment_id,
+        ]),
+        tenants: (await h.call("GET", "/api/v1/tenants?limit=100")).json.meta.total,
+        containers: (await dockerCli(["ps", "-q", "--filter", `label=staxa.tenant=${name}`])).out.trim().split("\n").sort(),
+      });
     const before = await snapshot();
     const svc = (extra: Record<string, unknown>) => ({ ...sh("x", 8000, "true"), ...extra });
     const cases: Array<[string, string, unknown, number]> = [
@@ -156,7 +200,9 @@ describe("a web + api + db tenant", () => {
     ];
     for (const [method, path, body, status] of cases) {
       const r = await h.call(method, path, body);
-      expect(`${method} ${path} ${JSON.stringify(body)?.slice(0, 60)} -> ${r.status}`).toBe(`${method} ${path} ${JSON.stringify(body)?.slice(0, 60)} -> ${status}`);
+      expect(`${method} ${path} ${JSON.stringify(body)?.slice(0, 60)} -> ${r.status}`).toBe(
+        `${method} ${path} ${JSON.stringify(body)?.slice(0, 60)} -> ${status}`,
+      );
     }
     expect(await snapshot()).toBe(before);
     expect(await viaCaddy(HTTP_PORT, host)).toEqual({ status: 200, body: "web-ok\n" });
@@ -198,7 +244,10 @@ services:
     expect(deps.map((d: any) => d.status)).toEqual(["succeeded", "succeeded"]);
     const first = deps.find((d: any) => d.service_name === "front").id;
     expect(await viaCaddy(HTTP_PORT, chost)).toEqual({ status: 200, body: "front-v1\n" });
-    const load = traffic(HTTP_PORT, Array.from({ length: 8 }, () => ({ host: chost, want: (body: string) => body === "front-v1\n" })));
+    const load = traffic(
+      HTTP_PORT,
+      Array.from({ length: 8 }, () => ({ host: chost, want: (body: string) => body === "front-v1\n" })),
+    );
     const re = await h.call("POST", `/api/v1/tenants/${cid}/services/front/deploy`);
     expect((await h.waitDeployment(cid, re.json.data.id)).status).toBe("succeeded");
     const rb = await h.call("POST", `/api/v1/tenants/${cid}/deployments/${first}/rollback`);

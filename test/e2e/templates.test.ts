@@ -29,9 +29,18 @@ beforeAll(async () => {
   await ensureTemplateImages();
   caddy = await startCaddy({ adminPort: ADMIN_PORT });
   h = await e2eApp({
-    STAXA_BASE_DOMAIN: BASE, STAXA_PUBLIC_SCHEME: "http", STAXA_HTTP_PORT: String(HTTP_PORT), STAXA_HTTPS_PORT: String(HTTP_PORT + 800),
-    STAXA_CADDY_ADMIN_URL: caddy.adminUrl, STAXA_ALLOW_FILE_REPOS: "1", STAXA_ALLOW_PRIVATE_TARGETS: "1", STAXA_DRAIN_SEC: "0",
-    STAXA_HEALTH_TIMEOUT_SEC: "60", STAXA_BUILD_CPUS: "2", STAXA_BUILD_MEMORY_MB: "3072", ...TEMPLATE_BASE_IMAGES,
+    STAXA_BASE_DOMAIN: BASE,
+    STAXA_PUBLIC_SCHEME: "http",
+    STAXA_HTTP_PORT: String(HTTP_PORT),
+    STAXA_HTTPS_PORT: String(HTTP_PORT + 800),
+    STAXA_CADDY_ADMIN_URL: caddy.adminUrl,
+    STAXA_ALLOW_FILE_REPOS: "1",
+    STAXA_ALLOW_PRIVATE_TARGETS: "1",
+    STAXA_DRAIN_SEC: "0",
+    STAXA_HEALTH_TIMEOUT_SEC: "60",
+    STAXA_BUILD_CPUS: "2",
+    STAXA_BUILD_MEMORY_MB: "3072",
+    ...TEMPLATE_BASE_IMAGES,
   });
   cleanup.push(h.dataDir);
 }, 600_000);
@@ -54,7 +63,10 @@ async function templateRepo(t: Template): Promise<string> {
   cleanup.push(dir);
   const src = join(REPO_ROOT, templateSourceDir(t.id)!);
   expect(existsSync(join(src, "Dockerfile"))).toBe(false); // detection builds it, not a Dockerfile
-  cpSync(src, dir, { recursive: true, filter: (p) => !/\/(node_modules|\.next|dist|__pycache__)(\/|$)/.test(p.slice(src.length)) });
+  cpSync(src, dir, {
+    recursive: true,
+    filter: (p) => !/\/(node_modules|\.next|dist|__pycache__)(\/|$)/.test(p.slice(src.length)),
+  });
   await git(dir, "init", "-q", "-b", "main");
   await git(dir, "add", "-A");
   await git(dir, "commit", "-q", "-m", `${t.name} template`);
@@ -81,7 +93,10 @@ async function deploy(t: Template, source: Record<string, unknown>, env: Record<
 }
 
 async function containerOf(t: Template): Promise<string> {
-  const ids = (await dockerCli(["ps", "-q", "--filter", `label=staxa.tenant=${tenantName(t)}`])).out.trim().split("\n").filter(Boolean);
+  const ids = (await dockerCli(["ps", "-q", "--filter", `label=staxa.tenant=${tenantName(t)}`])).out
+    .trim()
+    .split("\n")
+    .filter(Boolean);
   expect(ids).toHaveLength(1);
   return ids[0]!;
 }
@@ -103,7 +118,20 @@ const inside = (container: string): Client => ({
 /** From a throwaway container on the tenant's network, by service name: what the tenant's other services see. */
 const sibling = (tenant: string, image: string): Client => ({
   host: "web",
-  run: async (argv, env = {}) => result(await dockerCli(["run", "--rm", "--name", `staxa-${PREFIX}-probe-${crypto.randomUUID().slice(0, 8)}`, "--network", `staxa-${tenant}`, ...envArgs(env), image, ...argv])),
+  run: async (argv, env = {}) =>
+    result(
+      await dockerCli([
+        "run",
+        "--rm",
+        "--name",
+        `staxa-${PREFIX}-probe-${crypto.randomUUID().slice(0, 8)}`,
+        "--network",
+        `staxa-${tenant}`,
+        ...envArgs(env),
+        image,
+        ...argv,
+      ]),
+    ),
 });
 
 /** A real client of each service's own protocol. */
@@ -128,48 +156,70 @@ const PROTOCOL_CHECKS: Record<string, (c: Client, env: Record<string, string>) =
 describe("every catalog template deploys end to end", () => {
   for (const t of listTemplates()) {
     if (t.image) {
-      test(`${t.id}: ${t.name} runs from its image and speaks its protocol`, async () => {
-        const check = PROTOCOL_CHECKS[t.framework];
-        if (!check) throw new Error(`no protocol check for service template ${t.id} (${t.framework}): add one to PROTOCOL_CHECKS`);
-        const env: Record<string, string> = { ...t.default_env };
-        for (const k of t.required_env ?? []) env[k] = `pw-${crypto.randomUUID()}`;
-        const source = { source_type: "image", image_url: standInFor(t.image!), ...(t.volumes ? { volumes: t.volumes } : {}), ...(t.command ? { command: t.command } : {}) };
-        const d = await deploy(t, source, env);
-        expect(d.dep.framework).toBe("image");
-        const container = await containerOf(t);
-        const mounts = JSON.parse((await dockerCli(["inspect", "-f", "{{json .Mounts}}", container])).out) as Array<{ Type: string; Destination: string }>;
-        for (const v of t.volumes ?? []) expect(mounts).toContainEqual(expect.objectContaining({ Type: "volume", Destination: v.mount_path }));
-        await check(inside(container), env);
-        await check(sibling(tenantName(t), standInFor(t.image!)), env);
-        report.push(`  ${t.id.padEnd(16)} image ${standInFor(t.image!).padEnd(24)} ready in ${d.seconds.toFixed(1)} s, image ${d.sizeMb.toFixed(1)} MB`);
-      }, DEPLOY_TIMEOUT_MS);
+      test(
+        `${t.id}: ${t.name} runs from its image and speaks its protocol`,
+        async () => {
+          const check = PROTOCOL_CHECKS[t.framework];
+          if (!check)
+            throw new Error(`no protocol check for service template ${t.id} (${t.framework}): add one to PROTOCOL_CHECKS`);
+          const env: Record<string, string> = { ...t.default_env };
+          for (const k of t.required_env ?? []) env[k] = `pw-${crypto.randomUUID()}`;
+          const source = {
+            source_type: "image",
+            image_url: standInFor(t.image!),
+            ...(t.volumes ? { volumes: t.volumes } : {}),
+            ...(t.command ? { command: t.command } : {}),
+          };
+          const d = await deploy(t, source, env);
+          expect(d.dep.framework).toBe("image");
+          const container = await containerOf(t);
+          const mounts = JSON.parse((await dockerCli(["inspect", "-f", "{{json .Mounts}}", container])).out) as Array<{
+            Type: string;
+            Destination: string;
+          }>;
+          for (const v of t.volumes ?? [])
+            expect(mounts).toContainEqual(expect.objectContaining({ Type: "volume", Destination: v.mount_path }));
+          await check(inside(container), env);
+          await check(sibling(tenantName(t), standInFor(t.image!)), env);
+          report.push(
+            `  ${t.id.padEnd(16)} image ${standInFor(t.image!).padEnd(24)} ready in ${d.seconds.toFixed(1)} s, image ${d.sizeMb.toFixed(1)} MB`,
+          );
+        },
+        DEPLOY_TIMEOUT_MS,
+      );
       continue;
     }
-    test(`${t.id}: ${t.name} is detected, built and served through Caddy`, async () => {
-      expect(templateSourceDir(t.id)).toBeTruthy();
-      const repo = await templateRepo(t);
-      const d = await deploy(t, { source_type: "github", repo_url: `file://${repo}` }, { ...t.default_env });
-      const expected = DETECTED_AS[t.framework] ?? [t.framework];
-      expect(expected).toContain(d.dep.framework);
-      const building = d.events.find((e) => e.stage === "build" && e.data?.framework);
-      expect(building?.data.framework).toBe(d.dep.framework);
-      const log = await h.call("GET", `/api/v1/tenants/${d.id}/deployments/${d.dep.id}/logs`);
-      expect(log.text).toContain("FROM staxa-test/"); // the base-image settings, not the official images
-      expect(log.text).toContain("--- generated Dockerfile.staxa"); // the user sees the Dockerfile that was generated
+    test(
+      `${t.id}: ${t.name} is detected, built and served through Caddy`,
+      async () => {
+        expect(templateSourceDir(t.id)).toBeTruthy();
+        const repo = await templateRepo(t);
+        const d = await deploy(t, { source_type: "github", repo_url: `file://${repo}` }, { ...t.default_env });
+        const expected = DETECTED_AS[t.framework] ?? [t.framework];
+        expect(expected).toContain(d.dep.framework);
+        const building = d.events.find((e) => e.stage === "build" && e.data?.framework);
+        expect(building?.data.framework).toBe(d.dep.framework);
+        const log = await h.call("GET", `/api/v1/tenants/${d.id}/deployments/${d.dep.id}/logs`);
+        expect(log.text).toContain("FROM staxa-test/"); // the base-image settings, not the official images
+        expect(log.text).toContain("--- generated Dockerfile.staxa"); // the user sees the Dockerfile that was generated
 
-      const page = await viaCaddy(HTTP_PORT, d.host);
-      expect(page.status).toBe(200);
-      expect(page.body).toContain(`Hello from the Staxa ${t.name} template`);
-      if (t.framework === "vite") {
-        // the Vite build ran (hashed bundle served) and client-side routes fall back to index.html
-        const bundle = /src="(\/assets\/[^"]+\.js)"/.exec(page.body)?.[1];
-        expect(bundle).toBeTruthy();
-        expect((await viaCaddy(HTTP_PORT, d.host, bundle)).status).toBe(200);
-        expect((await viaCaddy(HTTP_PORT, d.host, "/client/route")).body).toContain(t.name);
-      }
-      const user = (await dockerCli(["image", "inspect", "-f", "{{.Config.User}}", d.dep.image])).out.trim();
-      expect(user).toBe("10001:10001");
-      report.push(`  ${t.id.padEnd(16)} detected ${String(d.dep.framework).padEnd(8)} ready in ${d.seconds.toFixed(1)} s, image ${d.sizeMb.toFixed(1)} MB`);
-    }, DEPLOY_TIMEOUT_MS);
+        const page = await viaCaddy(HTTP_PORT, d.host);
+        expect(page.status).toBe(200);
+        expect(page.body).toContain(`Hello from the Staxa ${t.name} template`);
+        if (t.framework === "vite") {
+          // the Vite build ran (hashed bundle served) and client-side routes fall back to index.html
+          const bundle = /src="(\/assets\/[^"]+\.js)"/.exec(page.body)?.[1];
+          expect(bundle).toBeTruthy();
+          expect((await viaCaddy(HTTP_PORT, d.host, bundle)).status).toBe(200);
+          expect((await viaCaddy(HTTP_PORT, d.host, "/client/route")).body).toContain(t.name);
+        }
+        const user = (await dockerCli(["image", "inspect", "-f", "{{.Config.User}}", d.dep.image])).out.trim();
+        expect(user).toBe("10001:10001");
+        report.push(
+          `  ${t.id.padEnd(16)} detected ${String(d.dep.framework).padEnd(8)} ready in ${d.seconds.toFixed(1)} s, image ${d.sizeMb.toFixed(1)} MB`,
+        );
+      },
+      DEPLOY_TIMEOUT_MS,
+    );
   }
 });

@@ -39,7 +39,13 @@ function receiver(port = 0, mode: "ok" | "hang" = "ok") {
     idleTimeout: 0,
     async fetch(req) {
       const body = await req.text();
-      got.push({ at: Date.now(), body, signature: req.headers.get("staxa-signature"), event: req.headers.get("staxa-event"), delivery: req.headers.get("staxa-delivery") });
+      got.push({
+        at: Date.now(),
+        body,
+        signature: req.headers.get("staxa-signature"),
+        event: req.headers.get("staxa-event"),
+        delivery: req.headers.get("staxa-delivery"),
+      });
       if (mode === "hang") {
         open++;
         return new Promise<Response>(() => {});
@@ -78,12 +84,26 @@ describe("a real deploy", () => {
 
   beforeAll(async () => {
     h = await e2eApp({
-      STAXA_BASE_DOMAIN: BASE, STAXA_PUBLIC_SCHEME: "http", STAXA_HTTP_PORT: String(HTTP_PORT), STAXA_HTTPS_PORT: String(HTTP_PORT + 800),
-      STAXA_CADDY_ADMIN_URL: caddy.adminUrl, STAXA_ALLOW_FILE_REPOS: "1", STAXA_HEALTH_TIMEOUT_SEC: "8", STAXA_DRAIN_SEC: "0", ...LAB,
+      STAXA_BASE_DOMAIN: BASE,
+      STAXA_PUBLIC_SCHEME: "http",
+      STAXA_HTTP_PORT: String(HTTP_PORT),
+      STAXA_HTTPS_PORT: String(HTTP_PORT + 800),
+      STAXA_CADDY_ADMIN_URL: caddy.adminUrl,
+      STAXA_ALLOW_FILE_REPOS: "1",
+      STAXA_HEALTH_TIMEOUT_SEC: "8",
+      STAXA_DRAIN_SEC: "0",
+      ...LAB,
     });
     cleanup.push(h.dataDir);
     worker = startWebhookWorker(h.ctx);
-    const all = ["tenant.ready", "tenant.failed", "tenant.deleted", "deployment.started", "deployment.succeeded", "deployment.failed"];
+    const all = [
+      "tenant.ready",
+      "tenant.failed",
+      "tenant.deleted",
+      "deployment.started",
+      "deployment.succeeded",
+      "deployment.failed",
+    ];
     const r = await h.call("POST", "/api/v1/webhooks", { url: good.url, events: all, description: "e2e" });
     expect(r.status).toBe(201);
     secret = r.json.data.secret;
@@ -99,7 +119,12 @@ describe("a real deploy", () => {
   test("the receiver gets each event of a deploy, signed; hanging receivers do not hold the deploy", async () => {
     const repo = await fixtureRepo("hooked v1");
     cleanup.push(repo);
-    const r = await h.call("POST", "/api/v1/tenants", { name: `${PREFIX}-app`, source_type: "github", repo_url: `file://${repo}`, app_port: 3000 });
+    const r = await h.call("POST", "/api/v1/tenants", {
+      name: `${PREFIX}-app`,
+      source_type: "github",
+      repo_url: `file://${repo}`,
+      app_port: 3000,
+    });
     expect(r.status).toBe(202);
     const tenantId = r.json.data.id;
     const depId = (await h.call("GET", `/api/v1/tenants/${tenantId}`)).json.data.deployments[0].id;
@@ -118,7 +143,10 @@ describe("a real deploy", () => {
       expect(g.event).toBe(JSON.parse(g.body).event);
     }
     const ready = events.find((e) => e.event === "tenant.ready");
-    expect(ready).toMatchObject({ tenant_id: tenantId, data: { status: "ready", url: `http://${PREFIX}-app.${BASE}:${HTTP_PORT}` } });
+    expect(ready).toMatchObject({
+      tenant_id: tenantId,
+      data: { status: "ready", url: `http://${PREFIX}-app.${BASE}:${HTTP_PORT}` },
+    });
     expect(ready.id).toMatch(/^evt_/);
     expect(ready.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(new Set(events.map((e) => e.id)).size).toBe(3);
@@ -160,16 +188,37 @@ describe("a real deploy", () => {
 /** A child appliance (`bun run src/main.ts serve`) over a data dir that outlives it. */
 function childAppliance(dataDir: string, port: number) {
   const env = () => ({
-    ...process.env, STAXA_DATA_DIR: dataDir, STAXA_PORT: String(port), STAXA_HOST: "127.0.0.1", STAXA_MANAGE_CADDY: "0", STAXA_LOG_LEVEL: "error",
-    STAXA_RESOLVER_PORT: String(freePort()), STAXA_CADDY_ADMIN_URL: caddy.adminUrl, STAXA_BASE_DOMAIN: BASE, STAXA_PUBLIC_SCHEME: "http", STAXA_HTTP_PORT: String(HTTP_PORT), STAXA_HTTPS_PORT: String(HTTP_PORT + 800),
-    STAXA_ALLOW_FILE_REPOS: "1", ...LAB,
+    ...process.env,
+    STAXA_DATA_DIR: dataDir,
+    STAXA_PORT: String(port),
+    STAXA_HOST: "127.0.0.1",
+    STAXA_MANAGE_CADDY: "0",
+    STAXA_LOG_LEVEL: "error",
+    STAXA_RESOLVER_PORT: String(freePort()),
+    STAXA_CADDY_ADMIN_URL: caddy.adminUrl,
+    STAXA_BASE_DOMAIN: BASE,
+    STAXA_PUBLIC_SCHEME: "http",
+    STAXA_HTTP_PORT: String(HTTP_PORT),
+    STAXA_HTTPS_PORT: String(HTTP_PORT + 800),
+    STAXA_ALLOW_FILE_REPOS: "1",
+    ...LAB,
   });
   return {
     env,
     async start() {
-      const proc = Bun.spawn(["bun", "run", "src/main.ts", "serve"], { cwd: ROOT, env: env(), stdout: "ignore", stderr: "ignore" });
+      const proc = Bun.spawn(["bun", "run", "src/main.ts", "serve"], {
+        cwd: ROOT,
+        env: env(),
+        stdout: "ignore",
+        stderr: "ignore",
+      });
       const deadline = Date.now() + 20_000;
-      while (!(await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false))) {
+      while (
+        !(await fetch(`http://127.0.0.1:${port}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        ))
+      ) {
         if (Date.now() > deadline || proc.exitCode !== null) throw new Error("child appliance did not start");
         await Bun.sleep(100);
       }
@@ -186,13 +235,20 @@ describe("a child appliance", () => {
   let proc: ReturnType<typeof Bun.spawn> | undefined;
   let key = "";
   const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const text = await res.text();
     return { status: res.status, json: text ? JSON.parse(text) : undefined };
   };
 
   beforeAll(async () => {
-    const k = Bun.spawnSync(["bun", "run", "src/main.ts", "admin", "create-key", "--email", "hooks@example.com"], { cwd: ROOT, env: app.env() });
+    const k = Bun.spawnSync(["bun", "run", "src/main.ts", "admin", "create-key", "--email", "hooks@example.com"], {
+      cwd: ROOT,
+      env: app.env(),
+    });
     if (k.exitCode !== 0) throw new Error(k.stderr.toString());
     key = k.stdout.toString().trim();
     proc = await app.start();
@@ -219,11 +275,18 @@ describe("a child appliance", () => {
 
   test("a receiver that is down gets every delivery once it is back, across a restart", async () => {
     const rport = freePort(); // nothing listens here yet
-    const created = await api("POST", "/api/v1/webhooks", { url: `http://127.0.0.1:${rport}/hook`, events: ["tenant.failed", "deployment.started", "deployment.failed"] });
+    const created = await api("POST", "/api/v1/webhooks", {
+      url: `http://127.0.0.1:${rport}/hook`,
+      events: ["tenant.failed", "deployment.started", "deployment.failed"],
+    });
     expect(created.status).toBe(201);
     const { id: hookId, secret } = created.json.data;
     // A tenant whose clone fails: deployment.started, deployment.failed, tenant.failed — no image needed.
-    const t = await api("POST", "/api/v1/tenants", { name: `${PREFIX}-down`, source_type: "github", repo_url: `file://${dataDir}/no-such-repo` });
+    const t = await api("POST", "/api/v1/tenants", {
+      name: `${PREFIX}-down`,
+      source_type: "github",
+      repo_url: `file://${dataDir}/no-such-repo`,
+    });
     expect(t.status).toBe(202);
     let deliveries: Array<{ id: string; status: string; attempts: number; event: string }> = [];
     const deadline = Date.now() + 60_000;
@@ -240,7 +303,9 @@ describe("a child appliance", () => {
     try {
       proc = await app.start();
       await waitFor("all deliveries", () => new Set(back.got.map((g) => g.delivery)).size >= 3, 60_000);
-      expect(new Set(back.got.map((g) => JSON.parse(g.body).event))).toEqual(new Set(["deployment.started", "deployment.failed", "tenant.failed"]));
+      expect(new Set(back.got.map((g) => JSON.parse(g.body).event))).toEqual(
+        new Set(["deployment.started", "deployment.failed", "tenant.failed"]),
+      );
       for (const g of back.got) expect(verifyStaxaSignature(secret, g.signature, g.body)).toBe(true);
       // The row is updated just after the receiver answered: poll briefly.
       let final: Array<{ status: string; attempts: number; last_status_code: number }> = [];

@@ -15,14 +15,21 @@ let caddy: TestCaddy;
 let h: Awaited<ReturnType<typeof e2eApp>>;
 let repo = "";
 
-const configHash = async () => new Bun.CryptoHasher("sha256").update(await (await fetch(`${caddy.adminUrl}/config/`)).text()).digest("hex");
+const configHash = async () =>
+  new Bun.CryptoHasher("sha256").update(await (await fetch(`${caddy.adminUrl}/config/`)).text()).digest("hex");
 
 beforeAll(async () => {
   await ensureTestImages();
   caddy = await startCaddy({ adminPort: ADMIN });
   h = await e2eApp({
-    STAXA_BASE_DOMAIN: BASE, STAXA_PUBLIC_SCHEME: "http", STAXA_HTTP_PORT: String(HTTP), STAXA_HTTPS_PORT: String(ADMIN + 2),
-    STAXA_CADDY_ADMIN_URL: caddy.adminUrl, STAXA_ALLOW_FILE_REPOS: "1", STAXA_ALLOW_PRIVATE_TARGETS: "1", STAXA_DRAIN_SEC: "0",
+    STAXA_BASE_DOMAIN: BASE,
+    STAXA_PUBLIC_SCHEME: "http",
+    STAXA_HTTP_PORT: String(HTTP),
+    STAXA_HTTPS_PORT: String(ADMIN + 2),
+    STAXA_CADDY_ADMIN_URL: caddy.adminUrl,
+    STAXA_ALLOW_FILE_REPOS: "1",
+    STAXA_ALLOW_PRIVATE_TARGETS: "1",
+    STAXA_DRAIN_SEC: "0",
     STAXA_HEALTH_TIMEOUT_SEC: "30",
   });
   repo = await getPostRepo("hello zd");
@@ -36,7 +43,12 @@ afterAll(async () => {
 test("20 redeploys under 32 keep-alive clients that do not resend (16 GET, 16 POST): 0 failed requests", async () => {
   const name = `${PREFIX}-app`;
   const host = `${name}.${BASE}`;
-  const created = await h.call("POST", "/api/v1/tenants", { name, source_type: "github", repo_url: `file://${repo}`, app_port: 3000 });
+  const created = await h.call("POST", "/api/v1/tenants", {
+    name,
+    source_type: "github",
+    repo_url: `file://${repo}`,
+    app_port: 3000,
+  });
   expect(created.status).toBe(202);
   const tenantId = created.json.data.id;
   expect((await h.waitDeployment(tenantId, created.json.data.deployments[0].id)).status).toBe("succeeded");

@@ -28,11 +28,23 @@ export function applianceProcess(o: {
     },
     async start() {
       const log = o.stderrFile();
-      proc = Bun.spawn(o.argv, { env: o.env, cwd: o.cwd, stdout: o.stdoutFile ? Bun.file(o.stdoutFile()) : "ignore", stderr: Bun.file(log) });
+      proc = Bun.spawn(o.argv, {
+        env: o.env,
+        cwd: o.cwd,
+        stdout: o.stdoutFile ? Bun.file(o.stdoutFile()) : "ignore",
+        stderr: Bun.file(log),
+      });
       const deadline = Date.now() + 30_000;
       while (Date.now() < deadline) {
-        if (proc.exitCode !== null) throw new Error(`staxa serve exited ${proc.exitCode}: ${readFileSync(log, "utf8").slice(-2000)}`);
-        if (await fetch(`http://127.0.0.1:${o.port}/healthz`).then((r) => r.ok, () => false)) return;
+        if (proc.exitCode !== null)
+          throw new Error(`staxa serve exited ${proc.exitCode}: ${readFileSync(log, "utf8").slice(-2000)}`);
+        if (
+          await fetch(`http://127.0.0.1:${o.port}/healthz`).then(
+            (r) => r.ok,
+            () => false,
+          )
+        )
+          return;
         await Bun.sleep(100);
       }
       throw new Error("staxa serve did not answer /healthz within 30 s");
@@ -52,8 +64,10 @@ export function applianceProcess(o: {
 export function apiClient(port: number, key: () => string) {
   return async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`http://127.0.0.1:${port}${path}`, {
-      method, headers: { authorization: `Bearer ${key()}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-      body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(10_000),
+      method,
+      headers: { authorization: `Bearer ${key()}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(10_000),
     });
     return { status: res.status, json: (await res.json().catch(() => undefined)) as any };
   };

@@ -11,7 +11,13 @@ import type { DnsLookup } from "../../src/core/domains/dns-verify.ts";
 /** An in-memory zone for unit tests: records by "TYPE name" (e.g. "A app.example.com"), editable at any time. */
 export function fakeDns(records: Record<string, string[]> = {}): DnsLookup & { records: Record<string, string[]> } {
   const get = async (k: string) => records[k] ?? [];
-  return { records, a: (n) => get(`A ${n}`), aaaa: (n) => get(`AAAA ${n}`), cname: (n) => get(`CNAME ${n}`), txt: (n) => get(`TXT ${n}`) };
+  return {
+    records,
+    a: (n) => get(`A ${n}`),
+    aaaa: (n) => get(`AAAA ${n}`),
+    cname: (n) => get(`CNAME ${n}`),
+    txt: (n) => get(`TXT ${n}`),
+  };
 }
 
 export interface TestDns {
@@ -30,10 +36,26 @@ const fqdn = (h: string) => (h.endsWith(".") ? h : `${h}.`);
 export async function startDns(opts: { dnsPort: number; managementPort: number }): Promise<TestDns> {
   const dir = mkdtempSync(join(tmpdir(), "staxa-dns-"));
   const log = join(dir, "challtestsrv.log");
-  const proc = Bun.spawn([
-    "pebble-challtestsrv", "-dns01", `127.0.0.1:${opts.dnsPort}`, "-management", `127.0.0.1:${opts.managementPort}`,
-    "-http01", "", "-https01", "", "-tlsalpn01", "", "-defaultIPv4", "", "-defaultIPv6", "",
-  ], { stdout: Bun.file(log), stderr: "ignore" });
+  const proc = Bun.spawn(
+    [
+      "pebble-challtestsrv",
+      "-dns01",
+      `127.0.0.1:${opts.dnsPort}`,
+      "-management",
+      `127.0.0.1:${opts.managementPort}`,
+      "-http01",
+      "",
+      "-https01",
+      "",
+      "-tlsalpn01",
+      "",
+      "-defaultIPv4",
+      "",
+      "-defaultIPv6",
+      "",
+    ],
+    { stdout: Bun.file(log), stderr: "ignore" },
+  );
   const mgmt = `http://127.0.0.1:${opts.managementPort}`;
   const post = async (path: string, body: Record<string, unknown>) => {
     const res = await fetch(`${mgmt}${path}`, { method: "POST", body: JSON.stringify(body), signal: AbortSignal.timeout(5000) });
@@ -48,7 +70,10 @@ export async function startDns(opts: { dnsPort: number; managementPort: number }
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`pebble-challtestsrv exited: ${await Bun.file(log).text()}`);
     // The management API answers once the DNS listener is up (it starts first).
-    const up = await fetch(`${mgmt}/clear-a`, { method: "POST", body: JSON.stringify({ host: "probe.invalid." }) }).then((r) => r.ok, () => false);
+    const up = await fetch(`${mgmt}/clear-a`, { method: "POST", body: JSON.stringify({ host: "probe.invalid." }) }).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (up) break;
     if (Date.now() > deadline) {
       await stop();

@@ -56,27 +56,30 @@ export async function startRegistry(user: string, password: string): Promise<Tes
   writeFileSync(join(dir, "key.pem"), key, { mode: 0o600 });
   const hash = (await Bun.password.hash(password, { algorithm: "bcrypt", cost: 6 })).replace(/^\$2[ab]\$/, "$2y$");
   writeFileSync(join(dir, "htpasswd"), `${user}:${hash}\n`);
-  writeFileSync(join(dir, "config.yml"), [
-    "version: 0.1",
-    "log:",
-    "  level: warn",
-    "  accesslog:",
-    "    disabled: true",
-    "storage:",
-    "  filesystem:",
-    `    rootdirectory: ${join(dir, "data")}`,
-    "http:",
-    `  addr: ${host}`,
-    `  secret: ${crypto.randomUUID()}`,
-    "  tls:",
-    `    certificate: ${join(dir, "cert.pem")}`,
-    `    key: ${join(dir, "key.pem")}`,
-    "auth:",
-    "  htpasswd:",
-    "    realm: staxa-test",
-    `    path: ${join(dir, "htpasswd")}`,
-    "",
-  ].join("\n"));
+  writeFileSync(
+    join(dir, "config.yml"),
+    [
+      "version: 0.1",
+      "log:",
+      "  level: warn",
+      "  accesslog:",
+      "    disabled: true",
+      "storage:",
+      "  filesystem:",
+      `    rootdirectory: ${join(dir, "data")}`,
+      "http:",
+      `  addr: ${host}`,
+      `  secret: ${crypto.randomUUID()}`,
+      "  tls:",
+      `    certificate: ${join(dir, "cert.pem")}`,
+      `    key: ${join(dir, "key.pem")}`,
+      "auth:",
+      "  htpasswd:",
+      "    realm: staxa-test",
+      `    path: ${join(dir, "htpasswd")}`,
+      "",
+    ].join("\n"),
+  );
   const certsD = `/etc/docker/certs.d/${host}`;
   mkdirSync(certsD, { recursive: true });
   writeFileSync(join(certsD, "ca.crt"), cert);

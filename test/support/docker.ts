@@ -26,7 +26,12 @@ export function ensureTestImages(): Promise<void> {
 
 /** A runtime on the machine's Docker socket (STAXA_DOCKER_SOCKET when set). */
 export function dockerRuntime(): Runtime {
-  return createDockerRuntime(loadConfig({ STAXA_DATA_DIR: "/tmp/staxa-e2e", STAXA_DOCKER_SOCKET: process.env.STAXA_DOCKER_SOCKET ?? "/var/run/docker.sock" }));
+  return createDockerRuntime(
+    loadConfig({
+      STAXA_DATA_DIR: "/tmp/staxa-e2e",
+      STAXA_DOCKER_SOCKET: process.env.STAXA_DOCKER_SOCKET ?? "/var/run/docker.sock",
+    }),
+  );
 }
 
 /** A unique name under `prefix` so parallel runs and helpers never collide. */

@@ -30,9 +30,11 @@ export interface FakeGitHub {
   stop(): void;
 }
 
-const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json; charset=utf-8" } });
+const json = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json; charset=utf-8" } });
 const notFound = () => json(404, { message: "Not Found", documentation_url: "https://docs.github.com/rest", status: "404" });
-const badCredentials = () => json(401, { message: "Bad credentials", documentation_url: "https://docs.github.com/rest", status: "401" });
+const badCredentials = () =>
+  json(401, { message: "Bad credentials", documentation_url: "https://docs.github.com/rest", status: "401" });
 
 /** Verifies an App JWT as GitHub does: RS256 signature with the App's public key, iss = app id, a live iat/exp window of ≤ 10 min. */
 export function verifyAppJwt(jwt: string, publicKey: KeyObject, appId: string, nowSec = Math.floor(Date.now() / 1000)): boolean {
@@ -42,7 +44,8 @@ export function verifyAppJwt(jwt: string, publicKey: KeyObject, appId: string, n
     const header = JSON.parse(Buffer.from(parts[0]!, "base64url").toString());
     const claims = JSON.parse(Buffer.from(parts[1]!, "base64url").toString());
     if (header.alg !== "RS256") return false;
-    if (!verify("RSA-SHA256", Buffer.from(`${parts[0]}.${parts[1]}`), publicKey, Buffer.from(parts[2]!, "base64url"))) return false;
+    if (!verify("RSA-SHA256", Buffer.from(`${parts[0]}.${parts[1]}`), publicKey, Buffer.from(parts[2]!, "base64url")))
+      return false;
     return String(claims.iss) === appId && claims.iat <= nowSec + 5 && claims.exp > nowSec && claims.exp - claims.iat <= 600;
   } catch {
     return false;
@@ -55,19 +58,34 @@ export function startFakeGitHub(dir: string, opts: { appId?: string; tokenTtlMs?
   const privateKeyFile = join(dir, "github-app.pem");
   writeFileSync(privateKeyFile, privateKey.export({ type: "pkcs1", format: "pem" }) as string, { mode: 0o600 });
   const fake = {
-    url: "", appId: opts.appId ?? "424242", privateKeyFile,
-    installations: new Map(), tokens: new Map(), statuses: [], requests: [], tokenTtlMs: opts.tokenTtlMs ?? 3_600_000,
+    url: "",
+    appId: opts.appId ?? "424242",
+    privateKeyFile,
+    installations: new Map(),
+    tokens: new Map(),
+    statuses: [],
+    requests: [],
+    tokenTtlMs: opts.tokenTtlMs ?? 3_600_000,
     isValidToken: (token: string) => (fake.tokens.get(token)?.expiresAt ?? 0) > Date.now(),
     stop: () => server.stop(true),
   } as FakeGitHub;
 
   const repoView = (r: FakeRepo, i: number) => ({
-    id: 1000 + i, node_id: `R_${i}`, name: r.name, full_name: `${r.owner}/${r.name}`, private: r.private,
-    owner: { login: r.owner, id: 1, type: "Organization" }, html_url: `https://github.com/${r.owner}/${r.name}`,
-    clone_url: `https://github.com/${r.owner}/${r.name}.git`, default_branch: r.default_branch, language: r.language,
+    id: 1000 + i,
+    node_id: `R_${i}`,
+    name: r.name,
+    full_name: `${r.owner}/${r.name}`,
+    private: r.private,
+    owner: { login: r.owner, id: 1, type: "Organization" },
+    html_url: `https://github.com/${r.owner}/${r.name}`,
+    clone_url: `https://github.com/${r.owner}/${r.name}.git`,
+    default_branch: r.default_branch,
+    language: r.language,
   });
   const findRepo = (installationId: number, owner: string, name: string) =>
-    fake.installations.get(installationId)?.repos.find((r) => r.owner.toLowerCase() === owner.toLowerCase() && r.name.toLowerCase() === name.toLowerCase());
+    fake.installations
+      .get(installationId)
+      ?.repos.find((r) => r.owner.toLowerCase() === owner.toLowerCase() && r.name.toLowerCase() === name.toLowerCase());
 
   const server = Bun.serve({
     port: 0,
@@ -77,46 +95,79 @@ export function startFakeGitHub(dir: string, opts: { appId?: string; tokenTtlMs?
       const path = url.pathname;
       const bearer = /^Bearer (\S+)$/.exec(req.headers.get("authorization") ?? "")?.[1];
       const log = (auth: FakeGitHub["requests"][number]["auth"]) => fake.requests.push({ method: req.method, path, auth });
-      if (req.headers.get("accept") !== "application/vnd.github+json" || req.headers.get("x-github-api-version") !== "2022-11-28") {
+      if (
+        req.headers.get("accept") !== "application/vnd.github+json" ||
+        req.headers.get("x-github-api-version") !== "2022-11-28"
+      ) {
         return json(415, { message: "Unsupported Accept or API version header" });
       }
       // App endpoints: JWT only.
       let m = /^\/app\/installations\/(\d+)(\/access_tokens)?$/.exec(path);
       if (m) {
-        if (!bearer || !verifyAppJwt(bearer, publicKey, fake.appId)) return log("rejected"), json(401, { message: "A JSON web token could not be decoded", documentation_url: "https://docs.github.com/rest" });
+        if (!bearer || !verifyAppJwt(bearer, publicKey, fake.appId))
+          return (
+            log("rejected"),
+            json(401, { message: "A JSON web token could not be decoded", documentation_url: "https://docs.github.com/rest" })
+          );
         log("jwt");
         const id = Number(m[1]);
         const inst = fake.installations.get(id);
         if (!inst) return notFound();
         if (!m[2] && req.method === "GET") {
-          return json(200, { id, account: { login: inst.login, id: 7, type: "Organization" }, app_id: Number(fake.appId), target_type: "Organization", repository_selection: "selected", permissions: { contents: "read", statuses: "write", metadata: "read" }, events: ["push"], suspended_at: inst.suspended ? new Date().toISOString() : null, created_at: "2026-01-15T10:30:00Z" });
+          return json(200, {
+            id,
+            account: { login: inst.login, id: 7, type: "Organization" },
+            app_id: Number(fake.appId),
+            target_type: "Organization",
+            repository_selection: "selected",
+            permissions: { contents: "read", statuses: "write", metadata: "read" },
+            events: ["push"],
+            suspended_at: inst.suspended ? new Date().toISOString() : null,
+            created_at: "2026-01-15T10:30:00Z",
+          });
         }
         if (m[2] && req.method === "POST") {
           const token = `ghs_${randomBytes(18).toString("base64url").replace(/[-_]/g, "x")}`;
           const expiresAt = Date.now() + fake.tokenTtlMs;
           fake.tokens.set(token, { installationId: id, expiresAt });
-          return json(201, { token, expires_at: new Date(expiresAt).toISOString().replace(/\.\d{3}Z$/, "Z"), permissions: { contents: "read", statuses: "write" }, repository_selection: "selected" });
+          return json(201, {
+            token,
+            expires_at: new Date(expiresAt).toISOString().replace(/\.\d{3}Z$/, "Z"),
+            permissions: { contents: "read", statuses: "write" },
+            repository_selection: "selected",
+          });
         }
         return notFound();
       }
       // Installation endpoints: an unexpired installation token only.
       const tok = bearer ? fake.tokens.get(bearer) : undefined;
-      if (!tok || tok.expiresAt <= Date.now()) return log(bearer ? "rejected" : "none"), badCredentials();
+      if (!tok || tok.expiresAt <= Date.now()) return (log(bearer ? "rejected" : "none"), badCredentials());
       log("token");
       const inst = fake.installations.get(tok.installationId)!;
       if (path === "/installation/repositories" && req.method === "GET") {
         const per = Number(url.searchParams.get("per_page") ?? 30);
         const page = Number(url.searchParams.get("page") ?? 1);
         const all = inst.repos.map(repoView);
-        return json(200, { total_count: all.length, repository_selection: "selected", repositories: all.slice((page - 1) * per, page * per) });
+        return json(200, {
+          total_count: all.length,
+          repository_selection: "selected",
+          repositories: all.slice((page - 1) * per, page * per),
+        });
       }
       m = /^\/repos\/([^/]+)\/([^/]+)\/branches(?:\/(.+))?$/.exec(path);
       if (m && req.method === "GET") {
         const repo = findRepo(tok.installationId, m[1]!, m[2]!);
         if (!repo) return notFound();
         const heads = await repo.branches();
-        const view = (name: string) => ({ name, commit: { sha: heads[name], url: `${fake.url}/repos/${repo.owner}/${repo.name}/commits/${heads[name]}` }, protected: (repo.protectedBranches ?? []).includes(name) });
-        if (m[3]) return heads[decodeURIComponent(m[3])] ? json(200, view(decodeURIComponent(m[3]))) : json(404, { message: "Branch not found" });
+        const view = (name: string) => ({
+          name,
+          commit: { sha: heads[name], url: `${fake.url}/repos/${repo.owner}/${repo.name}/commits/${heads[name]}` },
+          protected: (repo.protectedBranches ?? []).includes(name),
+        });
+        if (m[3])
+          return heads[decodeURIComponent(m[3])]
+            ? json(200, view(decodeURIComponent(m[3])))
+            : json(404, { message: "Branch not found" });
         return json(200, Object.keys(heads).map(view));
       }
       m = /^\/repos\/([^/]+)\/([^/]+)\/statuses\/([0-9a-f]{40})$/.exec(path);
@@ -125,7 +176,14 @@ export function startFakeGitHub(dir: string, opts: { appId?: string; tokenTtlMs?
         const body = await req.json();
         if (!["pending", "success", "failure", "error"].includes(body.state)) return json(422, { message: "Validation Failed" });
         fake.statuses.push({ repo: `${m[1]}/${m[2]}`, sha: m[3]!, body, token: bearer! });
-        return json(201, { id: fake.statuses.length, state: body.state, target_url: body.target_url, description: body.description, context: body.context ?? "default", created_at: new Date().toISOString() });
+        return json(201, {
+          id: fake.statuses.length,
+          state: body.state,
+          target_url: body.target_url,
+          description: body.description,
+          context: body.context ?? "default",
+          created_at: new Date().toISOString(),
+        });
       }
       return notFound();
     },

@@ -1,7 +1,15 @@
 // In-memory Runtime, Proxy and Git for fast unit and route tests; each `satisfies` its interface.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { BuildSpec, ContainerInfo, ContainerSpec, ListeningSocket, LogOptions, RegistryAuth, Runtime } from "../../src/runtime/types.ts";
+import type {
+  BuildSpec,
+  ContainerInfo,
+  ContainerSpec,
+  ListeningSocket,
+  LogOptions,
+  RegistryAuth,
+  Runtime,
+} from "../../src/runtime/types.ts";
 import type { Proxy, Route } from "../../src/proxy/types.ts";
 import type { CloneRequest, Git } from "../../src/build/types.ts";
 import { Upstream } from "../../src/lib/errors.ts";
@@ -18,7 +26,13 @@ interface FakeContainer {
 }
 
 /** How a container started from an image behaves (tests set this per image or per env). */
-export type Behaviour = { running?: boolean; exitCode?: number; httpStatus?: number; logs?: string[]; listening?: ListeningSocket[] };
+export type Behaviour = {
+  running?: boolean;
+  exitCode?: number;
+  httpStatus?: number;
+  logs?: string[];
+  listening?: ListeningSocket[];
+};
 
 export class FakeRuntime {
   down = false;
@@ -39,11 +53,25 @@ export class FakeRuntime {
     if (this.down) throw new Upstream("docker", "Cannot connect to the Docker daemon (fake)");
   }
 
-  async ping() { this.check(); }
-  async ensureNetwork(name: string) { this.check(); this.networks.add(name); }
-  async removeNetwork(name: string) { this.check(); this.networks.delete(name); }
-  async ensureVolume(name: string) { this.check(); this.volumes.add(name); }
-  async removeVolume(name: string) { this.check(); this.volumes.delete(name); }
+  async ping() {
+    this.check();
+  }
+  async ensureNetwork(name: string) {
+    this.check();
+    this.networks.add(name);
+  }
+  async removeNetwork(name: string) {
+    this.check();
+    this.networks.delete(name);
+  }
+  async ensureVolume(name: string) {
+    this.check();
+    this.volumes.add(name);
+  }
+  async removeVolume(name: string) {
+    this.check();
+    this.volumes.delete(name);
+  }
 
   async buildImage(spec: BuildSpec) {
     this.check();
@@ -72,8 +100,14 @@ export class FakeRuntime {
     return { imageId: id };
   }
 
-  async findImage(ref: string) { this.check(); return this.images.get(ref); }
-  async removeImage(ref: string) { this.check(); this.images.delete(ref); }
+  async findImage(ref: string) {
+    this.check();
+    return this.images.get(ref);
+  }
+  async removeImage(ref: string) {
+    this.check();
+    this.images.delete(ref);
+  }
 
   async startContainer(spec: ContainerSpec): Promise<ContainerInfo> {
     this.check();
@@ -81,10 +115,21 @@ export class FakeRuntime {
     const b = this.behaviour(spec);
     const n = ++this.seq;
     const info: ContainerInfo = {
-      id: `c${n.toString(16).padStart(12, "0")}`, name: spec.name, running: b.running ?? true, exitCode: b.exitCode ?? null,
-      ip: `10.9.${(n >> 8) & 255}.${n & 255}`, labels: { ...spec.labels }, image: spec.image,
+      id: `c${n.toString(16).padStart(12, "0")}`,
+      name: spec.name,
+      running: b.running ?? true,
+      exitCode: b.exitCode ?? null,
+      ip: `10.9.${(n >> 8) & 255}.${n & 255}`,
+      labels: { ...spec.labels },
+      image: spec.image,
     };
-    this.containers.set(info.id, { info, spec, httpStatus: b.httpStatus ?? 200, logs: b.logs ?? ["listening"], listening: b.listening });
+    this.containers.set(info.id, {
+      info,
+      spec,
+      httpStatus: b.httpStatus ?? 200,
+      logs: b.logs ?? ["listening"],
+      listening: b.listening,
+    });
     return { ...info };
   }
 
@@ -101,7 +146,9 @@ export class FakeRuntime {
 
   async listContainers(labels: Record<string, string>) {
     this.check();
-    return [...this.containers.values()].filter((c) => Object.entries(labels).every(([k, v]) => c.info.labels[k] === v)).map((c) => ({ ...c.info }));
+    return [...this.containers.values()]
+      .filter((c) => Object.entries(labels).every(([k, v]) => c.info.labels[k] === v))
+      .map((c) => ({ ...c.info }));
   }
 
   logs(id: string, opts: LogOptions): AsyncIterable<string> {
@@ -145,7 +192,8 @@ export class FakeRuntime {
     const { hostname: host, port } = new URL(url);
     const c = [...this.containers.values()].find((x) => x.info.ip === host);
     const reachable = !c?.listening || c.listening.some((s) => String(s.port) === port && !/^(127\.|::1$)/.test(s.address));
-    if (!c || !c.info.running || c.httpStatus === undefined || !reachable) throw new Error(`connect ECONNREFUSED ${host}:${port}`);
+    if (!c || !c.info.running || c.httpStatus === undefined || !reachable)
+      throw new Error(`connect ECONNREFUSED ${host}:${port}`);
     return c.httpStatus;
   };
 
@@ -158,7 +206,9 @@ export class FakeProxy {
   down = false;
   routes = new Map<string, Route>();
   calls: string[] = [];
-  async init() { if (this.down) throw new Upstream("caddy", "admin API unreachable (fake)"); }
+  async init() {
+    if (this.down) throw new Upstream("caddy", "admin API unreachable (fake)");
+  }
   async setRoute(r: Route) {
     if (this.down) throw new Upstream("caddy", "admin API unreachable (fake)");
     this.calls.push(`set ${r.id}`);
@@ -215,7 +265,10 @@ export async function fakeApp(env: Record<string, string> = {}) {
   const proxy = new FakeProxy();
   const git = new FakeGit();
   const dataDir = mkdtempSync(join(tmpdir(), "staxa-unit-"));
-  const app = testApp({ runtime, proxy, git }, { STAXA_DRAIN_SEC: "0", STAXA_DATA_DIR: dataDir, STAXA_ALLOW_FILE_REPOS: "1", ...env });
+  const app = testApp(
+    { runtime, proxy, git },
+    { STAXA_DRAIN_SEC: "0", STAXA_DATA_DIR: dataDir, STAXA_ALLOW_FILE_REPOS: "1", ...env },
+  );
   configureDeployer(app.deps, { probe: runtime.probe, healthTimeoutMs: 300 });
   return { ...app, runtime, proxy, git, dataDir, idle: () => idle(app.deps) };
 }

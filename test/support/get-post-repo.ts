@@ -27,7 +27,10 @@ export async function getPostRepo(body: string): Promise<string> {
 
 /** Commits a new version of a getPostRepo app that answers with `body`. */
 export async function commitBody(dir: string, body: string): Promise<void> {
-  writeFileSync(join(dir, "Dockerfile"), `FROM staxa-test/node:20\nCOPY server.js /app/server.js\nENV BODY=${JSON.stringify(body)}\nCMD ["node", "/app/server.js"]\n`);
+  writeFileSync(
+    join(dir, "Dockerfile"),
+    `FROM staxa-test/node:20\nCOPY server.js /app/server.js\nENV BODY=${JSON.stringify(body)}\nCMD ["node", "/app/server.js"]\n`,
+  );
   await git(dir, "add", "Dockerfile");
   await git(dir, "commit", "-q", "-m", body);
 }

@@ -24,7 +24,11 @@ export function startGitHttpServer(root: string, authorize: (token: string | und
       const url = new URL(req.url);
       const allowed = authorize(basicToken(req.headers.get("authorization")));
       requests.push({ method: req.method, path: url.pathname, allowed });
-      if (!allowed) return new Response("Authentication required\n", { status: 401, headers: { "www-authenticate": 'Basic realm="GitHub"' } });
+      if (!allowed)
+        return new Response("Authentication required\n", {
+          status: 401,
+          headers: { "www-authenticate": 'Basic realm="GitHub"' },
+        });
       const proc = Bun.spawn(["git", "http-backend"], {
         env: {
           PATH: process.env.PATH ?? "/usr/bin:/bin",

@@ -11,7 +11,10 @@ import { createKey } from "../../src/core/identity/keys.ts";
 import { ensureProvider } from "../../src/core/identity/accounts.ts";
 import { enqueue } from "../../src/core/webhooks/delivery.ts";
 
-export interface RouteRef { method: string; path: string }
+export interface RouteRef {
+  method: string;
+  path: string;
+}
 const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 
 /** Every route the app answers, read from Elysia's route table at run time (new routes are walked automatically). */
@@ -59,8 +62,18 @@ export const UNVERSIONED_ROUTES: Record<string, string> = {
 
 /** The objects the fixture creates, by what fills a path parameter. */
 export interface Objects {
-  tenantId: string; tenantName: string; depId: string; serviceName: string; domId: string; ruleId: string;
-  credId: string; webhookId: string; deliveryId: string; keyId: string; jobId: string; runId: string;
+  tenantId: string;
+  tenantName: string;
+  depId: string;
+  serviceName: string;
+  domId: string;
+  ruleId: string;
+  credId: string;
+  webhookId: string;
+  deliveryId: string;
+  keyId: string;
+  jobId: string;
+  runId: string;
 }
 
 /**
@@ -132,7 +145,13 @@ export const BODIES: Record<string, unknown> = {
   "POST /api/v1/tenants/:id/services": { name: "evil", source_type: "image", image_url: "example/evil:1", port: 3000 },
   "PUT /api/v1/tenants/:id/env": { HIJACK: "1" },
   "POST /api/v1/tenants/:id/domains": { domain: "hijack.example.com" },
-  "POST /api/v1/tenants/:id/network-rules": { direction: "inbound", protocol: "tcp", target_service: "web", target_port: 5432, source_cidrs: ["198.51.100.0/24"] },
+  "POST /api/v1/tenants/:id/network-rules": {
+    direction: "inbound",
+    protocol: "tcp",
+    target_service: "web",
+    target_port: 5432,
+    source_cidrs: ["198.51.100.0/24"],
+  },
   "POST /api/v1/tenants/:id/jobs": { schedule: "0 3 * * *", command: ["echo", "hijacked"], service: "web" },
   "PATCH /api/v1/registries/:credId": { name: "hijacked" },
   "PATCH /api/v1/webhooks/:id": { description: "hijacked" },
@@ -145,7 +164,11 @@ class NetRuntime extends FakeRuntime {
   }
 }
 
-export interface Reply { status: number; json: any; text: string }
+export interface Reply {
+  status: number;
+  json: any;
+  text: string;
+}
 
 /** One app over the fakes (runtime, proxy, git, firewall, DNS) with an HTTP helper taking the key per call. */
 export function matrixApp() {
@@ -155,8 +178,12 @@ export function matrixApp() {
   const dataDir = mkdtempSync(join(tmpdir(), "staxa-unit-matrix-"));
   // A closed loopback port: registry calls fail fast (502) instead of leaving the machine.
   const env = {
-    STAXA_DRAIN_SEC: "0", STAXA_DATA_DIR: dataDir, STAXA_PUBLIC_IP: "203.0.113.9", STAXA_ALLOW_PRIVATE_TARGETS: "1",
-    STAXA_ALLOW_HTTP_REGISTRIES: "1", STAXA_ALLOW_HTTP_WEBHOOKS: "1",
+    STAXA_DRAIN_SEC: "0",
+    STAXA_DATA_DIR: dataDir,
+    STAXA_PUBLIC_IP: "203.0.113.9",
+    STAXA_ALLOW_PRIVATE_TARGETS: "1",
+    STAXA_ALLOW_HTTP_REGISTRIES: "1",
+    STAXA_ALLOW_HTTP_WEBHOOKS: "1",
   };
   const t = testApp({ runtime, proxy, git: new FakeGit(), firewall }, env);
   Object.assign(t.deps, { dns: fakeDns(), tlsProbe: async () => ({ ok: false, reason: "connection refused" }) });
@@ -164,7 +191,9 @@ export function matrixApp() {
   const send = async (key: string | undefined, method: string, path: string, body?: unknown): Promise<Reply> => {
     const headers: Record<string, string> = key === undefined ? {} : { authorization: `Bearer ${key}` };
     if (body !== undefined) headers["content-type"] = "application/json";
-    const res = await t.app.handle(new Request(`http://localhost${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }));
+    const res = await t.app.handle(
+      new Request(`http://localhost${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }),
+    );
     // An event stream of one's own tenant stays open; its status is the answer, the body is not needed.
     if (res.headers.get("content-type")?.includes("text/event-stream")) {
       await res.body?.cancel();
@@ -193,24 +222,84 @@ function ok(r: Reply, what: string): Reply {
 }
 
 /** Creates one of every object a provider can own, through the API with `key`; returns their ids. */
-export async function buildObjects(m: MatrixApp, key: string, providerId: string, name: string, secret: string): Promise<Objects> {
+export async function buildObjects(
+  m: MatrixApp,
+  key: string,
+  providerId: string,
+  name: string,
+  secret: string,
+): Promise<Objects> {
   const s = (method: string, path: string, body?: unknown) => m.send(key, method, path, body);
-  const hook = ok(await s("POST", "/api/v1/webhooks", { url: "http://127.0.0.1:9/hook", events: ["tenant.ready"], description: `${name} hook` }), "webhook").json.data;
-  const tenant = ok(await s("POST", "/api/v1/tenants", { name, source_type: "image", image_url: "example/app:1", app_port: 3000, env: { API_TOKEN: secret } }), "tenant").json.data;
+  const hook = ok(
+    await s("POST", "/api/v1/webhooks", {
+      url: "http://127.0.0.1:9/hook",
+      events: ["tenant.ready"],
+      description: `${name} hook`,
+    }),
+    "webhook",
+  ).json.data;
+  const tenant = ok(
+    await s("POST", "/api/v1/tenants", {
+      name,
+      source_type: "image",
+      image_url: "example/app:1",
+      app_port: 3000,
+      env: { API_TOKEN: secret },
+    }),
+    "tenant",
+  ).json.data;
   await m.idle();
   const deps = ok(await s("GET", `/api/v1/tenants/${tenant.id}/deployments`), "deployments").json.data;
-  const domain = ok(await s("POST", `/api/v1/tenants/${tenant.id}/domains`, { domain: `${name}.example.com` }), "domain").json.data;
-  const rule = ok(await s("POST", `/api/v1/tenants/${tenant.id}/network-rules`, BODIES["POST /api/v1/tenants/:id/network-rules"]), "network rule").json.data;
-  const job = ok(await s("POST", `/api/v1/tenants/${tenant.id}/jobs`, { schedule: "0 3 * * *", command: ["echo", name], service: "web", concurrency_policy: "allow" }), "job").json.data;
+  const domain = ok(await s("POST", `/api/v1/tenants/${tenant.id}/domains`, { domain: `${name}.example.com` }), "domain").json
+    .data;
+  const rule = ok(
+    await s("POST", `/api/v1/tenants/${tenant.id}/network-rules`, BODIES["POST /api/v1/tenants/:id/network-rules"]),
+    "network rule",
+  ).json.data;
+  const job = ok(
+    await s("POST", `/api/v1/tenants/${tenant.id}/jobs`, {
+      schedule: "0 3 * * *",
+      command: ["echo", name],
+      service: "web",
+      concurrency_policy: "allow",
+    }),
+    "job",
+  ).json.data;
   const run = ok(await s("POST", `/api/v1/tenants/${tenant.id}/jobs/${job.id}/run`), "job run").json.data;
-  const cred = ok(await s("POST", "/api/v1/registries", { name: `${name} registry`, registry_url: "http://127.0.0.1:9", username: `${name}-user`, password: secret }), "registry").json.data;
-  const apiKey = ok(await s("POST", "/api/v1/api-keys", { name: `${name} extra key`, scopes: ["tenants:read"] }), "api key").json.data;
+  const cred = ok(
+    await s("POST", "/api/v1/registries", {
+      name: `${name} registry`,
+      registry_url: "http://127.0.0.1:9",
+      username: `${name}-user`,
+      password: secret,
+    }),
+    "registry",
+  ).json.data;
+  const apiKey = ok(await s("POST", "/api/v1/api-keys", { name: `${name} extra key`, scopes: ["tenants:read"] }), "api key").json
+    .data;
   // Deliveries are written by the notification listener of the webhook worker; this is its entry point.
   const mode = key.startsWith("sk_test_") ? "test" : "live";
-  const [deliveryId] = enqueue(m.ctx, { event: "tenant.ready", provider_id: providerId, mode, tenant_id: tenant.id, data: {}, timestamp: new Date().toISOString() });
+  const [deliveryId] = enqueue(m.ctx, {
+    event: "tenant.ready",
+    provider_id: providerId,
+    mode,
+    tenant_id: tenant.id,
+    data: {},
+    timestamp: new Date().toISOString(),
+  });
   return {
-    tenantId: tenant.id, tenantName: name, depId: deps[0].id, serviceName: "web", domId: domain.id, ruleId: rule.id,
-    credId: cred.id, webhookId: hook.id, deliveryId, keyId: apiKey.id, jobId: job.id, runId: run.id,
+    tenantId: tenant.id,
+    tenantName: name,
+    depId: deps[0].id,
+    serviceName: "web",
+    domId: domain.id,
+    ruleId: rule.id,
+    credId: cred.id,
+    webhookId: hook.id,
+    deliveryId,
+    keyId: apiKey.id,
+    jobId: job.id,
+    runId: run.id,
   };
 }
 
@@ -222,8 +311,16 @@ export function otherProvider(m: MatrixApp, email: string) {
 
 /** Every row of every table, as text: compared before and after a run to prove nothing changed. */
 export function dumpDb(db: MatrixApp["ctx"]["db"], skip: string[] = []): Record<string, unknown[]> {
-  const tables = db.query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all();
+  const tables = db
+    .query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    .all();
   const out: Record<string, unknown[]> = {};
-  for (const { name } of tables) if (!skip.includes(name)) out[name] = db.query(`SELECT * FROM "${name}"`).all().map((r) => JSON.stringify(r)).sort();
+  for (const { name } of tables)
+    if (!skip.includes(name))
+      out[name] = db
+        .query(`SELECT * FROM "${name}"`)
+        .all()
+        .map((r) => JSON.stringify(r))
+        .sort();
   return out;
 }

@@ -41,7 +41,10 @@ export function makeTlsCert(): { caPem: string; certPem: string; keyPem: string 
   const caKeys = forgeKeys();
   const ca = make("staxa e2e pebble test CA", caKeys, "01");
   ca.setIssuer(ca.subject.attributes);
-  ca.setExtensions([{ name: "basicConstraints", cA: true, critical: true }, { name: "keyUsage", keyCertSign: true, cRLSign: true, critical: true }]);
+  ca.setExtensions([
+    { name: "basicConstraints", cA: true, critical: true },
+    { name: "keyUsage", keyCertSign: true, cRLSign: true, critical: true },
+  ]);
   ca.sign(caKeys.privateKey, forge.md.sha256.create());
   const leafKeys = forgeKeys();
   const leaf = make("localhost", leafKeys, "02");
@@ -50,30 +53,55 @@ export function makeTlsCert(): { caPem: string; certPem: string; keyPem: string 
     { name: "basicConstraints", cA: false },
     { name: "keyUsage", digitalSignature: true, keyEncipherment: true, critical: true },
     { name: "extKeyUsage", serverAuth: true },
-    { name: "subjectAltName", altNames: [{ type: 2, value: "localhost" }, { type: 7, ip: "127.0.0.1" }] },
+    {
+      name: "subjectAltName",
+      altNames: [
+        { type: 2, value: "localhost" },
+        { type: 7, ip: "127.0.0.1" },
+      ],
+    },
   ]);
   leaf.sign(caKeys.privateKey, forge.md.sha256.create());
-  return { caPem: forge.pki.certificateToPem(ca), certPem: forge.pki.certificateToPem(leaf), keyPem: forge.pki.privateKeyToPem(leafKeys.privateKey) };
+  return {
+    caPem: forge.pki.certificateToPem(ca),
+    certPem: forge.pki.certificateToPem(leaf),
+    keyPem: forge.pki.privateKeyToPem(leafKeys.privateKey),
+  };
 }
 
-export async function startPebble(opts: { port: number; managementPort: number; httpPort: number; tlsPort: number; dnsServer: string }): Promise<TestPebble> {
+export async function startPebble(opts: {
+  port: number;
+  managementPort: number;
+  httpPort: number;
+  tlsPort: number;
+  dnsServer: string;
+}): Promise<TestPebble> {
   const dir = mkdtempSync(join(tmpdir(), "staxa-pebble-"));
   const { caPem, certPem, keyPem } = makeTlsCert();
   const caFile = join(dir, "ca.pem");
   writeFileSync(caFile, caPem);
   writeFileSync(join(dir, "cert.pem"), certPem);
   writeFileSync(join(dir, "key.pem"), keyPem, { mode: 0o600 });
-  writeFileSync(join(dir, "pebble.json"), JSON.stringify({
-    pebble: {
-      listenAddress: `127.0.0.1:${opts.port}`, managementListenAddress: `127.0.0.1:${opts.managementPort}`,
-      certificate: join(dir, "cert.pem"), privateKey: join(dir, "key.pem"),
-      httpPort: opts.httpPort, tlsPort: opts.tlsPort, ocspResponderURL: "", externalAccountBindingRequired: false,
-    },
-  }));
+  writeFileSync(
+    join(dir, "pebble.json"),
+    JSON.stringify({
+      pebble: {
+        listenAddress: `127.0.0.1:${opts.port}`,
+        managementListenAddress: `127.0.0.1:${opts.managementPort}`,
+        certificate: join(dir, "cert.pem"),
+        privateKey: join(dir, "key.pem"),
+        httpPort: opts.httpPort,
+        tlsPort: opts.tlsPort,
+        ocspResponderURL: "",
+        externalAccountBindingRequired: false,
+      },
+    }),
+  );
   const log = join(dir, "pebble.log");
   const proc = Bun.spawn(["pebble", "-config", join(dir, "pebble.json"), "-dnsserver", opts.dnsServer], {
     env: { ...process.env, PEBBLE_VA_NOSLEEP: "1", PEBBLE_WFE_NONCEREJECT: "0" },
-    stdout: Bun.file(log), stderr: "ignore",
+    stdout: Bun.file(log),
+    stderr: "ignore",
   });
   const directory = `https://127.0.0.1:${opts.port}/dir`;
   const stop = async () => {
@@ -84,7 +112,10 @@ export async function startPebble(opts: { port: number; managementPort: number; 
   const deadline = Date.now() + 15_000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`pebble exited: ${await Bun.file(log).text()}`);
-    const up = await fetch(directory, { tls: { ca: caPem }, signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
+    const up = await fetch(directory, { tls: { ca: caPem }, signal: AbortSignal.timeout(1000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (up) break;
     if (Date.now() > deadline) {
       await stop();
@@ -92,6 +123,7 @@ export async function startPebble(opts: { port: number; managementPort: number; 
     }
     await Bun.sleep(100);
   }
-  const issuingRoot = async () => (await fetch(`https://127.0.0.1:${opts.managementPort}/roots/0`, { tls: { ca: caPem } })).text();
+  const issuingRoot = async () =>
+    (await fetch(`https://127.0.0.1:${opts.managementPort}/roots/0`, { tls: { ca: caPem } })).text();
   return { directory, caFile, caPem, issuingRoot, stop };
 }

@@ -30,7 +30,9 @@ export async function startResolver(env: Record<string, string | undefined>, bin
     const chunk = await Promise.race([reader.read(), Bun.sleep(Math.max(0, deadline - Date.now())).then(() => undefined)]);
     if (!chunk || chunk.done) {
       proc.kill("SIGKILL");
-      throw new Error(`staxa resolver did not start (exit ${proc.exitCode}); see ${join(env.STAXA_DATA_DIR ?? "/tmp", "resolver.log")}`);
+      throw new Error(
+        `staxa resolver did not start (exit ${proc.exitCode}); see ${join(env.STAXA_DATA_DIR ?? "/tmp", "resolver.log")}`,
+      );
     }
     text += new TextDecoder().decode(chunk.value);
   }

@@ -22,7 +22,10 @@ const SERVICE_STAND_INS: Record<string, string> = {
 
 /** The local image standing in for `image`; throws (never skips) for a service template with none yet. */
 export function standInFor(image: string): string {
-  const repo = image.replace(/[:@].*$/, "").split("/").pop()!;
+  const repo = image
+    .replace(/[:@].*$/, "")
+    .split("/")
+    .pop()!;
   const local = SERVICE_STAND_INS[repo];
   if (!local) throw new Error(`no local stand-in for ${image}: add one to scripts/template-images.sh and SERVICE_STAND_INS`);
   return local;

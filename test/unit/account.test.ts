@@ -4,7 +4,9 @@ import { testApp } from "../support/ctx.ts";
 import { createKey } from "../../src/core/identity/keys.ts";
 
 function addTenant(db: any, providerId: string, mode: "live" | "test", name: string) {
-  db.query("INSERT INTO tenants (id, provider_id, mode, name, status, created_at, updated_at) VALUES (?, ?, ?, ?, 'ready', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')").run(`ten_${name}`, providerId, mode, name);
+  db.query(
+    "INSERT INTO tenants (id, provider_id, mode, name, status, created_at, updated_at) VALUES (?, ?, ?, ?, 'ready', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+  ).run(`ten_${name}`, providerId, mode, name);
 }
 
 describe("account", () => {
@@ -12,7 +14,13 @@ describe("account", () => {
     const { call, provider } = testApp();
     const r = await call("GET", "/api/v1/account");
     expect(r.status).toBe(200);
-    expect(r.json.data).toEqual({ id: provider.id, email: "owner@example.com", name: "Owner", tenant_count: 0, created_at: provider.created_at });
+    expect(r.json.data).toEqual({
+      id: provider.id,
+      email: "owner@example.com",
+      name: "Owner",
+      tenant_count: 0,
+      created_at: provider.created_at,
+    });
   });
 
   test("tenant_count counts the caller's mode only, and only its own tenants", async () => {
@@ -20,11 +28,17 @@ describe("account", () => {
     addTenant(ctx.db, provider.id, "live", "a1");
     addTenant(ctx.db, provider.id, "live", "a2");
     addTenant(ctx.db, provider.id, "test", "a3");
-    ctx.db.query("INSERT INTO providers (id, email, name, created_at, updated_at) VALUES ('prv_other', 'o@example.com', NULL, 'x', 'x')").run();
+    ctx.db
+      .query(
+        "INSERT INTO providers (id, email, name, created_at, updated_at) VALUES ('prv_other', 'o@example.com', NULL, 'x', 'x')",
+      )
+      .run();
     addTenant(ctx.db, "prv_other", "live", "b1");
     expect((await call("GET", "/api/v1/account")).json.data.tenant_count).toBe(2);
     const testKey = createKey(ctx.db, { providerId: provider.id, name: "t", mode: "test", scopes: ["*"], expiresAt: null }).raw;
-    expect((await call("GET", "/api/v1/account", undefined, { authorization: `Bearer ${testKey}` })).json.data.tenant_count).toBe(1);
+    expect((await call("GET", "/api/v1/account", undefined, { authorization: `Bearer ${testKey}` })).json.data.tenant_count).toBe(
+      1,
+    );
   });
 
   test("PATCH renames (trimmed) and returns the account; email cannot be changed this way", async () => {
@@ -41,7 +55,13 @@ describe("account", () => {
 
   test("scopes: account:read may read, not write; no credentials → 401", async () => {
     const { call, ctx, provider } = testApp();
-    const ro = createKey(ctx.db, { providerId: provider.id, name: "ro", mode: "live", scopes: ["account:read"], expiresAt: null }).raw;
+    const ro = createKey(ctx.db, {
+      providerId: provider.id,
+      name: "ro",
+      mode: "live",
+      scopes: ["account:read"],
+      expiresAt: null,
+    }).raw;
     const auth = { authorization: `Bearer ${ro}` };
     expect((await call("GET", "/api/v1/account", undefined, auth)).status).toBe(200);
     const w = await call("PATCH", "/api/v1/account", { name: "x" }, auth);

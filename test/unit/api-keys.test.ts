@@ -26,7 +26,8 @@ describe("create, list, delete", () => {
     expect(list.status).toBe(200);
     expect(list.json.data.map((k: any) => k.id)).toContain(d.id);
     expect(list.text).not.toContain(d.key);
-    for (const k of list.json.data) expect(Object.keys(k).sort()).toEqual(["created_at", "expires_at", "id", "mode", "name", "prefix", "scopes"]);
+    for (const k of list.json.data)
+      expect(Object.keys(k).sort()).toEqual(["created_at", "expires_at", "id", "mode", "name", "prefix", "scopes"]);
   });
 
   test("the new key works; after DELETE (204) it stops working on the next request", async () => {
@@ -57,7 +58,11 @@ describe("create, list, delete", () => {
     const bKey = createKey(a.ctx.db, { providerId: b.id, name: "b", mode: "live", scopes: ["*"], expiresAt: null });
     const r = await a.call("DELETE", `/api/v1/api-keys/${other.row.id}`, undefined, { authorization: `Bearer ${bKey.raw}` });
     expect(r.status).toBe(404);
-    expect((await a.call("GET", "/api/v1/api-keys", undefined, { authorization: `Bearer ${bKey.raw}` })).json.data.map((k: any) => k.id)).toEqual([bKey.row.id]);
+    expect(
+      (await a.call("GET", "/api/v1/api-keys", undefined, { authorization: `Bearer ${bKey.raw}` })).json.data.map(
+        (k: any) => k.id,
+      ),
+    ).toEqual([bKey.row.id]);
     expect((await a.call("GET", "/api/v1/account", undefined, { authorization: `Bearer ${other.raw}` })).status).toBe(200);
   });
 });
@@ -93,7 +98,13 @@ describe("scopes", () => {
     const ro = (await call("POST", "/api/v1/api-keys", { name: "ro", scopes: ["account:read"] })).json.data.key;
     const auth = { authorization: `Bearer ${ro}` };
     expect((await call("GET", "/api/v1/account", undefined, auth)).status).toBe(200);
-    for (const [m, p, b] of [["GET", "/api/v1/api-keys"], ["POST", "/api/v1/api-keys", { name: "y" }], ["DELETE", "/api/v1/api-keys/key_x"], ["PATCH", "/api/v1/account", { name: "n" }], ["GET", "/api/v1/templates"]] as const) {
+    for (const [m, p, b] of [
+      ["GET", "/api/v1/api-keys"],
+      ["POST", "/api/v1/api-keys", { name: "y" }],
+      ["DELETE", "/api/v1/api-keys/key_x"],
+      ["PATCH", "/api/v1/account", { name: "n" }],
+      ["GET", "/api/v1/templates"],
+    ] as const) {
       const r = await call(m, p, b, auth);
       expect(r.status).toBe(403);
       expect(r.json.error.code).toBe("insufficient_scope");

@@ -33,15 +33,24 @@ function seed(d: Db): void {
   const now = new Date().toISOString();
   for (const [i, name] of ["acme", "globex"].entries()) {
     const tid = `ten_bk${i}`;
-    d.query(`INSERT INTO tenants (id, provider_id, mode, name, status, branch, resource_size, egress_mode, env_enc, created_at, updated_at)
-             VALUES (?, ?, 'live', ?, 'ready', 'main', 'small', 'open', ?, ?, ?)`).run(tid, provider.id, name, box.sealJson({ DATABASE_URL: SECRET, N: String(i) }), now, now);
-    d.query(`INSERT INTO services (id, tenant_id, name, source_type, branch, is_primary, is_routable, resource_size, status, created_at, updated_at)
-             VALUES (?, ?, 'web', 'image', 'main', 1, 1, 'small', 'running', ?, ?)`).run(`svc_bk${i}`, tid, now, now);
+    d.query(
+      `INSERT INTO tenants (id, provider_id, mode, name, status, branch, resource_size, egress_mode, env_enc, created_at, updated_at)
+             VALUES (?, ?, 'live', ?, 'ready', 'main', 'small', 'open', ?, ?, ?)`,
+    ).run(tid, provider.id, name, box.sealJson({ DATABASE_URL: SECRET, N: String(i) }), now, now);
+    d.query(
+      `INSERT INTO services (id, tenant_id, name, source_type, branch, is_primary, is_routable, resource_size, status, created_at, updated_at)
+             VALUES (?, ?, 'web', 'image', 'main', 1, 1, 'small', 'running', ?, ?)`,
+    ).run(`svc_bk${i}`, tid, now, now);
     for (const j of [0, 1]) {
-      d.query(`INSERT INTO deployments (id, tenant_id, service_id, service_name, status, timings, created_at)
-               VALUES (?, ?, ?, 'web', 'succeeded', '{"build_ms":12}', ?)`).run(`dep_bk${i}${j}`, tid, `svc_bk${i}`, now);
+      d.query(
+        `INSERT INTO deployments (id, tenant_id, service_id, service_name, status, timings, created_at)
+               VALUES (?, ?, ?, 'web', 'succeeded', '{"build_ms":12}', ?)`,
+      ).run(`dep_bk${i}${j}`, tid, `svc_bk${i}`, now);
     }
-    d.query(`INSERT INTO events (tenant_id, stage, status, message, created_at) VALUES (?, 'ready', 'done', 'live', ?)`).run(tid, now);
+    d.query(`INSERT INTO events (tenant_id, stage, status, message, created_at) VALUES (?, 'ready', 'done', 'live', ?)`).run(
+      tid,
+      now,
+    );
   }
 }
 
@@ -96,13 +105,20 @@ describe("online backup", () => {
   test("taken while another process keeps writing deployments: each restore is consistent and complete up to its moment", async () => {
     const dbPath = join(dir, "src", "staxa.db");
     // A writer in its own process, as the running appliance would be, inserting deployments as fast as it can.
-    const writer = Bun.spawn(["bun", "-e", `
+    const writer = Bun.spawn(
+      [
+        "bun",
+        "-e",
+        `
       const { Database } = require("bun:sqlite");
       const d = new Database(${JSON.stringify(dbPath)});
       d.exec("PRAGMA busy_timeout = 5000");
       const ins = d.query("INSERT INTO deployments (id, tenant_id, service_id, service_name, status, timings, created_at) VALUES (?, 'ten_bk0', 'svc_bk0', 'web', 'queued', '{}', ?)");
       for (let i = 0; i < 1e9; i++) ins.run("dep_w" + i, new Date().toISOString());
-    `], { stdout: "ignore", stderr: "ignore" });
+    `,
+      ],
+      { stdout: "ignore", stderr: "ignore" },
+    );
     try {
       const count = () => (db.query("SELECT COUNT(*) AS n FROM deployments").get() as { n: number }).n;
       const start = count();
@@ -147,7 +163,9 @@ describe("bad archives are refused", () => {
 
   test("a wrong passphrase is refused, and a missing one is asked for", () => {
     const archive = createBackup(db, keyFile, { scratchDir: dir, passphrase: "correct horse battery staple" });
-    expect(() => restoreBackup(archive, join(dir, "restore-wrong"), { passphrase: "incorrect horse" })).toThrow(/Wrong passphrase/);
+    expect(() => restoreBackup(archive, join(dir, "restore-wrong"), { passphrase: "incorrect horse" })).toThrow(
+      /Wrong passphrase/,
+    );
     expect(() => openArchive(archive)).toThrow(/encrypted/);
     expect(existsSync(join(dir, "restore-wrong", "staxa.db"))).toBe(false);
   }, 20_000);
@@ -171,7 +189,12 @@ describe("scheduled backups", () => {
     const ctx = { config, db, log: silentLogger, now: () => new Date((t += 3_600_000)) };
     const paths = [1, 2, 3].map(() => runScheduledBackup(ctx));
     const left = readdirSync(backups).sort();
-    expect(left).toEqual(paths.slice(1).map((p) => p.split("/").pop()!).sort());
+    expect(left).toEqual(
+      paths
+        .slice(1)
+        .map((p) => p.split("/").pop()!)
+        .sort(),
+    );
     expect(statSync(paths[2]).mode & 0o777).toBe(0o600);
     expect(openArchive(readFileSync(paths[2])).header.parts.map((p) => p.name)).toEqual(["staxa.db", "secret.key"]);
   });

@@ -10,7 +10,8 @@ const ROUTES_WITH_BODY: Array<[string, string]> = [
   ["POST", "/api/v1/auth/setup"],
 ];
 
-const keyCount = (t: ReturnType<typeof testApp>) => (t.ctx.db.query("SELECT COUNT(*) AS n FROM api_keys").get() as { n: number }).n;
+const keyCount = (t: ReturnType<typeof testApp>) =>
+  (t.ctx.db.query("SELECT COUNT(*) AS n FROM api_keys").get() as { n: number }).n;
 
 describe("bodies", () => {
   const BODIES: Array<[string, string]> = [
@@ -53,7 +54,8 @@ describe("bodies", () => {
   test("blank and control-character names are 400", async () => {
     const t = testApp();
     for (const name of ["", "   "]) expect((await t.call("POST", "/api/v1/api-keys", { name })).status).toBe(400);
-    for (const name of ["", "  ", "a\u0000b", "line\nbreak"]) expect((await t.call("PATCH", "/api/v1/account", { name })).status).toBe(400);
+    for (const name of ["", "  ", "a\u0000b", "line\nbreak"])
+      expect((await t.call("PATCH", "/api/v1/account", { name })).status).toBe(400);
   });
 
   test("invalid mode, scope and expiry name their field", async () => {
@@ -97,7 +99,21 @@ describe("bodies", () => {
 });
 
 describe("Authorization header", () => {
-  const VALUES = ["", "Bearer", "Bearer ", "Basic x", "Basic b3duZXI6cGFzcw==", "Bearer sk_live_", "Bearer sk_test_", "bearer sk_live_x", "Bearer a.b.c", "Bearer eyJ.eyJ.", "Token abc", "Bearer sk_live_' OR '1'='1", "Bearer  two  spaces"];
+  const VALUES = [
+    "",
+    "Bearer",
+    "Bearer ",
+    "Basic x",
+    "Basic b3duZXI6cGFzcw==",
+    "Bearer sk_live_",
+    "Bearer sk_test_",
+    "bearer sk_live_x",
+    "Bearer a.b.c",
+    "Bearer eyJ.eyJ.",
+    "Token abc",
+    "Bearer sk_live_' OR '1'='1",
+    "Bearer  two  spaces",
+  ];
   for (const value of VALUES) {
     test(`${JSON.stringify(value)} → 401`, async () => {
       const t = testApp();
@@ -110,7 +126,13 @@ describe("Authorization header", () => {
   test("a key of the other mode sees none of this mode's objects", async () => {
     const t = testApp();
     const liveKeyId = (await t.call("GET", "/api/v1/api-keys")).json.data[0].id;
-    const testKey = createKey(t.ctx.db, { providerId: t.provider.id, name: "t", mode: "test", scopes: ["*"], expiresAt: null }).raw;
+    const testKey = createKey(t.ctx.db, {
+      providerId: t.provider.id,
+      name: "t",
+      mode: "test",
+      scopes: ["*"],
+      expiresAt: null,
+    }).raw;
     const auth = { authorization: `Bearer ${testKey}` };
     expect((await t.call("DELETE", `/api/v1/api-keys/${liveKeyId}`, undefined, auth)).status).toBe(404);
     const list = await t.call("GET", "/api/v1/api-keys", undefined, auth);

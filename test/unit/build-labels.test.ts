@@ -3,7 +3,13 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LABELLED_DOCKERFILE, labelLine, labelValue, labelledContext, labelledDockerfile } from "../../src/runtime/build-labels.ts";
+import {
+  LABELLED_DOCKERFILE,
+  labelLine,
+  labelValue,
+  labelledContext,
+  labelledDockerfile,
+} from "../../src/runtime/build-labels.ts";
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -19,7 +25,7 @@ function ctx(files: Record<string, string>): string {
 const L = { "staxa.tenant": "shop", "staxa.managed": "1" };
 
 describe("labelLine", () => {
-  test("one instruction, keys sorted, values quoted with \\ \" and $ escaped", () => {
+  test('one instruction, keys sorted, values quoted with \\ " and $ escaped', () => {
     expect(labelLine(L)).toBe('LABEL "staxa.managed"="1" "staxa.tenant"="shop"');
     expect(labelValue('a"b\\c$HOME')).toBe('"a\\"b\\\\c\\$HOME"');
   });
@@ -32,7 +38,7 @@ describe("labelLine", () => {
 
 describe("labelledDockerfile", () => {
   test("appends the line after the user's last instruction", () => {
-    const dir = ctx({ Dockerfile: "FROM x\nCMD [\"a\"]\n\n" });
+    const dir = ctx({ Dockerfile: 'FROM x\nCMD ["a"]\n\n' });
     expect(labelledDockerfile(dir, "Dockerfile", L)).toBe('FROM x\nCMD ["a"]\nLABEL "staxa.managed"="1" "staxa.tenant"="shop"\n');
   });
   test.each([
@@ -52,7 +58,9 @@ describe("labelledDockerfile", () => {
     expect(labelledDockerfile(dir, "sub/Dockerfile", L)).toBeUndefined();
   });
   test("a repo file with the generated name keeps the API's labels", () => {
-    expect(labelledDockerfile(ctx({ Dockerfile: "FROM x\n", [LABELLED_DOCKERFILE]: "FROM y\n" }), "Dockerfile", L)).toBeUndefined();
+    expect(
+      labelledDockerfile(ctx({ Dockerfile: "FROM x\n", [LABELLED_DOCKERFILE]: "FROM y\n" }), "Dockerfile", L),
+    ).toBeUndefined();
   });
 });
 
@@ -64,8 +72,14 @@ describe("labelledContext", () => {
     expect(c.omit).toEqual([]);
   });
   test("a .dockerignore listing itself and the Dockerfile: extended, and the repo's Dockerfile left out as the daemon would", () => {
-    const c = labelledContext(ctx({ Dockerfile: "FROM x\n", ".dockerignore": "node_modules\nDockerfile\n.dockerignore\n" }), "Dockerfile", L)!;
-    expect(c.files.find((f) => f.name === ".dockerignore")!.content).toBe(`node_modules\nDockerfile\n.dockerignore\n${LABELLED_DOCKERFILE}\n`);
+    const c = labelledContext(
+      ctx({ Dockerfile: "FROM x\n", ".dockerignore": "node_modules\nDockerfile\n.dockerignore\n" }),
+      "Dockerfile",
+      L,
+    )!;
+    expect(c.files.find((f) => f.name === ".dockerignore")!.content).toBe(
+      `node_modules\nDockerfile\n.dockerignore\n${LABELLED_DOCKERFILE}\n`,
+    );
     expect(c.omit.sort()).toEqual([".dockerignore", "Dockerfile"]);
   });
   test("a .dockerignore the image keeps: the API's labels (its text must not change)", () => {

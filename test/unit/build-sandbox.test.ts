@@ -16,7 +16,9 @@ describe("build sandbox", () => {
     ["cgroupfs", "/staxa-build"],
     ["systemd", "staxa-build.slice"],
   ])("the %s driver builds under %s", async (driver, parent) => {
-    expect(await buildSandbox(engine({ DefaultRuntime: "staxa-runc", CgroupDriver: driver }).docker)).toEqual({ cgroupparent: parent });
+    expect(await buildSandbox(engine({ DefaultRuntime: "staxa-runc", CgroupDriver: driver }).docker)).toEqual({
+      cgroupparent: parent,
+    });
   });
 
   test("an engine without staxa-runc as its default runtime is refused, naming the fix", async () => {

@@ -11,14 +11,23 @@ import type { Out } from "../../src/cli/client/output.ts";
 
 const KEY = "sk_live_" + "a".repeat(36);
 const seen: Array<{ method: string; path: string; body: unknown }> = [];
-const TEMPLATE = { id: "tpl_static", name: "Static Site", framework: "static", description: "d", repo_url: "https://github.com/staxa/template-static", default_env: {}, default_port: 80 };
+const TEMPLATE = {
+  id: "tpl_static",
+  name: "Static Site",
+  framework: "static",
+  description: "d",
+  repo_url: "https://github.com/staxa/template-static",
+  default_env: {},
+  default_port: 80,
+};
 let server: ReturnType<typeof Bun.serve>;
 const home = mkdtempSync(join(tmpdir(), "staxa-cli-unit-"));
 const saved = { ...process.env };
 
 beforeAll(() => {
   server = Bun.serve({
-    port: 0, hostname: "127.0.0.1",
+    port: 0,
+    hostname: "127.0.0.1",
     async fetch(req) {
       const url = new URL(req.url);
       const text = await req.text();
@@ -26,9 +35,18 @@ beforeAll(() => {
       const ok = (data: unknown, status = 200) => Response.json({ data, meta: { deployment_ids: ["dep_1"] } }, { status });
       if (url.pathname === "/api/v1/account") return ok({});
       if (url.pathname === "/api/v1/tenants" && req.method === "GET") return ok([{ id: "ten_abc", name: "web" }]);
-      if (url.pathname === "/api/v1/tenants" && req.method === "POST") return ok({ id: "ten_new", name: "hello", status: "provisioning", url: "https://hello.x" }, 202);
-      if (url.pathname === "/api/v1/tenants/ten_abc" && req.method === "DELETE") return ok({ id: "ten_abc", status: "deleting" }, 202);
-      if (url.pathname === "/api/v1/tenants/ten_abc/env") return ok([{ key: "API_TOKEN", value: "****" }, { key: "LOG", value: "debug" }], 202);
+      if (url.pathname === "/api/v1/tenants" && req.method === "POST")
+        return ok({ id: "ten_new", name: "hello", status: "provisioning", url: "https://hello.x" }, 202);
+      if (url.pathname === "/api/v1/tenants/ten_abc" && req.method === "DELETE")
+        return ok({ id: "ten_abc", status: "deleting" }, 202);
+      if (url.pathname === "/api/v1/tenants/ten_abc/env")
+        return ok(
+          [
+            { key: "API_TOKEN", value: "****" },
+            { key: "LOG", value: "debug" },
+          ],
+          202,
+        );
       if (url.pathname === "/api/v1/templates/tpl_static") return ok(TEMPLATE);
       if (url.pathname === "/api/v1/templates") return ok([TEMPLATE]);
       return Response.json({ error: { code: "not_found", message: "not found" } }, { status: 404 });
@@ -51,7 +69,14 @@ beforeEach(() => {
 
 /** A recording Out; `answer` plays the person at the terminal (undefined: no terminal). */
 function fakeOut(answer?: string): Out & { out: string; err: string; asked: string[] } {
-  const o = { json: false, out: "", err: "", asked: [] as string[], write: (s: string) => void (o.out += s), error: (s: string) => void (o.err += s) } as Out & { out: string; err: string; asked: string[] };
+  const o = {
+    json: false,
+    out: "",
+    err: "",
+    asked: [] as string[],
+    write: (s: string) => void (o.out += s),
+    error: (s: string) => void (o.err += s),
+  } as Out & { out: string; err: string; asked: string[] };
   if (answer !== undefined) o.ask = async (q) => (o.asked.push(q), answer);
   return o;
 }
@@ -81,13 +106,25 @@ describe("--help", () => {
     expect(o.out).toContain("--template");
   });
 
-  test.each([[["serve", "--help"], "staxa serve"], [["admin", "--help"], "staxa admin create-key"], [["backup", "-h"], "staxa backup"]])("server commands too: staxa %p", async (args, want) => {
-    const p = Bun.spawn(["bun", join(import.meta.dir, "../../src/main.ts"), ...args], { env: { PATH: process.env.PATH ?? "", HOME: home }, stdout: "pipe", stderr: "pipe" });
-    const [code, out, err] = await Promise.all([p.exited, new Response(p.stdout).text(), new Response(p.stderr).text()]);
-    expect([code, err]).toEqual([0, ""]);
-    expect(out).toContain(want);
-    expect(out).not.toContain("staxa migrate");
-  }, 30_000);
+  test.each([
+    [["serve", "--help"], "staxa serve"],
+    [["admin", "--help"], "staxa admin create-key"],
+    [["backup", "-h"], "staxa backup"],
+  ])(
+    "server commands too: staxa %p",
+    async (args, want) => {
+      const p = Bun.spawn(["bun", join(import.meta.dir, "../../src/main.ts"), ...args], {
+        env: { PATH: process.env.PATH ?? "", HOME: home },
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      const [code, out, err] = await Promise.all([p.exited, new Response(p.stdout).text(), new Response(p.stderr).text()]);
+      expect([code, err]).toEqual([0, ""]);
+      expect(out).toContain(want);
+      expect(out).not.toContain("staxa migrate");
+    },
+    30_000,
+  );
 });
 
 describe("usage errors", () => {
@@ -116,7 +153,13 @@ describe("tenants delete asks first", () => {
     expect(writes()).toEqual([]);
   });
 
-  test.each([["n", 1], ["", 1], ["yes-please", 1], ["y", 0], ["YES", 0]])("answer %p exits %p", async (answer, code) => {
+  test.each([
+    ["n", 1],
+    ["", 1],
+    ["yes-please", 1],
+    ["y", 0],
+    ["YES", 0],
+  ])("answer %p exits %p", async (answer, code) => {
     const o = fakeOut(answer);
     expect(await runClient("tenants", ["delete", "web"], o)).toBe(code);
     expect(o.asked[0]).toContain("web (ten_abc)");
@@ -136,9 +179,15 @@ describe("tenants delete asks first", () => {
 
 describe("login URL without a scheme", () => {
   test.each([
-    ["localhost:8080", "http://localhost:8080"], ["127.0.0.1:8080", "http://127.0.0.1:8080"], ["127.1.2.3", "http://127.1.2.3"],
-    ["[::1]:8080", "http://[::1]:8080"], ["app.localhost", "http://app.localhost"], ["staxa.example.com", "https://staxa.example.com"],
-    ["10.0.0.5:8080", "https://10.0.0.5:8080"], ["http://staxa.example.com", "http://staxa.example.com"], ["https://localhost:8443", "https://localhost:8443"],
+    ["localhost:8080", "http://localhost:8080"],
+    ["127.0.0.1:8080", "http://127.0.0.1:8080"],
+    ["127.1.2.3", "http://127.1.2.3"],
+    ["[::1]:8080", "http://[::1]:8080"],
+    ["app.localhost", "http://app.localhost"],
+    ["staxa.example.com", "https://staxa.example.com"],
+    ["10.0.0.5:8080", "https://10.0.0.5:8080"],
+    ["http://staxa.example.com", "http://staxa.example.com"],
+    ["https://localhost:8443", "https://localhost:8443"],
   ])("%s → %s", (raw, want) => expect(withScheme(raw)).toBe(want));
 
   test("normaliseUrl still refuses what is not http(s)", () => {
@@ -157,7 +206,9 @@ describe("env set/unset change only the named keys", () => {
   test("set sends PATCH {set}; no masked-value error", async () => {
     const o = fakeOut();
     expect(await runClient("env", ["set", "web", "LOG=debug", "MODE=a=b"], o)).toBe(0);
-    expect(writes()).toEqual([{ method: "PATCH", path: "/api/v1/tenants/ten_abc/env", body: { set: { LOG: "debug", MODE: "a=b" } } }]);
+    expect(writes()).toEqual([
+      { method: "PATCH", path: "/api/v1/tenants/ten_abc/env", body: { set: { LOG: "debug", MODE: "a=b" } } },
+    ]);
     expect(seen.some((r) => r.method === "GET" && r.path.endsWith("/env"))).toBe(false); // secrets are never read back
     expect(o.out).toContain("redeploying: dep_1");
   });
@@ -175,11 +226,19 @@ describe("env set/unset change only the named keys", () => {
 describe("tenants create --template", () => {
   test("posts the template's catalog repo_url and port (the reference's way)", async () => {
     expect(await runClient("tenants", ["create", "hello", "--template", "tpl_static"], fakeOut())).toBe(0);
-    expect(writes()).toEqual([{ method: "POST", path: "/api/v1/tenants", body: { name: "hello", source_type: "github", repo_url: TEMPLATE.repo_url, app_port: 80 } }]);
+    expect(writes()).toEqual([
+      {
+        method: "POST",
+        path: "/api/v1/tenants",
+        body: { name: "hello", source_type: "github", repo_url: TEMPLATE.repo_url, app_port: 80 },
+      },
+    ]);
   });
 
   test("exactly one source", async () => {
-    expect(await runClient("tenants", ["create", "hello", "--template", "tpl_static", "--repo", "https://x/y"], fakeOut())).toBe(2);
+    expect(await runClient("tenants", ["create", "hello", "--template", "tpl_static", "--repo", "https://x/y"], fakeOut())).toBe(
+      2,
+    );
     expect(writes()).toEqual([]);
   });
 });

@@ -45,12 +45,31 @@ describe("composeServices: mapping", () => {
     expect(r.names).toEqual(["web", "api", "db"]);
     const [web, api, db] = r.services;
     expect(web).toEqual({
-      name: "web", source_type: "github", repo_url: REPO.repoUrl, branch: "main", build_context: "web", port: 3000,
-      env: { LOG_LEVEL: "info", API_URL: "http://api:8080" }, depends_on: ["api"], is_primary: true, is_routable: true,
+      name: "web",
+      source_type: "github",
+      repo_url: REPO.repoUrl,
+      branch: "main",
+      build_context: "web",
+      port: 3000,
+      env: { LOG_LEVEL: "info", API_URL: "http://api:8080" },
+      depends_on: ["api"],
+      is_primary: true,
+      is_routable: true,
     });
-    expect(api).toMatchObject({ build_context: "services/api", port: 8080, env: { DATABASE_URL: "postgres://app:pw@db:5432/app", DEBUG: "1" }, depends_on: ["db"], healthcheck: { path: "/healthz" }, is_routable: true });
+    expect(api).toMatchObject({
+      build_context: "services/api",
+      port: 8080,
+      env: { DATABASE_URL: "postgres://app:pw@db:5432/app", DEBUG: "1" },
+      depends_on: ["db"],
+      healthcheck: { path: "/healthz" },
+      is_routable: true,
+    });
     expect(db).toEqual({
-      name: "db", source_type: "image", image_url: "postgres:16-alpine", port: 5432, volumes: [{ name: "db-data", mount_path: "/var/lib/postgresql/data" }],
+      name: "db",
+      source_type: "image",
+      image_url: "postgres:16-alpine",
+      port: 5432,
+      volumes: [{ name: "db-data", mount_path: "/var/lib/postgresql/data" }],
       command: ["postgres", "-c", "max_connections=50"],
     });
     expect(r.notes.join("\n")).toContain("web.restart ignored");
@@ -60,7 +79,10 @@ describe("composeServices: mapping", () => {
   });
 
   test("without x-staxa-routable, the first non-database service with a port is routable", () => {
-    const r = composeServices("services:\n  db: { image: 'redis:7', ports: ['6379:6379'] }\n  app: { image: 'example/app:1', ports: ['3000'] }\n", {});
+    const r = composeServices(
+      "services:\n  db: { image: 'redis:7', ports: ['6379:6379'] }\n  app: { image: 'example/app:1', ports: ['3000'] }\n",
+      {},
+    );
     expect(r.services.map((s) => s.is_routable)).toEqual([undefined, true]);
   });
 
@@ -87,7 +109,10 @@ describe("composeServices: mapping", () => {
     ["no image nor build", "environment: { A: b }", "compose.services.s.image"],
   ];
   test.each(refusals)("400 naming the key: %s", (_l, line, field) => {
-    const doc = `services:\n  s:\n    image: example/s:1\n    ${line}\n`.replace("image: example/s:1\n    environment", "environment");
+    const doc = `services:\n  s:\n    image: example/s:1\n    ${line}\n`.replace(
+      "image: example/s:1\n    environment",
+      "environment",
+    );
     const text = line.startsWith("build") ? doc.replace("    image: example/s:1\n", "") : doc;
     let err: any;
     try {
@@ -100,7 +125,8 @@ describe("composeServices: mapping", () => {
 
   test("not YAML, no services, too big, aliases bombs: 400 naming compose", () => {
     for (const text of ["services: [", "version: '3'", "x".repeat(300_000)]) expect(() => composeServices(text, {})).toThrow();
-    const bomb = "a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nservices: {}\n";
+    const bomb =
+      "a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nservices: {}\n";
     expect(() => composeServices(bomb, {})).toThrow();
   });
 });
@@ -109,7 +135,11 @@ describe("POST /tenants with compose", () => {
   test("a tenant from a compose body: services, primary, volumes, notes as events", async () => {
     const a = await fakeApp();
     a.git.files = { "web/Dockerfile": "FROM scratch\n", "services/api/Dockerfile": "FROM scratch\n" };
-    const r = await a.call("POST", "/api/v1/tenants", { name: "shop", compose: full, repo_url: "https://example.com/acme/shop.git" });
+    const r = await a.call("POST", "/api/v1/tenants", {
+      name: "shop",
+      compose: full,
+      repo_url: "https://example.com/acme/shop.git",
+    });
     expect(r.status).toBe(202);
     const by = Object.fromEntries(r.json.data.services.map((s: any) => [s.name, s]));
     expect(by.web).toMatchObject({ is_primary: true, host: "shop.staxa.test", build_context: "web", port: 3000 });
@@ -120,14 +150,25 @@ describe("POST /tenants with compose", () => {
     expect(contexts).toHaveLength(2);
     expect(contexts.some((c) => c.endsWith("/services/api"))).toBe(true);
     expect(contexts.some((c) => c.endsWith("/web"))).toBe(true);
-    expect(a.runtime.running().filter((c) => c.running).map((c) => c.labels["staxa.service"]).sort()).toEqual(["api", "db", "web"]);
-    const notes = a.ctx.db.query("SELECT message FROM events WHERE tenant_id = ? AND message LIKE 'compose:%'").all(r.json.data.id) as any[];
+    expect(
+      a.runtime
+        .running()
+        .filter((c) => c.running)
+        .map((c) => c.labels["staxa.service"])
+        .sort(),
+    ).toEqual(["api", "db", "web"]);
+    const notes = a.ctx.db
+      .query("SELECT message FROM events WHERE tenant_id = ? AND message LIKE 'compose:%'")
+      .all(r.json.data.id) as any[];
     expect(notes.length).toBeGreaterThan(2);
   });
 
   test("a refused key: 400 naming it, nothing written", async () => {
     const a = await fakeApp();
-    const r = await a.call("POST", "/api/v1/tenants", { name: "evil", compose: "services:\n  web:\n    image: example/w:1\n    privileged: true\n" });
+    const r = await a.call("POST", "/api/v1/tenants", {
+      name: "evil",
+      compose: "services:\n  web:\n    image: example/w:1\n    privileged: true\n",
+    });
     expect(r.status).toBe(400);
     expect(r.json.error.details.field).toBe("compose.services.web.privileged");
     expect(count(a.ctx.db, "tenants") + count(a.ctx.db, "services")).toBe(0);
@@ -135,7 +176,10 @@ describe("POST /tenants with compose", () => {
 
   test("a bad service name from compose names its key", async () => {
     const a = await fakeApp();
-    const r = await a.call("POST", "/api/v1/tenants", { name: "under", compose: "services:\n  my_web:\n    image: example/w:1\n    x-staxa-routable: true\n" });
+    const r = await a.call("POST", "/api/v1/tenants", {
+      name: "under",
+      compose: "services:\n  my_web:\n    image: example/w:1\n    x-staxa-routable: true\n",
+    });
     expect(r.status).toBe(400);
     expect(r.json.error.details.field).toBe("compose.services.my_web.name");
   });
@@ -149,15 +193,38 @@ describe("POST /tenants with compose", () => {
 
   test("compose_file is read from the repository", async () => {
     const a = await fakeApp();
-    a.git.files = { "docker-compose.yml": "services:\n  web:\n    build: .\n    ports: ['3000']\n  cache:\n    image: redis:7\n", Dockerfile: "FROM scratch\n" };
-    const r = await a.call("POST", "/api/v1/tenants", { name: "fromrepo", repo_url: "https://example.com/a/b.git", compose_file: "docker-compose.yml" });
+    a.git.files = {
+      "docker-compose.yml": "services:\n  web:\n    build: .\n    ports: ['3000']\n  cache:\n    image: redis:7\n",
+      Dockerfile: "FROM scratch\n",
+    };
+    const r = await a.call("POST", "/api/v1/tenants", {
+      name: "fromrepo",
+      repo_url: "https://example.com/a/b.git",
+      compose_file: "docker-compose.yml",
+    });
     expect(r.status).toBe(202);
-    expect(r.json.data.services.map((s: any) => [s.name, s.is_primary])).toEqual([["cache", false], ["web", true]]);
+    expect(r.json.data.services.map((s: any) => [s.name, s.is_primary])).toEqual([
+      ["cache", false],
+      ["web", true],
+    ]);
     await a.idle();
-    expect(a.runtime.running().map((c) => c.labels["staxa.service"]).sort()).toEqual(["cache", "web"]);
-    const missing = await a.call("POST", "/api/v1/tenants", { name: "nofile", repo_url: "https://example.com/a/b.git", compose_file: "compose.yaml" });
+    expect(
+      a.runtime
+        .running()
+        .map((c) => c.labels["staxa.service"])
+        .sort(),
+    ).toEqual(["cache", "web"]);
+    const missing = await a.call("POST", "/api/v1/tenants", {
+      name: "nofile",
+      repo_url: "https://example.com/a/b.git",
+      compose_file: "compose.yaml",
+    });
     expect(missing.status).toBe(422);
-    const escape = await a.call("POST", "/api/v1/tenants", { name: "esc", repo_url: "https://example.com/a/b.git", compose_file: "../x.yml" });
+    const escape = await a.call("POST", "/api/v1/tenants", {
+      name: "esc",
+      repo_url: "https://example.com/a/b.git",
+      compose_file: "../x.yml",
+    });
     expect(escape.status).toBe(400);
     expect(escape.json.error.details.field).toBe("compose_file");
   });

@@ -16,7 +16,13 @@ describe("config", () => {
   });
 
   test("values parse", () => {
-    const c = loadConfig({ STAXA_PORT: "9000", STAXA_BASE_DOMAIN: "Apps.Example.COM", STAXA_ALLOW_PRIVATE_TARGETS: "yes", STAXA_CADDY_ADMIN_URL: "http://127.0.0.1:2999/", STAXA_DNS_SERVERS: "127.0.0.1:53, [::1]:5353" });
+    const c = loadConfig({
+      STAXA_PORT: "9000",
+      STAXA_BASE_DOMAIN: "Apps.Example.COM",
+      STAXA_ALLOW_PRIVATE_TARGETS: "yes",
+      STAXA_CADDY_ADMIN_URL: "http://127.0.0.1:2999/",
+      STAXA_DNS_SERVERS: "127.0.0.1:53, [::1]:5353",
+    });
     expect(c.port).toBe(9000);
     expect(c.baseDomain).toBe("apps.example.com");
     expect(c.allowPrivateTargets).toBe(true);

@@ -1,6 +1,12 @@
 // containerSpec is pure: table-driven checks of names, labels, limits, capabilities and env.
 import { describe, expect, test } from "bun:test";
-import { CAP_ADD, containerName, containerSpec, RESOURCE_SIZES, type ContainerSpecInput } from "../../src/runtime/container-spec.ts";
+import {
+  CAP_ADD,
+  containerName,
+  containerSpec,
+  RESOURCE_SIZES,
+  type ContainerSpecInput,
+} from "../../src/runtime/container-spec.ts";
 import { Invalid } from "../../src/lib/errors.ts";
 
 const base: ContainerSpecInput = {
@@ -20,7 +26,12 @@ describe("containerSpec", () => {
       name: "staxa-acme-web-89abcdef",
       image: "staxa/acme-web:0123456789abcdef",
       env: { NODE_ENV: "production", PORT: "3000" },
-      labels: { "staxa.managed": "1", "staxa.tenant": "acme", "staxa.service": "web", "staxa.deployment": "dep_0123456789abcdef" },
+      labels: {
+        "staxa.managed": "1",
+        "staxa.tenant": "acme",
+        "staxa.service": "web",
+        "staxa.deployment": "dep_0123456789abcdef",
+      },
       network: "staxa-acme",
       aliases: ["web"],
       memoryBytes: 512 * 1024 * 1024,
@@ -38,7 +49,11 @@ describe("containerSpec", () => {
     ["large", 2048 * 1024 * 1024, 2_000_000_000, 1024],
   ] as const)("resource size %s -> memory %d, nanoCpus %d, pids %d", (size, memoryBytes, nanoCpus, pidsLimit) => {
     const s = containerSpec({ ...base, resourceSize: size });
-    expect({ memoryBytes: s.memoryBytes, nanoCpus: s.nanoCpus, pidsLimit: s.pidsLimit }).toEqual({ memoryBytes, nanoCpus, pidsLimit });
+    expect({ memoryBytes: s.memoryBytes, nanoCpus: s.nanoCpus, pidsLimit: s.pidsLimit }).toEqual({
+      memoryBytes,
+      nanoCpus,
+      pidsLimit,
+    });
   });
 
   test("the documented tiers are exactly three", () => {
@@ -64,7 +79,12 @@ describe("containerSpec", () => {
   });
 
   test("cmd, user and volumes pass through", () => {
-    const s = containerSpec({ ...base, cmd: ["busybox", "httpd", "-f"], user: "10001", volumes: [{ name: "staxa-acme-data", target: "/data" }] });
+    const s = containerSpec({
+      ...base,
+      cmd: ["busybox", "httpd", "-f"],
+      user: "10001",
+      volumes: [{ name: "staxa-acme-data", target: "/data" }],
+    });
     expect({ cmd: s.cmd, user: s.user, volumes: s.volumes }).toEqual({
       cmd: ["busybox", "httpd", "-f"],
       user: "10001",
@@ -78,7 +98,8 @@ describe("containerSpec", () => {
   });
 
   test("no dangerous capability is ever added back", () => {
-    for (const cap of ["NET_RAW", "SYS_ADMIN", "NET_ADMIN", "MKNOD", "SYS_PTRACE", "ALL"]) expect(CAP_ADD as readonly string[]).not.toContain(cap);
+    for (const cap of ["NET_RAW", "SYS_ADMIN", "NET_ADMIN", "MKNOD", "SYS_PTRACE", "ALL"])
+      expect(CAP_ADD as readonly string[]).not.toContain(cap);
   });
 
   test.each([

@@ -5,7 +5,12 @@ import { fakeApp } from "../support/fakes.ts";
 import { parseProcNetTcp } from "../../src/runtime/listening-sockets.ts";
 import { likelyCause } from "../../src/core/deploy/health-cause.ts";
 
-const gitBody = (name: string, extra: Record<string, unknown> = {}) => ({ name, source_type: "github", repo_url: "https://example.com/acme/app.git", ...extra });
+const gitBody = (name: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  source_type: "github",
+  repo_url: "https://example.com/acme/app.git",
+  ...extra,
+});
 
 async function failedDeploy(a: Awaited<ReturnType<typeof fakeApp>>, name: string, extra: Record<string, unknown> = {}) {
   const r = await a.call("POST", "/api/v1/tenants", gitBody(name, extra));
@@ -18,11 +23,18 @@ async function failedDeploy(a: Awaited<ReturnType<typeof fakeApp>>, name: string
 describe("failures explain themselves", () => {
   test("an app bound to 127.0.0.1 fails health saying so, and how to fix it", async () => {
     const a = await fakeApp();
-    a.runtime.behaviour = () => ({ listening: [{ address: "127.0.0.1", port: 3000 }], logs: ["Server listening at http://127.0.0.1:3000"] });
+    a.runtime.behaviour = () => ({
+      listening: [{ address: "127.0.0.1", port: 3000 }],
+      logs: ["Server listening at http://127.0.0.1:3000"],
+    });
     const { dep, err } = await failedDeploy(a, "loopback");
     expect(dep.status).toBe("failed");
     expect(dep.reason).toContain("your app listens on 127.0.0.1:3000 only; bind 0.0.0.0 or read HOST/PORT");
-    expect(err!.data).toMatchObject({ failed_stage: "health", listening: [{ address: "127.0.0.1", port: 3000 }], likely_cause: "your app listens on 127.0.0.1:3000 only; bind 0.0.0.0 or read HOST/PORT" });
+    expect(err!.data).toMatchObject({
+      failed_stage: "health",
+      listening: [{ address: "127.0.0.1", port: 3000 }],
+      likely_cause: "your app listens on 127.0.0.1:3000 only; bind 0.0.0.0 or read HOST/PORT",
+    });
   });
 
   test("an app on another port is served there when no port was configured, and that port is recorded", async () => {
@@ -44,7 +56,9 @@ describe("failures explain themselves", () => {
     const a = await fakeApp();
     a.runtime.behaviour = () => ({ listening: [{ address: "0.0.0.0", port: 8080 }] });
     const { dep } = await failedDeploy(a, "fixedport", { app_port: 3000 });
-    expect(dep.reason).toContain("your app listens on port 8080, not on 3000 (the PORT it was given); read PORT, or set the app port to 8080");
+    expect(dep.reason).toContain(
+      "your app listens on port 8080, not on 3000 (the PORT it was given); read PORT, or set the app port to 8080",
+    );
   });
 
   test("a crash and an HTTP 500 are told apart in words", async () => {
@@ -66,7 +80,10 @@ describe("failures explain themselves", () => {
     expect(log).toContain("Cloning into");
     expect(log.trimEnd().split("\n").at(-1)).toStartWith("[error] build failed: Rails app detected");
     const list = (await a.call("GET", "/api/v1/tenants")).json.data;
-    expect(list.find((t: { id: string }) => t.id === id)).toMatchObject({ status: "failed", status_reason: expect.stringContaining("Rails app detected") });
+    expect(list.find((t: { id: string }) => t.id === id)).toMatchObject({
+      status: "failed",
+      status_reason: expect.stringContaining("Rails app detected"),
+    });
   });
 
   test("a build failing after detection and a rollback both record the framework", async () => {
@@ -78,10 +95,16 @@ describe("failures explain themselves", () => {
     a.runtime.buildError = new Error("build step failed");
     const second = (await a.call("POST", `/api/v1/tenants/${id}/deployments`, {})).json.data.id;
     await a.idle();
-    expect((await a.call("GET", `/api/v1/tenants/${id}/deployments/${second}`)).json.data).toMatchObject({ status: "failed", framework: "dockerfile" });
+    expect((await a.call("GET", `/api/v1/tenants/${id}/deployments/${second}`)).json.data).toMatchObject({
+      status: "failed",
+      framework: "dockerfile",
+    });
     const back = (await a.call("POST", `/api/v1/tenants/${id}/deployments/${first}/rollback`)).json.data.id;
     await a.idle();
-    expect((await a.call("GET", `/api/v1/tenants/${id}/deployments/${back}`)).json.data).toMatchObject({ status: "succeeded", framework: "dockerfile" });
+    expect((await a.call("GET", `/api/v1/tenants/${id}/deployments/${back}`)).json.data).toMatchObject({
+      status: "succeeded",
+      framework: "dockerfile",
+    });
   });
 });
 
@@ -97,16 +120,53 @@ describe("/proc/net/tcp", () => {
    1: 00000000000000000000000001000000:0050 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000 10001        0 5 1 0000000000000000 100 0 0 10 0
    2: 0000000000000000FFFF00000100007F:1388 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000 10001        0 6 1 0000000000000000 100 0 0 10 0
 `;
-    expect(parseProcNetTcp(tcp)).toEqual([{ address: "127.0.0.1", port: 3000 }, { address: "0.0.0.0", port: 8080 }]);
-    expect(parseProcNetTcp(tcp6)).toEqual([{ address: "::", port: 3000 }, { address: "::1", port: 80 }, { address: "127.0.0.1", port: 5000 }]);
+    expect(parseProcNetTcp(tcp)).toEqual([
+      { address: "127.0.0.1", port: 3000 },
+      { address: "0.0.0.0", port: 8080 },
+    ]);
+    expect(parseProcNetTcp(tcp6)).toEqual([
+      { address: "::", port: 3000 },
+      { address: "::1", port: 80 },
+      { address: "127.0.0.1", port: 5000 },
+    ]);
   });
 });
 
 describe("likely cause from the socket table", () => {
-  const f = (listening: Array<{ address: string; port: number }>) => ({ message: "", url: "http://10.0.0.2:3000/", last_status: null, last_error: "ECONNREFUSED", exit_code: null, oom_killed: false, timed_out: false, logs: [], listening, listens_on_port: null, likely_cause: "" });
+  const f = (listening: Array<{ address: string; port: number }>) => ({
+    message: "",
+    url: "http://10.0.0.2:3000/",
+    last_status: null,
+    last_error: "ECONNREFUSED",
+    exit_code: null,
+    oom_killed: false,
+    timed_out: false,
+    logs: [],
+    listening,
+    listens_on_port: null,
+    likely_cause: "",
+  });
   test("an open other port wins over a loopback side port; loopback on the expected port is named", () => {
-    expect(likelyCause(f([{ address: "127.0.0.1", port: 9229 }, { address: "0.0.0.0", port: 8080 }]), 3000, 30_000)).toMatchObject({ otherPort: 8080 });
-    expect(likelyCause(f([{ address: "::1", port: 3000 }, { address: "0.0.0.0", port: 8080 }]), 3000, 30_000).words).toBe("your app listens on [::1]:3000 only; bind 0.0.0.0 or read HOST/PORT");
+    expect(
+      likelyCause(
+        f([
+          { address: "127.0.0.1", port: 9229 },
+          { address: "0.0.0.0", port: 8080 },
+        ]),
+        3000,
+        30_000,
+      ),
+    ).toMatchObject({ otherPort: 8080 });
+    expect(
+      likelyCause(
+        f([
+          { address: "::1", port: 3000 },
+          { address: "0.0.0.0", port: 8080 },
+        ]),
+        3000,
+        30_000,
+      ).words,
+    ).toBe("your app listens on [::1]:3000 only; bind 0.0.0.0 or read HOST/PORT");
     expect(likelyCause(f([]), 3000, 30_000).words).toContain("nothing accepted connections on port 3000 within 30s");
   });
 });

@@ -4,8 +4,18 @@ import { describe, expect, test } from "bun:test";
 import { fakeApp } from "../support/fakes.ts";
 import { DeployQueue } from "../../src/core/deploy/queue.ts";
 
-const gitBody = (name: string, extra: Record<string, unknown> = {}) => ({ name, source_type: "github", repo_url: "https://example.com/acme/app.git", app_port: 3000, ...extra });
-const stagesOf = (db: any, depId: string) => db.query("SELECT stage, status FROM events WHERE deployment_id = ? ORDER BY id").all(depId).map((e: any) => `${e.stage}:${e.status}`);
+const gitBody = (name: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  source_type: "github",
+  repo_url: "https://example.com/acme/app.git",
+  app_port: 3000,
+  ...extra,
+});
+const stagesOf = (db: any, depId: string) =>
+  db
+    .query("SELECT stage, status FROM events WHERE deployment_id = ? ORDER BY id")
+    .all(depId)
+    .map((e: any) => `${e.stage}:${e.status}`);
 
 async function readyTenant(name: string, env: Record<string, string> = {}) {
   const a = await fakeApp(env);
@@ -19,10 +29,27 @@ describe("pipeline", () => {
     const { a, id } = await readyTenant("stages");
     const dep = (await a.call("GET", `/api/v1/tenants/${id}/deployments`)).json.data[0];
     expect(stagesOf(a.ctx.db, dep.id)).toEqual([
-      "info:queued", "provision:running", "provision:done", "build:running", "build:running", "build:done",
-      "deploy:running", "deploy:done", "health:running", "health:done", "route:running", "route:done", "ready:done",
+      "info:queued",
+      "provision:running",
+      "provision:done",
+      "build:running",
+      "build:running",
+      "build:done",
+      "deploy:running",
+      "deploy:done",
+      "health:running",
+      "health:done",
+      "route:running",
+      "route:done",
+      "ready:done",
     ]);
-    expect(dep).toMatchObject({ status: "succeeded", branch: "main", commit_sha: "0123456789abcdef0123456789abcdef01234567", framework: "dockerfile", build_log_url: `/api/v1/tenants/${id}/deployments/${dep.id}/logs` });
+    expect(dep).toMatchObject({
+      status: "succeeded",
+      branch: "main",
+      commit_sha: "0123456789abcdef0123456789abcdef01234567",
+      framework: "dockerfile",
+      build_log_url: `/api/v1/tenants/${id}/deployments/${dep.id}/logs`,
+    });
     expect(dep.timings.total_ms).toBeGreaterThanOrEqual(0);
     const log = await a.call("GET", dep.build_log_url);
     expect(log.headers.get("content-type")).toContain("text/plain");
@@ -139,7 +166,9 @@ describe("pipeline", () => {
     a.proxy.down = true;
     const r = await a.call("POST", `/api/v1/tenants/${id}/deployments`, {});
     await a.idle();
-    expect((await a.call("GET", `/api/v1/tenants/${id}/deployments/${r.json.data.id}`)).json.data).toMatchObject({ status: "failed" });
+    expect((await a.call("GET", `/api/v1/tenants/${id}/deployments/${r.json.data.id}`)).json.data).toMatchObject({
+      status: "failed",
+    });
     expect(a.runtime.running().map((c) => c.id)).toEqual([old.id]);
     a.proxy.down = false;
     const again = await a.call("POST", `/api/v1/tenants/${id}/deployments`, {});
@@ -153,8 +182,13 @@ describe("pipeline", () => {
     const ids = [];
     for (let i = 0; i < 3; i++) ids.push((await a.call("POST", `/api/v1/tenants/${id}/deployments`, {})).json.data.id);
     await a.idle();
-    const rows = a.ctx.db.query("SELECT id, started_at, finished_at FROM deployments WHERE id IN (?, ?, ?) ORDER BY rowid").all(...ids) as any[];
-    const ev = a.ctx.db.query("SELECT deployment_id FROM events WHERE tenant_id = ? AND stage != 'info' ORDER BY id").all(id).map((e: any) => e.deployment_id);
+    const rows = a.ctx.db
+      .query("SELECT id, started_at, finished_at FROM deployments WHERE id IN (?, ?, ?) ORDER BY rowid")
+      .all(...ids) as any[];
+    const ev = a.ctx.db
+      .query("SELECT deployment_id FROM events WHERE tenant_id = ? AND stage != 'info' ORDER BY id")
+      .all(id)
+      .map((e: any) => e.deployment_id);
     // events of each deployment form one contiguous block
     const blocks = ev.filter((d: string, i: number) => i === 0 || ev[i - 1] !== d);
     expect(new Set(blocks).size).toBe(blocks.length);
@@ -178,10 +212,16 @@ describe("DeployQueue", () => {
   test("build slots bound concurrency globally", async () => {
     const q = new DeployQueue(2);
     let peak = 0;
-    await Promise.all(Array.from({ length: 6 }, (_, i) => q.enqueue(`t${i}`, () => q.withBuildSlot(async () => {
-      peak = Math.max(peak, q.activeBuilds);
-      await Bun.sleep(10);
-    }))));
+    await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        q.enqueue(`t${i}`, () =>
+          q.withBuildSlot(async () => {
+            peak = Math.max(peak, q.activeBuilds);
+            await Bun.sleep(10);
+          }),
+        ),
+      ),
+    );
     expect(peak).toBe(2);
     expect(q.activeBuilds).toBe(0);
   });
@@ -189,8 +229,12 @@ describe("DeployQueue", () => {
   test("a failing task does not block its lane", async () => {
     const q = new DeployQueue(1);
     const seen: number[] = [];
-    q.enqueue("a", async () => { throw new Error("x"); });
-    await q.enqueue("a", async () => { seen.push(1); });
+    q.enqueue("a", async () => {
+      throw new Error("x");
+    });
+    await q.enqueue("a", async () => {
+      seen.push(1);
+    });
     expect(seen).toEqual([1]);
     expect(q.pending("a")).toBe(0);
   });

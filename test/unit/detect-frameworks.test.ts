@@ -22,7 +22,10 @@ function plan(files: Record<string, string | object>) {
   }
 }
 const svelte = (adapter: string) => ({
-  "package.json": { scripts: { build: "vite build" }, devDependencies: { "@sveltejs/kit": "^2", [`@sveltejs/adapter-${adapter}`]: "^1", vite: "^6" } },
+  "package.json": {
+    scripts: { build: "vite build" },
+    devDependencies: { "@sveltejs/kit": "^2", [`@sveltejs/adapter-${adapter}`]: "^1", vite: "^6" },
+  },
   "svelte.config.js": `import adapter from '@sveltejs/adapter-${adapter}';\nexport default { kit: { adapter: adapter({ out: 'server-out' }) } };\n`,
 });
 
@@ -33,27 +36,60 @@ describe("framework detection (issue 22)", () => {
   test("a refused framework builds when staxa.json says how to start it", () => {
     const refused = () => plan(svelte("vercel"));
     expect(refused).toThrow(/SvelteKit app detected .*adapter-vercel.*staxa\.json/);
-    expect(plan({ ...svelte("vercel"), "staxa.json": { start: "node server.js", port: 5000 } })).toMatchObject({ kind: "node", framework: "sveltekit", port: 5000, start: ["sh", "-c", "node server.js"] });
+    expect(plan({ ...svelte("vercel"), "staxa.json": { start: "node server.js", port: 5000 } })).toMatchObject({
+      kind: "node",
+      framework: "sveltekit",
+      port: 5000,
+      start: ["sh", "-c", "node server.js"],
+    });
   });
   test("Astro in middleware mode and with a platform adapter are refused by name", () => {
     const pkg = { scripts: { build: "astro build" }, dependencies: { astro: "^5", "@astrojs/node": "^9" } };
-    expect(() => plan({ "package.json": pkg, "astro.config.mjs": "import node from '@astrojs/node';\nexport default { adapter: node({ mode: 'middleware' }) };" })).toThrow(/Astro app detected .*middleware/);
-    expect(() => plan({ "package.json": pkg, "astro.config.mjs": "import netlify from '@astrojs/netlify';\nexport default { output: 'server', adapter: netlify() };" })).toThrow(/Astro app detected .*netlify/);
+    expect(() =>
+      plan({
+        "package.json": pkg,
+        "astro.config.mjs": "import node from '@astrojs/node';\nexport default { adapter: node({ mode: 'middleware' }) };",
+      }),
+    ).toThrow(/Astro app detected .*middleware/);
+    expect(() =>
+      plan({
+        "package.json": pkg,
+        "astro.config.mjs": "import netlify from '@astrojs/netlify';\nexport default { output: 'server', adapter: netlify() };",
+      }),
+    ).toThrow(/Astro app detected .*netlify/);
   });
   test("Rails is refused even with a package.json and a Procfile; a Gemfile beside a Node app is not", () => {
-    expect(() => plan({ Gemfile: 'gem "rails"\n', Procfile: "web: bundle exec puma\n", "package.json": { scripts: { build: "esbuild x" } } })).toThrow(/^Rails app detected/);
-    expect(() => plan({ Gemfile: 'gem "sinatra"\n', Procfile: "web: ruby app.rb\n" })).toThrow(/^Ruby app detected .*staxa\.json/);
-    expect(plan({ Gemfile: 'gem "fastlane"\n', "package.json": { scripts: { start: "node s.js" } } })).toMatchObject({ kind: "node" });
+    expect(() =>
+      plan({
+        Gemfile: 'gem "rails"\n',
+        Procfile: "web: bundle exec puma\n",
+        "package.json": { scripts: { build: "esbuild x" } },
+      }),
+    ).toThrow(/^Rails app detected/);
+    expect(() => plan({ Gemfile: 'gem "sinatra"\n', Procfile: "web: ruby app.rb\n" })).toThrow(
+      /^Ruby app detected .*staxa\.json/,
+    );
+    expect(plan({ Gemfile: 'gem "fastlane"\n', "package.json": { scripts: { start: "node s.js" } } })).toMatchObject({
+      kind: "node",
+    });
   });
   test("pnpm without a declared version runs the major that wrote the lockfile", () => {
     const app = (lock: string) => plan({ "package.json": { scripts: { start: "node s.js" } }, "pnpm-lock.yaml": lock });
     expect(app("lockfileVersion: 5.4\n")).toMatchObject({ install: ["corepack", "pnpm@7", "install", "--frozen-lockfile"] });
     expect(app("lockfileVersion: '6.0'\n")).toMatchObject({ install: ["corepack", "pnpm@8", "install", "--frozen-lockfile"] });
-    const declared = plan({ "package.json": { packageManager: "pnpm@10.2.0", scripts: { start: "node s.js" } }, "pnpm-lock.yaml": "lockfileVersion: '9.0'\n" });
+    const declared = plan({
+      "package.json": { packageManager: "pnpm@10.2.0", scripts: { start: "node s.js" } },
+      "pnpm-lock.yaml": "lockfileVersion: '9.0'\n",
+    });
     expect(declared).toMatchObject({ install: ["corepack", "pnpm", "install", "--frozen-lockfile"] });
   });
   test("yarn berry keeps a linker the repository chose, and copies .yarn", () => {
-    const d = plan({ "package.json": { packageManager: "yarn@4.5.0", scripts: { start: "node s.js" } }, "yarn.lock": "", ".yarnrc.yml": "nodeLinker: pnp\nyarnPath: .yarn/releases/yarn-4.5.0.cjs\n", ".yarn/releases/yarn-4.5.0.cjs": "" });
+    const d = plan({
+      "package.json": { packageManager: "yarn@4.5.0", scripts: { start: "node s.js" } },
+      "yarn.lock": "",
+      ".yarnrc.yml": "nodeLinker: pnp\nyarnPath: .yarn/releases/yarn-4.5.0.cjs\n",
+      ".yarn/releases/yarn-4.5.0.cjs": "",
+    });
     expect(d).toMatchObject({ pm: { env: undefined, dirs: [".yarn"] } });
   });
   test("the static server falls back to the framework's page, or answers 404 without one", () => {

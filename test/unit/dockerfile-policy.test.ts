@@ -10,26 +10,51 @@ const ID = "e72debc9b880228c84102125001f7c7d8f8182dd1913e94becf342bd66938f36";
 // [name, Dockerfile, line of the (first) violation, a word the message must hold]
 const REFUSED: Array<[string, string, number, string]> = [
   ["ADD http URL", "FROM alpine\nADD http://127.0.0.1:2019/config/ /caddy.json\n", 2, "RUN curl"],
-  ["ADD metadata URL", "FROM alpine\nADD http://169.254.169.254/latest/meta-data/iam/security-credentials/role /c\n", 2, "169.254.169.254"],
+  [
+    "ADD metadata URL",
+    "FROM alpine\nADD http://169.254.169.254/latest/meta-data/iam/security-credentials/role /c\n",
+    2,
+    "169.254.169.254",
+  ],
   ["ADD https URL, lower-case instruction", "FROM alpine\nadd https://example.com/x.tgz /x\n", 2, "host's network"],
   ["ADD upper-case scheme", "FROM alpine\nADD HTTP://127.0.0.1/ /x\n", 2, "RUN curl"],
   ["ADD git URL", "FROM alpine\nADD git://example.com/repo.git /src\n", 2, "RUN curl"],
   ["ADD git@ URL", "FROM alpine\nADD git@github.com:org/repo.git /src\n", 2, "RUN curl"],
-  ["ADD https .git URL with --keep-git-dir", "FROM alpine\nADD --keep-git-dir=true https://github.com/o/r.git /src\n", 2, "RUN curl"],
+  [
+    "ADD https .git URL with --keep-git-dir",
+    "FROM alpine\nADD --keep-git-dir=true https://github.com/o/r.git /src\n",
+    2,
+    "RUN curl",
+  ],
   ["ADD --checksum with URL", "FROM alpine\nADD --checksum=sha256:abc http://10.0.0.1/f /f\n", 2, "RUN curl"],
   ["ADD JSON form", 'FROM alpine\nADD ["http://127.0.0.1:8080/metrics", "/m"]\n', 2, "RUN curl"],
   ["ADD URL as a later source", "FROM alpine\nADD a.txt http://127.0.0.1/ /dst/\n", 2, "RUN curl"],
   ["ADD quoted URL", 'FROM alpine\nADD "http://127.0.0.1/" /x\n', 2, "RUN curl"],
   ["ADD URL split by a continuation", "FROM alpine\nRUN true\nADD \\\n  http://127.0.0.1/ \\\n  /x\n", 3, "RUN curl"],
-  ["continuation with a comment and an empty line", "FROM alpine\nRUN echo \\\n# note\n\n  ok\nADD http://127.0.0.1/ /x\n", 6, "RUN curl"],
+  [
+    "continuation with a comment and an empty line",
+    "FROM alpine\nRUN echo \\\n# note\n\n  ok\nADD http://127.0.0.1/ /x\n",
+    6,
+    "RUN curl",
+  ],
   ["escape=` continuation", "# escape=`\nFROM alpine\nADD `\n  http://127.0.0.1/ /x\n", 3, "RUN curl"],
-  ["backslash is no continuation under escape=`", "# escape=`\nFROM alpine\nRUN echo \\\nADD http://127.0.0.1/ /x\n", 4, "RUN curl"],
+  [
+    "backslash is no continuation under escape=`",
+    "# escape=`\nFROM alpine\nRUN echo \\\nADD http://127.0.0.1/ /x\n",
+    4,
+    "RUN curl",
+  ],
   ["ADD URL from a global ARG", "ARG U=http://127.0.0.1:2019/\nFROM alpine\nADD $U /x\n", 3, "variable"],
   ["ADD URL from ENV", "FROM alpine\nENV U=http://169.254.169.254/\nADD ${U}latest /x\n", 3, "169.254.169.254"],
   ["ADD URL from ENV default form", "FROM alpine\nADD ${NOPE:-http://127.0.0.1/} /x\n", 2, "variable"],
   ["ADD source only the base image knows", "FROM alpine\nADD $SOURCE /x\n", 2, "variable"],
   ["ADD source a stage ARG may carry", "FROM alpine\nARG S=/local\nADD ${S} /x\n", 3, "variable"],
-  ["ADD ENV inherited from an earlier stage", "FROM alpine AS a\nENV U=https://x.example/\nFROM a\nADD $U /x\n", 4, "https://x.example"],
+  [
+    "ADD ENV inherited from an earlier stage",
+    "FROM alpine AS a\nENV U=https://x.example/\nFROM a\nADD $U /x\n",
+    4,
+    "https://x.example",
+  ],
   ["ADD scheme split by a variable", "FROM alpine\nENV S=http\nADD ${S}://127.0.0.1/ /x\n", 3, "RUN curl"],
   ["ONBUILD ADD URL", "FROM alpine\nONBUILD ADD http://169.254.169.254/ /x\n", 2, "ONBUILD ADD"],
   ["syntax directive", "# syntax=docker/dockerfile:1\nFROM alpine\n", 1, "syntax"],
@@ -51,7 +76,12 @@ const REFUSED: Array<[string, string, number, string]> = [
   ["FROM numeric (no stage index in FROM)", "FROM alpine\nFROM 0\n", 2, "by id"],
   ["COPY --from image id", `FROM alpine\nCOPY --from=${ID.slice(0, 12)} /app /app\n`, 2, "by id"],
   ["COPY --from staxa build", "FROM alpine\nCOPY --from=staxa/a-web:1 /app /app\n", 2, "staxa/"],
-  ["COPY --from the current stage (the daemon looks it up as an image)", "FROM alpine AS e72d\nCOPY --from=e72d / /x\n", 2, "by id"],
+  [
+    "COPY --from the current stage (the daemon looks it up as an image)",
+    "FROM alpine AS e72d\nCOPY --from=e72d / /x\n",
+    2,
+    "by id",
+  ],
   ["COPY --from a stage index not yet built", "FROM alpine\nCOPY --from=1 / /x\n", 2, "by id"],
   ["COPY --from through a variable", "FROM alpine\nCOPY --from=$X / /x\n", 2, "variable"],
   ["RUN --mount from image id", `FROM alpine\nRUN --mount=type=bind,from=${ID.slice(0, 12)},target=/m ls /m\n`, 2, "by id"],
@@ -62,11 +92,14 @@ const REFUSED: Array<[string, string, number, string]> = [
 ];
 
 const ALLOWED: Array<[string, string]> = [
-  ["plain node app", "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD [\"node\", \"index.js\"]\n"],
+  ["plain node app", 'FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD ["node", "index.js"]\n'],
   ["local ADD and archive", "FROM alpine\nADD app.tar.gz /app/\nADD --chown=1000:1000 ./src /src\n"],
   ["ADD of a file named with a stage ARG after a literal start", "FROM alpine\nARG V=1.2\nADD app-${V}.tgz /app/\n"],
   ["ADD from a sure ENV path", "FROM alpine\nENV D=/opt/x\nADD ${D}/f /y\n"],
-  ["multi-stage by name and index", "FROM node:20 AS Build\nRUN npm run build\nFROM caddy:2\nCOPY --from=build /app/dist /srv\nCOPY --from=0 /x /y\n"],
+  [
+    "multi-stage by name and index",
+    "FROM node:20 AS Build\nRUN npm run build\nFROM caddy:2\nCOPY --from=build /app/dist /srv\nCOPY --from=0 /x /y\n",
+  ],
   ["FROM earlier stage with a hex-looking name", "FROM alpine AS cafe\nRUN true\nFROM cafe\nCOPY --from=cafe / /x\n"],
   ["RUN --mount from an earlier stage", "FROM alpine AS deps\nFROM alpine\nRUN --mount=type=bind,from=deps,target=/d ls /d\n"],
   ["registry image with digest", `FROM registry.example.com/team/app@sha256:${ID}\n`],
@@ -116,11 +149,21 @@ describe("dockerfile policy: the build error", () => {
 
 describe("dockerfile scan", () => {
   test("continuations, flags, JSON form and line numbers", () => {
-    const s = scanDockerfile("# escape=\\\nFROM --platform=linux/amd64 a AS b\n\nCOPY --chown=1 \\\n  --from=b [\"x\", \"y\"] \\\n  /z\n");
+    const s = scanDockerfile(
+      '# escape=\\\nFROM --platform=linux/amd64 a AS b\n\nCOPY --chown=1 \\\n  --from=b ["x", "y"] \\\n  /z\n',
+    );
     expect(s.escape).toBe("\\");
     expect(s.instructions.map((i) => [i.line, i.name, i.flags, i.args])).toEqual([
       [2, "from", [{ name: "platform", value: "linux/amd64" }], ["a", "AS", "b"]],
-      [4, "copy", [{ name: "chown", value: "1" }, { name: "from", value: "b" }], ['["x",', '"y"]', "/z"]],
+      [
+        4,
+        "copy",
+        [
+          { name: "chown", value: "1" },
+          { name: "from", value: "b" },
+        ],
+        ['["x",', '"y"]', "/z"],
+      ],
     ]);
   });
 });

@@ -14,14 +14,25 @@ async function setup(env: Record<string, string> = {}) {
   const probes: string[] = [];
   let cert: TlsProbe = { ok: false, reason: "connection refused" };
   Object.assign(a.deps, { dns, tlsProbe: async (o: { servername: string }) => (probes.push(o.servername), cert) });
-  const r = await a.call("POST", "/api/v1/tenants", { name: "acme", source_type: "github", repo_url: "https://example.com/acme/app.git" });
+  const r = await a.call("POST", "/api/v1/tenants", {
+    name: "acme",
+    source_type: "github",
+    repo_url: "https://example.com/acme/app.git",
+  });
   await a.idle();
   const tid = r.json.data.id as string;
   const add = (body: unknown) => a.call("POST", `/api/v1/tenants/${tid}/domains`, body);
   return { ...a, dns, tid, add, probes, setCert: (c: TlsProbe) => (cert = c) };
 }
 
-const pebbleCert = (domain: string): TlsProbe => ({ ok: true, issuerCn: "Pebble Intermediate CA 1a2b3c", subjectCn: domain, altNames: [domain], notBefore: new Date(Date.now() - 1000), notAfter: new Date(Date.now() + 86400_000 * 90) });
+const pebbleCert = (domain: string): TlsProbe => ({
+  ok: true,
+  issuerCn: "Pebble Intermediate CA 1a2b3c",
+  subjectCn: domain,
+  altNames: [domain],
+  notBefore: new Date(Date.now() - 1000),
+  notAfter: new Date(Date.now() + 86400_000 * 90),
+});
 
 describe("add and list", () => {
   test("201 with the records to create; list answers {domains, server_ip} as the reference", async () => {
@@ -29,12 +40,21 @@ describe("add and list", () => {
     const r = await a.add({ domain: "App.Acme.com", is_primary: true });
     expect(r.status).toBe(201);
     const d = r.json.data;
-    expect(d).toMatchObject({ domain: "app.acme.com", is_primary: true, verified: false, ssl_status: "pending", service_id: null });
+    expect(d).toMatchObject({
+      domain: "app.acme.com",
+      is_primary: true,
+      verified: false,
+      ssl_status: "pending",
+      service_id: null,
+    });
     expect(d.id).toMatch(/^dom_[a-z0-9]{16}$/);
     expect(d.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(d.verification).toMatchObject({ type: "TXT", name: "_staxa-challenge.app.acme.com", value: d.verification.token });
     expect(d.verification.token).toMatch(/^staxa-verify-[a-z0-9]{32}$/);
-    expect(d.verification.pointing).toEqual([{ type: "A", name: "app.acme.com", value: "203.0.113.7" }, { type: "CNAME", name: "app.acme.com", value: "acme.staxa.test" }]);
+    expect(d.verification.pointing).toEqual([
+      { type: "A", name: "app.acme.com", value: "203.0.113.7" },
+      { type: "CNAME", name: "app.acme.com", value: "acme.staxa.test" },
+    ]);
     const l = await a.call("GET", `/api/v1/tenants/${a.tid}/domains`);
     expect(l.status).toBe(200);
     expect(l.json.data.server_ip).toBe("203.0.113.7");
@@ -49,16 +69,28 @@ describe("add and list", () => {
   test("bad input: 400 naming the field, nothing stored", async () => {
     const a = await setup();
     const cases: Array<[unknown, string]> = [
-      [{ domain: "localhost" }, "domain"], [{ domain: "1.2.3.4" }, "domain"], [{ domain: "*.example.com" }, "domain"],
-      [{ domain: "exa mple.com" }, "domain"], [{ domain: `${"a".repeat(296)}.com` }, "domain"], [{ domain: "xn--garbage.com" }, "domain"],
-      [{ domain: "staxa.test" }, "domain"], [{ domain: "acme.staxa.test" }, "domain"], [{ domain: "other.staxa.test" }, "domain"],
-      [{}, "domain"], [{ domain: "ok.example.com", is_primary: "yes" }, "is_primary"],
-      [{ domain: "ok.example.com", service_id: "nope" }, "service_id"], [{ domain: "ok.example.com", service_id: 7 }, "service_id"],
+      [{ domain: "localhost" }, "domain"],
+      [{ domain: "1.2.3.4" }, "domain"],
+      [{ domain: "*.example.com" }, "domain"],
+      [{ domain: "exa mple.com" }, "domain"],
+      [{ domain: `${"a".repeat(296)}.com` }, "domain"],
+      [{ domain: "xn--garbage.com" }, "domain"],
+      [{ domain: "staxa.test" }, "domain"],
+      [{ domain: "acme.staxa.test" }, "domain"],
+      [{ domain: "other.staxa.test" }, "domain"],
+      [{}, "domain"],
+      [{ domain: "ok.example.com", is_primary: "yes" }, "is_primary"],
+      [{ domain: "ok.example.com", service_id: "nope" }, "service_id"],
+      [{ domain: "ok.example.com", service_id: 7 }, "service_id"],
       ["[1]", "body"],
     ];
     for (const [body, field] of cases) {
       const r = await a.add(body);
-      expect([JSON.stringify(body).slice(0, 40), r.status, r.json.error.details.field]).toEqual([JSON.stringify(body).slice(0, 40), 400, field]);
+      expect([JSON.stringify(body).slice(0, 40), r.status, r.json.error.details.field]).toEqual([
+        JSON.stringify(body).slice(0, 40),
+        400,
+        field,
+      ]);
     }
     expect(count(a.deps.db)).toBe(0);
   });
@@ -71,8 +103,18 @@ describe("add and list", () => {
     expect(count(a.deps.db)).toBe(1);
     const { provider } = ensureProvider(a.deps.db, { email: "other@example.com", name: "Other" });
     const key = createKey(a.deps.db, { providerId: provider.id, name: "o", mode: "live", scopes: ["*"], expiresAt: null }).raw;
-    const o = await a.call("POST", "/api/v1/tenants", { name: "other", source_type: "github", repo_url: "https://example.com/o/app.git" }, { authorization: `Bearer ${key}` });
-    const r = await a.call("POST", `/api/v1/tenants/${o.json.data.id}/domains`, { domain: "shop.example.com" }, { authorization: `Bearer ${key}` });
+    const o = await a.call(
+      "POST",
+      "/api/v1/tenants",
+      { name: "other", source_type: "github", repo_url: "https://example.com/o/app.git" },
+      { authorization: `Bearer ${key}` },
+    );
+    const r = await a.call(
+      "POST",
+      `/api/v1/tenants/${o.json.data.id}/domains`,
+      { domain: "shop.example.com" },
+      { authorization: `Bearer ${key}` },
+    );
     expect(r.status).toBe(201);
     expect(r.json.data).toMatchObject({ verified: false, claim_status: "conflicting", conflict: "claimed_elsewhere" });
     expect(count(a.deps.db)).toBe(2);
@@ -84,7 +126,13 @@ describe("add and list", () => {
     const d = (await a.add({ domain: "mine.example.com" })).json.data;
     const { provider } = ensureProvider(a.deps.db, { email: "x@example.com", name: "X" });
     const other = createKey(a.deps.db, { providerId: provider.id, name: "x", mode: "live", scopes: ["*"], expiresAt: null }).raw;
-    const testKey = createKey(a.deps.db, { providerId: a.provider.id, name: "t", mode: "test", scopes: ["*"], expiresAt: null }).raw;
+    const testKey = createKey(a.deps.db, {
+      providerId: a.provider.id,
+      name: "t",
+      mode: "test",
+      scopes: ["*"],
+      expiresAt: null,
+    }).raw;
     for (const key of [other, testKey]) {
       const h = { authorization: `Bearer ${key}` };
       expect((await a.call("GET", `/api/v1/tenants/${a.tid}/domains`, undefined, h)).status).toBe(404);
@@ -98,12 +146,26 @@ describe("add and list", () => {
 
   test("scopes: domains:read may list but not add; domains:write may both", async () => {
     const a = await setup();
-    const ro = createKey(a.deps.db, { providerId: a.provider.id, name: "ro", mode: "live", scopes: ["domains:read"], expiresAt: null }).raw;
+    const ro = createKey(a.deps.db, {
+      providerId: a.provider.id,
+      name: "ro",
+      mode: "live",
+      scopes: ["domains:read"],
+      expiresAt: null,
+    }).raw;
     const h = { authorization: `Bearer ${ro}` };
     expect((await a.call("GET", `/api/v1/tenants/${a.tid}/domains`, undefined, h)).status).toBe(200);
     expect((await a.call("POST", `/api/v1/tenants/${a.tid}/domains`, { domain: "ro.example.com" }, h)).status).toBe(403);
-    const none = createKey(a.deps.db, { providerId: a.provider.id, name: "n", mode: "live", scopes: ["tenants:read"], expiresAt: null }).raw;
-    expect((await a.call("GET", `/api/v1/tenants/${a.tid}/domains`, undefined, { authorization: `Bearer ${none}` })).status).toBe(403);
+    const none = createKey(a.deps.db, {
+      providerId: a.provider.id,
+      name: "n",
+      mode: "live",
+      scopes: ["tenants:read"],
+      expiresAt: null,
+    }).raw;
+    expect((await a.call("GET", `/api/v1/tenants/${a.tid}/domains`, undefined, { authorization: `Bearer ${none}` })).status).toBe(
+      403,
+    );
   });
 });
 
@@ -113,9 +175,14 @@ describe("verify", () => {
     const d = (await a.add({ domain: "app.acme.com", is_primary: true })).json.data;
     const v1 = await a.call("POST", `/api/v1/tenants/${a.tid}/domains/${d.id}/verify`);
     expect([v1.status, v1.json.error.code]).toEqual([422, "dns_verification_failed"]);
-    expect(v1.json.error.message).toContain(`expected TXT _staxa-challenge.app.acme.com = ${d.verification.token}, found no such record`);
+    expect(v1.json.error.message).toContain(
+      `expected TXT _staxa-challenge.app.acme.com = ${d.verification.token}, found no such record`,
+    );
     expect(v1.json.error.message).toContain("expected A app.acme.com = 203.0.113.7");
-    expect(v1.json.error.details.records.map((r: any) => [r.type, r.ok])).toEqual([["TXT", false], ["A", false]]);
+    expect(v1.json.error.details.records.map((r: any) => [r.type, r.ok])).toEqual([
+      ["TXT", false],
+      ["A", false],
+    ]);
 
     a.dns.records["A app.acme.com"] = ["198.51.100.1"];
     a.dns.records["TXT _staxa-challenge.app.acme.com"] = ["other", d.verification.token];
@@ -127,7 +194,13 @@ describe("verify", () => {
     a.dns.records["A app.acme.com"] = ["203.0.113.7"];
     const v3 = await a.call("POST", `/api/v1/tenants/${a.tid}/domains/${d.id}/verify`);
     expect(v3.status).toBe(200);
-    expect(v3.json.data).toMatchObject({ id: d.id, domain: "app.acme.com", verified: true, ssl_status: "provisioning", dns_status: "ok" });
+    expect(v3.json.data).toMatchObject({
+      id: d.id,
+      domain: "app.acme.com",
+      verified: true,
+      ssl_status: "provisioning",
+      dns_status: "ok",
+    });
     expect(a.proxy.routes.get("acme.web")).toMatchObject({ hosts: ["acme.staxa.test", "app.acme.com"], tls: true });
     expect(a.proxy.hasHost("app.acme.com")).toBe(true);
     expect((await a.call("GET", `/api/v1/tenants/${a.tid}`)).json.data.url).toBe("https://app.acme.com");
@@ -162,17 +235,24 @@ describe("verify", () => {
     const a = await fakeApp({ STAXA_PUBLIC_IP: "203.0.113.7" });
     const dns = fakeDns();
     Object.assign(a.deps, { dns, tlsProbe: async () => ({ ok: false, reason: "x" }) });
-    const r = await a.call("POST", "/api/v1/tenants", { name: "multi", services: [
-      { name: "web", source_type: "image", image_url: "web:1", is_routable: true, is_primary: true },
-      { name: "api", source_type: "image", image_url: "api:1", is_routable: true, port: 8080 },
-      { name: "db", source_type: "image", image_url: "db:1" },
-    ] });
+    const r = await a.call("POST", "/api/v1/tenants", {
+      name: "multi",
+      services: [
+        { name: "web", source_type: "image", image_url: "web:1", is_routable: true, is_primary: true },
+        { name: "api", source_type: "image", image_url: "api:1", is_routable: true, port: 8080 },
+        { name: "db", source_type: "image", image_url: "db:1" },
+      ],
+    });
     expect(r.status).toBe(202);
     await a.idle();
     const tid = r.json.data.id;
-    expect((await a.call("POST", `/api/v1/tenants/${tid}/domains`, { domain: "db.example.com", service_id: "db" })).json.error.details.field).toBe("service_id");
+    expect(
+      (await a.call("POST", `/api/v1/tenants/${tid}/domains`, { domain: "db.example.com", service_id: "db" })).json.error.details
+        .field,
+    ).toBe("service_id");
     const apiSvc = (await a.call("GET", `/api/v1/tenants/${tid}/services`)).json.data.find((s: any) => s.name === "api");
-    const d = (await a.call("POST", `/api/v1/tenants/${tid}/domains`, { domain: "api.example.com", service_id: apiSvc.id })).json.data;
+    const d = (await a.call("POST", `/api/v1/tenants/${tid}/domains`, { domain: "api.example.com", service_id: apiSvc.id })).json
+      .data;
     expect(d.service_id).toBe("api");
     expect(d.verification.pointing[1].value).toBe("api-multi.staxa.test");
     dns.records["A api.example.com"] = ["203.0.113.7"];

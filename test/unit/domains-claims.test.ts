@@ -15,21 +15,31 @@ async function twoProviders() {
   const dns = fakeDns();
   Object.assign(a.deps, { dns, tlsProbe: async () => ({ ok: false, reason: "connection refused" }) });
   const tenantOf = async (name: string, auth?: Record<string, string>) => {
-    const r = await a.call("POST", "/api/v1/tenants", { name, source_type: "github", repo_url: `https://example.com/${name}/app.git` }, auth);
+    const r = await a.call(
+      "POST",
+      "/api/v1/tenants",
+      { name, source_type: "github", repo_url: `https://example.com/${name}/app.git` },
+      auth,
+    );
     expect(r.status).toBe(202);
     return r.json.data.id as string;
   };
   const keyOf = (email: string) => {
     const { provider } = ensureProvider(a.deps.db, { email, name: null });
-    return { authorization: `Bearer ${createKey(a.deps.db, { providerId: provider.id, name: "k", mode: "live", scopes: ["*"], expiresAt: null }).raw}` };
+    return {
+      authorization: `Bearer ${createKey(a.deps.db, { providerId: provider.id, name: "k", mode: "live", scopes: ["*"], expiresAt: null }).raw}`,
+    };
   };
   const owner = { tid: await tenantOf("bank") };
   const squatterAuth = keyOf("squatter@example.com");
   const squatter = { tid: await tenantOf("squat", squatterAuth), auth: squatterAuth };
   await a.idle();
-  const add = (tid: string, domain: string, auth?: Record<string, string>) => a.call("POST", `/api/v1/tenants/${tid}/domains`, { domain }, auth);
-  const verify = (tid: string, id: string, auth?: Record<string, string>) => a.call("POST", `/api/v1/tenants/${tid}/domains/${id}/verify`, undefined, auth);
-  const list = async (tid: string, auth?: Record<string, string>) => (await a.call("GET", `/api/v1/tenants/${tid}/domains`, undefined, auth)).json.data.domains;
+  const add = (tid: string, domain: string, auth?: Record<string, string>) =>
+    a.call("POST", `/api/v1/tenants/${tid}/domains`, { domain }, auth);
+  const verify = (tid: string, id: string, auth?: Record<string, string>) =>
+    a.call("POST", `/api/v1/tenants/${tid}/domains/${id}/verify`, undefined, auth);
+  const list = async (tid: string, auth?: Record<string, string>) =>
+    (await a.call("GET", `/api/v1/tenants/${tid}/domains`, undefined, auth)).json.data.domains;
   return { ...a, dns, owner, squatter, keyOf, tenantOf, add, verify, list };
 }
 
@@ -44,7 +54,10 @@ describe("domain claims", () => {
     const mine = await a.add(a.owner.tid, "bank.example");
     expect(mine.status).toBe(201);
     expect(mine.json.data).toMatchObject({ verified: false, claim_status: "conflicting", conflict: "claimed_elsewhere" });
-    expect((await a.list(a.squatter.tid, a.squatter.auth))[0]).toMatchObject({ claim_status: "conflicting", conflict: "claimed_elsewhere" });
+    expect((await a.list(a.squatter.tid, a.squatter.auth))[0]).toMatchObject({
+      claim_status: "conflicting",
+      conflict: "claimed_elsewhere",
+    });
     // The owner controls DNS: its token and the pointing record prove it.
     a.dns.records["A bank.example"] = ["203.0.113.7"];
     a.dns.records["TXT _staxa-challenge.bank.example"] = [mine.json.data.verification.token];
@@ -54,14 +67,20 @@ describe("domain claims", () => {
     expect(won.json.data).toMatchObject({ verified: true, claim_status: "verified", conflict: null });
     expect(a.proxy.routes.get("bank.web")!.hosts).toContain("bank.example");
     // The squatter's claim stays, shown as lost; even with its own token in DNS its verify is 409 and nothing routes.
-    expect((await a.list(a.squatter.tid, a.squatter.auth))[0]).toMatchObject({ verified: false, claim_status: "conflicting", conflict: "verified_elsewhere" });
+    expect((await a.list(a.squatter.tid, a.squatter.auth))[0]).toMatchObject({
+      verified: false,
+      claim_status: "conflicting",
+      conflict: "verified_elsewhere",
+    });
     a.dns.records["TXT _staxa-challenge.bank.example"].push(early.json.data.verification.token);
     const lost = await a.verify(a.squatter.tid, early.json.data.id, a.squatter.auth);
     expect([lost.status, lost.json.error.code, lost.json.error.details.field]).toEqual([409, "domain_taken", "domain"]);
     expect(a.proxy.routes.get("squat.web")!.hosts).not.toContain("bank.example");
     // The scheduler leaves the lost claim alone; adding a verified name elsewhere is 409.
     await checkPendingDomains(a.deps);
-    expect(a.deps.db.query("SELECT COUNT(*) AS n FROM domains WHERE domain = 'bank.example' AND verified = 1").get()).toEqual({ n: 1 });
+    expect(a.deps.db.query("SELECT COUNT(*) AS n FROM domains WHERE domain = 'bank.example' AND verified = 1").get()).toEqual({
+      n: 1,
+    });
     const third = a.keyOf("third@example.com");
     const late = await a.add(await a.tenantOf("late", third), "bank.example", third);
     expect([late.status, late.json.error.code]).toEqual([409, "domain_taken"]);
@@ -80,21 +99,34 @@ describe("domain claims", () => {
     a.dns.records["TXT _staxa-challenge.race.example"] = [x.verification.token, y.verification.token];
     const [rx, ry] = await Promise.all([a.verify(a.owner.tid, x.id), a.verify(a.squatter.tid, y.id, a.squatter.auth)]);
     expect([rx.status, ry.status].sort()).toEqual([200, 409]);
-    expect(a.deps.db.query("SELECT COUNT(*) AS n FROM domains WHERE domain = 'race.example' AND verified = 1").get()).toEqual({ n: 1 });
+    expect(a.deps.db.query("SELECT COUNT(*) AS n FROM domains WHERE domain = 'race.example' AND verified = 1").get()).toEqual({
+      n: 1,
+    });
     await a.idle();
   });
 
   test("migration 100 keeps every domain row and allows several unverified claims of a name but one verified", () => {
     const db = new Database(":memory:");
     db.exec("PRAGMA foreign_keys = ON");
-    migrate(db, MIGRATIONS.filter((m) => m.version < 100));
+    migrate(
+      db,
+      MIGRATIONS.filter((m) => m.version < 100),
+    );
     db.exec(`INSERT INTO providers (id, email, name, created_at, updated_at) VALUES ('prv_1', 'p@example.com', NULL, 't', 't')`);
     const tenant = (id: string) =>
-      db.query("INSERT INTO tenants (id, provider_id, mode, name, status, created_at, updated_at) VALUES (?, 'prv_1', 'live', ?, 'ready', 't', 't')").run(id, id.slice(4));
+      db
+        .query(
+          "INSERT INTO tenants (id, provider_id, mode, name, status, created_at, updated_at) VALUES (?, 'prv_1', 'live', ?, 'ready', 't', 't')",
+        )
+        .run(id, id.slice(4));
     tenant("ten_a");
     tenant("ten_b");
     const insert = (id: string, tenantId: string, verified: number) =>
-      db.query("INSERT INTO domains (id, tenant_id, domain, verified, verification_token, created_at, updated_at) VALUES (?, ?, 'x.example', ?, 'tok', 't', 't')").run(id, tenantId, verified);
+      db
+        .query(
+          "INSERT INTO domains (id, tenant_id, domain, verified, verification_token, created_at, updated_at) VALUES (?, ?, 'x.example', ?, 'tok', 't', 't')",
+        )
+        .run(id, tenantId, verified);
     insert("dom_1", "ten_a", 1);
     expect(() => insert("dom_2", "ten_b", 0)).toThrow(/UNIQUE/); // before: one row per name
     expect(migrate(db)).toContain(100);

@@ -63,7 +63,11 @@ describe("refused with 400 naming domain", () => {
   for (const [name, raw] of bad) {
     test(name, () => {
       let err: unknown;
-      try { parse(raw); } catch (e) { err = e; }
+      try {
+        parse(raw);
+      } catch (e) {
+        err = e;
+      }
       expect(err).toBeInstanceOf(Invalid);
       expect((err as Invalid).details.field).toBe("domain");
     });
@@ -71,5 +75,10 @@ describe("refused with 400 naming domain", () => {
 });
 
 test("punycode labels must round-trip", () => {
-  expect([validPunycodeLabel("xn--bcher-kva"), validPunycodeLabel("xn--fiq"), validPunycodeLabel("xn--zz"), validPunycodeLabel("xn--abc-")]).toEqual([true, true, false, false]);
+  expect([
+    validPunycodeLabel("xn--bcher-kva"),
+    validPunycodeLabel("xn--fiq"),
+    validPunycodeLabel("xn--zz"),
+    validPunycodeLabel("xn--abc-"),
+  ]).toEqual([true, true, false, false]);
 });

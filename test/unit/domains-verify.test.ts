@@ -8,21 +8,78 @@ import { fakeApp } from "../support/fakes.ts";
 import { fakeDns } from "../support/dns.ts";
 
 const base = { domain: "app.acme.com", token: "staxa-verify-tok", serverIp: "203.0.113.7", tenantHost: "acme.staxa.test" };
-const failing: DnsLookup = { a: async () => { throw new Error("DNS lookup failed: ETIMEOUT"); }, aaaa: async () => [], cname: async () => [], txt: async () => { throw new Error("DNS lookup failed: ECONNREFUSED"); } };
+const failing: DnsLookup = {
+  a: async () => {
+    throw new Error("DNS lookup failed: ETIMEOUT");
+  },
+  aaaa: async () => [],
+  cname: async () => [],
+  txt: async () => {
+    throw new Error("DNS lookup failed: ECONNREFUSED");
+  },
+};
 
 describe("checkDns", () => {
   const cases: Array<[string, Record<string, string[]>, Partial<typeof base>, boolean, [boolean, boolean]]> = [
     ["nothing", {}, {}, false, [false, false]],
-    ["A + TXT", { "A app.acme.com": ["203.0.113.7"], "TXT _staxa-challenge.app.acme.com": ["staxa-verify-tok"] }, {}, true, [true, true]],
+    [
+      "A + TXT",
+      { "A app.acme.com": ["203.0.113.7"], "TXT _staxa-challenge.app.acme.com": ["staxa-verify-tok"] },
+      {},
+      true,
+      [true, true],
+    ],
     ["A only", { "A app.acme.com": ["203.0.113.7"] }, {}, false, [false, true]],
     ["TXT only", { "TXT _staxa-challenge.app.acme.com": ["staxa-verify-tok"] }, {}, false, [true, false]],
-    ["A elsewhere", { "A app.acme.com": ["198.51.100.2"], "TXT _staxa-challenge.app.acme.com": ["staxa-verify-tok"] }, {}, false, [true, false]],
-    ["one of several A records", { "A app.acme.com": ["198.51.100.2", "203.0.113.7"], "TXT _staxa-challenge.app.acme.com": ["x", "staxa-verify-tok"] }, {}, true, [true, true]],
-    ["CNAME to the tenant host", { "CNAME app.acme.com": ["ACME.staxa.test."], "TXT _staxa-challenge.app.acme.com": ["staxa-verify-tok"] }, {}, true, [true, true]],
-    ["CNAME elsewhere", { "CNAME app.acme.com": ["evil.example.net"], "TXT _staxa-challenge.app.acme.com": ["staxa-verify-tok"] }, {}, false, [true, false]],
-    ["AAAA to an IPv6 server_ip, other spelling", { "AAAA app.acme.com": ["2001:db8:0:0:0:0:0:1"], "TXT _staxa-challenge.app.acme.com": ["staxa-verify-tok"] }, { serverIp: "2001:db8::1" }, true, [true, true]],
-    ["token of another domain", { "A app.acme.com": ["203.0.113.7"], "TXT _staxa-challenge.app.acme.com": ["staxa-verify-other"] }, {}, false, [false, true]],
-    ["token as a substring is not enough", { "A app.acme.com": ["203.0.113.7"], "TXT _staxa-challenge.app.acme.com": ["xstaxa-verify-tokx"] }, {}, false, [false, true]],
+    [
+      "A elsewhere",
+      { "A app.acme.com": ["198.51.100.2"], "TXT _staxa-challenge.app.acme.com": ["staxa-verify-tok"] },
+      {},
+      false,
+      [true, false],
+    ],
+    [
+      "one of several A records",
+      { "A app.acme.com": ["198.51.100.2", "203.0.113.7"], "TXT _staxa-challenge.app.acme.com": ["x", "staxa-verify-tok"] },
+      {},
+      true,
+      [true, true],
+    ],
+    [
+      "CNAME to the tenant host",
+      { "CNAME app.acme.com": ["ACME.staxa.test."], "TXT _staxa-challenge.app.acme.com": ["staxa-verify-tok"] },
+      {},
+      true,
+      [true, true],
+    ],
+    [
+      "CNAME elsewhere",
+      { "CNAME app.acme.com": ["evil.example.net"], "TXT _staxa-challenge.app.acme.com": ["staxa-verify-tok"] },
+      {},
+      false,
+      [true, false],
+    ],
+    [
+      "AAAA to an IPv6 server_ip, other spelling",
+      { "AAAA app.acme.com": ["2001:db8:0:0:0:0:0:1"], "TXT _staxa-challenge.app.acme.com": ["staxa-verify-tok"] },
+      { serverIp: "2001:db8::1" },
+      true,
+      [true, true],
+    ],
+    [
+      "token of another domain",
+      { "A app.acme.com": ["203.0.113.7"], "TXT _staxa-challenge.app.acme.com": ["staxa-verify-other"] },
+      {},
+      false,
+      [false, true],
+    ],
+    [
+      "token as a substring is not enough",
+      { "A app.acme.com": ["203.0.113.7"], "TXT _staxa-challenge.app.acme.com": ["xstaxa-verify-tokx"] },
+      {},
+      false,
+      [false, true],
+    ],
   ];
   for (const [name, records, over, ok, [own, point]] of cases) {
     test(name, async () => {
@@ -33,25 +90,44 @@ describe("checkDns", () => {
 
   test("says what was expected and what was found", async () => {
     const v = await checkDns(fakeDns({ "A app.acme.com": ["198.51.100.2"] }), base);
-    expect(v.ownership).toEqual({ type: "TXT", name: "_staxa-challenge.app.acme.com", expected: "staxa-verify-tok", found: [], ok: false });
+    expect(v.ownership).toEqual({
+      type: "TXT",
+      name: "_staxa-challenge.app.acme.com",
+      expected: "staxa-verify-tok",
+      found: [],
+      ok: false,
+    });
     expect(v.pointing).toEqual({ type: "A", name: "app.acme.com", expected: "203.0.113.7", found: ["198.51.100.2"], ok: false });
   });
 
   test("a failing resolver is a finding, never a throw", async () => {
     const v = await checkDns(failing, base);
-    expect([v.ok, v.ownership.error, v.pointing.error]).toEqual([false, "DNS lookup failed: ECONNREFUSED", "DNS lookup failed: ETIMEOUT"]);
+    expect([v.ok, v.ownership.error, v.pointing.error]).toEqual([
+      false,
+      "DNS lookup failed: ECONNREFUSED",
+      "DNS lookup failed: ETIMEOUT",
+    ]);
   });
 });
 
 describe("certificate judgement", () => {
   const now = new Date("2026-06-01T00:00:00Z");
   const cert = (o: Partial<Extract<TlsProbe, { ok: true }>> = {}): TlsProbe => ({
-    ok: true, issuerCn: "Pebble Intermediate CA 0a1b2c", subjectCn: "app.acme.com", altNames: ["app.acme.com"],
-    notBefore: new Date("2026-05-01T00:00:00Z"), notAfter: new Date("2026-08-01T00:00:00Z"), ...o,
+    ok: true,
+    issuerCn: "Pebble Intermediate CA 0a1b2c",
+    subjectCn: "app.acme.com",
+    altNames: ["app.acme.com"],
+    notBefore: new Date("2026-05-01T00:00:00Z"),
+    notAfter: new Date("2026-08-01T00:00:00Z"),
+    ...o,
   });
   const acme = "https://acme.example/dir";
   test("a CA-issued certificate for the name is active, with issuer and expiry", () => {
-    expect(judgeCertificate(cert(), "app.acme.com", acme, now)).toEqual({ status: "active", issuer: "Pebble Intermediate CA 0a1b2c", expiresAt: "2026-08-01T00:00:00Z" });
+    expect(judgeCertificate(cert(), "app.acme.com", acme, now)).toEqual({
+      status: "active",
+      issuer: "Pebble Intermediate CA 0a1b2c",
+      expiresAt: "2026-08-01T00:00:00Z",
+    });
     expect(judgeCertificate(cert({ altNames: ["*.acme.com"] }), "app.acme.com", acme, now).status).toBe("active");
   });
   const absent: Array<[string, TlsProbe, string]> = [
@@ -62,9 +138,12 @@ describe("certificate judgement", () => {
     ["Caddy's local CA while ACME is configured", cert({ issuerCn: "Caddy Local Authority - ECC Intermediate" }), acme],
     ["expired", cert({ notAfter: new Date("2026-05-31T00:00:00Z") }), acme],
   ];
-  for (const [name, probe, ca] of absent) test(`absent: ${name}`, () => expect(judgeCertificate(probe, "app.acme.com", ca, now).status).toBe("absent"));
+  for (const [name, probe, ca] of absent)
+    test(`absent: ${name}`, () => expect(judgeCertificate(probe, "app.acme.com", ca, now).status).toBe("absent"));
   test("Caddy's local CA counts when it is the configured issuer", () => {
-    expect(judgeCertificate(cert({ issuerCn: "Caddy Local Authority - ECC Intermediate" }), "app.acme.com", "internal", now).status).toBe("active");
+    expect(
+      judgeCertificate(cert({ issuerCn: "Caddy Local Authority - ECC Intermediate" }), "app.acme.com", "internal", now).status,
+    ).toBe("active");
   });
 
   test("transitions: provisioning waits out the grace, then fails; an active certificate that vanishes fails", () => {
@@ -74,7 +153,9 @@ describe("certificate judgement", () => {
     expect(nextSslStatus({ ssl_status: "provisioning", updated_at: started }, gone, at(60_000))).toBe("provisioning");
     expect(nextSslStatus({ ssl_status: "provisioning", updated_at: started }, gone, at(PROVISION_GRACE_MS + 1))).toBe("failed");
     expect(nextSslStatus({ ssl_status: "active", updated_at: started }, gone, at(1))).toBe("failed");
-    expect(nextSslStatus({ ssl_status: "failed", updated_at: started }, { status: "active", issuer: "i", expiresAt: started }, at(1))).toBe("active");
+    expect(
+      nextSslStatus({ ssl_status: "failed", updated_at: started }, { status: "active", issuer: "i", expiresAt: started }, at(1)),
+    ).toBe("active");
   });
 });
 
@@ -85,7 +166,9 @@ async function withDomain() {
   let cert: TlsProbe = { ok: false, reason: "no certificate served" };
   let clock = Date.now();
   Object.assign(a.deps, { dns, tlsProbe: async () => cert, now: () => new Date(clock) });
-  const tid = (await a.call("POST", "/api/v1/tenants", { name: "sched", source_type: "github", repo_url: "https://example.com/a/b.git" })).json.data.id;
+  const tid = (
+    await a.call("POST", "/api/v1/tenants", { name: "sched", source_type: "github", repo_url: "https://example.com/a/b.git" })
+  ).json.data.id;
   await a.idle();
   const d = (await a.call("POST", `/api/v1/tenants/${tid}/domains`, { domain: "sched.example.com" })).json.data;
   const get = async () => (await a.call("GET", `/api/v1/tenants/${tid}/domains`)).json.data.domains[0];
@@ -102,7 +185,14 @@ describe("scheduler", () => {
     await checkPendingDomains(s.deps);
     expect(await s.get()).toMatchObject({ verified: true, ssl_status: "provisioning" });
     expect(s.proxy.hasHost("sched.example.com")).toBe(true);
-    s.setCert({ ok: true, issuerCn: "Pebble Intermediate CA 1", subjectCn: "sched.example.com", altNames: ["sched.example.com"], notBefore: new Date(), notAfter: new Date(Date.now() + 86_400_000) });
+    s.setCert({
+      ok: true,
+      issuerCn: "Pebble Intermediate CA 1",
+      subjectCn: "sched.example.com",
+      altNames: ["sched.example.com"],
+      notBefore: new Date(),
+      notAfter: new Date(Date.now() + 86_400_000),
+    });
     await checkPendingDomains(s.deps);
     expect(await s.get()).toMatchObject({ ssl_status: "active", ssl_issuer: "Pebble Intermediate CA 1" });
   });

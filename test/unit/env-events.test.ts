@@ -8,14 +8,30 @@ const gitBody = (name: string) => ({ name, source_type: "github", repo_url: "htt
 
 describe("env", () => {
   test.each([
-    ["DB_PASSWORD", "x", true], ["API_KEY", "x", true], ["GITHUB_TOKEN", "x", true], ["PRIVATE_PEM", "x", true], ["AWS_CREDENTIALS", "x", true],
-    ["client_secret", "x", true], ["DATABASE_URL", "postgres://u:p@db:5432/x", true], ["REDIS_URL", "redis://:tok@r:6379", true],
-    ["DATABASE_URL", "postgres://db:5432/x", false], ["NODE_ENV", "production", false],
+    ["DB_PASSWORD", "x", true],
+    ["API_KEY", "x", true],
+    ["GITHUB_TOKEN", "x", true],
+    ["PRIVATE_PEM", "x", true],
+    ["AWS_CREDENTIALS", "x", true],
+    ["client_secret", "x", true],
+    ["DATABASE_URL", "postgres://u:p@db:5432/x", true],
+    ["REDIS_URL", "redis://:tok@r:6379", true],
+    ["DATABASE_URL", "postgres://db:5432/x", false],
+    ["NODE_ENV", "production", false],
   ])("isSecret(%p, %p) = %p", (k, v, want) => expect(isSecret(k, v)).toBe(want));
 
   test.each([
-    [{ "A=B": "1" }, "body"], [{ "A\nB": "1" }, "body"], [{ "": "1" }, "body"], [{ "1A": "1" }, "body"], [{ A: { b: 1 } }, "body.A"],
-    [{ A: 1 }, "body.A"], [{ A: ["x"] }, "body.A"], [{ A: "a\0b" }, "body.A"], [{ LD_PRELOAD: "/x.so" }, "body.LD_PRELOAD"], [{ A: "x".repeat(40_000) }, "body.A"], [[], "body"],
+    [{ "A=B": "1" }, "body"],
+    [{ "A\nB": "1" }, "body"],
+    [{ "": "1" }, "body"],
+    [{ "1A": "1" }, "body"],
+    [{ A: { b: 1 } }, "body.A"],
+    [{ A: 1 }, "body.A"],
+    [{ A: ["x"] }, "body.A"],
+    [{ A: "a\0b" }, "body.A"],
+    [{ LD_PRELOAD: "/x.so" }, "body.LD_PRELOAD"],
+    [{ A: "x".repeat(40_000) }, "body.A"],
+    [[], "body"],
   ])("refuses %j naming %s", (body, field) => {
     try {
       validateEnv(body, "body");
@@ -30,13 +46,21 @@ describe("env", () => {
     const id = (await a.call("POST", "/api/v1/tenants", gitBody("envy"))).json.data.id;
     await a.idle();
     const builds = a.runtime.builds.length;
-    const put = await a.call("PUT", `/api/v1/tenants/${id}/env`, { NODE_ENV: "production", API_KEY: "sk-planted-secret-123", DATABASE_URL: "postgres://u:hunter2@db/x" });
+    const put = await a.call("PUT", `/api/v1/tenants/${id}/env`, {
+      NODE_ENV: "production",
+      API_KEY: "sk-planted-secret-123",
+      DATABASE_URL: "postgres://u:hunter2@db/x",
+    });
     expect(put.status).toBe(202);
     expect(put.json.meta.deployment_ids).toHaveLength(1);
     expect(put.text).not.toContain("planted");
     await a.idle();
     const get = await a.call("GET", `/api/v1/tenants/${id}/env`);
-    expect(get.json.data).toEqual([{ key: "API_KEY", value: "****" }, { key: "DATABASE_URL", value: "****" }, { key: "NODE_ENV", value: "production" }]);
+    expect(get.json.data).toEqual([
+      { key: "API_KEY", value: "****" },
+      { key: "DATABASE_URL", value: "****" },
+      { key: "NODE_ENV", value: "production" },
+    ]);
     const raw = a.ctx.db.query("SELECT env_enc FROM tenants WHERE id = ?").get(id) as { env_enc: string };
     expect(raw.env_enc).not.toContain("planted");
     expect(a.runtime.builds.length).toBe(builds);
@@ -77,11 +101,29 @@ describe("SSE /tenants/{id}/events", () => {
     const a = await fakeApp();
     a.runtime.buildDelayMs = 50;
     const id = (await a.call("POST", "/api/v1/tenants", gitBody("sse"))).json.data.id;
-    const res = await a.app.handle(new Request(`http://localhost/api/v1/tenants/${id}/events`, { headers: { authorization: `Bearer ${a.key}`, accept: "text/event-stream" } }));
+    const res = await a.app.handle(
+      new Request(`http://localhost/api/v1/tenants/${id}/events`, {
+        headers: { authorization: `Bearer ${a.key}`, accept: "text/event-stream" },
+      }),
+    );
     expect(res.headers.get("content-type")).toBe("text/event-stream");
     const { text, ended } = await readSse(res, () => false);
     expect(ended).toBe(true);
-    expect(stages(text)).toEqual(["info", "provision", "provision", "build", "build", "build", "deploy", "deploy", "health", "health", "route", "route", "ready"]);
+    expect(stages(text)).toEqual([
+      "info",
+      "provision",
+      "provision",
+      "build",
+      "build",
+      "build",
+      "deploy",
+      "deploy",
+      "health",
+      "health",
+      "route",
+      "route",
+      "ready",
+    ]);
     const got = ids(text);
     expect(got).toEqual([...got].sort((x, y) => x - y));
   });
@@ -90,14 +132,30 @@ describe("SSE /tenants/{id}/events", () => {
     const a = await fakeApp();
     const id = (await a.call("POST", "/api/v1/tenants", gitBody("resume"))).json.data.id;
     await a.idle();
-    const all = await readSse(await a.app.handle(new Request(`http://localhost/api/v1/tenants/${id}/events`, { headers: { authorization: `Bearer ${a.key}` } })), () => false);
+    const all = await readSse(
+      await a.app.handle(
+        new Request(`http://localhost/api/v1/tenants/${id}/events`, { headers: { authorization: `Bearer ${a.key}` } }),
+      ),
+      () => false,
+    );
     const evIds = ids(all.text);
     const mid = evIds[5];
-    const res = await a.app.handle(new Request(`http://localhost/api/v1/tenants/${id}/events`, { headers: { authorization: `Bearer ${a.key}`, "last-event-id": String(mid) } }));
+    const res = await a.app.handle(
+      new Request(`http://localhost/api/v1/tenants/${id}/events`, {
+        headers: { authorization: `Bearer ${a.key}`, "last-event-id": String(mid) },
+      }),
+    );
     const rest = await readSse(res, () => false);
     expect(ids(rest.text)).toEqual(evIds.filter((x) => x > mid));
     expect(rest.ended).toBe(true);
-    const q = await readSse(await a.app.handle(new Request(`http://localhost/api/v1/tenants/${id}/events?last_event_id=${mid}`, { headers: { authorization: `Bearer ${a.key}` } })), () => false);
+    const q = await readSse(
+      await a.app.handle(
+        new Request(`http://localhost/api/v1/tenants/${id}/events?last_event_id=${mid}`, {
+          headers: { authorization: `Bearer ${a.key}` },
+        }),
+      ),
+      () => false,
+    );
     expect(ids(q.text)).toEqual(evIds.filter((x) => x > mid));
     const bad = await a.call("GET", `/api/v1/tenants/${id}/events`, undefined, { "last-event-id": "abc" });
     expect(bad.status).toBe(400);
@@ -110,7 +168,12 @@ describe("SSE /tenants/{id}/events", () => {
       const id = (await a.call("POST", "/api/v1/tenants", gitBody("beat"))).json.data.id;
       await a.idle();
       const ac = new AbortController();
-      const res = await a.app.handle(new Request(`http://localhost/api/v1/tenants/${id}/events?follow=true`, { headers: { authorization: `Bearer ${a.key}` }, signal: ac.signal }));
+      const res = await a.app.handle(
+        new Request(`http://localhost/api/v1/tenants/${id}/events?follow=true`, {
+          headers: { authorization: `Bearer ${a.key}` },
+          signal: ac.signal,
+        }),
+      );
       const { text } = await readSse(res, (t) => t.includes(": heartbeat"), 2000);
       expect(text).toContain(": heartbeat");
       expect((a.ctx.bus as any).subscribers.get(id)?.size ?? 0).toBe(0); // reader.cancel() → stream cancel → unsubscribed

@@ -40,17 +40,24 @@ describe("envPatch (parsing)", () => {
 describe("PATCH /tenants/{id}/env", () => {
   test("sets one key without resending a secret; the secret still reaches the app; PUT still replaces all", async () => {
     const a = await fakeApp();
-    const id = (await a.call("POST", "/api/v1/tenants", { ...gitBody("patchy"), env: { API_TOKEN: "planted-secret-42", GREETING: "hi" } })).json.data.id;
+    const id = (
+      await a.call("POST", "/api/v1/tenants", { ...gitBody("patchy"), env: { API_TOKEN: "planted-secret-42", GREETING: "hi" } })
+    ).json.data.id;
     await a.idle();
     const builds = a.runtime.builds.length;
     const r = await a.call("PATCH", `/api/v1/tenants/${id}/env`, { set: { LOG_LEVEL: "debug" }, unset: ["GREETING"] });
     expect(r.status).toBe(202);
-    expect(r.json.data).toEqual([{ key: "API_TOKEN", value: "****" }, { key: "LOG_LEVEL", value: "debug" }]);
+    expect(r.json.data).toEqual([
+      { key: "API_TOKEN", value: "****" },
+      { key: "LOG_LEVEL", value: "debug" },
+    ]);
     expect(r.json.meta.deployment_ids).toHaveLength(1);
     expect(r.text).not.toContain("planted");
     await a.idle();
     expect(a.runtime.builds.length).toBe(builds); // a redeploy of the current image, as PUT does
-    const live = [...a.runtime.containers.values()].find((c) => c.info.labels["staxa.deployment"] === r.json.meta.deployment_ids[0]);
+    const live = [...a.runtime.containers.values()].find(
+      (c) => c.info.labels["staxa.deployment"] === r.json.meta.deployment_ids[0],
+    );
     expect(live?.spec.env).toMatchObject({ API_TOKEN: "planted-secret-42", LOG_LEVEL: "debug" });
     expect(live?.spec.env).not.toHaveProperty("GREETING");
 
@@ -100,7 +107,9 @@ test("a variable given at create time can be removed again (single-service env i
   await a.idle();
   const r = await a.call("PUT", `/api/v1/tenants/${created.id}/env`, { OTHER: "1" });
   await a.idle();
-  const live = [...a.runtime.containers.values()].find((c) => c.info.labels["staxa.deployment"] === r.json.meta.deployment_ids[0]);
+  const live = [...a.runtime.containers.values()].find(
+    (c) => c.info.labels["staxa.deployment"] === r.json.meta.deployment_ids[0],
+  );
   expect(live?.spec.env).toMatchObject({ OTHER: "1" });
   expect(live?.spec.env).not.toHaveProperty("GREETING");
 });

@@ -2,7 +2,18 @@
 import { describe, expect, test } from "bun:test";
 import { Elysia } from "elysia";
 import { envelope, one, page, all } from "../../src/api/plugins/envelope.ts";
-import { AppError, Conflict, Forbidden, Invalid, NotFound, PayloadTooLarge, RateLimited, Unauthorized, Unprocessable, Upstream } from "../../src/lib/errors.ts";
+import {
+  AppError,
+  Conflict,
+  Forbidden,
+  Invalid,
+  NotFound,
+  PayloadTooLarge,
+  RateLimited,
+  Unauthorized,
+  Unprocessable,
+  Upstream,
+} from "../../src/lib/errors.ts";
 import { silentLogger } from "../../src/lib/log.ts";
 import { testApp } from "../support/ctx.ts";
 
@@ -22,7 +33,10 @@ const THROWERS: Array<[string, () => Error, number, string]> = [
 
 function errorApp() {
   let app = new Elysia().use(envelope({ log: silentLogger, maxBodyBytes: 1024 }));
-  for (const [name, make] of THROWERS) app = app.get(`/e/${name}`, () => { throw make(); }) as any;
+  for (const [name, make] of THROWERS)
+    app = app.get(`/e/${name}`, () => {
+      throw make();
+    }) as any;
   return app
     .get("/one", () => one({ id: "x" }))
     .get("/page", () => page([{ id: 1 }, { id: 2 }], 42, 2, 10))
@@ -30,7 +44,8 @@ function errorApp() {
     .post("/echo", ({ body }) => one(body));
 }
 
-const get = (app: { handle(r: Request): Promise<Response> }, path: string, init?: RequestInit) => app.handle(new Request(`http://localhost${path}`, init));
+const get = (app: { handle(r: Request): Promise<Response> }, path: string, init?: RequestInit) =>
+  app.handle(new Request(`http://localhost${path}`, init));
 
 describe("error statuses", () => {
   const app = errorApp();
@@ -69,7 +84,11 @@ describe("error statuses", () => {
   test("oversized body → 413", async () => {
     const body = JSON.stringify({ x: "a".repeat(5000) });
     // Real clients send Content-Length (Bun's own maxRequestBodySize catches chunked bodies at the socket).
-    const res = await get(app, "/echo", { method: "POST", headers: { "content-type": "application/json", "content-length": String(body.length) }, body });
+    const res = await get(app, "/echo", {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-length": String(body.length) },
+      body,
+    });
     expect(res.status).toBe(413);
     expect((await res.json()).error.code).toBe("payload_too_large");
   });

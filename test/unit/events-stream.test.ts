@@ -6,8 +6,17 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { fakeApp } from "../support/fakes.ts";
 import { createApp } from "../../src/app.ts";
 
-const img = (name: string, extra: Record<string, unknown> = {}) => ({ name, source_type: "image", image_url: `example/${name}:1`, port: 8080, ...extra });
-const dataEvents = (text: string) => [...text.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]) as { stage: string; service: string | null; deployment_id: string | null });
+const img = (name: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  source_type: "image",
+  image_url: `example/${name}:1`,
+  port: 8080,
+  ...extra,
+});
+const dataEvents = (text: string) =>
+  [...text.matchAll(/^data: (.*)$/gm)].map(
+    (m) => JSON.parse(m[1]) as { stage: string; service: string | null; deployment_id: string | null },
+  );
 
 async function readAll(res: Response, ms: number): Promise<{ text: string; ended: boolean }> {
   const reader = res.body!.getReader();
@@ -27,10 +36,19 @@ async function readAll(res: Response, ms: number): Promise<{ text: string; ended
 describe("events stream", () => {
   test("a multi-service tenant's replay without follow ends at the last service's final event, not the first's", async () => {
     const a = await fakeApp();
-    const body = { name: "group", services: [img("web", { is_routable: true, depends_on: ["api"] }), img("api", { is_routable: true }), img("worker", { priority: 5 })] };
+    const body = {
+      name: "group",
+      services: [
+        img("web", { is_routable: true, depends_on: ["api"] }),
+        img("api", { is_routable: true }),
+        img("worker", { priority: 5 }),
+      ],
+    };
     const id = (await a.call("POST", "/api/v1/tenants", body)).json.data.id;
     await a.idle();
-    const res = await a.app.handle(new Request(`http://localhost/api/v1/tenants/${id}/events`, { headers: { authorization: `Bearer ${a.key}` } }));
+    const res = await a.app.handle(
+      new Request(`http://localhost/api/v1/tenants/${id}/events`, { headers: { authorization: `Bearer ${a.key}` } }),
+    );
     const { text, ended } = await readAll(res, 3000);
     expect(ended).toBe(true);
     const evs = dataEvents(text);
@@ -74,7 +92,11 @@ describe("events stream", () => {
       const base = `http://127.0.0.1:${(await server).server!.port}`;
       const auth = { authorization: `Bearer ${app.key}` };
       app.runtime.buildDelayMs = 0;
-      const created = await fetch(`${base}/api/v1/tenants`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ name: "quiet", services: [img("web", { is_routable: true })] }) });
+      const created = await fetch(`${base}/api/v1/tenants`, {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/json" },
+        body: JSON.stringify({ name: "quiet", services: [img("web", { is_routable: true })] }),
+      });
       expect(created.status).toBe(202);
       await app.idle();
       const id = ((await created.json()) as { data: { id: string } }).data.id;
@@ -83,7 +105,13 @@ describe("events stream", () => {
       const reader = res.body!.getReader();
       expect(new TextDecoder().decode((await reader.read()).value)).toContain("data: listening");
       // Nothing more is logged: a cut stream would end (or fail) within ~4 s; an open one is still waiting at 5.5 s.
-      const next = await Promise.race([reader.read().then(() => "ended", () => "failed"), Bun.sleep(5500).then(() => "open")]);
+      const next = await Promise.race([
+        reader.read().then(
+          () => "ended",
+          () => "failed",
+        ),
+        Bun.sleep(5500).then(() => "open"),
+      ]);
       expect(next).toBe("open");
       ac.abort();
     }, 30_000);

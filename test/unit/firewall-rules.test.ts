@@ -1,11 +1,39 @@
 // Firewall rules as data (argv arrays) and the executor against a recording fake iptables.
 import { describe, expect, test } from "bun:test";
-import { egressSteps, hostGuardSteps, inboundSteps, removalSteps, setupSteps, splitRuleLine, tagsIn } from "../../src/runtime/firewall-rules.ts";
+import {
+  egressSteps,
+  hostGuardSteps,
+  inboundSteps,
+  removalSteps,
+  setupSteps,
+  splitRuleLine,
+  tagsIn,
+} from "../../src/runtime/firewall-rules.ts";
 import { createFirewall, type RunResult } from "../../src/runtime/firewall.ts";
 import { Upstream } from "../../src/lib/errors.ts";
 
-const inbound = { id: "nr_1", protocol: "tcp" as const, hostPort: 30001, targetIp: "172.30.0.5", targetPort: 5432, sourceCidrs: ["10.1.0.0/16", "2001:db8::/32", "192.168.5.7/32"] };
-const FWD = ["-d", "172.30.0.5", "-p", "tcp", "--dport", "5432", "-m", "conntrack", "--ctstate", "DNAT", "--ctorigdstport", "30001"];
+const inbound = {
+  id: "nr_1",
+  protocol: "tcp" as const,
+  hostPort: 30001,
+  targetIp: "172.30.0.5",
+  targetPort: 5432,
+  sourceCidrs: ["10.1.0.0/16", "2001:db8::/32", "192.168.5.7/32"],
+};
+const FWD = [
+  "-d",
+  "172.30.0.5",
+  "-p",
+  "tcp",
+  "--dport",
+  "5432",
+  "-m",
+  "conntrack",
+  "--ctstate",
+  "DNAT",
+  "--ctorigdstport",
+  "30001",
+];
 const TAG = ["-m", "comment", "--comment", "staxa:nr_1"];
 
 describe("firewall rules as data", () => {
@@ -36,13 +64,31 @@ describe("firewall rules as data", () => {
       },
       { argv: ["-t", "raw", "-I", "PREROUTING", "1", ...martian], unless: ["-t", "raw", "-C", "PREROUTING", ...martian] },
       { argv: ["-I", "INPUT", "1", "-i", "br-+", "-j", "STAXA-HOST"], unless: ["-C", "INPUT", "-i", "br-+", "-j", "STAXA-HOST"] },
-      { argv: ["-I", "INPUT", "1", "-i", "docker0", "-j", "STAXA-HOST"], unless: ["-C", "INPUT", "-i", "docker0", "-j", "STAXA-HOST"] },
+      {
+        argv: ["-I", "INPUT", "1", "-i", "docker0", "-j", "STAXA-HOST"],
+        unless: ["-C", "INPUT", "-i", "docker0", "-j", "STAXA-HOST"],
+      },
       { argv: ["-I", "STAXA-HOST", "1", ...est], unless: ["-C", "STAXA-HOST", ...est] },
     ]);
   });
 
   test("host guard: new TCP connections to one port are dropped, tagged per port, added once", () => {
-    const rule = ["-p", "tcp", "--dport", "8080", "-m", "conntrack", "--ctstate", "NEW", "-m", "comment", "--comment", "staxa:host-8080", "-j", "DROP"];
+    const rule = [
+      "-p",
+      "tcp",
+      "--dport",
+      "8080",
+      "-m",
+      "conntrack",
+      "--ctstate",
+      "NEW",
+      "-m",
+      "comment",
+      "--comment",
+      "staxa:host-8080",
+      "-j",
+      "DROP",
+    ];
     expect(hostGuardSteps(8080)).toEqual([{ argv: ["-A", "STAXA-HOST", ...rule], unless: ["-C", "STAXA-HOST", ...rule] }]);
   });
 
@@ -51,14 +97,34 @@ describe("firewall rules as data", () => {
       ["-A", "STAXA-INBOUND", "-s", "10.1.0.0/16", ...FWD, ...TAG, "-j", "ACCEPT"],
       ["-A", "STAXA-INBOUND", "-s", "192.168.5.7/32", ...FWD, ...TAG, "-j", "ACCEPT"],
       ["-A", "STAXA-INBOUND", ...FWD, ...TAG, "-j", "DROP"],
-      ["-t", "nat", "-A", "STAXA-DNAT", "-p", "tcp", "--dport", "30001", ...TAG, "-j", "DNAT", "--to-destination", "172.30.0.5:5432"],
+      [
+        "-t",
+        "nat",
+        "-A",
+        "STAXA-DNAT",
+        "-p",
+        "tcp",
+        "--dport",
+        "30001",
+        ...TAG,
+        "-j",
+        "DNAT",
+        "--to-destination",
+        "172.30.0.5:5432",
+      ],
     ]);
   });
 
   test("egress: own subnet, replies, DNS, allowed destinations, then drop", () => {
     const t = ["-m", "comment", "--comment", "staxa:egress-ten_1"];
     const from = ["-A", "STAXA-EGRESS", "-s", "172.30.0.0/16"];
-    expect(egressSteps({ id: "egress-ten_1", subnet: "172.30.0.0/16", allow: [{ cidr: "203.0.113.0/24", port: 443, protocol: "tcp" }] }).map((s) => s.argv)).toEqual([
+    expect(
+      egressSteps({
+        id: "egress-ten_1",
+        subnet: "172.30.0.0/16",
+        allow: [{ cidr: "203.0.113.0/24", port: 443, protocol: "tcp" }],
+      }).map((s) => s.argv),
+    ).toEqual([
       [...from, "-d", "172.30.0.0/16", ...t, "-j", "RETURN"],
       [...from, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", ...t, "-j", "RETURN"],
       [...from, "-p", "udp", "--dport", "53", ...t, "-j", "RETURN"],
@@ -69,7 +135,10 @@ describe("firewall rules as data", () => {
   });
 
   test.each([
-    ['-A X -s 1.2.3.4/32 -m comment --comment "staxa:a b" -j ACCEPT', ["-A", "X", "-s", "1.2.3.4/32", "-m", "comment", "--comment", "staxa:a b", "-j", "ACCEPT"]],
+    [
+      '-A X -s 1.2.3.4/32 -m comment --comment "staxa:a b" -j ACCEPT',
+      ["-A", "X", "-s", "1.2.3.4/32", "-m", "comment", "--comment", "staxa:a b", "-j", "ACCEPT"],
+    ],
     ["-A X -m comment --comment staxa:nr_1 -j DROP", ["-A", "X", "-m", "comment", "--comment", "staxa:nr_1", "-j", "DROP"]],
     ["", []],
   ])("splitRuleLine(%p)", (line, args) => {
@@ -85,16 +154,50 @@ describe("firewall rules as data", () => {
 
   test("removal deletes exactly the rules tagged with the id (nr_1, not nr_10, not untagged)", () => {
     expect(removalSteps(listing, "nr_1")).toEqual([
-      { argv: ["-D", "STAXA-INBOUND", "-s", "10.1.0.0/16", "-d", "172.30.0.5/32", "-p", "tcp", "-m", "tcp", "--dport", "5432", "-m", "comment", "--comment", "staxa:nr_1", "-j", "ACCEPT"] },
+      {
+        argv: [
+          "-D",
+          "STAXA-INBOUND",
+          "-s",
+          "10.1.0.0/16",
+          "-d",
+          "172.30.0.5/32",
+          "-p",
+          "tcp",
+          "-m",
+          "tcp",
+          "--dport",
+          "5432",
+          "-m",
+          "comment",
+          "--comment",
+          "staxa:nr_1",
+          "-j",
+          "ACCEPT",
+        ],
+      },
     ]);
-    expect(removalSteps("-A STAXA-DNAT -p tcp -m comment --comment staxa:nr_1 -j DNAT --to-destination 1.2.3.4:5", "nr_1", "nat")[0]!.argv.slice(0, 4)).toEqual(["-t", "nat", "-D", "STAXA-DNAT"]);
+    expect(
+      removalSteps(
+        "-A STAXA-DNAT -p tcp -m comment --comment staxa:nr_1 -j DNAT --to-destination 1.2.3.4:5",
+        "nr_1",
+        "nat",
+      )[0]!.argv.slice(0, 4),
+    ).toEqual(["-t", "nat", "-D", "STAXA-DNAT"]);
     expect(tagsIn(listing)).toEqual(["nr_1", "nr_10"]);
   });
 });
 
 /** A fake iptables holding rule lines per chain, enough for -N/-A/-I/-D/-S/-C. */
 function fakeIptables(failOn?: (argv: string[]) => boolean) {
-  const chains = new Map<string, string[]>([["DOCKER-USER", []], ["INPUT", []], ["nat:PREROUTING", []], ["nat:OUTPUT", []], ["nat:POSTROUTING", []], ["raw:PREROUTING", []]]);
+  const chains = new Map<string, string[]>([
+    ["DOCKER-USER", []],
+    ["INPUT", []],
+    ["nat:PREROUTING", []],
+    ["nat:OUTPUT", []],
+    ["nat:POSTROUTING", []],
+    ["raw:PREROUTING", []],
+  ]);
   const calls: string[][] = [];
   const run = async (argv: string[]): Promise<RunResult> => {
     calls.push(argv);
@@ -104,13 +207,17 @@ function fakeIptables(failOn?: (argv: string[]) => boolean) {
     const key = (table ? `${table}:` : "") + chain;
     const rules = chains.get(key);
     const body = (rest[0] && /^\d+$/.test(rest[0]) ? rest.slice(1) : rest).join(" ");
-    if (op === "-N") return rules ? { code: 1, out: "", err: "iptables: Chain already exists.\n" } : (chains.set(key, []), { code: 0, out: "", err: "" });
+    if (op === "-N")
+      return rules
+        ? { code: 1, out: "", err: "iptables: Chain already exists.\n" }
+        : (chains.set(key, []), { code: 0, out: "", err: "" });
     if (!rules) return { code: 1, out: "", err: "No chain/target/match by that name.\n" };
     if (op === "-A") rules.push(body);
     else if (op === "-I") rules.unshift(body);
     else if (op === "-C") return { code: rules.includes(body) ? 0 : 1, out: "", err: "" };
     else if (op === "-D") rules.splice(rules.indexOf(body), 1);
-    else if (op === "-S") return { code: 0, out: [`-N ${chain}`, ...rules.map((r) => `-A ${chain} ${r}`)].join("\n") + "\n", err: "" };
+    else if (op === "-S")
+      return { code: 0, out: [`-N ${chain}`, ...rules.map((r) => `-A ${chain} ${r}`)].join("\n") + "\n", err: "" };
     return { code: 0, out: "", err: "" };
   };
   return { run, chains, calls };
@@ -122,7 +229,11 @@ describe("firewall executor", () => {
     const fw = createFirewall(fake.run);
     await fw.setup();
     await fw.setup();
-    expect(fake.chains.get("DOCKER-USER")).toEqual(["-d 169.254.169.254/32 -m comment --comment staxa:metadata -j DROP", "-j STAXA-INBOUND", "-j STAXA-EGRESS"]);
+    expect(fake.chains.get("DOCKER-USER")).toEqual([
+      "-d 169.254.169.254/32 -m comment --comment staxa:metadata -j DROP",
+      "-j STAXA-INBOUND",
+      "-j STAXA-EGRESS",
+    ]);
     expect(fake.chains.get("nat:PREROUTING")).toEqual(["-m addrtype --dst-type LOCAL -j STAXA-DNAT"]);
     expect(fake.chains.get("nat:OUTPUT")).toEqual(["-m addrtype --dst-type LOCAL -j STAXA-DNAT"]);
     expect(fake.chains.get("nat:POSTROUTING")).toEqual(["-s 127.0.0.0/8 -o br-+ -m conntrack --ctstate DNAT -j MASQUERADE"]);

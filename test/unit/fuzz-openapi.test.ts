@@ -12,11 +12,17 @@ const TOTAL = Number(process.env.FUZZ_REQUESTS ?? 6000);
 const ANSWER_WITHIN_MS = 15_000;
 
 type Op = { method: string; path: string; parameters?: Array<{ name: string; in: string; schema: any }>; requestBody?: any };
-interface Sent { method: string; url: string; headers: Record<string, string>; body?: string }
+interface Sent {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+}
 
 /** A fake v2 registry on loopback, so the registry routes reach their real code path instead of a refused port. */
 const registry = Bun.serve({
-  port: 0, hostname: "127.0.0.1",
+  port: 0,
+  hostname: "127.0.0.1",
   fetch(req) {
     const path = new URL(req.url).pathname;
     if (path === "/v2/") return Response.json({});
@@ -51,12 +57,13 @@ function generate(r: Rng, method: string, path: string, op: Op, objects: Objects
     query.push(`${r.chance(0.1) ? `${p.name}[]` : p.name}=${queryValue(r, p.schema ?? {})}`);
     if (r.chance(0.1)) query.push(`${p.name}=${queryValue(r, p.schema ?? {})}`); // repeated
   }
-  if (only === undefined && r.chance(0.1)) query.push(`${r.pick(["unknown", "%00", "a[b][c]", "__proto__"])}=${queryValue(r, {})}`);
+  if (only === undefined && r.chance(0.1))
+    query.push(`${r.pick(["unknown", "%00", "a[b][c]", "__proto__"])}=${queryValue(r, {})}`);
   const headers: Record<string, string> = {};
   let body: string | undefined;
   if (hasBody && !breaks("body")) {
     const valid = BODIES[`${method} ${elysiaPath}`];
-    if (valid !== undefined) (body = JSON.stringify(valid)), (headers["content-type"] = "application/json");
+    if (valid !== undefined) ((body = JSON.stringify(valid)), (headers["content-type"] = "application/json"));
   } else if (hasBody ? r.chance(0.9) : r.chance(0.1)) {
     body = rawBody(r, op.requestBody?.content?.["application/json"]?.schema);
     const type = r.pick(CONTENT_TYPES);
@@ -79,7 +86,13 @@ async function violation(res: Response): Promise<string | undefined> {
   } catch {
     return `${res.status} without a JSON body: ${JSON.stringify(text.slice(0, 200))}`;
   }
-  const ok = e && typeof e.code === "string" && typeof e.message === "string" && e.details && typeof e.details === "object" && !Array.isArray(e.details);
+  const ok =
+    e &&
+    typeof e.code === "string" &&
+    typeof e.message === "string" &&
+    e.details &&
+    typeof e.details === "object" &&
+    !Array.isArray(e.details);
   return ok ? undefined : `${res.status} without the error envelope: ${text.slice(0, 200)}`;
 }
 
@@ -104,7 +117,10 @@ test(`every OpenAPI operation, ${TOTAL} malformed requests with a valid key: no 
     for (let i = 0; i < perOp; i++) {
       const req = generate(r, method, path, op, objects);
       const headers = { authorization: `Bearer ${m.key}`, ...req.headers };
-      if (process.env.FUZZ_TRACE) console.error(`> ${req.method} ${req.url.slice(0, 200)} ${JSON.stringify(req.headers)} ${JSON.stringify(req.body?.slice(0, 200))} (${req.body?.length})`);
+      if (process.env.FUZZ_TRACE)
+        console.error(
+          `> ${req.method} ${req.url.slice(0, 200)} ${JSON.stringify(req.headers)} ${JSON.stringify(req.body?.slice(0, 200))} (${req.body?.length})`,
+        );
       const answer = m.app.handle(new Request(`http://localhost${req.url}`, { method: req.method, headers, body: req.body }));
       // A request that holds the event loop or never answers is a denial of service: reported, not waited for.
       const res = await Promise.race([answer, Bun.sleep(ANSWER_WITHIN_MS).then(() => undefined)]);

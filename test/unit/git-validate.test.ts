@@ -75,7 +75,11 @@ describe("validateRepoUrl", () => {
     });
   }
   test("file:// only when allowed", () => {
-    expect(validateRepoUrl("file:///tmp/x/repo.git", { allowFile: true })).toEqual({ url: "file:///tmp/x/repo.git", scheme: "file", host: "" });
+    expect(validateRepoUrl("file:///tmp/x/repo.git", { allowFile: true })).toEqual({
+      url: "file:///tmp/x/repo.git",
+      scheme: "file",
+      host: "",
+    });
     expect(invalidField(() => validateRepoUrl("file:///tmp/x/repo.git", { allowFile: false }))).toBe("repo_url");
     expect(invalidField(() => validateRepoUrl("file://host/tmp/x", { allowFile: true }))).toBe("repo_url");
   });
@@ -109,11 +113,57 @@ describe("validateRepoUrl", () => {
 });
 
 const BAD_BRANCHES = [
-  "--output=/tmp/p", "-btest", "-", "main; touch /tmp/p", "main;id", "$(id)", "`id`", "a`b", "main\n", "ma\nin",
-  "a@{1}", "@", "a..b", "../x", "a b", "a\tb", "a|b", "a&b", "a(b)", "a<b>", "a\\b", "a'b", 'a"b', "a~1", "a^", "a:b",
-  "a?", "a*", "a[b", "/main", "main/", "a//b", "main.", "x.lock", "a/.hidden", ".main", "a/-b", "", "x".repeat(256), "\u0000",
+  "--output=/tmp/p",
+  "-btest",
+  "-",
+  "main; touch /tmp/p",
+  "main;id",
+  "$(id)",
+  "`id`",
+  "a`b",
+  "main\n",
+  "ma\nin",
+  "a@{1}",
+  "@",
+  "a..b",
+  "../x",
+  "a b",
+  "a\tb",
+  "a|b",
+  "a&b",
+  "a(b)",
+  "a<b>",
+  "a\\b",
+  "a'b",
+  'a"b',
+  "a~1",
+  "a^",
+  "a:b",
+  "a?",
+  "a*",
+  "a[b",
+  "/main",
+  "main/",
+  "a//b",
+  "main.",
+  "x.lock",
+  "a/.hidden",
+  ".main",
+  "a/-b",
+  "",
+  "x".repeat(256),
+  "\u0000",
 ];
-const GOOD_BRANCHES = ["main", "feature/new-ui", "release-1.2.3", "v1.0", "user@fix", "a+b", "x".repeat(255), "dependabot/npm_and_yarn/lodash-4.17.21"];
+const GOOD_BRANCHES = [
+  "main",
+  "feature/new-ui",
+  "release-1.2.3",
+  "v1.0",
+  "user@fix",
+  "a+b",
+  "x".repeat(255),
+  "dependabot/npm_and_yarn/lodash-4.17.21",
+];
 
 describe("validateBranch", () => {
   for (const b of BAD_BRANCHES) {
@@ -139,14 +189,28 @@ describe("git command and environment", () => {
   test("clone puts -- before the URL and dir", () => {
     const repo = validateRepoUrl("https://github.com/a/b.git");
     expect(cloneArgs(repo, "main", "/tmp/d")).toEqual([
-      "clone", "--no-recurse-submodules", "--single-branch", "--branch", "main", "--depth", "50", "--", "https://github.com/a/b.git", "/tmp/d",
+      "clone",
+      "--no-recurse-submodules",
+      "--single-branch",
+      "--branch",
+      "main",
+      "--depth",
+      "50",
+      "--",
+      "https://github.com/a/b.git",
+      "/tmp/d",
     ]);
   });
   test("environment locks protocols and prompts, file only when allowed", () => {
     const env = gitEnv("/tmp/h", false);
     expect(env.GIT_ALLOW_PROTOCOL).toBe("https:ssh");
     expect(gitEnv("/tmp/h", true).GIT_ALLOW_PROTOCOL).toBe("https:ssh:file");
-    expect(env).toMatchObject({ GIT_PROTOCOL_FROM_USER: "0", GIT_TERMINAL_PROMPT: "0", GIT_CONFIG_NOSYSTEM: "1", HOME: "/tmp/h" });
+    expect(env).toMatchObject({
+      GIT_PROTOCOL_FROM_USER: "0",
+      GIT_TERMINAL_PROMPT: "0",
+      GIT_CONFIG_NOSYSTEM: "1",
+      HOME: "/tmp/h",
+    });
     expect(env.GIT_SSH_COMMAND).toContain("BatchMode=yes");
     expect(env.GIT_SSH_COMMAND).toContain("StrictHostKeyChecking=accept-new");
     expect(env.GIT_CONFIG_COUNT).toBeUndefined();
@@ -160,10 +224,23 @@ describe("git command and environment", () => {
     expect(() => authHeaderFor(validateRepoUrl("https://github.com/a/b.git"), "x\nInjected: 1")).toThrow();
   });
   test("redactLine masks secrets and URL credentials", () => {
-    expect(redactLine("fatal: auth ghs_abc failed for https://u:p@h/x", ["ghs_abc"])).toBe("fatal: auth **** failed for https://****@h/x");
+    expect(redactLine("fatal: auth ghs_abc failed for https://u:p@h/x", ["ghs_abc"])).toBe(
+      "fatal: auth **** failed for https://****@h/x",
+    );
   });
   test("private addresses", () => {
-    for (const ip of ["127.0.0.1", "10.1.2.3", "169.254.169.254", "172.16.0.1", "192.168.1.1", "::1", "fd00::1", "fe80::1", "0.0.0.0", "::ffff:127.0.0.1"]) {
+    for (const ip of [
+      "127.0.0.1",
+      "10.1.2.3",
+      "169.254.169.254",
+      "172.16.0.1",
+      "192.168.1.1",
+      "::1",
+      "fd00::1",
+      "fe80::1",
+      "0.0.0.0",
+      "::ffff:127.0.0.1",
+    ]) {
       expect(isPrivateAddress(ip)).toBe(true);
     }
     for (const ip of ["8.8.8.8", "140.82.112.3", "2606:4700::1111"]) expect(isPrivateAddress(ip)).toBe(false);

@@ -16,7 +16,16 @@ const HEAD = "3333333333333333333333333333333333333333";
 const PUSHED = "4444444444444444444444444444444444444444";
 gh.installations.set(4242, {
   login: "acme-org",
-  repos: [{ owner: "acme-org", name: "webapp", private: true, default_branch: "main", language: "TypeScript", branches: () => ({ main: HEAD, dev: HEAD }) }],
+  repos: [
+    {
+      owner: "acme-org",
+      name: "webapp",
+      private: true,
+      default_branch: "main",
+      language: "TypeScript",
+      branches: () => ({ main: HEAD, dev: HEAD }),
+    },
+  ],
 });
 afterAll(() => {
   gh.stop();
@@ -24,26 +33,52 @@ afterAll(() => {
 });
 
 const env = {
-  STAXA_GITHUB_API_URL: gh.url, STAXA_GITHUB_APP_ID: gh.appId, STAXA_GITHUB_PRIVATE_KEY_FILE: gh.privateKeyFile,
-  STAXA_GITHUB_WEBHOOK_SECRET: SECRET, STAXA_GITHUB_WEB_URL: "https://github.com",
+  STAXA_GITHUB_API_URL: gh.url,
+  STAXA_GITHUB_APP_ID: gh.appId,
+  STAXA_GITHUB_PRIVATE_KEY_FILE: gh.privateKeyFile,
+  STAXA_GITHUB_WEBHOOK_SECRET: SECRET,
+  STAXA_GITHUB_WEB_URL: "https://github.com",
 };
-const push = (over: Record<string, unknown> = {}) => JSON.stringify({
-  ref: "refs/heads/main", before: HEAD, after: PUSHED, deleted: false,
-  repository: { id: 1, full_name: "acme-org/webapp", clone_url: "https://github.com/acme-org/webapp.git", private: true },
-  installation: { id: 4242 }, pusher: { name: "dev" }, ...over,
-});
+const push = (over: Record<string, unknown> = {}) =>
+  JSON.stringify({
+    ref: "refs/heads/main",
+    before: HEAD,
+    after: PUSHED,
+    deleted: false,
+    repository: { id: 1, full_name: "acme-org/webapp", clone_url: "https://github.com/acme-org/webapp.git", private: true },
+    installation: { id: 4242 },
+    pusher: { name: "dev" },
+    ...over,
+  });
 
 async function setup() {
   const a = await fakeApp(env);
   expect((await a.call("POST", "/api/v1/github/installation", { installation_id: 4242 })).status).toBe(200);
-  const t = await a.call("POST", "/api/v1/tenants", { name: "acme-web", source_type: "github", repo_url: "https://github.com/acme-org/webapp", branch: "main" });
+  const t = await a.call("POST", "/api/v1/tenants", {
+    name: "acme-web",
+    source_type: "github",
+    repo_url: "https://github.com/acme-org/webapp",
+    branch: "main",
+  });
   expect(t.status).toBe(202);
   await a.idle();
   const hook = async (body: string, headers: Record<string, string>) => {
-    const res = await a.app.handle(new Request("http://localhost/api/v1/github/webhook", { method: "POST", body, headers: { "content-type": "application/json", ...headers } }));
+    const res = await a.app.handle(
+      new Request("http://localhost/api/v1/github/webhook", {
+        method: "POST",
+        body,
+        headers: { "content-type": "application/json", ...headers },
+      }),
+    );
     return { status: res.status, json: await res.json() };
   };
-  const deps = () => a.ctx.db.query("SELECT id, trigger, requested_sha, status FROM deployments ORDER BY created_at").all() as Array<{ id: string; trigger: string; requested_sha: string | null; status: string }>;
+  const deps = () =>
+    a.ctx.db.query("SELECT id, trigger, requested_sha, status FROM deployments ORDER BY created_at").all() as Array<{
+      id: string;
+      trigger: string;
+      requested_sha: string | null;
+      status: string;
+    }>;
   return { a, tenantId: t.json.data.id as string, hook, deps };
 }
 
@@ -51,7 +86,14 @@ describe("signature", () => {
   test("verifySignature accepts GitHub's sha256= form and refuses missing, malformed and wrong ones", () => {
     const body = '{"zen":"Keep it logically awesome."}';
     expect(() => verifySignature(SECRET, body, signGitHubPayload(SECRET, body))).not.toThrow();
-    for (const sig of [null, "", "sha1=abc", "sha256=" + "0".repeat(64), signGitHubPayload("other", body), signGitHubPayload(SECRET, body + " ")]) {
+    for (const sig of [
+      null,
+      "",
+      "sha1=abc",
+      "sha256=" + "0".repeat(64),
+      signGitHubPayload("other", body),
+      signGitHubPayload(SECRET, body + " "),
+    ]) {
       expect(() => verifySignature(SECRET, body, sig)).toThrow();
     }
   });
@@ -73,7 +115,9 @@ describe("POST /github/webhook", () => {
     expect(clone.repoUrl).toBe("https://github.com/acme-org/webapp");
     expect(gh.isValidToken(clone.token!)).toBe(true);
     // The token reached git only: not the events, not the build log, not the deployment rows.
-    const stored = JSON.stringify(a.ctx.db.query("SELECT * FROM events").all()) + JSON.stringify(a.ctx.db.query("SELECT * FROM deployments").all());
+    const stored =
+      JSON.stringify(a.ctx.db.query("SELECT * FROM events").all()) +
+      JSON.stringify(a.ctx.db.query("SELECT * FROM deployments").all());
     expect(stored).not.toContain(clone.token!);
   });
 
@@ -97,7 +141,8 @@ describe("POST /github/webhook", () => {
   test("ping → 200; other events → 202 ignored; other branch, other installation, deleted branch → 202 ignored, nothing deployed", async () => {
     const { hook, deps } = await setup();
     const n = deps().length;
-    const send = (event: string, body: string) => hook(body, { "x-github-event": event, "x-hub-signature-256": signGitHubPayload(SECRET, body) });
+    const send = (event: string, body: string) =>
+      hook(body, { "x-github-event": event, "x-hub-signature-256": signGitHubPayload(SECRET, body) });
     expect((await send("ping", '{"zen":"x","hook_id":1}')).status).toBe(200);
     for (const [event, body] of [
       ["issues", '{"action":"opened"}'],
@@ -138,7 +183,10 @@ describe("commit statuses", () => {
     await a.idle();
     await waitFor(() => gh.statuses.length >= before + 2);
     const mine = gh.statuses.slice(before);
-    expect(mine.map((s) => [s.repo, s.sha, s.body.state])).toEqual([["acme-org/webapp", PUSHED, "pending"], ["acme-org/webapp", PUSHED, "success"]]);
+    expect(mine.map((s) => [s.repo, s.sha, s.body.state])).toEqual([
+      ["acme-org/webapp", PUSHED, "pending"],
+      ["acme-org/webapp", PUSHED, "success"],
+    ]);
     expect(mine[1]!.body).toMatchObject({ target_url: "https://acme-web.staxa.test", context: "staxa" });
     stop();
   });
@@ -151,7 +199,10 @@ describe("commit statuses", () => {
     await a.call("POST", `/api/v1/tenants/${tenantId}/deployments`, {});
     await a.idle();
     await waitFor(() => gh.statuses.length >= before + 2);
-    expect(gh.statuses.slice(before).map((s) => [s.sha, s.body.state])).toEqual([[HEAD, "pending"], [HEAD, "failure"]]);
+    expect(gh.statuses.slice(before).map((s) => [s.sha, s.body.state])).toEqual([
+      [HEAD, "pending"],
+      [HEAD, "failure"],
+    ]);
     a.git.error = undefined;
     gh.installations.get(4242)!.repos[0]!.name = "renamed"; // statuses for acme-org/webapp now 404
     const d = await a.call("POST", `/api/v1/tenants/${tenantId}/deployments`, {});

@@ -22,7 +22,15 @@ const SHA2 = "2222222222222222222222222222222222222222";
 gh.installations.set(777, {
   login: "acme-org",
   repos: [
-    { owner: "acme-org", name: "webapp", private: true, default_branch: "main", language: "TypeScript", branches: () => ({ main: SHA1, "feature/auth": SHA2 }), protectedBranches: ["main"] },
+    {
+      owner: "acme-org",
+      name: "webapp",
+      private: true,
+      default_branch: "main",
+      language: "TypeScript",
+      branches: () => ({ main: SHA1, "feature/auth": SHA2 }),
+      protectedBranches: ["main"],
+    },
     { owner: "acme-org", name: "api", private: false, default_branch: "main", language: "Go", branches: () => ({ main: SHA1 }) },
   ],
 });
@@ -32,7 +40,12 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const env = { STAXA_GITHUB_API_URL: gh.url, STAXA_GITHUB_APP_ID: gh.appId, STAXA_GITHUB_PRIVATE_KEY_FILE: gh.privateKeyFile, STAXA_GITHUB_WEBHOOK_SECRET: SECRET };
+const env = {
+  STAXA_GITHUB_API_URL: gh.url,
+  STAXA_GITHUB_APP_ID: gh.appId,
+  STAXA_GITHUB_PRIVATE_KEY_FILE: gh.privateKeyFile,
+  STAXA_GITHUB_WEBHOOK_SECRET: SECRET,
+};
 const count = (db: any, table: string) => db.query(`SELECT COUNT(*) AS n FROM ${table}`).get().n as number;
 
 describe("installation endpoints", () => {
@@ -82,10 +95,22 @@ describe("installation endpoints", () => {
 
   test("scopes: github:read cannot register; github:write can read", async () => {
     const a = await fakeApp(env);
-    const ro = createKey(a.ctx.db, { providerId: a.provider.id, name: "ro", mode: "live", scopes: ["github:read"], expiresAt: null }).raw;
+    const ro = createKey(a.ctx.db, {
+      providerId: a.provider.id,
+      name: "ro",
+      mode: "live",
+      scopes: ["github:read"],
+      expiresAt: null,
+    }).raw;
     const r = await a.call("POST", "/api/v1/github/installation", { installation_id: 777 }, { authorization: `Bearer ${ro}` });
     expect(r.status).toBe(403);
-    const rw = createKey(a.ctx.db, { providerId: a.provider.id, name: "rw", mode: "live", scopes: ["github:write"], expiresAt: null }).raw;
+    const rw = createKey(a.ctx.db, {
+      providerId: a.provider.id,
+      name: "rw",
+      mode: "live",
+      scopes: ["github:write"],
+      expiresAt: null,
+    }).raw;
     expect((await a.call("GET", "/api/v1/github/installation", undefined, { authorization: `Bearer ${rw}` })).status).toBe(404);
   });
 });
@@ -108,7 +133,10 @@ describe("repos and branches", () => {
     const a = await fakeApp(env);
     await a.call("POST", "/api/v1/github/installation", { installation_id: 777 });
     const r = await a.call("GET", "/api/v1/github/repos/acme-org/webapp/branches");
-    expect(r.json.data).toEqual([{ name: "main", protected: true }, { name: "feature/auth", protected: false }]);
+    expect(r.json.data).toEqual([
+      { name: "main", protected: true },
+      { name: "feature/auth", protected: false },
+    ]);
     expect((await a.call("GET", "/api/v1/github/repos/acme-org/nope/branches")).status).toBe(404);
   });
 
@@ -116,7 +144,15 @@ describe("repos and branches", () => {
     const a = await fakeApp(env);
     await a.call("POST", "/api/v1/github/installation", { installation_id: 777 });
     const before = gh.requests.length;
-    for (const path of ["acme-org/../branches", "acme-org/%2E%2E/branches", "acme-org/web%2F..%2Fx/branches", "a/b/c/branches", "-bad/webapp/branches", "acme-org/..%2F..%2Fetc/branches", "acme-org/webapp/tags"]) {
+    for (const path of [
+      "acme-org/../branches",
+      "acme-org/%2E%2E/branches",
+      "acme-org/web%2F..%2Fx/branches",
+      "a/b/c/branches",
+      "-bad/webapp/branches",
+      "acme-org/..%2F..%2Fetc/branches",
+      "acme-org/webapp/tags",
+    ]) {
       const r = await a.call("GET", `/api/v1/github/repos/${path}`);
       expect([path, r.status]).toEqual([path, 400]);
       expect(["owner", "repo"]).toContain(r.json.error.details.field);
@@ -129,8 +165,11 @@ describe("App JWT and installation tokens", () => {
   const cfg = loadConfig({ STAXA_DATA_DIR: dir, ...env });
 
   test("the JWT is RS256 with iss = app id, iat 60 s back, exp 9 min ahead", () => {
-    const now = Date.UTC(2026, 0, 1) ;
-    const [h, b] = appJwt(cfg, now).split(".").slice(0, 2).map((p) => JSON.parse(Buffer.from(p, "base64url").toString()));
+    const now = Date.UTC(2026, 0, 1);
+    const [h, b] = appJwt(cfg, now)
+      .split(".")
+      .slice(0, 2)
+      .map((p) => JSON.parse(Buffer.from(p, "base64url").toString()));
     expect(h).toEqual({ alg: "RS256", typ: "JWT" });
     expect(b).toEqual({ iat: now / 1000 - 60, exp: now / 1000 + 540, iss: gh.appId });
   });
@@ -167,7 +206,14 @@ describe("repo URLs and the clone hook", () => {
     expect(githubWebHost({ githubApiUrl: "http://127.0.0.1:1", githubWebUrl: "https://github.com" })).toBe("github.com");
     expect(parseGitHubRepo(pub, "https://github.com/acme/web.git")).toEqual({ owner: "acme", repo: "web", fullName: "acme/web" });
     expect(parseGitHubRepo(pub, "https://github.com/acme/web/")?.fullName).toBe("acme/web");
-    for (const u of ["https://gitlab.com/acme/web", "http://github.com/acme/web", "https://github.com/acme/web/tree/x", "https://github.com/acme/..", "git@github.com:acme/web.git", "https://x:y@github.com/acme/web"]) {
+    for (const u of [
+      "https://gitlab.com/acme/web",
+      "http://github.com/acme/web",
+      "https://github.com/acme/web/tree/x",
+      "https://github.com/acme/..",
+      "git@github.com:acme/web.git",
+      "https://x:y@github.com/acme/web",
+    ]) {
       expect(parseGitHubRepo(pub, u)).toBeUndefined();
     }
   });
@@ -175,7 +221,9 @@ describe("repo URLs and the clone hook", () => {
   test("a repo of the installation clones from STAXA_GITHUB_GIT_URL with a fresh token; others pass through without one", async () => {
     const a = await fakeApp({ ...env, STAXA_GITHUB_WEB_URL: "https://github.com", STAXA_GITHUB_GIT_URL: "http://127.0.0.1:9/" });
     const owner = { provider_id: a.provider.id };
-    expect(await cloneSourceFor(a.ctx, owner, "https://github.com/acme-org/webapp")).toEqual({ repoUrl: "http://127.0.0.1:9/acme-org/webapp.git" });
+    expect(await cloneSourceFor(a.ctx, owner, "https://github.com/acme-org/webapp")).toEqual({
+      repoUrl: "http://127.0.0.1:9/acme-org/webapp.git",
+    });
     await a.call("POST", "/api/v1/github/installation", { installation_id: 777 });
     const s = await cloneSourceFor(a.ctx, owner, "https://github.com/acme-org/webapp");
     expect(s.repoUrl).toBe("http://127.0.0.1:9/acme-org/webapp.git");

@@ -4,13 +4,18 @@ import { httpProbe, NOT_HTTP } from "../../src/core/deploy/health.ts";
 
 const http = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("ok", { status: 204 }) });
 // Redis answers an HTTP request line with an error in its own protocol.
-const redisLike = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data: (s) => void s.write("-ERR wrong number of arguments for 'get' command\r\n") } });
+const redisLike = Bun.listen({
+  hostname: "127.0.0.1",
+  port: 0,
+  socket: { data: (s) => void s.write("-ERR wrong number of arguments for 'get' command\r\n") },
+});
 // PostgreSQL reads "GET " as an impossible startup packet length and closes without a word.
 const hangsUp = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data: (s) => void s.end() } });
 // An HTTP server answering 503, too slowly for fetch the first time, at once the second: still unhealthy, never "not HTTP".
 let slowCalls = 0;
 const slow503 = Bun.listen({
-  hostname: "127.0.0.1", port: 0,
+  hostname: "127.0.0.1",
+  port: 0,
   socket: { data: (s) => void setTimeout(() => s.end("HTTP/1.0 503 Service Unavailable\r\n\r\n"), slowCalls++ === 0 ? 300 : 0) },
 });
 // Accepts and never answers: not proven to serve.

@@ -6,7 +6,8 @@ import { createLogger } from "../../src/lib/log.ts";
 import { RateLimiter } from "../../src/api/plugins/rate-limit.ts";
 import { generateKey } from "../../src/core/identity/keys.ts";
 
-const counter = (m: ApplianceMetrics) => (method: string, route: string, status: number) => m.httpRequests.get({ method, route, status: String(status) });
+const counter = (m: ApplianceMetrics) => (method: string, route: string, status: number) =>
+  m.httpRequests.get({ method, route, status: String(status) });
 
 describe("every answer of /api/v1", () => {
   test("200, 401 and 404 carry X-Request-Id and X-RateLimit-*, the envelope, one metric and one log line each", async () => {
@@ -26,7 +27,10 @@ describe("every answer of /api/v1", () => {
       expect(r.headers.get("content-type")).toContain("application/json");
     }
     expect(ok.json.meta).toEqual({ request_id: ok.headers.get("x-request-id") });
-    expect(denied.json.error).toMatchObject({ code: "unauthorized", details: { request_id: denied.headers.get("x-request-id") } });
+    expect(denied.json.error).toMatchObject({
+      code: "unauthorized",
+      details: { request_id: denied.headers.get("x-request-id") },
+    });
     expect(missing.json.error).toMatchObject({ code: "not_found", details: { request_id: missing.headers.get("x-request-id") } });
     expect([count("GET", "/api/v1/account", 200), count("GET", "/api/v1/account", 401)]).toEqual([before[0] + 1, before[1] + 1]);
     await Bun.sleep(0);
@@ -60,13 +64,18 @@ describe("every answer of /api/v1", () => {
 describe("what Elysia compiles for each request", () => {
   const compiled = () => {
     const { app } = testApp();
-    return (app as any).router.history.map((r: any) => ({ route: `${r.method} ${r.path}`, src: String(r.compile?.() ?? r.composed) }));
+    return (app as any).router.history.map((r: any) => ({
+      route: `${r.method} ${r.path}`,
+      src: String(r.compile?.() ?? r.composed),
+    }));
   };
 
   test("no route copies every header into an object or parses cookies", () => {
     const routes = compiled();
     expect(routes.length).toBeGreaterThan(50);
-    expect(routes.filter((r: { src: string }) => /c\.headers=|parseCookie/.test(r.src)).map((r: { route: string }) => r.route)).toEqual([]);
+    expect(
+      routes.filter((r: { src: string }) => /c\.headers=|parseCookie/.test(r.src)).map((r: { route: string }) => r.route),
+    ).toEqual([]);
   });
 
   test("GET /api/v1/account and GET /healthz answer synchronously and parse no query", () => {

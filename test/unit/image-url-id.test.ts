@@ -18,7 +18,10 @@ describe("image_url naming an image id is refused", () => {
     expect(count(a.ctx.db, "tenants")).toBe(0);
   });
 
-  test.each(["alpine", "nginx:1.27", "cafe-app", "deadbeef/app:1", `ghcr.io/a/b@sha256:${ID}`])("a name that is not an id is accepted: %p", (v) => {
-    expect(imageRef(v)).toBe(v);
-  });
+  test.each(["alpine", "nginx:1.27", "cafe-app", "deadbeef/app:1", `ghcr.io/a/b@sha256:${ID}`])(
+    "a name that is not an id is accepted: %p",
+    (v) => {
+      expect(imageRef(v)).toBe(v);
+    },
+  );
 });

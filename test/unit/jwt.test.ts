@@ -29,7 +29,12 @@ const ISS = "https://clerk.example.test";
 const AUD = "staxa-app";
 const b64 = (v: unknown) => Buffer.from(typeof v === "string" ? v : JSON.stringify(v)).toString("base64url");
 
-function token(header: Record<string, unknown>, claims: Record<string, unknown>, key: KeyObject | null, alg = header.alg): string {
+function token(
+  header: Record<string, unknown>,
+  claims: Record<string, unknown>,
+  key: KeyObject | null,
+  alg = header.alg,
+): string {
   const input = `${b64(header)}.${b64(claims)}`;
   if (!key) return `${input}.`;
   const data = Buffer.from(input);
@@ -39,8 +44,19 @@ function token(header: Record<string, unknown>, claims: Record<string, unknown>,
 
 let clock = new Date("2031-05-01T12:00:00Z");
 const nowSec = () => Math.floor(clock.getTime() / 1000);
-const claims = (over: Record<string, unknown> = {}) => ({ iss: ISS, aud: AUD, sub: "user_1", email: "dev@example.com", email_verified: true, iat: nowSec(), nbf: nowSec() - 5, exp: nowSec() + 300, ...over });
-const rs = (over: Record<string, unknown> = {}, kid = "rsa1", key = rsa.privateKey) => token({ alg: "RS256", typ: "JWT", kid }, claims(over), key);
+const claims = (over: Record<string, unknown> = {}) => ({
+  iss: ISS,
+  aud: AUD,
+  sub: "user_1",
+  email: "dev@example.com",
+  email_verified: true,
+  iat: nowSec(),
+  nbf: nowSec() - 5,
+  exp: nowSec() + 300,
+  ...over,
+});
+const rs = (over: Record<string, unknown> = {}, kid = "rsa1", key = rsa.privateKey) =>
+  token({ alg: "RS256", typ: "JWT", kid }, claims(over), key);
 
 function dashApp(env: Record<string, string>) {
   const ctx = testCtx({ now: () => clock }, env);
@@ -48,13 +64,19 @@ function dashApp(env: Record<string, string>) {
   return async (method: string, path: string, jwt: string, body?: unknown) => {
     const headers: Record<string, string> = { authorization: `Bearer ${jwt}` };
     if (body !== undefined) headers["content-type"] = "application/json";
-    const res = await app.handle(new Request(`http://localhost${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }));
+    const res = await app.handle(
+      new Request(`http://localhost${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }),
+    );
     const text = await res.text();
     return { status: res.status, json: text ? JSON.parse(text) : undefined };
   };
 }
 
-const env = { STAXA_JWT_JWKS_URL: `http://127.0.0.1:${jwksServer.port}/.well-known/jwks.json`, STAXA_JWT_ISSUER: ISS, STAXA_JWT_AUDIENCE: AUD };
+const env = {
+  STAXA_JWT_JWKS_URL: `http://127.0.0.1:${jwksServer.port}/.well-known/jwks.json`,
+  STAXA_JWT_ISSUER: ISS,
+  STAXA_JWT_AUDIENCE: AUD,
+};
 const call = dashApp(env);
 
 describe("valid tokens", () => {
@@ -100,7 +122,9 @@ describe("OIDC binds to a provider by email only when email_verified is true", (
     expect(acct.json.error.message).toMatch(/not verified/);
     expect(acct.json.data).toBeUndefined();
     expect((await victim("POST", "/api/v1/register", unverified, { email: "owner@example.com" })).status).toBe(401);
-    expect((await victim("GET", "/api/v1/account", rs({ email: "owner@example.com", sub: "owner" }))).json.data.id).toBe(owner.json.data.id);
+    expect((await victim("GET", "/api/v1/account", rs({ email: "owner@example.com", sub: "owner" }))).json.data.id).toBe(
+      owner.json.data.id,
+    );
   });
 });
 
@@ -161,7 +185,13 @@ describe("a token that waits for the JWKS", () => {
     const send = async (method: string, jwt: string, body?: unknown) => {
       const headers: Record<string, string> = { authorization: `Bearer ${jwt}`, "x-request-id": "req_given_12345" };
       if (body !== undefined) headers["content-type"] = "application/json";
-      const res = await app.handle(new Request("http://localhost/api/v1/account", { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }));
+      const res = await app.handle(
+        new Request("http://localhost/api/v1/account", {
+          method,
+          headers,
+          body: body === undefined ? undefined : JSON.stringify(body),
+        }),
+      );
       return { status: res.status, headers: res.headers, json: await res.json() };
     };
     return { ctx, limiter, send };
@@ -172,7 +202,10 @@ describe("a token that waits for the JWKS", () => {
     const { provider } = ensureProvider(ctx.db, { email: "dev@example.com", name: null });
     const r = await send("PATCH", rs(), { name: "Waited Co" });
     expect(r.status).toBe(200);
-    expect(r.json).toEqual({ data: expect.objectContaining({ id: provider.id, name: "Waited Co" }), meta: { request_id: "req_given_12345" } });
+    expect(r.json).toEqual({
+      data: expect.objectContaining({ id: provider.id, name: "Waited Co" }),
+      meta: { request_id: "req_given_12345" },
+    });
     expect(r.headers.get("x-request-id")).toBe("req_given_12345");
     expect(r.headers.get("x-ratelimit-limit")).toMatch(/^\d+$/);
     const other = fresh();

@@ -35,7 +35,9 @@ describe("log endpoints", () => {
     const { a, id } = await loggingTenant("logs-follow");
     const open = async (path: string) => {
       const ac = new AbortController();
-      const res = await a.app.handle(new Request(`http://localhost${path}`, { headers: { authorization: `Bearer ${a.key}` }, signal: ac.signal }));
+      const res = await a.app.handle(
+        new Request(`http://localhost${path}`, { headers: { authorization: `Bearer ${a.key}` }, signal: ac.signal }),
+      );
       const reader = res.body!.getReader();
       let text = "";
       while (!text.includes("line 300")) text += new TextDecoder().decode((await reader.read()).value);

@@ -5,7 +5,17 @@ import { testApp } from "../support/ctx.ts";
 import { Counter, Gauge, Histogram, Registry } from "../../src/metrics/registry.ts";
 import { createLogger } from "../../src/lib/log.ts";
 
-type Family = { name: string; type: string; metrics: Array<{ labels?: Record<string, string>; value?: string; buckets?: Record<string, string>; count?: string; sum?: string }> };
+type Family = {
+  name: string;
+  type: string;
+  metrics: Array<{
+    labels?: Record<string, string>;
+    value?: string;
+    buckets?: Record<string, string>;
+    count?: string;
+    sum?: string;
+  }>;
+};
 
 // Elysia runs onAfterResponse after the response is handed back: let it run before reading.
 const settle = () => Bun.sleep(10);
@@ -13,7 +23,10 @@ const settle = () => Bun.sleep(10);
 /** Last scrape's raw text: the parser flattens labelled histograms, so their _count lines are read here. */
 let lastText = "";
 
-async function scrape(app: { handle(r: Request): Promise<Response> }, headers: Record<string, string> = {}): Promise<Map<string, Family>> {
+async function scrape(
+  app: { handle(r: Request): Promise<Response> },
+  headers: Record<string, string> = {},
+): Promise<Map<string, Family>> {
   await settle();
   const res = await app.handle(new Request("http://localhost/metrics", { headers }));
   expect(res.status).toBe(200);
@@ -81,7 +94,8 @@ describe("GET /metrics", () => {
     expect(reqs.metrics.some((m) => m.labels?.route?.includes("ten_doesnotexist"))).toBe(false);
     expect(reqs.metrics.some((m) => m.labels?.route?.includes("/no/such"))).toBe(false);
     // The unknown path is counted too, under a template ("/*" fallback or "unmatched"), never under itself.
-    const all404 = (f: Family | undefined) => (f?.metrics ?? []).filter((m) => m.labels?.status === "404").reduce((n, m) => n + Number(m.value), 0);
+    const all404 = (f: Family | undefined) =>
+      (f?.metrics ?? []).filter((m) => m.labels?.status === "404").reduce((n, m) => n + Number(m.value), 0);
     expect(all404(reqs) - all404(before.get("staxa_http_requests_total"))).toBe(3);
     expect(after.get("staxa_http_request_duration_seconds")!.type).toBe("HISTOGRAM");
     expect(histCount("staxa_http_request_duration_seconds", { method: "GET", route })).toBeGreaterThanOrEqual(2);
@@ -90,7 +104,8 @@ describe("GET /metrics", () => {
   test("tenants by status are counted at scrape time; the deploy queue reports its depth", async () => {
     const { app, ctx, provider } = testApp();
     const now = new Date().toISOString();
-    const ins = ctx.db.query(`INSERT INTO tenants (id, provider_id, mode, name, status, branch, resource_size, egress_mode, created_at, updated_at)
+    const ins = ctx.db
+      .query(`INSERT INTO tenants (id, provider_id, mode, name, status, branch, resource_size, egress_mode, created_at, updated_at)
                                VALUES (?, ?, ?, ?, ?, 'main', 'small', 'open', ?, ?)`);
     ins.run("ten_m1", provider.id, "live", "metrics-a", "ready", now, now);
     ins.run("ten_m2", provider.id, "live", "metrics-b", "ready", now, now);
@@ -110,12 +125,24 @@ describe("GET /metrics", () => {
   test("deployments by result and stage durations come from bus notifications", async () => {
     const { app, ctx, provider } = testApp();
     const now = new Date().toISOString();
-    ctx.db.query(`INSERT INTO tenants (id, provider_id, mode, name, status, branch, resource_size, egress_mode, created_at, updated_at)
-                  VALUES ('ten_d1', ?, 'live', 'metrics-dep', 'ready', 'main', 'small', 'open', ?, ?)`).run(provider.id, now, now);
-    ctx.db.query(`INSERT INTO services (id, tenant_id, name, source_type, branch, is_primary, is_routable, resource_size, status, created_at, updated_at)
-                  VALUES ('svc_d1', 'ten_d1', 'web', 'image', 'main', 1, 1, 'small', 'running', ?, ?)`).run(now, now);
-    ctx.db.query(`INSERT INTO deployments (id, tenant_id, service_id, service_name, status, timings, created_at)
-                  VALUES ('dep_d1', 'ten_d1', 'svc_d1', 'web', 'succeeded', '{"build_ms":2500,"deploy_ms":700,"total_ms":4000}', ?)`).run(now);
+    ctx.db
+      .query(
+        `INSERT INTO tenants (id, provider_id, mode, name, status, branch, resource_size, egress_mode, created_at, updated_at)
+                  VALUES ('ten_d1', ?, 'live', 'metrics-dep', 'ready', 'main', 'small', 'open', ?, ?)`,
+      )
+      .run(provider.id, now, now);
+    ctx.db
+      .query(
+        `INSERT INTO services (id, tenant_id, name, source_type, branch, is_primary, is_routable, resource_size, status, created_at, updated_at)
+                  VALUES ('svc_d1', 'ten_d1', 'web', 'image', 'main', 1, 1, 'small', 'running', ?, ?)`,
+      )
+      .run(now, now);
+    ctx.db
+      .query(
+        `INSERT INTO deployments (id, tenant_id, service_id, service_name, status, timings, created_at)
+                  VALUES ('dep_d1', 'ten_d1', 'svc_d1', 'web', 'succeeded', '{"build_ms":2500,"deploy_ms":700,"total_ms":4000}', ?)`,
+      )
+      .run(now);
     await scrape(app);
     const stage = (s: string) => histCount("staxa_deploy_stage_duration_seconds", { stage: s });
     const [build0, total0] = [stage("build"), stage("total")];

@@ -16,8 +16,12 @@ function oldDatabase(name: string) {
   const path = join(dir, name);
   const db = openDb(path);
   expect(migrate(db, V1)).toEqual([1]);
-  db.query("INSERT INTO providers (id, email, name, created_at, updated_at) VALUES ('prv_old', 'old@example.com', 'Old', '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z')").run();
-  db.query("INSERT INTO api_keys (id, provider_id, name, prefix, hash, mode, created_at) VALUES ('key_old', 'prv_old', 'k', 'sk_live_abcd', 'h1', 'live', '2025-01-01T00:00:00Z')").run();
+  db.query(
+    "INSERT INTO providers (id, email, name, created_at, updated_at) VALUES ('prv_old', 'old@example.com', 'Old', '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z')",
+  ).run();
+  db.query(
+    "INSERT INTO api_keys (id, provider_id, name, prefix, hash, mode, created_at) VALUES ('key_old', 'prv_old', 'k', 'sk_live_abcd', 'h1', 'live', '2025-01-01T00:00:00Z')",
+  ).run();
   db.close();
   return path;
 }
@@ -27,13 +31,19 @@ describe("migrations", () => {
     const path = oldDatabase("old.db");
     const db = openDb(path);
     expect(schemaVersion(db)).toBe(1);
-    const fake = { version: FAKE, name: "add_note", sql: "ALTER TABLE providers ADD COLUMN note TEXT NOT NULL DEFAULT 'kept'; CREATE INDEX providers_note ON providers(note);" };
+    const fake = {
+      version: FAKE,
+      name: "add_note",
+      sql: "ALTER TABLE providers ADD COLUMN note TEXT NOT NULL DEFAULT 'kept'; CREATE INDEX providers_note ON providers(note);",
+    };
     expect(migrate(db, [...V1, fake])).toEqual([FAKE]);
     expect(migrate(db, [...V1, fake])).toEqual([]); // idempotent
     db.close();
     const again = openDb(path);
     expect(schemaVersion(again)).toBe(FAKE);
-    expect(again.query("SELECT id, email, name, note FROM providers").all()).toEqual([{ id: "prv_old", email: "old@example.com", name: "Old", note: "kept" }]);
+    expect(again.query("SELECT id, email, name, note FROM providers").all()).toEqual([
+      { id: "prv_old", email: "old@example.com", name: "Old", note: "kept" },
+    ]);
     expect(again.query("SELECT id FROM api_keys").all()).toEqual([{ id: "key_old" }]);
     again.close();
   });
@@ -50,7 +60,11 @@ describe("migrations", () => {
   test("a failing migration rolls back completely and is not recorded", () => {
     const path = oldDatabase("fail.db");
     const db = openDb(path);
-    const broken = { version: FAKE, name: "broken", sql: "CREATE TABLE half (x TEXT); DELETE FROM providers; INSERT INTO no_such_table VALUES (1);" };
+    const broken = {
+      version: FAKE,
+      name: "broken",
+      sql: "CREATE TABLE half (x TEXT); DELETE FROM providers; INSERT INTO no_such_table VALUES (1);",
+    };
     expect(() => migrate(db, [...V1, broken])).toThrow();
     expect(schemaVersion(db)).toBe(1);
     expect(db.query("SELECT name FROM sqlite_master WHERE name = 'half'").all()).toEqual([]);

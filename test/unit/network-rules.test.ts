@@ -27,10 +27,19 @@ async function netApp(env: Record<string, string> = {}) {
   const proxy = new FakeProxy();
   const firewall = new FakeFirewall();
   const dataDir = mkdtempSync(join(tmpdir(), "staxa-unit-nr-"));
-  const app = testApp({ runtime, proxy, git: new FakeGit(), firewall, now: () => clock }, { STAXA_DRAIN_SEC: "0", STAXA_DATA_DIR: dataDir, STAXA_PUBLIC_IP: "203.0.113.10", ...env });
+  const app = testApp(
+    { runtime, proxy, git: new FakeGit(), firewall, now: () => clock },
+    { STAXA_DRAIN_SEC: "0", STAXA_DATA_DIR: dataDir, STAXA_PUBLIC_IP: "203.0.113.10", ...env },
+  );
   configureDeployer(app.deps, { probe: runtime.probe, healthTimeoutMs: 300 });
   const tenant = async (name: string, extra: Record<string, unknown> = {}) => {
-    const r = await app.call("POST", "/api/v1/tenants", { name, source_type: "image", image_url: "example/app:1", app_port: 3000, ...extra });
+    const r = await app.call("POST", "/api/v1/tenants", {
+      name,
+      source_type: "image",
+      image_url: "example/app:1",
+      app_port: 3000,
+      ...extra,
+    });
     expect(r.status).toBe(202);
     await idle(app.deps);
     return r.json.data.id as string;
@@ -38,8 +47,21 @@ async function netApp(env: Record<string, string> = {}) {
   return { ...app, runtime, firewall, tenant, idle: () => idle(app.deps) };
 }
 
-const inbound = (extra: Record<string, unknown> = {}) => ({ direction: "inbound", protocol: "tcp", target_service: "web", target_port: 5432, source_cidrs: ["198.51.100.0/24"], ...extra });
-const outbound = (extra: Record<string, unknown> = {}) => ({ direction: "outbound", protocol: "tcp", destination_cidrs: ["10.20.0.0/16"], destination_port: 443, ...extra });
+const inbound = (extra: Record<string, unknown> = {}) => ({
+  direction: "inbound",
+  protocol: "tcp",
+  target_service: "web",
+  target_port: 5432,
+  source_cidrs: ["198.51.100.0/24"],
+  ...extra,
+});
+const outbound = (extra: Record<string, unknown> = {}) => ({
+  direction: "outbound",
+  protocol: "tcp",
+  destination_cidrs: ["10.20.0.0/16"],
+  destination_port: 443,
+  ...extra,
+});
 const rulesIn = (db: any) => db.query("SELECT COUNT(*) AS n FROM network_rules").get().n as number;
 
 describe("POST /tenants/{id}/network-rules: inbound", () => {
@@ -49,10 +71,30 @@ describe("POST /tenants/{id}/network-rules: inbound", () => {
     const r = await a.call("POST", `/api/v1/tenants/${id}/network-rules`, inbound({ description: "db from office" }));
     expect(r.status).toBe(201);
     const d = r.json.data;
-    expect(d).toMatchObject({ direction: "inbound", protocol: "tcp", target_service: "web", target_port: 5432, allocated_port: 30000, status: "active", connection_string: "203.0.113.10:30000", source_cidrs: ["198.51.100.0/24"], destination_cidrs: [], destination_port: null, description: "db from office", expires_at: null });
+    expect(d).toMatchObject({
+      direction: "inbound",
+      protocol: "tcp",
+      target_service: "web",
+      target_port: 5432,
+      allocated_port: 30000,
+      status: "active",
+      connection_string: "203.0.113.10:30000",
+      source_cidrs: ["198.51.100.0/24"],
+      destination_cidrs: [],
+      destination_port: null,
+      description: "db from office",
+      expires_at: null,
+    });
     expect(d.id).toMatch(/^nr_[a-z0-9]{16}$/);
     const ip = a.runtime.running()[0]!.ip;
-    expect(a.firewall.inbound.get(d.id)).toEqual({ id: d.id, protocol: "tcp", hostPort: 30000, targetIp: ip!, targetPort: 5432, sourceCidrs: ["198.51.100.0/24"] });
+    expect(a.firewall.inbound.get(d.id)).toEqual({
+      id: d.id,
+      protocol: "tcp",
+      hostPort: 30000,
+      targetIp: ip!,
+      targetPort: 5432,
+      sourceCidrs: ["198.51.100.0/24"],
+    });
     expect((await a.call("GET", `/api/v1/tenants/${id}/network-rules/${d.id}`)).json.data).toEqual(d);
   });
 
@@ -90,7 +132,9 @@ describe("POST /tenants/{id}/network-rules: inbound", () => {
   test("20 concurrent creates never share a port", async () => {
     const a = await netApp({ STAXA_NETWORK_RULE_LIMIT: "100" });
     const ids = [await a.tenant("nr-race-a"), await a.tenant("nr-race-b")];
-    const res = await Promise.all(Array.from({ length: 20 }, (_, i) => a.call("POST", `/api/v1/tenants/${ids[i % 2]}/network-rules`, inbound())));
+    const res = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => a.call("POST", `/api/v1/tenants/${ids[i % 2]}/network-rules`, inbound())),
+    );
     expect(res.map((r) => r.status)).toEqual(Array(20).fill(201));
     const ports = res.map((r) => r.json.data.allocated_port);
     expect(new Set(ports).size).toBe(20);
@@ -130,7 +174,12 @@ describe("validation: 4xx, no firewall change, nothing stored", () => {
     ["2001:db8:::1/64", inbound({ source_cidrs: ["2001:db8:::1/64"] }), 400, "source_cidrs"],
     ["host bits set", inbound({ source_cidrs: ["10.1.2.3/16"] }), 400, "source_cidrs"],
     ["cidr not a string", inbound({ source_cidrs: [42] }), 400, "source_cidrs"],
-    ["1,000 CIDRs", inbound({ source_cidrs: Array.from({ length: 1000 }, (_, i) => `10.${i >> 8}.${i & 255}.0/24`) }), 400, "source_cidrs"],
+    [
+      "1,000 CIDRs",
+      inbound({ source_cidrs: Array.from({ length: 1000 }, (_, i) => `10.${i >> 8}.${i & 255}.0/24`) }),
+      400,
+      "source_cidrs",
+    ],
     ["21 CIDRs", inbound({ source_cidrs: Array.from({ length: 21 }, (_, i) => `10.0.${i}.0/24`) }), 400, "source_cidrs"],
     ["empty source_cidrs", inbound({ source_cidrs: [] }), 400, "source_cidrs"],
     ["port 0", inbound({ target_port: 0 }), 400, "target_port"],
@@ -156,23 +205,30 @@ describe("validation: 4xx, no firewall change, nothing stored", () => {
     ["outbound 0.0.0.0/0", outbound({ destination_cidrs: ["0.0.0.0/0"] }), 400, "destination_cidrs"],
     ["outbound on an open-egress tenant", outbound(), 422, "direction"],
   ];
-  test.each(bad.map(([name, body, status, field]) => [name, status, field, body] as const))("%s → %i naming %s", async (_name, status, field, body) => {
-    const a = await netApp();
-    const id = await a.tenant("nr-bad");
-    const before = a.firewall.snapshot();
-    const calls = a.firewall.calls.length;
-    const r = await a.call("POST", `/api/v1/tenants/${id}/network-rules`, body);
-    expect(r.status).toBe(status);
-    expect(r.json.error.details.field).toBe(field);
-    if (status === 422) expect(r.json.error.code).toBe("egress_not_restricted");
-    expect(rulesIn(a.ctx.db)).toBe(0);
-    expect(a.firewall.snapshot()).toBe(before);
-    expect(a.firewall.calls.length).toBe(calls);
-  });
+  test.each(bad.map(([name, body, status, field]) => [name, status, field, body] as const))(
+    "%s → %i naming %s",
+    async (_name, status, field, body) => {
+      const a = await netApp();
+      const id = await a.tenant("nr-bad");
+      const before = a.firewall.snapshot();
+      const calls = a.firewall.calls.length;
+      const r = await a.call("POST", `/api/v1/tenants/${id}/network-rules`, body);
+      expect(r.status).toBe(status);
+      expect(r.json.error.details.field).toBe(field);
+      if (status === 422) expect(r.json.error.code).toBe("egress_not_restricted");
+      expect(rulesIn(a.ctx.db)).toBe(0);
+      expect(a.firewall.snapshot()).toBe(before);
+      expect(a.firewall.calls.length).toBe(calls);
+    },
+  );
 
   test.each([
-    ["10.0.0.0/8", "10.0.0.0/8"], ["192.168.1.7", "192.168.1.7/32"], [" 203.0.113.0/24", "203.0.113.0/24"],
-    ["2001:DB8::/32", "2001:db8::/32"], ["2001:db8:0:0:1::/80", "2001:db8:0:0:1::/80"], ["fe80::1", "fe80::1/128"],
+    ["10.0.0.0/8", "10.0.0.0/8"],
+    ["192.168.1.7", "192.168.1.7/32"],
+    [" 203.0.113.0/24", "203.0.113.0/24"],
+    ["2001:DB8::/32", "2001:db8::/32"],
+    ["2001:db8:0:0:1::/80", "2001:db8:0:0:1::/80"],
+    ["fe80::1", "fe80::1/128"],
   ])("parseCidr(%p) = %p", (raw, want) => {
     expect(parseCidr(raw, "f")).toBe(want);
   });
@@ -184,10 +240,17 @@ describe("outbound rules and egress mode", () => {
     const id = await a.tenant("nr-out", { egress_mode: "restricted" });
     // Provisioning restricted the network before the container started.
     expect(a.firewall.egress.get(`egress-${id}`)).toEqual({ id: `egress-${id}`, subnet: "10.9.0.0/16", allow: [] });
-    const r = await a.call("POST", `/api/v1/tenants/${id}/network-rules`, outbound({ destination_cidrs: ["10.20.0.0/16", "192.0.2.5/32"], protocol: "udp", destination_port: 53 }));
+    const r = await a.call(
+      "POST",
+      `/api/v1/tenants/${id}/network-rules`,
+      outbound({ destination_cidrs: ["10.20.0.0/16", "192.0.2.5/32"], protocol: "udp", destination_port: 53 }),
+    );
     expect(r.status).toBe(201);
     expect(r.json.data).toMatchObject({ allocated_port: null, connection_string: null, destination_port: 53 });
-    expect(a.firewall.egress.get(`egress-${id}`)!.allow).toEqual([{ cidr: "10.20.0.0/16", port: 53, protocol: "udp" }, { cidr: "192.0.2.5/32", port: 53, protocol: "udp" }]);
+    expect(a.firewall.egress.get(`egress-${id}`)!.allow).toEqual([
+      { cidr: "10.20.0.0/16", port: 53, protocol: "udp" },
+      { cidr: "192.0.2.5/32", port: 53, protocol: "udp" },
+    ]);
     const deploys = a.runtime.running().length + a.runtime.removed.length;
     const p = await a.call("PATCH", `/api/v1/tenants/${id}`, { egress_mode: "open" });
     expect(p.status).toBe(200);
@@ -209,7 +272,8 @@ describe("list, get, delete, foreign tenants", () => {
     const id = await a.tenant("nr-list", { egress_mode: "restricted" });
     const i1 = (await a.call("POST", `/api/v1/tenants/${id}/network-rules`, inbound({ ttl_hours: 1 }))).json.data;
     const o1 = (await a.call("POST", `/api/v1/tenants/${id}/network-rules`, outbound())).json.data;
-    const ids = async (q: string) => (await a.call("GET", `/api/v1/tenants/${id}/network-rules${q}`)).json.data.map((r: any) => r.id);
+    const ids = async (q: string) =>
+      (await a.call("GET", `/api/v1/tenants/${id}/network-rules${q}`)).json.data.map((r: any) => r.id);
     expect(await ids("")).toEqual([i1.id, o1.id]);
     expect(await ids("?direction=outbound")).toEqual([o1.id]);
     clock = new Date(clock.getTime() + 2 * 3_600_000);
@@ -227,7 +291,13 @@ describe("list, get, delete, foreign tenants", () => {
     const rule = (await a.call("POST", `/api/v1/tenants/${id}/network-rules`, inbound())).json.data;
     const { provider } = ensureProvider(a.ctx.db, { email: "other@example.com", name: "Other" });
     const other = createKey(a.ctx.db, { providerId: provider.id, name: "o", mode: "live", scopes: ["*"], expiresAt: null }).raw;
-    const testKey = createKey(a.ctx.db, { providerId: a.provider.id, name: "t", mode: "test", scopes: ["*"], expiresAt: null }).raw;
+    const testKey = createKey(a.ctx.db, {
+      providerId: a.provider.id,
+      name: "t",
+      mode: "test",
+      scopes: ["*"],
+      expiresAt: null,
+    }).raw;
     for (const key of [other, testKey]) {
       const h = { authorization: `Bearer ${key}` };
       expect((await a.call("GET", `/api/v1/tenants/${id}/network-rules`, undefined, h)).status).toBe(404);
@@ -241,7 +311,9 @@ describe("list, get, delete, foreign tenants", () => {
   test("scopes: network:read lists, cannot create; network:write creates", async () => {
     const a = await netApp();
     const id = await a.tenant("nr-scope");
-    const key = (scopes: string[]) => ({ authorization: `Bearer ${createKey(a.ctx.db, { providerId: a.provider.id, name: "s", mode: "live", scopes, expiresAt: null }).raw}` });
+    const key = (scopes: string[]) => ({
+      authorization: `Bearer ${createKey(a.ctx.db, { providerId: a.provider.id, name: "s", mode: "live", scopes, expiresAt: null }).raw}`,
+    });
     const ro = key(["network:read"]);
     expect((await a.call("GET", `/api/v1/tenants/${id}/network-rules`, undefined, ro)).status).toBe(200);
     expect((await a.call("POST", `/api/v1/tenants/${id}/network-rules`, inbound(), ro)).status).toBe(403);
@@ -316,7 +388,13 @@ describe("never fail-open", () => {
   test("a restricted tenant whose egress cannot be enforced fails provisioning; no container starts", async () => {
     const a = await netApp();
     a.firewall.failOn = (c) => c.startsWith("setEgress");
-    const r = await a.call("POST", "/api/v1/tenants", { name: "nr-failclosed", source_type: "image", image_url: "example/app:1", app_port: 3000, egress_mode: "restricted" });
+    const r = await a.call("POST", "/api/v1/tenants", {
+      name: "nr-failclosed",
+      source_type: "image",
+      image_url: "example/app:1",
+      app_port: 3000,
+      egress_mode: "restricted",
+    });
     await a.idle();
     const t = (await a.call("GET", `/api/v1/tenants/${r.json.data.id}`)).json.data;
     expect(t.status).toBe("failed");

@@ -59,11 +59,28 @@ test("a client generated from /api/v1/openapi.json compiles (tsc --strict) and c
   writeFileSync(join(dir, "client.ts"), CLIENT);
 
   // A client project of its own: strict, browser-like (no Bun or Node types), nothing but the two files.
-  writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({
-    compilerOptions: { strict: true, noEmit: true, skipLibCheck: true, target: "es2022", module: "esnext", moduleResolution: "bundler", allowImportingTsExtensions: true, lib: ["es2022", "dom"], types: [] },
-    files: ["client.ts"],
-  }));
-  const tsc = Bun.spawn([process.execPath, join(root, "node_modules/typescript/bin/tsc"), "-p", dir], { cwd: dir, stdout: "pipe", stderr: "pipe" });
+  writeFileSync(
+    join(dir, "tsconfig.json"),
+    JSON.stringify({
+      compilerOptions: {
+        strict: true,
+        noEmit: true,
+        skipLibCheck: true,
+        target: "es2022",
+        module: "esnext",
+        moduleResolution: "bundler",
+        allowImportingTsExtensions: true,
+        lib: ["es2022", "dom"],
+        types: [],
+      },
+      files: ["client.ts"],
+    }),
+  );
+  const tsc = Bun.spawn([process.execPath, join(root, "node_modules/typescript/bin/tsc"), "-p", dir], {
+    cwd: dir,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const out = await new Response(tsc.stdout).text();
   expect(out).toBe("");
   expect(await tsc.exited).toBe(0);
@@ -71,7 +88,14 @@ test("a client generated from /api/v1/openapi.json compiles (tsc --strict) and c
   const { createAndRead } = await import(join(dir, "client.ts"));
   const r = await createAndRead((req: Request) => env.app.handle(req), env.key, "typed-client");
   await env.idle();
-  expect(r).toMatchObject({ status: 202, name: "typed-client", readName: "typed-client", total: 1, missingStatus: 404, missingCode: "not_found" });
+  expect(r).toMatchObject({
+    status: 202,
+    name: "typed-client",
+    readName: "typed-client",
+    total: 1,
+    missingStatus: 404,
+    missingCode: "not_found",
+  });
   expect(r.id).toMatch(/^\w+/);
   expect(r.services).toEqual([{ name: "web", primary: true }]);
   const after = await env.call("GET", `/api/v1/tenants/${r.id}`);

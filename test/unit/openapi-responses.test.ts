@@ -13,8 +13,14 @@ test("every JSON answer matches the status and the data model the document gives
   const m = matrixApp();
   const objects = await buildObjects(m, m.key, m.provider.id, "models", "s3cret-models");
   await m.idle();
-  const ops = Object.entries(OPS).map(([k, info]) => ({ method: k.split(" ")[0], path: k.split(" ")[1], info }))
-    .filter(({ method, path, info }) => (method === "GET" || BODIES[`${method} ${path}`] !== undefined) && ["one", "all", "page"].includes(info.shape) && !OUTSIDE.test(path));
+  const ops = Object.entries(OPS)
+    .map(([k, info]) => ({ method: k.split(" ")[0], path: k.split(" ")[1], info }))
+    .filter(
+      ({ method, path, info }) =>
+        (method === "GET" || BODIES[`${method} ${path}`] !== undefined) &&
+        ["one", "all", "page"].includes(info.shape) &&
+        !OUTSIDE.test(path),
+    );
   expect(ops.length).toBeGreaterThan(30);
   const template = (await m.send(m.key, "GET", "/api/v1/templates")).json.data[0].id;
   const wrong: string[] = [];
@@ -36,7 +42,10 @@ test("every JSON answer matches the status and the data model the document gives
       const e = Value.Errors(info.model, item).First();
       if (e) wrong.push(`${method} ${path}: ${e.path || "/"} ${e.message} (got ${JSON.stringify(e.value)?.slice(0, 80)})`);
     }
-    if (info.shape === "page") expect(r.json.meta).toEqual(expect.objectContaining({ total: expect.any(Number), limit: expect.any(Number), offset: expect.any(Number) }));
+    if (info.shape === "page")
+      expect(r.json.meta).toEqual(
+        expect.objectContaining({ total: expect.any(Number), limit: expect.any(Number), offset: expect.any(Number) }),
+      );
     if (info.shape === "all") expect(r.json.meta).toEqual(expect.objectContaining({ total: expect.any(Number) }));
   }
   expect(wrong).toEqual([]);

@@ -25,8 +25,16 @@ describe("a cached image that may be private is pulled again for each provider",
   const insertCredential = (a: Awaited<ReturnType<typeof fakeApp>>, providerId: string) => {
     const now = new Date().toISOString();
     registries.insert(a.ctx.db, {
-      id: "reg_other", provider_id: providerId, mode: "live", name: "hub", registry_url: "https://index.docker.io/v1/",
-      username: "other", password_enc: a.ctx.box.seal("pw"), verified: 1, created_at: now, updated_at: now,
+      id: "reg_other",
+      provider_id: providerId,
+      mode: "live",
+      name: "hub",
+      registry_url: "https://index.docker.io/v1/",
+      username: "other",
+      password_enc: a.ctx.box.seal("pw"),
+      verified: 1,
+      created_at: now,
+      updated_at: now,
     } as registries.RegistryRow);
   };
 
@@ -35,7 +43,12 @@ describe("a cached image that may be private is pulled again for each provider",
     a.runtime.images.set("acme/private:1", "sha256:cached");
     a.runtime.images.set("sha256:cached", "sha256:cached");
     expect(mayBePrivate(a.ctx, "acme/private:1")).toBe(false);
-    const first = await a.call("POST", "/api/v1/tenants", { name: "cache-ok", source_type: "image", image_url: "acme/private:1", app_port: 3000 });
+    const first = await a.call("POST", "/api/v1/tenants", {
+      name: "cache-ok",
+      source_type: "image",
+      image_url: "acme/private:1",
+      app_port: 3000,
+    });
     expect(first.status).toBe(202);
     await a.idle();
     expect(a.runtime.pulls).toEqual([]); // nobody holds a credential for Docker Hub: a public image, the cache serves
@@ -43,7 +56,12 @@ describe("a cached image that may be private is pulled again for each provider",
     const other = ensureProvider(a.ctx.db, { email: "other@example.com", name: null }).provider;
     insertCredential(a, other.id);
     expect(mayBePrivate(a.ctx, "acme/private:1")).toBe(true);
-    const second = await a.call("POST", "/api/v1/tenants", { name: "cache-no", source_type: "image", image_url: "acme/private:1", app_port: 3000 });
+    const second = await a.call("POST", "/api/v1/tenants", {
+      name: "cache-no",
+      source_type: "image",
+      image_url: "acme/private:1",
+      app_port: 3000,
+    });
     expect(second.status).toBe(202);
     await a.idle();
     expect(a.runtime.pulls).toEqual(["acme/private:1"]);

@@ -19,8 +19,16 @@ test("restart: interrupted deployment failed with reason, healthy tenant kept, r
   a.runtime.buildDelayMs = 10_000;
   await Bun.sleep(30);
   const depId = (a.ctx.db.query("SELECT id FROM deployments WHERE tenant_id = ?").get(stuck) as any).id;
-  const orphan = await a.runtime.startContainer({ ...([...a.runtime.containers.values()][0].spec), name: "staxa-stuck-web-x", labels: { "staxa.managed": "1", "staxa.tenant_id": stuck } });
-  const foreign = await a.runtime.startContainer({ ...([...a.runtime.containers.values()][0].spec), name: "other", labels: { "staxa.managed": "1", "staxa.tenant_id": "ten_elsewhere" } });
+  const orphan = await a.runtime.startContainer({
+    ...[...a.runtime.containers.values()][0].spec,
+    name: "staxa-stuck-web-x",
+    labels: { "staxa.managed": "1", "staxa.tenant_id": stuck },
+  });
+  const foreign = await a.runtime.startContainer({
+    ...[...a.runtime.containers.values()][0].spec,
+    name: "other",
+    labels: { "staxa.managed": "1", "staxa.tenant_id": "ten_elsewhere" },
+  });
   // the process "dies": its in-memory work stops, the store keeps what it had written
   cancelTenantWork(a.deps, stuck, "crash");
   await a.idle();
@@ -31,7 +39,10 @@ test("restart: interrupted deployment failed with reason, healthy tenant kept, r
 
   expect(failInterrupted(a.deps)).toBe(1);
   const r = await reconcile(a.deps, 1);
-  expect((await a.call("GET", `/api/v1/tenants/${stuck}/deployments/${depId}`)).json.data).toMatchObject({ status: "failed", reason: INTERRUPTED });
+  expect((await a.call("GET", `/api/v1/tenants/${stuck}/deployments/${depId}`)).json.data).toMatchObject({
+    status: "failed",
+    reason: INTERRUPTED,
+  });
   expect((await a.call("GET", `/api/v1/tenants/${stuck}`)).json.data.status).toBe("failed");
   expect((await a.call("GET", `/api/v1/tenants/${healthy}`)).json.data.status).toBe("ready");
   expect(r.orphansRemoved).toEqual(["staxa-stuck-web-x"]);

@@ -7,8 +7,18 @@ import { loadConfig } from "../../src/config.ts";
 
 describe("isLocalDomain", () => {
   test.each([
-    ["staxa.localhost", true], ["localhost", true], ["apps.test", true], ["lab.internal", true], ["box.local", true], ["x.home.arpa", true],
-    ["192.168.1.10", true], ["127.0.0.1", true], ["tenants.example.com", false], ["staxa.dev", false], ["localhost.example.com", false], ["10.0.0.5.nip.io", false],
+    ["staxa.localhost", true],
+    ["localhost", true],
+    ["apps.test", true],
+    ["lab.internal", true],
+    ["box.local", true],
+    ["x.home.arpa", true],
+    ["192.168.1.10", true],
+    ["127.0.0.1", true],
+    ["tenants.example.com", false],
+    ["staxa.dev", false],
+    ["localhost.example.com", false],
+    ["10.0.0.5.nip.io", false],
   ])("%s → %p", (d, want) => expect(isLocalDomain(d)).toBe(want));
 });
 

@@ -3,7 +3,13 @@ import { describe, expect, test } from "bun:test";
 import { RouteTable } from "../../src/proxy/route-table.ts";
 import type { HostRow } from "../../src/store/proxy-routes.ts";
 
-const row = (host: string, upstreams: string[], rev = 1, tls = false): HostRow => ({ host, route_id: upstreams.length ? `${host}.web` : "", upstreams, tls, rev });
+const row = (host: string, upstreams: string[], rev = 1, tls = false): HostRow => ({
+  host,
+  route_id: upstreams.length ? `${host}.web` : "",
+  upstreams,
+  tls,
+  rev,
+});
 
 describe("RouteTable", () => {
   test("applies changes, tombstones and whole reloads", () => {
@@ -18,7 +24,14 @@ describe("RouteTable", () => {
   const settleCases: Array<[string, Array<["route" | "http", number]>, number]> = [
     ["never asked: no wait", [], 0],
     ["asked before the change: until that answer expires (+ slack)", [["route", 400]], 400 + 1000 + 150 - 600],
-    ["asked again after the change: Caddy has the new answer", [["route", 400], ["route", 550]], 0],
+    [
+      "asked again after the change: Caddy has the new answer",
+      [
+        ["route", 400],
+        ["route", 550],
+      ],
+      0,
+    ],
     ["the plain-HTTP lookup counts too", [["http", 450]], 450 + 1000 + 150 - 600],
     ["answered long ago: expired", [["route", -2000]], 0],
   ];

@@ -8,7 +8,12 @@ const fresh = () => {
   migrate(db);
   return db;
 };
-const route = (id: string, hosts: string[], upstreams = ["10.0.0.2:3000"], tls = false): table.RouteRow => ({ id, hosts, upstreams, tls });
+const route = (id: string, hosts: string[], upstreams = ["10.0.0.2:3000"], tls = false): table.RouteRow => ({
+  id,
+  hosts,
+  upstreams,
+  tls,
+});
 
 describe("proxy routes", () => {
   test("a route's hosts are rows; setting it again unchanged writes nothing and keeps the revision", () => {
@@ -24,7 +29,10 @@ describe("proxy routes", () => {
   test("a switch changes only the rows whose answer changed, under a new revision a reader follows", () => {
     const db = fresh();
     table.setRoute(db, route("a.web", ["a.test", "www.a.test"]), 1);
-    expect(table.setRoute(db, route("a.web", ["a.test"], ["10.0.0.9:3000", "10.0.0.8:3000"], true), 2)).toEqual(["www.a.test", "a.test"]);
+    expect(table.setRoute(db, route("a.web", ["a.test"], ["10.0.0.9:3000", "10.0.0.8:3000"], true), 2)).toEqual([
+      "www.a.test",
+      "a.test",
+    ]);
     expect(table.changesSince(db, 1)).toEqual([
       { host: "a.test", route_id: "a.web", upstreams: ["10.0.0.9:3000", "10.0.0.8:3000"], tls: true, rev: 2 },
       { host: "www.a.test", route_id: "", upstreams: [], tls: false, rev: 2 },
@@ -46,7 +54,10 @@ describe("proxy routes", () => {
     const db = fresh();
     table.setRoute(db, route("a.web", ["a.test"]), 1);
     table.setRoute(db, route("b.web", ["b.test"]), 2);
-    expect(table.syncRoutes(db, [route("b.web", ["b.test"]), route("c.web", ["c.test"])], 3).sort()).toEqual(["a.test", "c.test"]);
+    expect(table.syncRoutes(db, [route("b.web", ["b.test"]), route("c.web", ["c.test"])], 3).sort()).toEqual([
+      "a.test",
+      "c.test",
+    ]);
     expect([table.currentRev(db), table.listRoutes(db).map((r) => r.id)]).toEqual([3, ["b.web", "c.web"]]);
     expect(table.syncRoutes(db, [route("b.web", ["b.test"]), route("c.web", ["c.test"])], 4)).toEqual([]);
   });

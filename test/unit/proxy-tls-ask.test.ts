@@ -6,9 +6,20 @@ import { testApp } from "../support/ctx.ts";
 
 describe("isLoopback", () => {
   const cases: Array<[string | undefined, boolean]> = [
-    ["127.0.0.1", true], ["127.8.9.10", true], ["::1", true], ["::ffff:127.0.0.1", true],
-    ["10.0.0.1", false], ["172.17.0.1", false], ["::ffff:10.0.0.1", false], ["0.0.0.0", false],
-    ["::", false], ["fe80::1", false], ["1127.0.0.1", false], ["127.0.0.1.evil", false], ["", false], [undefined, false],
+    ["127.0.0.1", true],
+    ["127.8.9.10", true],
+    ["::1", true],
+    ["::ffff:127.0.0.1", true],
+    ["10.0.0.1", false],
+    ["172.17.0.1", false],
+    ["::ffff:10.0.0.1", false],
+    ["0.0.0.0", false],
+    ["::", false],
+    ["fe80::1", false],
+    ["1127.0.0.1", false],
+    ["127.0.0.1.evil", false],
+    ["", false],
+    [undefined, false],
   ];
   test.each(cases)("%p -> %p", (addr, want) => expect(isLoopback(addr)).toBe(want));
 });
@@ -22,7 +33,12 @@ describe("GET /internal/tls/ask", () => {
     try {
       const base = `http://127.0.0.1:${app.server!.port}/internal/tls/ask`;
       const status = async (q: string) => (await fetch(`${base}${q}`)).status;
-      expect([await status("?domain=a.staxa.test"), await status("?domain=A.STAXA.TEST"), await status("?domain=b.staxa.test"), await status("")]).toEqual([200, 200, 404, 404]);
+      expect([
+        await status("?domain=a.staxa.test"),
+        await status("?domain=A.STAXA.TEST"),
+        await status("?domain=b.staxa.test"),
+        await status(""),
+      ]).toEqual([200, 200, 404, 404]);
       const t = performance.now();
       for (let i = 0; i < 200; i++) await status("?domain=a.staxa.test");
       expect((performance.now() - t) / 200).toBeLessThan(5);

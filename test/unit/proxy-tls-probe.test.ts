@@ -12,19 +12,36 @@ function selfSigned(host: string, notAfter: Date) {
   cert.validity.notAfter = notAfter;
   cert.setSubject([{ name: "commonName", value: host }]);
   cert.setIssuer([{ name: "commonName", value: "Staxa Test CA" }]);
-  cert.setExtensions([{ name: "subjectAltName", altNames: [{ type: 2, value: host }, { type: 2, value: `www.${host}` }] }]);
+  cert.setExtensions([
+    {
+      name: "subjectAltName",
+      altNames: [
+        { type: 2, value: host },
+        { type: 2, value: `www.${host}` },
+      ],
+    },
+  ]);
   cert.sign(keys.privateKey, forge.md.sha256.create());
   return { cert: forge.pki.certificateToPem(cert), key: forge.pki.privateKeyToPem(keys.privateKey) };
 }
 
 const expiry = new Date(Date.UTC(2031, 5, 30, 12, 0, 0));
-const server = Bun.serve({ port: 0, hostname: "127.0.0.1", tls: selfSigned("probe.staxa.test", expiry), fetch: () => new Response("ok") });
+const server = Bun.serve({
+  port: 0,
+  hostname: "127.0.0.1",
+  tls: selfSigned("probe.staxa.test", expiry),
+  fetch: () => new Response("ok"),
+});
 afterAll(() => server.stop(true));
 
 test("reports issuer, subject, names and expiry of the served certificate", async () => {
   expect(await probeTls({ host: "127.0.0.1", port: server.port!, servername: "probe.staxa.test" })).toEqual({
-    ok: true, issuerCn: "Staxa Test CA", subjectCn: "probe.staxa.test", altNames: ["probe.staxa.test", "www.probe.staxa.test"],
-    notBefore: new Date(Date.UTC(2024, 0, 1)), notAfter: expiry,
+    ok: true,
+    issuerCn: "Staxa Test CA",
+    subjectCn: "probe.staxa.test",
+    altNames: ["probe.staxa.test", "www.probe.staxa.test"],
+    notBefore: new Date(Date.UTC(2024, 0, 1)),
+    notAfter: expiry,
   });
 }, 30_000);
 

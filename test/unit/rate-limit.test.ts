@@ -66,7 +66,9 @@ describe("429", () => {
     for (let i = 0; i < 5; i++) expect((await call("POST", "/api/v1/api-keys", { name: `k${i}` })).status).toBe(201);
     const r = await call("POST", "/api/v1/api-keys", { name: "k6" });
     expect(r.status).toBe(429);
-    expect(r.json.error.message).toBe('Rate limit exceeded: 5 POST /api-keys requests per minute (limit "keys.create"); it resets in 42 s');
+    expect(r.json.error.message).toBe(
+      'Rate limit exceeded: 5 POST /api-keys requests per minute (limit "keys.create"); it resets in 42 s',
+    );
     expect(r.json.error.details).toMatchObject({ retry_after: 42, limit: "keys.create", limit_per_minute: 5 });
     expect(r.headers.get("retry-after")).toBe("42");
     expect(r.headers.get("x-ratelimit-limit")).toBe("5");
@@ -139,7 +141,11 @@ describe("failed-authentication limiting keys on the socket's peer address", () 
 
   test("130 wrong passwords, each with a different made-up Authorization, X-Forwarded-For and Forwarded, get limited", async () => {
     const token = ensureSetupToken(t.ctx)!;
-    const setup = await fetch(`${base}/api/v1/auth/setup`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token, ...ADMIN }) });
+    const setup = await fetch(`${base}/api/v1/auth/setup`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token, ...ADMIN }),
+    });
     expect(setup.status).toBe(201);
     const statuses: number[] = [];
     const messages: string[] = [];
@@ -164,7 +170,11 @@ describe("failed-authentication limiting keys on the socket's peer address", () 
     expect(messages[30]).toContain('limit "auth.failed"');
     expect(messages[60]).toContain('limit "other"');
     // Once limited, even the right password is refused before it is checked: the guess is not confirmed.
-    const right = await fetch(`${base}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(ADMIN) });
+    const right = await fetch(`${base}/api/v1/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(ADMIN),
+    });
     expect(right.status).toBe(429);
     expect(t.deps.limiter.peek("ip:127.0.0.1", AUTH_FAILURES).allowed).toBe(false);
     expect(t.deps.limiter.peek("ip:203.0.113.1", AUTH_FAILURES).allowed).toBe(true);

@@ -8,7 +8,8 @@ function counted(db = openDb(":memory:")) {
   db.exec("CREATE TABLE a (v INTEGER); CREATE TABLE other (v INTEGER); INSERT INTO a VALUES (1)");
   let reads = 0;
   const memo = new ReadMemo(db);
-  const read = (maxAge = 60_000) => memo.read("k", maxAge, () => (reads++, db.query<{ v: number }, []>("SELECT v FROM a").get()!.v));
+  const read = (maxAge = 60_000) =>
+    memo.read("k", maxAge, () => (reads++, db.query<{ v: number }, []>("SELECT v FROM a").get()!.v));
   return { db, read, reads: () => reads };
 }
 
@@ -51,8 +52,12 @@ describe("ReadMemo", () => {
     const { call, ctx, provider } = testApp();
     expect((await call("GET", "/api/v1/account")).json.data.tenant_count).toBe(0);
     const now = new Date().toISOString();
-    ctx.db.query(`INSERT INTO tenants (id, provider_id, mode, name, status, branch, resource_size, egress_mode, created_at, updated_at)
-                  VALUES ('ten_memo1', ?, 'live', 'memo-a', 'ready', 'main', 'small', 'open', ?, ?)`).run(provider.id, now, now);
+    ctx.db
+      .query(
+        `INSERT INTO tenants (id, provider_id, mode, name, status, branch, resource_size, egress_mode, created_at, updated_at)
+                  VALUES ('ten_memo1', ?, 'live', 'memo-a', 'ready', 'main', 'small', 'open', ?, ?)`,
+      )
+      .run(provider.id, now, now);
     expect((await call("GET", "/api/v1/account")).json.data.tenant_count).toBe(1);
     expect((await call("PATCH", "/api/v1/account", { name: "Renamed" })).json.data.name).toBe("Renamed");
     expect((await call("GET", "/api/v1/account")).json.data.name).toBe("Renamed");

@@ -34,7 +34,8 @@ describe("repo_url at the edge", () => {
   });
 
   test("good URLs pass unchanged", () => {
-    for (const v of ["https://github.com/acme/app.git", "ssh://git@example.com/acme/app.git"]) expect(repoUrl(v, { allowFile: false })).toBe(v);
+    for (const v of ["https://github.com/acme/app.git", "ssh://git@example.com/acme/app.git"])
+      expect(repoUrl(v, { allowFile: false })).toBe(v);
     expect(repoUrl("file:///tmp/repo", { allowFile: true })).toBe("file:///tmp/repo");
   });
 });

@@ -2,8 +2,24 @@
 // scope, every foreign or other-mode id answers 404 and changes nothing, and API keys behave as SECURITY.md says.
 import { describe, expect, test } from "bun:test";
 import {
-  BODIES, JWT_ONLY_ROUTES, PARAMS, PUBLIC_ROUTES, UNVERSIONED_ROUTES, buildObjects, dumpDb, fillPath, hasOwnedParam,
-  matrixApp, otherProvider, paramKinds, paramSlots, routeKey, routeTable, type MatrixApp, type Objects, type RouteRef,
+  BODIES,
+  JWT_ONLY_ROUTES,
+  PARAMS,
+  PUBLIC_ROUTES,
+  UNVERSIONED_ROUTES,
+  buildObjects,
+  dumpDb,
+  fillPath,
+  hasOwnedParam,
+  matrixApp,
+  otherProvider,
+  paramKinds,
+  paramSlots,
+  routeKey,
+  routeTable,
+  type MatrixApp,
+  type Objects,
+  type RouteRef,
 } from "../support/matrix.ts";
 import { authenticateKey, generateKey, hashKey, isWellFormedKey, KeyCache } from "../../src/core/identity/keys.ts";
 import { createKey } from "../../src/core/identity/keys.ts";
@@ -23,7 +39,9 @@ describe("scope walk over the route table", () => {
   test("the table is read from the app, and every allow-list entry names a route that exists", () => {
     expect(guarded.length).toBeGreaterThan(50);
     const keys = new Set(routes.map(routeKey));
-    const stale = [...Object.keys(PUBLIC_ROUTES), ...Object.keys(JWT_ONLY_ROUTES), ...Object.keys(UNVERSIONED_ROUTES)].filter((k) => !keys.has(k));
+    const stale = [...Object.keys(PUBLIC_ROUTES), ...Object.keys(JWT_ONLY_ROUTES), ...Object.keys(UNVERSIONED_ROUTES)].filter(
+      (k) => !keys.has(k),
+    );
     expect(stale).toEqual([]);
   });
 
@@ -35,7 +53,8 @@ describe("scope walk over the route table", () => {
     const wrong: string[] = [];
     for (const r of [...guarded, ...routes.filter((x) => JWT_ONLY_ROUTES[routeKey(x)])]) {
       const res = await m.send(undefined, r.method, placeholders(r.path), bodyFor(r));
-      if (res.status !== 401 || res.json?.error?.code !== "unauthorized") wrong.push(`${routeKey(r)} → ${res.status} ${res.text.slice(0, 100)}`);
+      if (res.status !== 401 || res.json?.error?.code !== "unauthorized")
+        wrong.push(`${routeKey(r)} → ${res.status} ${res.text.slice(0, 100)}`);
     }
     expect(wrong).toEqual([]);
   });
@@ -47,18 +66,32 @@ describe("scope walk over the route table", () => {
     for (const r of guarded) {
       const key = r.path.startsWith("/api/v1/templates") ? tenantsOnly : templatesOnly;
       const res = await m.send(key, r.method, placeholders(r.path), bodyFor(r));
-      if (res.status !== 403 || res.json?.error?.code !== "insufficient_scope") wrong.push(`${routeKey(r)} → ${res.status} ${res.text.slice(0, 100)}`);
+      if (res.status !== 403 || res.json?.error?.code !== "insufficient_scope")
+        wrong.push(`${routeKey(r)} → ${res.status} ${res.text.slice(0, 100)}`);
     }
     expect(wrong).toEqual([]);
   });
 
   test("a key holding every read scope → 403 on every guarded route that changes something", async () => {
-    const reads = ["account:read", "keys:read", "tenants:read", "deployments:read", "env:read", "domains:read", "network:read", "registries:read", "github:read", "webhooks:read", "templates:read"];
+    const reads = [
+      "account:read",
+      "keys:read",
+      "tenants:read",
+      "deployments:read",
+      "env:read",
+      "domains:read",
+      "network:read",
+      "registries:read",
+      "github:read",
+      "webhooks:read",
+      "templates:read",
+    ];
     const readOnly = m.newKey(m.provider.id, "live", reads);
     const wrong: string[] = [];
     for (const r of guarded.filter((x) => x.method !== "GET")) {
       const res = await m.send(readOnly, r.method, placeholders(r.path), bodyFor(r));
-      if (res.status !== 403 || res.json?.error?.code !== "insufficient_scope") wrong.push(`${routeKey(r)} → ${res.status} ${res.text.slice(0, 100)}`);
+      if (res.status !== 403 || res.json?.error?.code !== "insufficient_scope")
+        wrong.push(`${routeKey(r)} → ${res.status} ${res.text.slice(0, 100)}`);
     }
     expect(wrong).toEqual([]);
   });
@@ -73,27 +106,48 @@ describe("scope walk over the route table", () => {
 });
 
 /** What must never appear in an answer to a foreign caller. */
-const leaks = (o: Objects, secret: string) => [o.tenantName, secret, `${o.tenantName}-user`, `${o.tenantName}.example.com`, `${o.tenantName} hook`];
+const leaks = (o: Objects, secret: string) => [
+  o.tenantName,
+  secret,
+  `${o.tenantName}-user`,
+  `${o.tenantName}.example.com`,
+  `${o.tenantName} hook`,
+];
 
 /** Calls every owned-parameter route of `routes` in one variant; returns the wrong answers. */
-async function expect404(m: MatrixApp, routes: RouteRef[], key: string, objects: Objects, override: Record<string, string>, label: string, secret: string): Promise<string[]> {
+async function expect404(
+  m: MatrixApp,
+  routes: RouteRef[],
+  key: string,
+  objects: Objects,
+  override: Record<string, string>,
+  label: string,
+  secret: string,
+): Promise<string[]> {
   const wrong: string[] = [];
   for (const r of routes) {
     const { url } = fillPath(r.path, objects, override);
     const res = await m.send(key, r.method, url, bodyFor(r));
     const leaked = leaks(objects, secret).filter((s) => res.text.includes(s));
     if (res.status !== 404 || res.json?.error?.code !== "not_found" || leaked.length) {
-      wrong.push(`${label}: ${r.method} ${url} (${r.path}) → ${res.status} ${res.text.slice(0, 120)}${leaked.length ? ` LEAKED ${leaked.join(", ")}` : ""}`);
+      wrong.push(
+        `${label}: ${r.method} ${url} (${r.path}) → ${res.status} ${res.text.slice(0, 120)}${leaked.length ? ` LEAKED ${leaked.join(", ")}` : ""}`,
+      );
     }
   }
   return wrong;
 }
 
 /** Runtime, proxy and firewall state: a refused call must not have touched the outside systems either. */
-const outside = (m: MatrixApp) => JSON.stringify({
-  containers: [...m.runtime.containers.keys()].sort(), networks: [...m.runtime.networks].sort(), images: [...m.runtime.images.keys()].sort(),
-  routes: [...m.proxy.routes.values()], inbound: [...m.firewall.inbound.keys()].sort(), egress: [...m.firewall.egress.entries()],
-});
+const outside = (m: MatrixApp) =>
+  JSON.stringify({
+    containers: [...m.runtime.containers.keys()].sort(),
+    networks: [...m.runtime.networks].sort(),
+    images: [...m.runtime.images.keys()].sort(),
+    routes: [...m.proxy.routes.values()],
+    inbound: [...m.firewall.inbound.keys()].sort(),
+    egress: [...m.firewall.egress.entries()],
+  });
 
 describe("foreign-id matrix over the route table", async () => {
   const m = matrixApp();
@@ -108,16 +162,24 @@ describe("foreign-id matrix over the route table", async () => {
   const owned = routes.filter((r) => hasOwnedParam(r.path));
   // Routes whose path holds a parent id and a child id: the parent swapped for another owner's.
   const nested = owned.filter((r) => paramKinds(r.path).includes("parent") && paramKinds(r.path).includes("child"));
-  const parentsOf = (o: Objects) => Object.fromEntries(Object.entries(PARAMS).filter(([, p]) => p.kind === "parent").map(([k, p]) => [k, p.fill(o)]));
+  const parentsOf = (o: Objects) =>
+    Object.fromEntries(
+      Object.entries(PARAMS)
+        .filter(([, p]) => p.kind === "parent")
+        .map(([k, p]) => [k, p.fill(o)]),
+    );
 
   test("every path parameter of every route can be filled (add new ones to PARAMS in test/support/matrix.ts)", () => {
     const missing = routes.flatMap((r) => fillPath(r.path, a).missing.map((p) => `${routeKey(r)}: ${p}`));
     expect(missing).toEqual([]);
     expect(owned.length).toBeGreaterThan(30);
     expect(nested.length).toBeGreaterThan(5);
-    expect(routes.filter((r) => paramSlots(r.path).length && !hasOwnedParam(r.path)).map(routeKey).sort()).toEqual([
-      "GET /api/v1/github/repos/*", "GET /api/v1/github/repos/:owner/:repo/branches", "GET /api/v1/templates/:id",
-    ]);
+    expect(
+      routes
+        .filter((r) => paramSlots(r.path).length && !hasOwnedParam(r.path))
+        .map(routeKey)
+        .sort(),
+    ).toEqual(["GET /api/v1/github/repos/*", "GET /api/v1/github/repos/:owner/:repo/branches", "GET /api/v1/templates/:id"]);
   });
 
   test("another provider's ids, another mode's key, and ids under another parent all answer 404, with no data, and change nothing", async () => {
@@ -159,8 +221,28 @@ describe("credentials inside URLs", () => {
       ["POST", "/api/v1/tenants", tenant("https://user:planted-tok@example.com/a/b.git"), "repo_url"],
       ["POST", "/api/v1/tenants", tenant("https://planted-tok@example.com/a/b.git"), "repo_url"],
       ["POST", "/api/v1/tenants", tenant("ssh://git:planted-tok@example.com/a/b.git"), "repo_url"],
-      ["POST", "/api/v1/tenants", { name: "credsvc", services: [{ name: "web", source_type: "github", repo_url: "https://x-access-token:planted-tok@example.com/a/b.git", is_routable: true }] }, "services[0].repo_url"],
-      ["POST", "/api/v1/registries", { name: "r", registry_url: "http://u:planted-tok@127.0.0.1:9", username: "u", password: "p" }, "registry_url"],
+      [
+        "POST",
+        "/api/v1/tenants",
+        {
+          name: "credsvc",
+          services: [
+            {
+              name: "web",
+              source_type: "github",
+              repo_url: "https://x-access-token:planted-tok@example.com/a/b.git",
+              is_routable: true,
+            },
+          ],
+        },
+        "services[0].repo_url",
+      ],
+      [
+        "POST",
+        "/api/v1/registries",
+        { name: "r", registry_url: "http://u:planted-tok@127.0.0.1:9", username: "u", password: "p" },
+        "registry_url",
+      ],
       ["POST", "/api/v1/webhooks", { url: "http://u:planted-tok@127.0.0.1:9/h", events: ["tenant.ready"] }, "url"],
     ];
     for (const [method, path, body, field] of cases) {
@@ -179,13 +261,22 @@ describe("credentials inside URLs", () => {
 describe("images built for one provider", () => {
   test("another provider cannot run (or, by deleting its tenant, remove) them by naming their tag as its image_url", async () => {
     const m = matrixApp();
-    const a = await m.send(m.key, "POST", "/api/v1/tenants", { name: "builder-a", source_type: "github", repo_url: "https://example.com/a/app.git" });
+    const a = await m.send(m.key, "POST", "/api/v1/tenants", {
+      name: "builder-a",
+      source_type: "github",
+      repo_url: "https://example.com/a/app.git",
+    });
     await m.idle();
     const image: string = (await m.send(m.key, "GET", `/api/v1/tenants/${a.json.data.id}/deployments`)).json.data[0].image;
     expect(image).toMatch(/^staxa\/builder-a-web:/);
     const B = otherProvider(m, "image-thief@example.com");
     for (const ref of [image, "staxa/builder-a-web", `docker.io/${image}`]) {
-      const r = await m.send(B.key, "POST", "/api/v1/tenants", { name: "thief", source_type: "image", image_url: ref, app_port: 3000 });
+      const r = await m.send(B.key, "POST", "/api/v1/tenants", {
+        name: "thief",
+        source_type: "image",
+        image_url: ref,
+        app_port: 3000,
+      });
       expect([ref, r.status, r.json?.error?.details?.field]).toEqual([ref, 400, "image_url"]);
     }
     await m.idle();
@@ -199,17 +290,40 @@ describe("env values in what the appliance records", () => {
     const secret = `planted-crash-${crypto.randomUUID()}`;
     const dbUrl = `postgres://u:${secret}-pw@db/x`;
     // Typical of a crash: the app dumps its env, or an error names its connection string.
-    m.runtime.behaviour = (spec) => ({ running: false, exitCode: 1, logs: [...Object.entries(spec.env).map(([k, v]) => `${k}=${v}`), `Error: connect ECONNREFUSED ${spec.env.DATABASE_URL}`] });
-    const made = await m.send(m.key, "POST", "/api/v1/tenants", { name: "crasher", source_type: "image", image_url: "example/app:1", app_port: 3000, env: { API_TOKEN: secret, DATABASE_URL: dbUrl } });
+    m.runtime.behaviour = (spec) => ({
+      running: false,
+      exitCode: 1,
+      logs: [...Object.entries(spec.env).map(([k, v]) => `${k}=${v}`), `Error: connect ECONNREFUSED ${spec.env.DATABASE_URL}`],
+    });
+    const made = await m.send(m.key, "POST", "/api/v1/tenants", {
+      name: "crasher",
+      source_type: "image",
+      image_url: "example/app:1",
+      app_port: 3000,
+      env: { API_TOKEN: secret, DATABASE_URL: dbUrl },
+    });
     expect(made.status).toBe(202);
     await m.idle();
     const events = m.ctx.bus.recent(made.json.data.id, 1000);
     const failed = events.find((e) => e.stage === "error");
     expect(failed).toBeDefined();
     expect(JSON.stringify(failed)).toContain("ECONNREFUSED"); // the tail is still there to diagnose the crash
-    const answers = [made.text, ...(await Promise.all([`/api/v1/tenants/${made.json.data.id}`, `/api/v1/tenants/${made.json.data.id}/deployments`, `/api/v1/tenants/${made.json.data.id}/env`].map(async (p) => (await m.send(m.key, "GET", p)).text)))];
+    const answers = [
+      made.text,
+      ...(await Promise.all(
+        [
+          `/api/v1/tenants/${made.json.data.id}`,
+          `/api/v1/tenants/${made.json.data.id}/deployments`,
+          `/api/v1/tenants/${made.json.data.id}/env`,
+        ].map(async (p) => (await m.send(m.key, "GET", p)).text),
+      )),
+    ];
     const where = { events: JSON.stringify(events), store: JSON.stringify(dumpDb(m.ctx.db)), answers: answers.join("\n") };
-    expect(Object.entries(where).filter(([, text]) => text.includes(secret)).map(([k]) => k)).toEqual([]);
+    expect(
+      Object.entries(where)
+        .filter(([, text]) => text.includes(secret))
+        .map(([k]) => k),
+    ).toEqual([]);
   });
 });
 
@@ -234,10 +348,21 @@ describe("API keys", () => {
     const expiring = await m.send(m.key, "POST", "/api/v1/api-keys", { name: "expiring", expires_at: "2030-01-01T01:00:00Z" });
     expect((await m.send(expiring.json.data.key, "GET", "/api/v1/tenants")).status).toBe(200);
     clock = new Date("2030-01-01T01:00:01Z");
-    const pastExpiry = createKey(m.ctx.db, { providerId: m.provider.id, name: "old", mode: "live", scopes: ["*"], expiresAt: "2029-01-01T00:00:00Z" }).raw;
+    const pastExpiry = createKey(m.ctx.db, {
+      providerId: m.provider.id,
+      name: "old",
+      mode: "live",
+      scopes: ["*"],
+      expiresAt: "2029-01-01T00:00:00Z",
+    }).raw;
     const cases = {
-      unknown: good, malformed: "sk_live_short", "unknown mode": good.replace("sk_live_", "sk_prod_"), "bad checksum": badChecksum,
-      deleted: created.json.data.key, "expired while cached": expiring.json.data.key, "expired long ago": pastExpiry,
+      unknown: good,
+      malformed: "sk_live_short",
+      "unknown mode": good.replace("sk_live_", "sk_prod_"),
+      "bad checksum": badChecksum,
+      deleted: created.json.data.key,
+      "expired while cached": expiring.json.data.key,
+      "expired long ago": pastExpiry,
     };
     const answers = await Promise.all(Object.entries(cases).map(async ([k, v]) => [k, await unauthorized(m, v)] as const));
     const first = answers[0][1];
@@ -259,7 +384,9 @@ describe("API keys", () => {
     const m = matrixApp();
     const made = (await m.send(m.key, "POST", "/api/v1/api-keys", { name: "scan me" })).json.data;
     const raw: string = made.key;
-    const row = m.ctx.db.query<{ hash: string; prefix: string }, [string]>("SELECT hash, prefix FROM api_keys WHERE id = ?").get(made.id)!;
+    const row = m.ctx.db
+      .query<{ hash: string; prefix: string }, [string]>("SELECT hash, prefix FROM api_keys WHERE id = ?")
+      .get(made.id)!;
     expect(row.hash).toBe(new Bun.CryptoHasher("sha256").update(raw).digest("hex"));
     expect(row.hash).toBe(hashKey(raw));
     expect(raw.startsWith(row.prefix)).toBe(true);
@@ -272,12 +399,21 @@ describe("API keys", () => {
     expect(hits).toEqual([]);
     expect(JSON.stringify(dump)).toContain(row.hash); // the scan reads the table that holds it
     expect((await m.send(m.key, "GET", "/api/v1/api-keys")).text).not.toContain(secretPart);
-    const idx = m.ctx.db.query<{ sql: string }, []>("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'api_keys'").all();
-    expect(idx.some((i) => /\(\s*hash\s*\)/.test(i.sql ?? "")) || m.ctx.db.query("SELECT 1 FROM sqlite_master WHERE tbl_name = 'api_keys' AND sql LIKE '%hash%UNIQUE%'").get() !== null).toBe(true);
+    const idx = m.ctx.db
+      .query<{ sql: string }, []>("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'api_keys'")
+      .all();
+    expect(
+      idx.some((i) => /\(\s*hash\s*\)/.test(i.sql ?? "")) ||
+        m.ctx.db.query("SELECT 1 FROM sqlite_master WHERE tbl_name = 'api_keys' AND sql LIKE '%hash%UNIQUE%'").get() !== null,
+    ).toBe(true);
   });
 
   test("keys carry a checksum: every one-character change is recognised offline, before any store read", () => {
-    const throwingDb = { query() { throw new Error("the store was read"); } } as unknown as Db;
+    const throwingDb = {
+      query() {
+        throw new Error("the store was read");
+      },
+    } as unknown as Db;
     const over = { db: throwingDb, keys: new KeyCache() };
     for (let n = 0; n < 20; n++) {
       const raw = generateKey(n % 2 ? "live" : "test");

@@ -6,21 +6,71 @@ import { deployOrder, isStateful } from "../../src/core/deploy/group.ts";
 import { imageBaseName } from "../../src/lib/image-ref.ts";
 import { StreamSlots } from "../../src/api/stream-slots.ts";
 
-const svc = (name: string, o: { priority?: number; depends_on?: string[]; image_url?: string | null; volumes?: unknown[] } = {}) => ({
-  name, priority: o.priority ?? 0, depends_on: JSON.stringify(o.depends_on ?? []), image_url: o.image_url ?? null, volumes: JSON.stringify(o.volumes ?? []),
+const svc = (
+  name: string,
+  o: { priority?: number; depends_on?: string[]; image_url?: string | null; volumes?: unknown[] } = {},
+) => ({
+  name,
+  priority: o.priority ?? 0,
+  depends_on: JSON.stringify(o.depends_on ?? []),
+  image_url: o.image_url ?? null,
+  volumes: JSON.stringify(o.volumes ?? []),
 });
-const img = (name: string, extra: Record<string, unknown> = {}) => ({ name, source_type: "image", image_url: `example/${name}:1`, port: 8080, ...extra });
+const img = (name: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  source_type: "image",
+  image_url: `example/${name}:1`,
+  port: 8080,
+  ...extra,
+});
 
 describe("deployOrder", () => {
   const cases: Array<[string, ReturnType<typeof svc>[], string[]]> = [
     ["given order when nothing differs", [svc("a"), svc("b"), svc("c")], ["a", "b", "c"]],
-    ["stateful image first", [svc("web"), svc("cache", { image_url: "redis:7-alpine" }), svc("db", { image_url: "registry.example:5000/team/postgres:16@sha256:" + "a".repeat(64) })], ["cache", "db", "web"]],
-    ["a service with a volume is stateful", [svc("web"), svc("files", { image_url: "example/minio-like:1", volumes: [{ name: "x", target: "/x" }] })], ["files", "web"]],
-    ["dependencies before dependents, even against priority", [svc("web", { priority: 0, depends_on: ["api"] }), svc("api", { priority: 9 })], ["api", "web"]],
-    ["dependencies before stateful preference", [svc("db", { image_url: "postgres:16", depends_on: ["init"] }), svc("init")], ["init", "db"]],
-    ["then lower priority first", [svc("b", { priority: 2 }), svc("a", { priority: 1 }), svc("c", { priority: 3 })], ["a", "b", "c"]],
-    ["a diamond", [svc("web", { depends_on: ["api", "worker"] }), svc("worker", { depends_on: ["db"] }), svc("api", { depends_on: ["db"] }), svc("db")], ["db", "worker", "api", "web"]],
-    ["a cycle (old rows) still yields every service once", [svc("a", { depends_on: ["b"] }), svc("b", { depends_on: ["a"] })], ["a", "b"]],
+    [
+      "stateful image first",
+      [
+        svc("web"),
+        svc("cache", { image_url: "redis:7-alpine" }),
+        svc("db", { image_url: "registry.example:5000/team/postgres:16@sha256:" + "a".repeat(64) }),
+      ],
+      ["cache", "db", "web"],
+    ],
+    [
+      "a service with a volume is stateful",
+      [svc("web"), svc("files", { image_url: "example/minio-like:1", volumes: [{ name: "x", target: "/x" }] })],
+      ["files", "web"],
+    ],
+    [
+      "dependencies before dependents, even against priority",
+      [svc("web", { priority: 0, depends_on: ["api"] }), svc("api", { priority: 9 })],
+      ["api", "web"],
+    ],
+    [
+      "dependencies before stateful preference",
+      [svc("db", { image_url: "postgres:16", depends_on: ["init"] }), svc("init")],
+      ["init", "db"],
+    ],
+    [
+      "then lower priority first",
+      [svc("b", { priority: 2 }), svc("a", { priority: 1 }), svc("c", { priority: 3 })],
+      ["a", "b", "c"],
+    ],
+    [
+      "a diamond",
+      [
+        svc("web", { depends_on: ["api", "worker"] }),
+        svc("worker", { depends_on: ["db"] }),
+        svc("api", { depends_on: ["db"] }),
+        svc("db"),
+      ],
+      ["db", "worker", "api", "web"],
+    ],
+    [
+      "a cycle (old rows) still yields every service once",
+      [svc("a", { depends_on: ["b"] }), svc("b", { depends_on: ["a"] })],
+      ["a", "b"],
+    ],
   ];
   test.each(cases)("%s", (_l, input, want) => {
     expect(deployOrder(input).map((s) => s.name)).toEqual(want);
@@ -53,7 +103,11 @@ describe("POST /tenants/{id}/deploy", () => {
     expect(r.status).toBe(202);
     expect(r.json.data).toEqual({ tenant_id: id, status: "deploying", services: ["db", "api", "web", "worker"] });
     await a.idle();
-    const ev = a.ctx.db.query("SELECT service_name, stage, status FROM events WHERE tenant_id = ? AND deployment_id IN (SELECT id FROM deployments WHERE trigger = 'api') ORDER BY id").all(id) as any[];
+    const ev = a.ctx.db
+      .query(
+        "SELECT service_name, stage, status FROM events WHERE tenant_id = ? AND deployment_id IN (SELECT id FROM deployments WHERE trigger = 'api') ORDER BY id",
+      )
+      .all(id) as any[];
     // one service's events end (ready) before the next one's deploy stage starts
     const started = ev.filter((e) => e.stage === "deploy" && e.status === "running").map((e) => e.service_name);
     expect([...new Set(started)]).toEqual(["db", "api", "web", "worker"]);
@@ -67,16 +121,36 @@ describe("POST /tenants/{id}/deploy", () => {
     const a = await fakeApp();
     const id = (await a.call("POST", "/api/v1/tenants", body)).json.data.id;
     await a.idle();
-    const before = a.runtime.running().map((c) => c.id).sort();
-    a.runtime.behaviour = (spec) => (spec.labels["staxa.service"] === "api" ? { running: false, exitCode: 2, logs: ["boom"] } : {});
+    const before = a.runtime
+      .running()
+      .map((c) => c.id)
+      .sort();
+    a.runtime.behaviour = (spec) =>
+      spec.labels["staxa.service"] === "api" ? { running: false, exitCode: 2, logs: ["boom"] } : {};
     const r = await a.call("POST", `/api/v1/tenants/${id}/deploy`);
     await a.idle();
-    const deps = a.ctx.db.query("SELECT service_name, status, reason FROM deployments WHERE id IN (" + r.json.meta.deployment_ids.map(() => "?").join(",") + ") ORDER BY rowid").all(...r.json.meta.deployment_ids) as any[];
-    expect(deps.map((d) => [d.service_name, d.status])).toEqual([["db", "succeeded"], ["api", "failed"], ["web", "failed"], ["worker", "failed"]]);
+    const deps = a.ctx.db
+      .query(
+        "SELECT service_name, status, reason FROM deployments WHERE id IN (" +
+          r.json.meta.deployment_ids.map(() => "?").join(",") +
+          ") ORDER BY rowid",
+      )
+      .all(...r.json.meta.deployment_ids) as any[];
+    expect(deps.map((d) => [d.service_name, d.status])).toEqual([
+      ["db", "succeeded"],
+      ["api", "failed"],
+      ["web", "failed"],
+      ["worker", "failed"],
+    ]);
     expect(deps[2].reason).toContain(`service "api" failed`);
-    const errs = a.ctx.db.query("SELECT service_name, data FROM events WHERE tenant_id = ? AND stage = 'error' ORDER BY id").all(id) as any[];
+    const errs = a.ctx.db
+      .query("SELECT service_name, data FROM events WHERE tenant_id = ? AND stage = 'error' ORDER BY id")
+      .all(id) as any[];
     expect(errs[0].service_name).toBe("api");
-    expect(errs.slice(1).map((e) => [e.service_name, JSON.parse(e.data).failed_service])).toEqual([["web", "api"], ["worker", "api"]]);
+    expect(errs.slice(1).map((e) => [e.service_name, JSON.parse(e.data).failed_service])).toEqual([
+      ["web", "api"],
+      ["worker", "api"],
+    ]);
     // web and worker kept their old containers; no new container was started for them
     const now = a.runtime.running().filter((c) => ["web", "worker"].includes(c.labels["staxa.service"]));
     expect(now.every((c) => before.includes(c.id))).toBe(true);
@@ -138,10 +212,16 @@ describe("bounded streams", () => {
 
   test("event streams and service log follows over the limit get 429; a closed one frees its slot", async () => {
     const a = await fakeApp({ STAXA_SSE_MAX_PER_PROVIDER: "2" });
-    const id = (await a.call("POST", "/api/v1/tenants", { name: "logs", services: [img("web", { is_routable: true })] })).json.data.id;
+    const id = (await a.call("POST", "/api/v1/tenants", { name: "logs", services: [img("web", { is_routable: true })] })).json
+      .data.id;
     await a.idle();
     const open = (path: string, ac: AbortController) =>
-      a.app.handle(new Request(`http://localhost/api/v1/tenants/${id}${path}`, { headers: { authorization: `Bearer ${a.key}` }, signal: ac.signal }));
+      a.app.handle(
+        new Request(`http://localhost/api/v1/tenants/${id}${path}`, {
+          headers: { authorization: `Bearer ${a.key}` },
+          signal: ac.signal,
+        }),
+      );
     const acs = [new AbortController(), new AbortController()];
     const s1 = await open("/events?follow=true", acs[0]);
     await open("/events?follow=true", acs[1]);

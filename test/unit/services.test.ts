@@ -4,7 +4,13 @@ import { describe, expect, test } from "bun:test";
 import { fakeApp } from "../support/fakes.ts";
 
 const count = (db: any, table: string) => db.query(`SELECT COUNT(*) AS n FROM ${table}`).get().n as number;
-const img = (name: string, extra: Record<string, unknown> = {}) => ({ name, source_type: "image", image_url: `example/${name}:1`, port: 8080, ...extra });
+const img = (name: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  source_type: "image",
+  image_url: `example/${name}:1`,
+  port: 8080,
+  ...extra,
+});
 const three = (name = "shop") => ({
   name,
   env: { SHARED: "tenant", LOG: "info" },
@@ -22,8 +28,16 @@ describe("POST /tenants with services[]: validation", () => {
     ["name with a dot", [img("web.x", { is_routable: true })], "services[0].name"],
     ["name too long", [img("a".repeat(31), { is_routable: true })], "services[0].name"],
     ["no routable service", [img("web"), img("api")], "services"],
-    ["two primaries", [img("web", { is_routable: true, is_primary: true }), img("api", { is_routable: true, is_primary: true })], "services[1].is_primary"],
-    ["a primary that is not routable", [img("web", { is_primary: true }), img("api", { is_routable: true })], "services[0].is_routable"],
+    [
+      "two primaries",
+      [img("web", { is_routable: true, is_primary: true }), img("api", { is_routable: true, is_primary: true })],
+      "services[1].is_primary",
+    ],
+    [
+      "a primary that is not routable",
+      [img("web", { is_primary: true }), img("api", { is_routable: true })],
+      "services[0].is_routable",
+    ],
     ["port 0", [img("web", { is_routable: true, port: 0 })], "services[0].port"],
     ["port 65536", [img("web", { is_routable: true, port: 65536 })], "services[0].port"],
     ["port as a string", [img("web", { is_routable: true, port: "80" })], "services[0].port"],
@@ -31,18 +45,62 @@ describe("POST /tenants with services[]: validation", () => {
     ["is_primary as a number", [img("web", { is_routable: true, is_primary: 1 })], "services[0].is_primary"],
     ["depends_on an unknown service", [img("web", { is_routable: true, depends_on: ["cache"] })], "services[0].depends_on[0]"],
     ["depends_on itself", [img("web", { is_routable: true, depends_on: ["web"] })], "services[0].depends_on"],
-    ["depends_on a cycle", [img("web", { is_routable: true, depends_on: ["api"] }), img("api", { depends_on: ["db"] }), img("db", { depends_on: ["web"] })], "services[0].depends_on"],
+    [
+      "depends_on a cycle",
+      [
+        img("web", { is_routable: true, depends_on: ["api"] }),
+        img("api", { depends_on: ["db"] }),
+        img("db", { depends_on: ["web"] }),
+      ],
+      "services[0].depends_on",
+    ],
     ["depends_on not a list", [img("web", { is_routable: true, depends_on: "api" })], "services[0].depends_on"],
-    ["volume with a host path as name", [img("web", { is_routable: true, volumes: [{ name: "/etc", mount_path: "/data" }] })], "services[0].volumes[0].name"],
-    ["volume mounted at a relative path", [img("web", { is_routable: true, volumes: [{ name: "data", mount_path: "data" }] })], "services[0].volumes[0].mount_path"],
-    ["volume mounted over /proc", [img("web", { is_routable: true, volumes: [{ name: "data", mount_path: "/proc" }] })], "services[0].volumes[0].mount_path"],
-    ["volume path with ..", [img("web", { is_routable: true, volumes: [{ name: "data", mount_path: "/a/../etc" }] })], "services[0].volumes[0].mount_path"],
-    ["two volumes, one name", [img("web", { is_routable: true, volumes: [{ name: "d", mount_path: "/a" }, { name: "d", mount_path: "/b" }] })], "services[0].volumes[1].name"],
-    ["healthcheck without a path", [img("web", { is_routable: true, healthcheck: { path: "health" } })], "services[0].healthcheck.path"],
+    [
+      "volume with a host path as name",
+      [img("web", { is_routable: true, volumes: [{ name: "/etc", mount_path: "/data" }] })],
+      "services[0].volumes[0].name",
+    ],
+    [
+      "volume mounted at a relative path",
+      [img("web", { is_routable: true, volumes: [{ name: "data", mount_path: "data" }] })],
+      "services[0].volumes[0].mount_path",
+    ],
+    [
+      "volume mounted over /proc",
+      [img("web", { is_routable: true, volumes: [{ name: "data", mount_path: "/proc" }] })],
+      "services[0].volumes[0].mount_path",
+    ],
+    [
+      "volume path with ..",
+      [img("web", { is_routable: true, volumes: [{ name: "data", mount_path: "/a/../etc" }] })],
+      "services[0].volumes[0].mount_path",
+    ],
+    [
+      "two volumes, one name",
+      [
+        img("web", {
+          is_routable: true,
+          volumes: [
+            { name: "d", mount_path: "/a" },
+            { name: "d", mount_path: "/b" },
+          ],
+        }),
+      ],
+      "services[0].volumes[1].name",
+    ],
+    [
+      "healthcheck without a path",
+      [img("web", { is_routable: true, healthcheck: { path: "health" } })],
+      "services[0].healthcheck.path",
+    ],
     ["priority negative", [img("web", { is_routable: true, priority: -1 })], "services[0].priority"],
     ["env value not a string", [img("web", { is_routable: true, env: { A: 1 } })], "services[0].env.A"],
     ["command as a shell string", [img("web", { is_routable: true, command: "sh -c id" })], "services[0].command"],
-    ["a secondary host longer than one DNS label", [img("web", { is_routable: true }), img("a".repeat(30), { is_routable: true })], "services[1].name"],
+    [
+      "a secondary host longer than one DNS label",
+      [img("web", { is_routable: true }), img("a".repeat(30), { is_routable: true })],
+      "services[1].name",
+    ],
   ];
   test.each(bad)("400 for %s, nothing written", async (_label, svcs, field) => {
     const a = await fakeApp();
@@ -54,7 +112,10 @@ describe("POST /tenants with services[]: validation", () => {
 
   test("the first routable service is primary when none says so", async () => {
     const a = await fakeApp();
-    const r = await a.call("POST", "/api/v1/tenants", { name: "prim", services: [img("worker"), img("api", { is_routable: true }), img("web", { is_routable: true })] });
+    const r = await a.call("POST", "/api/v1/tenants", {
+      name: "prim",
+      services: [img("worker"), img("api", { is_routable: true }), img("web", { is_routable: true })],
+    });
     expect(r.status).toBe(202);
     const prim = r.json.data.services.filter((s: any) => s.is_primary).map((s: any) => s.name);
     expect(prim).toEqual(["api"]);
@@ -66,8 +127,13 @@ describe("POST /tenants with services[]: validation", () => {
     const clash = await a.call("POST", "/api/v1/tenants", { name: "api-acme", source_type: "image", image_url: "example/x:1" });
     expect(clash.status).toBe(409);
     expect(clash.json.error.details.field).toBe("name");
-    expect((await a.call("POST", "/api/v1/tenants", { name: "web-zeta", source_type: "image", image_url: "example/x:1" })).status).toBe(202);
-    const rev = await a.call("POST", "/api/v1/tenants", { name: "zeta", services: [img("main", { is_routable: true }), img("web", { is_routable: true })] });
+    expect(
+      (await a.call("POST", "/api/v1/tenants", { name: "web-zeta", source_type: "image", image_url: "example/x:1" })).status,
+    ).toBe(202);
+    const rev = await a.call("POST", "/api/v1/tenants", {
+      name: "zeta",
+      services: [img("main", { is_routable: true }), img("web", { is_routable: true })],
+    });
     expect(rev.status).toBe(409);
   });
 });
@@ -82,8 +148,15 @@ describe("a three-service tenant", () => {
     const by = Object.fromEntries(list.map((s: any) => [s.name, s]));
     expect(by.web).toMatchObject({ is_primary: true, host: "shop.staxa.test", status: "running" });
     expect(by.api).toMatchObject({ is_primary: false, host: "api-shop.staxa.test", depends_on: ["db"] });
-    expect(by.db).toMatchObject({ is_routable: false, host: null, volumes: [{ name: "data", mount_path: "/var/lib/postgresql/data" }] });
-    expect(by.api.env).toEqual([{ key: "API_TOKEN", value: "****" }, { key: "LOG", value: "debug" }]);
+    expect(by.db).toMatchObject({
+      is_routable: false,
+      host: null,
+      volumes: [{ name: "data", mount_path: "/var/lib/postgresql/data" }],
+    });
+    expect(by.api.env).toEqual([
+      { key: "API_TOKEN", value: "****" },
+      { key: "LOG", value: "debug" },
+    ]);
     expect(JSON.stringify(list)).not.toContain("s3cret-token");
     expect([...a.proxy.routes.keys()].sort()).toEqual(["shop.api", "shop.web"]);
     expect(a.proxy.routes.get("shop.api")!.hosts).toEqual(["api-shop.staxa.test"]);
@@ -147,7 +220,9 @@ describe("services endpoints", () => {
 
   test("remove: 204; container, route, volumes and deployments go; the others keep running", async () => {
     const { a, id } = await ready();
-    const webBefore = (await a.call("GET", `/api/v1/tenants/${id}/services`)).json.data.find((s: any) => s.name === "web").current_deployment_id;
+    const webBefore = (await a.call("GET", `/api/v1/tenants/${id}/services`)).json.data.find(
+      (s: any) => s.name === "web",
+    ).current_deployment_id;
     expect((await a.call("DELETE", `/api/v1/tenants/${id}/services/api`)).status).toBe(204);
     const names = (await a.call("GET", `/api/v1/tenants/${id}/services`)).json.data.map((s: any) => s.name).sort();
     expect(names).toEqual(["db", "web"]);
@@ -155,7 +230,9 @@ describe("services endpoints", () => {
     expect(a.runtime.running().filter((c) => c.labels["staxa.service"] === "api")).toEqual([]);
     expect(a.runtime.running().filter((c) => c.labels["staxa.service"] === "web")).toHaveLength(1);
     expect(a.ctx.db.query("SELECT COUNT(*) AS n FROM deployments WHERE service_name = 'api'").get()).toEqual({ n: 0 });
-    expect((await a.call("GET", `/api/v1/tenants/${id}/services`)).json.data.find((s: any) => s.name === "web").current_deployment_id).toBe(webBefore);
+    expect(
+      (await a.call("GET", `/api/v1/tenants/${id}/services`)).json.data.find((s: any) => s.name === "web").current_deployment_id,
+    ).toBe(webBefore);
     // db is no longer needed by anyone: it can go, and its volume with it
     expect((await a.call("DELETE", `/api/v1/tenants/${id}/services/db`)).status).toBe(204);
     expect(a.runtime.volumes.size).toBe(0);

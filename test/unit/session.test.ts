@@ -16,7 +16,9 @@ function dashApp() {
     const h: Record<string, string> = { ...headers };
     if (token) h.authorization = `Bearer ${token}`;
     if (body !== undefined) h["content-type"] = "application/json";
-    const res = await app.handle(new Request(`http://localhost${path}`, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) }));
+    const res = await app.handle(
+      new Request(`http://localhost${path}`, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) }),
+    );
     const text = await res.text();
     return { status: res.status, json: text ? JSON.parse(text) : undefined, text };
   };
@@ -124,7 +126,9 @@ describe("login and sessions", () => {
     const acct = await call("GET", "/api/v1/account", undefined, session);
     expect(acct.status).toBe(200);
     expect(acct.json.data).toMatchObject({ id: setup.user.provider_id, email: "admin@example.com", name: "Admin Co" });
-    const keys = await call("POST", "/api/v1/api-keys", { name: "from dashboard", mode: "test" }, session, { "x-staxa-mode": "test" });
+    const keys = await call("POST", "/api/v1/api-keys", { name: "from dashboard", mode: "test" }, session, {
+      "x-staxa-mode": "test",
+    });
     expect(keys.status).toBe(201);
     expect(keys.json.data.key.startsWith("sk_test_")).toBe(true);
     advance(3600 * 1000 + 60_000);
@@ -166,7 +170,14 @@ describe("register", () => {
     const now = Math.floor(Date.now() / 1000);
     const input = `${Buffer.from(JSON.stringify({ alg: "RS256", kid: "k1" })).toString("base64url")}.${Buffer.from(JSON.stringify({ iss: "https://idp.example", sub: "u1", email: "new@example.com", email_verified: true, exp: now + 60 })).toString("base64url")}`;
     const jwt = `${input}.${sign("sha256", Buffer.from(input), kp.privateKey).toString("base64url")}`;
-    const reg = () => app.handle(new Request("http://localhost/api/v1/register", { method: "POST", headers: { authorization: `Bearer ${jwt}`, "content-type": "application/json" }, body: JSON.stringify({ email: "new@example.com", name: "New" }) }));
+    const reg = () =>
+      app.handle(
+        new Request("http://localhost/api/v1/register", {
+          method: "POST",
+          headers: { authorization: `Bearer ${jwt}`, "content-type": "application/json" },
+          body: JSON.stringify({ email: "new@example.com", name: "New" }),
+        }),
+      );
     const a = await reg();
     const b = await reg();
     expect([a.status, b.status]).toEqual([201, 200]);

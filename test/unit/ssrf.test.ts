@@ -5,12 +5,19 @@ import { classifyIp } from "../../src/lib/ip-ranges.ts";
 import { Invalid } from "../../src/lib/errors.ts";
 
 /** A hosts-file style resolver: names map to fixed addresses, everything else fails. */
-const hosts = (table: Record<string, string[]>): LookupFn => async (host) => {
-  const list = table[host];
-  if (!list) throw new Error("ENOTFOUND");
-  return list.map((address) => ({ address, family: address.includes(":") ? 6 : 4 }));
-};
-const lookup = hosts({ "public.example": ["93.184.215.14"], "evil.example": ["127.0.0.1"], "split.example": ["93.184.215.14", "10.0.0.5"], localhost: ["127.0.0.1", "::1"] });
+const hosts =
+  (table: Record<string, string[]>): LookupFn =>
+  async (host) => {
+    const list = table[host];
+    if (!list) throw new Error("ENOTFOUND");
+    return list.map((address) => ({ address, family: address.includes(":") ? 6 : 4 }));
+  };
+const lookup = hosts({
+  "public.example": ["93.184.215.14"],
+  "evil.example": ["127.0.0.1"],
+  "split.example": ["93.184.215.14", "10.0.0.5"],
+  localhost: ["127.0.0.1", "::1"],
+});
 
 async function refusal(url: unknown, opts: Partial<Parameters<typeof checkOutboundUrl>[1]> = {}) {
   try {
@@ -63,7 +70,13 @@ describe("checkOutboundUrl refuses", () => {
   });
 
   test("the appliance's own ports even when private targets are allowed", async () => {
-    for (const url of ["http://127.0.0.1:2019/load", "http://localhost:2019/", "http://[::1]:8080/api/v1", "http://127.0.0.1:9999/", "http://0.0.0.0:2019/"]) {
+    for (const url of [
+      "http://127.0.0.1:2019/load",
+      "http://localhost:2019/",
+      "http://[::1]:8080/api/v1",
+      "http://127.0.0.1:9999/",
+      "http://0.0.0.0:2019/",
+    ]) {
       expect(await refusal(url, { allowPrivate: true, ownPorts: [2019, 8080, 9999] })).toBeInstanceOf(Invalid);
     }
   });
@@ -86,14 +99,25 @@ describe("checkOutboundUrl allows", () => {
 
 test("classifyIp table", () => {
   const table: Array<[string, string]> = [
-    ["8.8.8.8", "public"], ["127.0.0.1", "private"], ["169.254.169.254", "blocked"], ["::ffff:10.0.0.1", "private"],
-    ["2002:7f00:1::", "private"], ["64:ff9b::a9fe:a9fe", "blocked"], ["2606:4700::1", "public"], ["::", "blocked"], ["ff02::1", "blocked"],
+    ["8.8.8.8", "public"],
+    ["127.0.0.1", "private"],
+    ["169.254.169.254", "blocked"],
+    ["::ffff:10.0.0.1", "private"],
+    ["2002:7f00:1::", "private"],
+    ["64:ff9b::a9fe:a9fe", "blocked"],
+    ["2606:4700::1", "public"],
+    ["::", "blocked"],
+    ["ff02::1", "blocked"],
   ];
   for (const [ip, cls] of table) expect([ip, classifyIp(ip).cls]).toEqual([ip, cls]);
 });
 
 describe("safeFetch", () => {
-  const target = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (req) => new Response(`host=${req.headers.get("host")} ${req.method} ${new URL(req.url).pathname}`) });
+  const target = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch: (req) => new Response(`host=${req.headers.get("host")} ${req.method} ${new URL(req.url).pathname}`),
+  });
   const redirector = Bun.serve({
     port: 0,
     hostname: "127.0.0.1",
@@ -111,7 +135,13 @@ describe("safeFetch", () => {
     target.stop(true);
     redirector.stop(true);
   });
-  const opts = { field: "url", allowHttp: true, allowPrivate: true, ownPorts: [2019], lookup: hosts({ "rebind.example": ["127.0.0.1"] }) };
+  const opts = {
+    field: "url",
+    allowHttp: true,
+    allowPrivate: true,
+    ownPorts: [2019],
+    lookup: hosts({ "rebind.example": ["127.0.0.1"] }),
+  };
 
   test("connects to the checked address with the original Host header", async () => {
     const res = await safeFetch(`http://rebind.example:${target.port}/x`, { method: "POST", body: "{}" }, opts);
@@ -148,11 +178,24 @@ describe("safeFetch", () => {
   });
   test("https to the checked address verifies the certificate against the host name", async () => {
     const { cert, key } = await selfSigned("hooks.example");
-    const tlsSrv = Bun.serve({ port: 0, hostname: "127.0.0.1", tls: { cert, key }, fetch: (req) => new Response(`tls host=${req.headers.get("host")}`) });
+    const tlsSrv = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      tls: { cert, key },
+      fetch: (req) => new Response(`tls host=${req.headers.get("host")}`),
+    });
     try {
-      const ok = await safeFetch(`https://hooks.example:${tlsSrv.port}/`, {}, { ...opts, lookup: hosts({ "hooks.example": ["127.0.0.1"], "other.example": ["127.0.0.1"] }), ca: cert });
+      const ok = await safeFetch(
+        `https://hooks.example:${tlsSrv.port}/`,
+        {},
+        { ...opts, lookup: hosts({ "hooks.example": ["127.0.0.1"], "other.example": ["127.0.0.1"] }), ca: cert },
+      );
       expect(await ok.text()).toBe(`tls host=hooks.example:${tlsSrv.port}`);
-      const bad = await safeFetch(`https://other.example:${tlsSrv.port}/`, {}, { ...opts, lookup: hosts({ "other.example": ["127.0.0.1"] }), ca: cert }).catch((e) => e);
+      const bad = await safeFetch(
+        `https://other.example:${tlsSrv.port}/`,
+        {},
+        { ...opts, lookup: hosts({ "other.example": ["127.0.0.1"] }), ca: cert },
+      ).catch((e) => e);
       expect(bad).toBeInstanceOf(Error);
     } finally {
       tlsSrv.stop(true);
@@ -163,7 +206,24 @@ describe("safeFetch", () => {
 /** A throwaway self-signed certificate for `name` (openssl is on every test machine here). */
 async function selfSigned(name: string): Promise<{ cert: string; key: string }> {
   const dir = `/tmp/staxa-ssrf-${process.pid}-${Date.now()}`;
-  const p = Bun.spawnSync(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", `${dir}.key`, "-out", `${dir}.crt`, "-days", "1", "-subj", `/CN=${name}`, "-addext", `subjectAltName=DNS:${name}`]);
+  const p = Bun.spawnSync([
+    "openssl",
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    `${dir}.key`,
+    "-out",
+    `${dir}.crt`,
+    "-days",
+    "1",
+    "-subj",
+    `/CN=${name}`,
+    "-addext",
+    `subjectAltName=DNS:${name}`,
+  ]);
   if (p.exitCode !== 0) throw new Error(p.stderr.toString());
   const out = { cert: await Bun.file(`${dir}.crt`).text(), key: await Bun.file(`${dir}.key`).text() };
   await Bun.$`rm -f ${dir}.key ${dir}.crt`;

@@ -14,7 +14,10 @@ function bundle(cgroupsPath: string, pids?: { limit: number }) {
   const dir = mkdtempSync(join(tmpdir(), "staxa-runc-"));
   dirs.push(dir);
   const config = {
-    process: { args: ["sh"], capabilities: { bounding: CAPS, effective: CAPS, permitted: CAPS, inheritable: CAPS, ambient: CAPS } },
+    process: {
+      args: ["sh"],
+      capabilities: { bounding: CAPS, effective: CAPS, permitted: CAPS, inheritable: CAPS, ambient: CAPS },
+    },
     linux: { cgroupsPath, resources: pids ? { memory: { limit: 1 }, pids } : { memory: { limit: 1 } } },
   };
   writeFileSync(join(dir, "config.json"), JSON.stringify(config));

@@ -18,7 +18,10 @@ function store(tenantIds: string[]) {
   const db = openDb(":memory:");
   migrate(db);
   db.exec("INSERT INTO providers VALUES ('prv_1', 'a@b.c', NULL, 't', 't')");
-  for (const id of tenantIds) db.query("INSERT INTO tenants (id, provider_id, mode, name, status, created_at, updated_at) VALUES (?, 'prv_1', 'live', ?, 'ready', 't', 't')").run(id, id);
+  for (const id of tenantIds)
+    db.query(
+      "INSERT INTO tenants (id, provider_id, mode, name, status, created_at, updated_at) VALUES (?, 'prv_1', 'live', ?, 'ready', 't', 't')",
+    ).run(id, id);
   return db;
 }
 
@@ -56,7 +59,12 @@ describe("the pool setting", () => {
 describe("allocation", () => {
   test("lowest block first; a tenant keeps its block; a deleted tenant's block is the next one given", () => {
     const db = store(["a", "b", "c", "d"]);
-    expect(["a", "b", "c", "a"].map((t) => subnets.allocate(db, t, POOL, 27))).toEqual(["10.224.0.0/27", "10.224.0.32/27", "10.224.0.64/27", "10.224.0.0/27"]);
+    expect(["a", "b", "c", "a"].map((t) => subnets.allocate(db, t, POOL, 27))).toEqual([
+      "10.224.0.0/27",
+      "10.224.0.32/27",
+      "10.224.0.64/27",
+      "10.224.0.0/27",
+    ]);
     db.query("DELETE FROM tenants WHERE id = 'b'").run(); // the row going frees the block (foreign key)
     expect(subnets.find(db, "b")).toBeUndefined();
     expect(subnets.allocate(db, "d", POOL, 27)).toBe("10.224.0.32/27");
@@ -74,9 +82,20 @@ describe("allocation", () => {
     const db = store(["a", "b", "c"]);
     subnets.allocate(db, "a", POOL, 27);
     db.query("UPDATE subnet_blocks SET tenant_id = NULL").run(); // block 0 free again
-    subnets.recover(db, POOL, 27, { ours: [], foreign: [{ cidr: "10.224.0.0/26", reason: "host route 10.224.0.0/26" }, { cidr: "10.9.0.0/16", reason: "elsewhere" }] });
+    subnets.recover(db, POOL, 27, {
+      ours: [],
+      foreign: [
+        { cidr: "10.224.0.0/26", reason: "host route 10.224.0.0/26" },
+        { cidr: "10.9.0.0/16", reason: "elsewhere" },
+      ],
+    });
     expect(subnets.allocate(db, "b", POOL, 27)).toBe("10.224.0.64/27"); // .0 and .32 lie in the route
-    expect(db.query("SELECT start, reserved FROM subnet_blocks ORDER BY start").all().map((r: any) => r.reserved)).toEqual(["host route 10.224.0.0/26", "host route 10.224.0.0/26", null]);
+    expect(
+      db
+        .query("SELECT start, reserved FROM subnet_blocks ORDER BY start")
+        .all()
+        .map((r: any) => r.reserved),
+    ).toEqual(["host route 10.224.0.0/26", "host route 10.224.0.0/26", null]);
     subnets.recover(db, POOL, 27, { ours: [], foreign: [] }); // the route is gone at the next start
     expect(subnets.allocate(db, "c", POOL, 27)).toBe("10.224.0.0/27");
   });
@@ -126,7 +145,8 @@ class PoolRuntime extends FakeRuntime {
   routes: string[] = [];
   override async ensureNetwork(name: string, _labels?: Record<string, string>, subnet?: string): Promise<any> {
     if (this.subnetOf.has(name)) return this.subnetOf.get(name);
-    if (subnet && this.taken.has(subnet)) throw new Conflict(`subnet ${subnet} overlaps another Docker network`, { subnet }, "subnet_taken");
+    if (subnet && this.taken.has(subnet))
+      throw new Conflict(`subnet ${subnet} overlaps another Docker network`, { subnet }, "subnet_taken");
     this.networks.add(name);
     if (subnet) this.subnetOf.set(name, subnet);
     return subnet;
@@ -145,9 +165,13 @@ class PoolRuntime extends FakeRuntime {
 
 function poolApp(env: Record<string, string> = {}) {
   const runtime = new PoolRuntime();
-  const a = testApp({ runtime, proxy: new FakeProxy(), git: new FakeGit() }, { STAXA_DRAIN_SEC: "0", STAXA_TENANT_SUBNET_POOL: "10.224.0.0/26", ...env });
+  const a = testApp(
+    { runtime, proxy: new FakeProxy(), git: new FakeGit() },
+    { STAXA_DRAIN_SEC: "0", STAXA_TENANT_SUBNET_POOL: "10.224.0.0/26", ...env },
+  );
   configureDeployer(a.deps, { probe: runtime.probe, healthTimeoutMs: 300 });
-  const create = (name: string) => a.call("POST", "/api/v1/tenants", { name, source_type: "image", image_url: "example/app:1", app_port: 3000 });
+  const create = (name: string) =>
+    a.call("POST", "/api/v1/tenants", { name, source_type: "image", image_url: "example/app:1", app_port: 3000 });
   return { ...a, runtime, create };
 }
 
@@ -157,7 +181,10 @@ describe("tenant networks on the pool", () => {
     const one = (await a.create("pool-one")).json.data.id;
     await a.create("pool-two");
     await idle(a.deps);
-    expect(Object.fromEntries(a.runtime.subnetOf)).toEqual({ "staxa-pool-one": "10.224.0.0/27", "staxa-pool-two": "10.224.0.32/27" });
+    expect(Object.fromEntries(a.runtime.subnetOf)).toEqual({
+      "staxa-pool-one": "10.224.0.0/27",
+      "staxa-pool-two": "10.224.0.32/27",
+    });
     expect((await a.call("DELETE", `/api/v1/tenants/${one}`)).status).toBe(202);
     await idle(a.deps);
     expect(a.runtime.subnetOf.has("staxa-pool-one")).toBe(false);
@@ -172,7 +199,10 @@ describe("tenant networks on the pool", () => {
     expect((await a.create("full-two")).status).toBe(202);
     const r = await a.create("full-three");
     expect(r.status).toBe(422);
-    expect(r.json.error).toMatchObject({ code: "subnet_pool_exhausted", details: { pool: "10.224.0.0/26", prefix: 27, held: 2, total: 2 } });
+    expect(r.json.error).toMatchObject({
+      code: "subnet_pool_exhausted",
+      details: { pool: "10.224.0.0/26", prefix: 27, held: 2, total: 2 },
+    });
     expect(r.json.error.message).toContain("STAXA_TENANT_SUBNET_POOL");
     expect(a.ctx.db.query("SELECT COUNT(*) AS n FROM tenants WHERE name = 'full-three'").get()).toEqual({ n: 0 });
   });

@@ -27,9 +27,12 @@ describe("the catalog URL names a bundled template", () => {
     expect(catalogTemplateOf(url)).toEqual({ id: "tpl_static", sourceDir: "templates/src/static" });
   });
 
-  test.each(["https://github.com/staxa/template-static-fork", "https://github.com/acme/webapp", "file:///tmp/x", ""])("%p is not a template", (url) => {
-    expect(catalogTemplateOf(url)).toBeUndefined();
-  });
+  test.each(["https://github.com/staxa/template-static-fork", "https://github.com/acme/webapp", "file:///tmp/x", ""])(
+    "%p is not a template",
+    (url) => {
+      expect(catalogTemplateOf(url)).toBeUndefined();
+    },
+  );
 
   test("every code template of the catalog has bundled files", () => {
     for (const t of catalog.filter((t) => "source_dir" in t && t.source_dir)) {
@@ -44,7 +47,10 @@ describe("the catalog URL names a bundled template", () => {
 describe("templateRepo", () => {
   test("one deterministic commit on main; made once; other files make another repo", async () => {
     const data = tmp("staxa-tplrepo-");
-    const files = new Map([["index.html", new TextEncoder().encode("<h1>hi</h1>")], ["sub/a.txt", new TextEncoder().encode("a")]]);
+    const files = new Map([
+      ["index.html", new TextEncoder().encode("<h1>hi</h1>")],
+      ["sub/a.txt", new TextEncoder().encode("a")],
+    ]);
     const dir = await templateRepo(data, "tpl_x", files);
     expect(dir.startsWith(templateReposDir(data))).toBe(true);
     expect(await templateRepo(data, "tpl_x", files)).toBe(dir);
@@ -53,11 +59,16 @@ describe("templateRepo", () => {
     const head = (d: string) => Bun.spawnSync(["git", "-C", d, "rev-parse", "main"]).stdout.toString().trim();
     const again = await templateRepo(tmp("staxa-tplrepo-"), "tpl_x", files);
     expect(head(again)).toBe(head(dir)); // same files, same commit id, on any server
-    expect(Bun.spawnSync(["git", "-C", dir, "ls-files"]).stdout.toString().split("\n").filter(Boolean)).toEqual(["index.html", "sub/a.txt"]);
+    expect(Bun.spawnSync(["git", "-C", dir, "ls-files"]).stdout.toString().split("\n").filter(Boolean)).toEqual([
+      "index.html",
+      "sub/a.txt",
+    ]);
   });
 
   test("refuses a file that would land outside its directory", async () => {
-    await expect(templateRepo(tmp("staxa-tplrepo-"), "tpl_x", new Map([["../escape", new Uint8Array(1)]]))).rejects.toThrow(/outside/);
+    await expect(templateRepo(tmp("staxa-tplrepo-"), "tpl_x", new Map([["../escape", new Uint8Array(1)]]))).rejects.toThrow(
+      /outside/,
+    );
   });
 });
 
@@ -81,7 +92,15 @@ describe("git's file:// guard", () => {
     expect(commitSha).toMatch(/^[0-9a-f]{40}$/);
     expect(await Bun.file(join(out, "index.html")).text()).toContain("Static Site");
     const foreign = join(tmp("staxa-tplclone-"), "d");
-    await expect(git.clone({ repoUrl: `file://${url!.slice("file://".length)}/../../../etc`, branch: "main", dir: foreign, timeoutMs: 30_000, onLog: () => {} })).rejects.toThrow(/not allowed/);
+    await expect(
+      git.clone({
+        repoUrl: `file://${url!.slice("file://".length)}/../../../etc`,
+        branch: "main",
+        dir: foreign,
+        timeoutMs: 30_000,
+        onLog: () => {},
+      }),
+    ).rejects.toThrow(/not allowed/);
   });
 });
 

@@ -8,7 +8,8 @@ describe("catalog", () => {
   test("holds the required frameworks and services, each complete", () => {
     const ts = listTemplates();
     const frameworks = ts.map((t) => t.framework);
-    for (const f of ["nextjs", "express", "vite", "static", "bun", "python", "go", "postgres", "redis"]) expect(frameworks).toContain(f);
+    for (const f of ["nextjs", "express", "vite", "static", "bun", "python", "go", "postgres", "redis"])
+      expect(frameworks).toContain(f);
     expect(new Set(ts.map((t) => t.id)).size).toBe(ts.length);
     for (const t of ts) {
       expect(t.id).toMatch(/^tpl_[a-z0-9_]+$/);
@@ -64,9 +65,21 @@ describe("routes", () => {
 
   test("needs templates:read", async () => {
     const { call, ctx, provider } = testApp();
-    const k = createKey(ctx.db, { providerId: provider.id, name: "k", mode: "live", scopes: ["tenants:read"], expiresAt: null }).raw;
+    const k = createKey(ctx.db, {
+      providerId: provider.id,
+      name: "k",
+      mode: "live",
+      scopes: ["tenants:read"],
+      expiresAt: null,
+    }).raw;
     expect((await call("GET", "/api/v1/templates", undefined, { authorization: `Bearer ${k}` })).status).toBe(403);
-    const ok = createKey(ctx.db, { providerId: provider.id, name: "k2", mode: "test", scopes: ["templates:read"], expiresAt: null }).raw;
+    const ok = createKey(ctx.db, {
+      providerId: provider.id,
+      name: "k2",
+      mode: "test",
+      scopes: ["templates:read"],
+      expiresAt: null,
+    }).raw;
     expect((await call("GET", "/api/v1/templates", undefined, { authorization: `Bearer ${ok}` })).status).toBe(200);
   });
 });

@@ -4,7 +4,12 @@ import { fakeApp } from "../support/fakes.ts";
 import { createKey } from "../../src/core/identity/keys.ts";
 import { ensureProvider } from "../../src/core/identity/accounts.ts";
 
-const gitBody = (name: string, extra: Record<string, unknown> = {}) => ({ name, source_type: "github", repo_url: "https://example.com/acme/app.git", ...extra });
+const gitBody = (name: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  source_type: "github",
+  repo_url: "https://example.com/acme/app.git",
+  ...extra,
+});
 const count = (db: any, table: string) => db.query(`SELECT COUNT(*) AS n FROM ${table}`).get().n as number;
 
 describe("POST /tenants", () => {
@@ -12,14 +17,22 @@ describe("POST /tenants", () => {
     const a = await fakeApp();
     const r = await a.call("POST", "/api/v1/tenants", gitBody("acme-corp", { display_name: "Acme" }));
     expect(r.status).toBe(202);
-    expect(r.json.data).toMatchObject({ name: "acme-corp", status: "provisioning", url: "https://acme-corp.staxa.test", events_url: `/api/v1/tenants/${r.json.data.id}/events` });
+    expect(r.json.data).toMatchObject({
+      name: "acme-corp",
+      status: "provisioning",
+      url: "https://acme-corp.staxa.test",
+      events_url: `/api/v1/tenants/${r.json.data.id}/events`,
+    });
     expect(r.json.data.id).toMatch(/^ten_/);
     await a.idle();
     const g = await a.call("GET", `/api/v1/tenants/${r.json.data.id}`);
     expect(g.json.data.status).toBe("ready");
     expect(g.json.data.services).toHaveLength(1);
     expect(g.json.data.services[0]).toMatchObject({ name: "web", is_primary: true, is_routable: true, status: "running" });
-    expect(g.json.data.deployments[0]).toMatchObject({ status: "succeeded", commit_sha: "0123456789abcdef0123456789abcdef01234567" });
+    expect(g.json.data.deployments[0]).toMatchObject({
+      status: "succeeded",
+      commit_sha: "0123456789abcdef0123456789abcdef01234567",
+    });
     expect(a.proxy.routes.get("acme-corp.web")).toMatchObject({ hosts: ["acme-corp.staxa.test"], tls: true });
     expect(a.runtime.networks.has("staxa-acme-corp")).toBe(true);
   });
@@ -56,7 +69,17 @@ describe("POST /tenants", () => {
     ["egress_mode", gitBody("x14", { egress_mode: "none" }), "egress_mode"],
     ["env key with =", gitBody("x15", { env: { "A=B": "1" } }), "env"],
     ["env nested value", gitBody("x16", { env: { A: { b: 1 } } }), "env.A"],
-    ["duplicate service names", { name: "x17", services: [{ name: "web", source_type: "image", image_url: "app-a", is_routable: true }, { name: "web", source_type: "image", image_url: "app-b" }] }, "services[1].name"],
+    [
+      "duplicate service names",
+      {
+        name: "x17",
+        services: [
+          { name: "web", source_type: "image", image_url: "app-a", is_routable: true },
+          { name: "web", source_type: "image", image_url: "app-b" },
+        ],
+      },
+      "services[1].name",
+    ],
     ["commit_sha", gitBody("x18", { commit_sha: "nothex!" }), "commit_sha"],
   ];
   test.each(bad)("400 for %s, nothing created", async (_label, body, field) => {
@@ -98,7 +121,13 @@ describe("POST /tenants", () => {
     const r = await a.call("POST", "/api/v1/tenants", gitBody("l3"));
     expect(r.status).toBe(422);
     expect(r.json.error.code).toBe("tenant_limit_reached");
-    const testKey = createKey(a.ctx.db, { providerId: a.provider.id, name: "t", mode: "test", scopes: ["*"], expiresAt: null }).raw;
+    const testKey = createKey(a.ctx.db, {
+      providerId: a.provider.id,
+      name: "t",
+      mode: "test",
+      scopes: ["*"],
+      expiresAt: null,
+    }).raw;
     const auth = { authorization: `Bearer ${testKey}` };
     expect((await a.call("POST", "/api/v1/tenants", gitBody("t1"), auth)).status).toBe(202);
     expect((await a.call("POST", "/api/v1/tenants", gitBody("t2"), auth)).status).toBe(422);
@@ -107,7 +136,12 @@ describe("POST /tenants", () => {
 
   test("image source: pulls when absent, runs it, no clone", async () => {
     const a = await fakeApp();
-    const r = await a.call("POST", "/api/v1/tenants", { name: "img", source_type: "image", image_url: "staxa-test/busybox:latest", app_port: 8080 });
+    const r = await a.call("POST", "/api/v1/tenants", {
+      name: "img",
+      source_type: "image",
+      image_url: "staxa-test/busybox:latest",
+      app_port: 8080,
+    });
     expect(r.status).toBe(202);
     await a.idle();
     expect(a.runtime.pulls).toEqual(["staxa-test/busybox:latest"]);
@@ -137,12 +171,29 @@ describe("GET /tenants", () => {
 
     const other = ensureProvider(a.ctx.db, { email: "other@example.com", name: "O" }).provider;
     const otherKey = createKey(a.ctx.db, { providerId: other.id, name: "o", mode: "live", scopes: ["*"], expiresAt: null }).raw;
-    const testKey = createKey(a.ctx.db, { providerId: a.provider.id, name: "t", mode: "test", scopes: ["*"], expiresAt: null }).raw;
+    const testKey = createKey(a.ctx.db, {
+      providerId: a.provider.id,
+      name: "t",
+      mode: "test",
+      scopes: ["*"],
+      expiresAt: null,
+    }).raw;
     const id = byName.json.data[0].id;
     for (const key of [otherKey, testKey]) {
       const h = { authorization: `Bearer ${key}` };
       expect((await a.call("GET", "/api/v1/tenants", undefined, h)).json.meta.total).toBe(0);
-      for (const [m, p] of [["GET", ""], ["PATCH", ""], ["DELETE", ""], ["GET", "/deployments"], ["POST", "/deployments"], ["GET", "/env"], ["PUT", "/env"], ["GET", "/events"], ["GET", "/logs"], ["GET", "/services"]]) {
+      for (const [m, p] of [
+        ["GET", ""],
+        ["PATCH", ""],
+        ["DELETE", ""],
+        ["GET", "/deployments"],
+        ["POST", "/deployments"],
+        ["GET", "/env"],
+        ["PUT", "/env"],
+        ["GET", "/events"],
+        ["GET", "/logs"],
+        ["GET", "/services"],
+      ]) {
         const r = await a.call(m, `/api/v1/tenants/${id}${p}`, m === "GET" || m === "DELETE" ? undefined : {}, h);
         expect([m, p, r.status]).toEqual([m, p, 404]);
       }

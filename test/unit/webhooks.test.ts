@@ -29,14 +29,23 @@ const hookUrl = `http://127.0.0.1:${receiver.port}/hook`;
 describe("webhooks API", () => {
   test("create shows the secret once; list/get/patch/delete", async () => {
     const { call } = testApp({}, LAB);
-    const created = await call("POST", "/api/v1/webhooks", { url: hookUrl, events: ["tenant.ready", "deployment.failed"], description: "ops" });
+    const created = await call("POST", "/api/v1/webhooks", {
+      url: hookUrl,
+      events: ["tenant.ready", "deployment.failed"],
+      description: "ops",
+    });
     expect(created.status).toBe(201);
     expect(created.json.data.secret).toMatch(/^whsec_[a-z0-9]{32}$/);
     const id = created.json.data.id;
     const got = await call("GET", `/api/v1/webhooks/${id}`);
     expect(got.status).toBe(200);
     expect(got.json.data.secret).toBeUndefined();
-    expect(got.json.data).toMatchObject({ url: hookUrl, events: ["tenant.ready", "deployment.failed"], description: "ops", active: true });
+    expect(got.json.data).toMatchObject({
+      url: hookUrl,
+      events: ["tenant.ready", "deployment.failed"],
+      description: "ops",
+      active: true,
+    });
     const list = await call("GET", "/api/v1/webhooks?limit=10");
     expect(list.json.meta).toMatchObject({ total: 1, limit: 10, offset: 0 });
     expect(list.text).not.toContain("whsec_");
@@ -75,8 +84,12 @@ describe("webhooks API", () => {
 
   test("private targets are refused without the lab setting, and http without its setting", async () => {
     const { call } = testApp({}, {});
-    expect((await call("POST", "/api/v1/webhooks", { url: "https://127.0.0.1:4443/", events: ["tenant.ready"] })).status).toBe(400);
-    expect((await call("POST", "/api/v1/webhooks", { url: "http://example.com/", events: ["tenant.ready"] })).json.error.details.field).toBe("url");
+    expect((await call("POST", "/api/v1/webhooks", { url: "https://127.0.0.1:4443/", events: ["tenant.ready"] })).status).toBe(
+      400,
+    );
+    expect(
+      (await call("POST", "/api/v1/webhooks", { url: "http://example.com/", events: ["tenant.ready"] })).json.error.details.field,
+    ).toBe("url");
   });
 
   test("foreign ids and the other mode answer 404; a read-only key cannot write", async () => {
@@ -85,16 +98,46 @@ describe("webhooks API", () => {
     const other = ensureProvider(ctx.db, { email: "other@example.com", name: "Other" }).provider;
     const keys = {
       foreign: createKey(ctx.db, { providerId: other.id, name: "o", mode: "live", scopes: ["*"], expiresAt: null }).raw,
-      testMode: createKey(ctx.db, { providerId: (ensureProvider(ctx.db, { email: "owner@example.com", name: "Owner" })).provider.id, name: "t", mode: "test", scopes: ["*"], expiresAt: null }).raw,
+      testMode: createKey(ctx.db, {
+        providerId: ensureProvider(ctx.db, { email: "owner@example.com", name: "Owner" }).provider.id,
+        name: "t",
+        mode: "test",
+        scopes: ["*"],
+        expiresAt: null,
+      }).raw,
     };
     for (const key of Object.values(keys)) {
-      for (const [method, path] of [["GET", `/webhooks/${id}`], ["PATCH", `/webhooks/${id}`], ["DELETE", `/webhooks/${id}`], ["GET", `/webhooks/${id}/deliveries`], ["POST", `/webhooks/${id}/deliveries/whd_x/redeliver`]]) {
-        const res = await app.handle(new Request(`http://localhost/api/v1${path}`, { method, headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: method === "PATCH" ? "{}" : undefined }));
+      for (const [method, path] of [
+        ["GET", `/webhooks/${id}`],
+        ["PATCH", `/webhooks/${id}`],
+        ["DELETE", `/webhooks/${id}`],
+        ["GET", `/webhooks/${id}/deliveries`],
+        ["POST", `/webhooks/${id}/deliveries/whd_x/redeliver`],
+      ]) {
+        const res = await app.handle(
+          new Request(`http://localhost/api/v1${path}`, {
+            method,
+            headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+            body: method === "PATCH" ? "{}" : undefined,
+          }),
+        );
         expect([method, path, res.status]).toEqual([method, path, 404]);
       }
     }
-    const ro = createKey(ctx.db, { providerId: ensureProvider(ctx.db, { email: "owner@example.com", name: "Owner" }).provider.id, name: "ro", mode: "live", scopes: ["webhooks:read"], expiresAt: null }).raw;
-    const denied = await app.handle(new Request("http://localhost/api/v1/webhooks", { method: "POST", headers: { authorization: `Bearer ${ro}`, "content-type": "application/json" }, body: JSON.stringify({ url: hookUrl, events: ["tenant.ready"] }) }));
+    const ro = createKey(ctx.db, {
+      providerId: ensureProvider(ctx.db, { email: "owner@example.com", name: "Owner" }).provider.id,
+      name: "ro",
+      mode: "live",
+      scopes: ["webhooks:read"],
+      expiresAt: null,
+    }).raw;
+    const denied = await app.handle(
+      new Request("http://localhost/api/v1/webhooks", {
+        method: "POST",
+        headers: { authorization: `Bearer ${ro}`, "content-type": "application/json" },
+        body: JSON.stringify({ url: hookUrl, events: ["tenant.ready"] }),
+      }),
+    );
     expect(denied.status).toBe(403);
   });
 });
@@ -130,7 +173,13 @@ describe("delivery", () => {
     received.length = 0;
     ctx.bus.notify({ event: "deployment.failed", provider_id: provider.id, mode: "live", tenant_id: "ten_x", data: {} });
     ctx.bus.notify({ event: "deployment.succeeded", provider_id: provider.id, mode: "test", tenant_id: "ten_x", data: {} });
-    ctx.bus.notify({ event: "deployment.succeeded", provider_id: provider.id, mode: "live", tenant_id: "ten_x", data: { deployment_id: "dep_1" } });
+    ctx.bus.notify({
+      event: "deployment.succeeded",
+      provider_id: provider.id,
+      mode: "live",
+      tenant_id: "ten_x",
+      data: { deployment_id: "dep_1" },
+    });
     await worker.tick();
     await Bun.sleep(50);
     await worker.stop();
@@ -149,13 +198,26 @@ describe("delivery", () => {
     const id = (await call("POST", "/api/v1/webhooks", { url: hookUrl, events: ["tenant.ready"] })).json.data.id;
     received.length = 0;
     failNext = 2;
-    const [deliveryId] = enqueue(ctx, { event: "tenant.ready", provider_id: provider.id, mode: "live", tenant_id: "ten_y", data: {}, timestamp: "2025-01-01T00:00:00Z" });
+    const [deliveryId] = enqueue(ctx, {
+      event: "tenant.ready",
+      provider_id: provider.id,
+      mode: "live",
+      tenant_id: "ten_y",
+      data: {},
+      timestamp: "2025-01-01T00:00:00Z",
+    });
     const worker = startWebhookWorker(ctx);
     const deadline = Date.now() + 5000;
     while (deliveries.get(ctx.db, id, deliveryId).status !== "delivered" && Date.now() < deadline) await Bun.sleep(50);
     await worker.stop();
     const list = await call("GET", `/api/v1/webhooks/${id}/deliveries`);
-    expect(list.json.data[0]).toMatchObject({ id: deliveryId, status: "delivered", attempts: 3, last_status_code: 200, next_attempt_at: null });
+    expect(list.json.data[0]).toMatchObject({
+      id: deliveryId,
+      status: "delivered",
+      attempts: 3,
+      last_status_code: 200,
+      next_attempt_at: null,
+    });
     expect(received.length).toBe(1);
     const again = await call("POST", `/api/v1/webhooks/${id}/deliveries/${deliveryId}/redeliver`);
     expect(again.status).toBe(202);

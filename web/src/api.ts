@@ -77,7 +77,8 @@ export async function toApiError(res: Response): Promise<ApiError> {
     const after = Number(e?.details?.retry_after ?? res.headers.get("retry-after"));
     message = `Too many requests: try again${after > 0 ? ` in ${after} s` : " shortly"}.`;
   }
-  const details = e?.details && typeof e.details === "object" && !Array.isArray(e.details) ? (e.details as Record<string, unknown>) : undefined;
+  const details =
+    e?.details && typeof e.details === "object" && !Array.isArray(e.details) ? (e.details as Record<string, unknown>) : undefined;
   return new ApiError(res.status, code, message, field, details);
 }
 
@@ -87,7 +88,12 @@ export interface Envelope<T> {
 }
 
 /** Calls /api/v1 and returns the envelope; throws ApiError (never a raw TypeError) on failure. */
-export async function api<T = any>(method: string, path: string, body?: unknown, opts: { anonymous?: boolean } = {}): Promise<Envelope<T>> {
+export async function api<T = any>(
+  method: string,
+  path: string,
+  body?: unknown,
+  opts: { anonymous?: boolean } = {},
+): Promise<Envelope<T>> {
   const headers = authHeaders(body === undefined ? {} : { "content-type": "application/json" });
   if (opts.anonymous) delete headers.authorization;
   let res: Response;

@@ -45,6 +45,10 @@ export function parseEnv(text: string): EnvParse {
 /** Pairs back to .env text (values with spaces, quotes, # or newlines are double-quoted). */
 export function formatEnv(vars: [string, string][]): string {
   return vars
-    .map(([k, v]) => (/[\s"'#\\]/.test(v) || v === "" ? `${k}="${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"` : `${k}=${v}`))
+    .map(([k, v]) =>
+      /[\s"'#\\]/.test(v) || v === ""
+        ? `${k}="${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`
+        : `${k}=${v}`,
+    )
     .join("\n");
 }

@@ -12,7 +12,11 @@ export interface Loaded<T> {
 
 /** GETs `path` (null = don't load yet); keeps the last data while reloading so pages don't flash. */
 export function useApi<T>(path: string | null): Loaded<T> {
-  const [state, setState] = useState<{ data?: T; meta: Envelope<T>["meta"]; error: ApiError | null; loading: boolean }>({ meta: {}, error: null, loading: path !== null });
+  const [state, setState] = useState<{ data?: T; meta: Envelope<T>["meta"]; error: ApiError | null; loading: boolean }>({
+    meta: {},
+    error: null,
+    loading: path !== null,
+  });
   const [n, setN] = useState(0);
   const seq = useRef(0);
   useEffect(() => {
@@ -21,7 +25,13 @@ export function useApi<T>(path: string | null): Loaded<T> {
     setState((s) => ({ ...s, loading: true }));
     api<T>("GET", path).then(
       (r) => mine === seq.current && setState({ data: r.data, meta: r.meta, error: null, loading: false }),
-      (e) => mine === seq.current && setState((s) => ({ ...s, error: e instanceof ApiError ? e : new ApiError(0, "unknown", "Something went wrong."), loading: false })),
+      (e) =>
+        mine === seq.current &&
+        setState((s) => ({
+          ...s,
+          error: e instanceof ApiError ? e : new ApiError(0, "unknown", "Something went wrong."),
+          loading: false,
+        })),
     );
   }, [path, n]);
   const reload = useCallback(() => setN((x) => x + 1), []);

@@ -43,37 +43,66 @@ function Shell(props: { path: string; children: preact.ComponentChildren }) {
   useEffect(() => setOpen(false), [props.path]);
   useEffect(() => {
     if (!open) return;
-    const onKey = (e: KeyboardEvent) => { if (e.key === "Escape") setOpen(false); };
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === "Escape") setOpen(false);
+    };
     addEventListener("keydown", onKey);
     return () => removeEventListener("keydown", onKey);
   }, [open]);
   return (
     <>
-      <a class="skip" href="#main">Skip to content</a>
+      <a class="skip" href="#main">
+        Skip to content
+      </a>
       <header class={`top${open ? " menu-open" : ""}`}>
-        <Link href="/tenants" class="brand">Staxa</Link>
-        <button type="button" class="btn plain menu-toggle" aria-expanded={open} aria-controls="main-nav" onClick={() => setOpen(!open)}>
+        <Link href="/tenants" class="brand">
+          Staxa
+        </Link>
+        <button
+          type="button"
+          class="btn plain menu-toggle"
+          aria-expanded={open}
+          aria-controls="main-nav"
+          onClick={() => setOpen(!open)}
+        >
           <span aria-hidden="true">☰</span> Menu
         </button>
         <nav aria-label="Main" id="main-nav">
           {NAV.map(([href, label]) => (
-            <Link href={href} aria-current={props.path.startsWith(href) ? "page" : undefined}>{label}</Link>
+            <Link href={href} aria-current={props.path.startsWith(href) ? "page" : undefined}>
+              {label}
+            </Link>
           ))}
         </nav>
         <div class="who">
-          {session.isApiKey ? <span class="badge neutral" title="Signed in with an API key">API key</span> : (
+          {session.isApiKey ? (
+            <span class="badge neutral" title="Signed in with an API key">
+              API key
+            </span>
+          ) : (
             <label class="mode">
               <span class="sr-only">Mode</span>
-              <select aria-label="Mode" value={session.mode} onChange={(e) => { session.setMode((e.currentTarget as HTMLSelectElement).value as "live" | "test"); location.reload(); }}>
+              <select
+                aria-label="Mode"
+                value={session.mode}
+                onChange={(e) => {
+                  session.setMode((e.currentTarget as HTMLSelectElement).value as "live" | "test");
+                  location.reload();
+                }}
+              >
                 <option value="live">live</option>
                 <option value="test">test</option>
               </select>
             </label>
           )}
-          <button type="button" class="btn plain" onClick={signOut}>Sign out</button>
+          <button type="button" class="btn plain" onClick={signOut}>
+            Sign out
+          </button>
         </div>
       </header>
-      <main id="main" tabIndex={-1}>{props.children}</main>
+      <main id="main" tabIndex={-1}>
+        {props.children}
+      </main>
     </>
   );
 }
@@ -83,7 +112,11 @@ function App() {
   const path = url.pathname;
   if (path === "/login" || !session.token) {
     if (path !== "/login") queueMicrotask(() => navigate(`/login?next=${encodeURIComponent(path)}`, true));
-    return <main id="main"><LoginPage next={url.searchParams.get("next")} /></main>;
+    return (
+      <main id="main">
+        <LoginPage next={url.searchParams.get("next")} />
+      </main>
+    );
   }
   let page: preact.ComponentChildren;
   let p: Record<string, string> | null;
@@ -95,7 +128,15 @@ function App() {
   else if (path === "/registries") page = <RegistriesPage />;
   else if (path === "/github") page = <GithubPage />;
   else if (path === "/webhooks") page = <WebhooksPage />;
-  else page = <section><h1>Page not found</h1><p>There is no page at {path}. <Link href="/tenants">Go to tenants</Link>.</p></section>;
+  else
+    page = (
+      <section>
+        <h1>Page not found</h1>
+        <p>
+          There is no page at {path}. <Link href="/tenants">Go to tenants</Link>.
+        </p>
+      </section>
+    );
   return <Shell path={path === "/" ? "/tenants" : path}>{page}</Shell>;
 }
 

@@ -50,7 +50,7 @@ export function match(pattern: string, path: string): Record<string, string> | n
 
 /** onClick for <a href>: same-origin left clicks navigate in-app. */
 export function onLinkClick(e: MouseEvent) {
-  const a = (e.currentTarget as HTMLAnchorElement);
+  const a = e.currentTarget as HTMLAnchorElement;
   if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || a.target) return;
   e.preventDefault();
   navigate(a.getAttribute("href") ?? "/");

@@ -67,7 +67,12 @@ function countFailure(deps: AuthDeps, err: unknown, store: unknown, request: Req
  * is refused before the check runs (so a correct guess after the limit is not confirmed), and a failed
  * check counts against it.
  */
-export async function underFailureLimit<T>(deps: AuthDeps, store: unknown, request: Request, check: () => Promise<T>): Promise<T> {
+export async function underFailureLimit<T>(
+  deps: AuthDeps,
+  store: unknown,
+  request: Request,
+  check: () => Promise<T>,
+): Promise<T> {
   const ip = `ip:${clientIp(store, request)}`;
   const before = deps.limiter?.peek(ip, AUTH_FAILURES);
   if (before && !before.allowed) throw limitExceeded(before, AUTH_FAILURES);
@@ -93,7 +98,13 @@ export function awaitJwtKeys(prepare: NonNullable<JwtVerifier["prepare"]>) {
     // A JWT's header segment is base64url of '{"…': it starts with "ey"; API keys never wait.
     if (!header || !header.startsWith("Bearer ey")) return handle;
     const pending = prepare(header.slice(7));
-    return pending ? (r) => pending.then(() => handle(r), () => handle(r)) : handle;
+    return pending
+      ? (r) =>
+          pending.then(
+            () => handle(r),
+            () => handle(r),
+          )
+      : handle;
   };
 }
 

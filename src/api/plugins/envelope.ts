@@ -32,13 +32,18 @@ export function errorBody(code: string, message: string, details: Record<string,
 
 /** A JSON pointer (/services/0/name) as the API names fields elsewhere (services[0].name). */
 function fieldOf(pointer: string): string {
-  return pointer.split("/").filter(Boolean).map((seg) => seg.replace(/~1/g, "/").replace(/~0/g, "~"))
+  return pointer
+    .split("/")
+    .filter(Boolean)
+    .map((seg) => seg.replace(/~1/g, "/").replace(/~0/g, "~"))
     .reduce((acc, seg) => (/^\d+$/.test(seg) ? `${acc}[${seg}]` : acc ? `${acc}.${seg}` : seg), "");
 }
 
 /** True for the error a strict body schema (additionalProperties: Never) gives on a field it does not list. */
 function isUnknownField(e: any): boolean {
-  return !!e?.path && !!e.schema && typeof e.schema === "object" && "not" in e.schema && Object.keys(e.schema.not ?? {}).length === 0;
+  return (
+    !!e?.path && !!e.schema && typeof e.schema === "object" && "not" in e.schema && Object.keys(e.schema.not ?? {}).length === 0
+  );
 }
 
 /** Turns an Elysia ValidationError into our field-naming 400; an unknown field is named before a missing one. */
@@ -60,7 +65,7 @@ function fromValidation(error: any): Invalid {
   }
   const path = fieldOf(first?.path ?? "");
   const field = path || (first?.schema?.required?.[0] as string | undefined) || where;
-  const summary = typeof first?.summary === "string" ? first.summary : first?.message ?? "Invalid value";
+  const summary = typeof first?.summary === "string" ? first.summary : (first?.message ?? "Invalid value");
   const message = path ? `Invalid ${where} field "${path}": ${summary}` : `Invalid ${where}: ${summary}`;
   return new Invalid(field, message, { in: where });
 }
@@ -91,13 +96,21 @@ export function envelope(opts: { log: Logger; maxBodyBytes: number }) {
       else if (code === "VALIDATION") err = fromValidation(error);
       else if (code === "NOT_FOUND") err = new NotFound(`Route ${request.method} ${new URL(request.url).pathname}`);
       // The body reader's own refusals (413, not JSON) reach here wrapped by Elysia's ParseError.
-      else if (code === "PARSE") err = (error as { cause?: unknown }).cause instanceof AppError ? ((error as { cause: AppError }).cause) : new Invalid("body", "Request body is not valid JSON");
+      else if (code === "PARSE")
+        err =
+          (error as { cause?: unknown }).cause instanceof AppError
+            ? (error as { cause: AppError }).cause
+            : new Invalid("body", "Request body is not valid JSON");
       else if (code === "INVALID_COOKIE_SIGNATURE") err = new Invalid("cookie", "Invalid cookie");
       else {
         const status = (error as { status?: number })?.status;
         if (status === 413) err = new PayloadTooLarge(opts.maxBodyBytes);
         else {
-          opts.log.error("unhandled error", { request_id: requestIdOf(request), path, error: (error as Error)?.message ?? String(error) });
+          opts.log.error("unhandled error", {
+            request_id: requestIdOf(request),
+            path,
+            error: (error as Error)?.message ?? String(error),
+          });
           err = new AppError("internal_error", "Internal server error");
         }
       }

@@ -58,7 +58,8 @@ export function nestedDeeperThan(text: string, max: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 92) i++; // backslash: skip the escaped character
+      if (c === 92)
+        i++; // backslash: skip the escaped character
       else if (c === 34) inString = false;
     } else if (c === 34) inString = true;
     else if (c === 123 || c === 91) {
@@ -83,7 +84,9 @@ export async function parseJsonBody(request: Request, max: number): Promise<unkn
   } catch {
     const type = request.headers.get("content-type");
     const sent = type && !/^application\/json\b/i.test(type) ? ` (it was sent as ${type.slice(0, 100)})` : "";
-    return { [PROBLEM]: `Request body is not valid JSON${sent}; this API reads every body as JSON (Content-Type: application/json)` };
+    return {
+      [PROBLEM]: `Request body is not valid JSON${sent}; this API reads every body as JSON (Content-Type: application/json)`,
+    };
   }
   if (!value || typeof value !== "object" || Array.isArray(value)) return { [PROBLEM]: "Request body must be a JSON object" };
   return value;

@@ -19,10 +19,22 @@ interface Rule extends Limit {
 /** The reference's table; the first match wins, "other" catches the rest. */
 export const RATE_RULES: Rule[] = [
   { name: "tenants.create", method: "POST", re: /^\/api\/v1\/tenants\/?$/, limit: 10, what: "POST /tenants requests" },
-  { name: "tenants.deploy", method: "POST", re: /^\/api\/v1\/tenants\/[^/]+\/deploy\/?$/, limit: 20, what: "POST /tenants/{id}/deploy requests" },
+  {
+    name: "tenants.deploy",
+    method: "POST",
+    re: /^\/api\/v1\/tenants\/[^/]+\/deploy\/?$/,
+    limit: 20,
+    what: "POST /tenants/{id}/deploy requests",
+  },
   { name: "tenants.list", method: "GET", re: /^\/api\/v1\/tenants\/?$/, limit: 60, what: "GET /tenants requests" },
   { name: "tenants.get", method: "GET", re: /^\/api\/v1\/tenants\/[^/]+\/?$/, limit: 120, what: "GET /tenants/{id} requests" },
-  { name: "tenants.events", method: "GET", re: /^\/api\/v1\/tenants\/[^/]+\/events\/?$/, limit: 10, what: "GET /tenants/{id}/events requests" },
+  {
+    name: "tenants.events",
+    method: "GET",
+    re: /^\/api\/v1\/tenants\/[^/]+\/events\/?$/,
+    limit: 10,
+    what: "GET /tenants/{id}/events requests",
+  },
   { name: "keys.create", method: "POST", re: /^\/api\/v1\/api-keys\/?$/, limit: 5, what: "POST /api-keys requests" },
 ];
 const OTHER = 60;
@@ -52,7 +64,10 @@ function cachedRuleFor(method: string, path: string): Limit {
 }
 
 // The header texts of the last limit and reset seen: they change once a window, not per request.
-let limitNum = -1, limitText = "", resetNum = -1, resetText = "";
+let limitNum = -1,
+  limitText = "",
+  resetNum = -1,
+  resetText = "";
 
 /** Fixed-window counters in memory; old windows are swept as they pass. */
 export class RateLimiter {
@@ -60,7 +75,10 @@ export class RateLimiter {
   private counts = new Map<string, Map<string | bigint, number>>();
   private window = 0;
 
-  constructor(private readonly scale = 1, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly scale = 1,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Counts one hit; returns the headers' values and whether it is allowed. */
   hit(identity: string | bigint, rule: { name: string; limit: number }) {
@@ -76,7 +94,13 @@ export class RateLimiter {
     const used = (perRule.get(identity) ?? 0) + 1;
     perRule.set(identity, used);
     const reset = (window + 1) * (WINDOW_MS / 1000);
-    return { limit, remaining: Math.max(0, limit - used), reset, allowed: used <= limit, retryAfter: Math.max(1, Math.ceil(reset - t / 1000)) };
+    return {
+      limit,
+      remaining: Math.max(0, limit - used),
+      reset,
+      allowed: used <= limit,
+      retryAfter: Math.max(1, Math.ceil(reset - t / 1000)),
+    };
   }
 
   /** Whether one more hit would still be allowed, without counting it (e.g. before checking a password). */
@@ -116,20 +140,34 @@ export function pathOf(url: string): string {
 }
 
 export function rateLimit(limiter: RateLimiter) {
-  return new Elysia({ name: "rate-limit" })
-    // Elysia's `path` (a constant for static routes) when it has one. No early `return` here on purpose:
-    // Elysia compiles a hook containing one into an extra early-response check on every request.
-    .onRequest(({ request, set, store, path }: { request: Request; set: { headers: Record<string, string | number> }; store: unknown; path?: string }) => {
-      const p = path ?? pathOf(request.url);
-      if (p.startsWith("/api/v1/")) {
-        const rule = cachedRuleFor(request.method, p);
-        const r = limiter.hit(identityOf(request, store, p), rule);
-        if (r.limit !== limitNum) limitText = String((limitNum = r.limit));
-        if (r.reset !== resetNum) resetText = String((resetNum = r.reset));
-        set.headers["x-ratelimit-limit"] = limitText;
-        set.headers["x-ratelimit-remaining"] = String(r.remaining);
-        set.headers["x-ratelimit-reset"] = resetText;
-        if (!r.allowed) throw limitExceeded(r, rule);
-      }
-    });
+  return (
+    new Elysia({ name: "rate-limit" })
+      // Elysia's `path` (a constant for static routes) when it has one. No early `return` here on purpose:
+      // Elysia compiles a hook containing one into an extra early-response check on every request.
+      .onRequest(
+        ({
+          request,
+          set,
+          store,
+          path,
+        }: {
+          request: Request;
+          set: { headers: Record<string, string | number> };
+          store: unknown;
+          path?: string;
+        }) => {
+          const p = path ?? pathOf(request.url);
+          if (p.startsWith("/api/v1/")) {
+            const rule = cachedRuleFor(request.method, p);
+            const r = limiter.hit(identityOf(request, store, p), rule);
+            if (r.limit !== limitNum) limitText = String((limitNum = r.limit));
+            if (r.reset !== resetNum) resetText = String((resetNum = r.reset));
+            set.headers["x-ratelimit-limit"] = limitText;
+            set.headers["x-ratelimit-remaining"] = String(r.remaining);
+            set.headers["x-ratelimit-reset"] = resetText;
+            if (!r.allowed) throw limitExceeded(r, rule);
+          }
+        },
+      )
+  );
 }

@@ -32,7 +32,8 @@ export function normaliseUrl(raw: string): string {
   } catch {
     throw new UsageError(`--url must be an http(s) URL, got "${raw}"`);
   }
-  if (!["http:", "https:"].includes(u.protocol) || u.username || u.password) throw new UsageError(`--url must be an http(s) URL without credentials`);
+  if (!["http:", "https:"].includes(u.protocol) || u.username || u.password)
+    throw new UsageError(`--url must be an http(s) URL without credentials`);
   return `${u.origin}${u.pathname.replace(/\/+$/, "").replace(/\/api\/v1$/, "")}`;
 }
 
@@ -58,6 +59,7 @@ export function loadCredentials(env = process.env): Credentials {
   }
   const url = env.STAXA_URL || file.url;
   const key = env.STAXA_API_KEY || file.api_key;
-  if (!url || !key) throw new UsageError("not logged in: run `staxa login --url URL --key KEY` (or set STAXA_URL and STAXA_API_KEY)");
+  if (!url || !key)
+    throw new UsageError("not logged in: run `staxa login --url URL --key KEY` (or set STAXA_URL and STAXA_API_KEY)");
   return { url: normaliseUrl(url), key };
 }

@@ -14,7 +14,16 @@ interface StageEvent {
   timestamp: string;
 }
 
-const MARK: Record<string, string> = { started: "→", running: "→", info: "·", done: "✓", succeeded: "✓", ok: "✓", failed: "✗", error: "✗" };
+const MARK: Record<string, string> = {
+  started: "→",
+  running: "→",
+  info: "·",
+  done: "✓",
+  succeeded: "✓",
+  ok: "✓",
+  failed: "✗",
+  error: "✗",
+};
 
 export async function deployCommand(api: ApiClient, out: Out, flags: Flags): Promise<number> {
   const tenantId = await resolveTenant(api, flags.positionals[0]);
@@ -46,7 +55,10 @@ export async function followDeployment(api: ApiClient, out: Out, tenantId: strin
         if (!e.deployment_id || (depId && e.deployment_id !== depId)) continue;
         depId ??= e.deployment_id;
         if (out.json) out.write(JSON.stringify(e) + "\n");
-        else out.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${MARK[e.status] ?? "·"} ${e.stage.padEnd(9)} ${e.message}\n`);
+        else
+          out.write(
+            `[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${MARK[e.status] ?? "·"} ${e.stage.padEnd(9)} ${e.message}\n`,
+          );
         if (e.stage === "ready") return finish(out, depId, true);
         if (e.stage === "error") return finish(out, depId, false, e.message);
       }
@@ -55,7 +67,10 @@ export async function followDeployment(api: ApiClient, out: Out, tenantId: strin
     }
     // The stream ended without our final event: ask the deployment itself before reconnecting.
     if (depId) {
-      const d = (await api.call("GET", `/tenants/${tenantId}/deployments/${depId}`))!.data as { status: string; reason?: string | null };
+      const d = (await api.call("GET", `/tenants/${tenantId}/deployments/${depId}`))!.data as {
+        status: string;
+        reason?: string | null;
+      };
       if (d.status === "succeeded") return finish(out, depId, true);
       if (d.status === "failed") return finish(out, depId, false, d.reason ?? undefined);
     }
@@ -66,7 +81,10 @@ export async function followDeployment(api: ApiClient, out: Out, tenantId: strin
 }
 
 function finish(out: Out, depId: string | undefined, ok: boolean, reason?: string): number {
-  if (out.json) out.write(JSON.stringify({ deployment_id: depId, status: ok ? "succeeded" : "failed", ...(reason ? { reason } : {}) }) + "\n");
+  if (out.json)
+    out.write(
+      JSON.stringify({ deployment_id: depId, status: ok ? "succeeded" : "failed", ...(reason ? { reason } : {}) }) + "\n",
+    );
   else if (ok) out.write(`deployment ${depId} succeeded\n`);
   else out.error(`deployment ${depId} failed${reason ? `: ${reason}` : ""}\n`);
   return ok ? 0 : 1;

@@ -33,13 +33,30 @@ export async function domainsCommand(api: ApiClient, out: Out, sub: string | und
     case "list": {
       const res = await api.call("GET", `/tenants/${id}/domains`);
       const d = res!.data as { domains: Domain[]; server_ip: string };
-      show(out, d, () => table(["ID", "DOMAIN", "PRIMARY", "VERIFIED", "SSL"], d.domains.map((x) => [x.id, x.domain, x.is_primary, x.verified, x.ssl_status])) + `\nPoint an A record at ${d.server_ip}\n`);
+      show(
+        out,
+        d,
+        () =>
+          table(
+            ["ID", "DOMAIN", "PRIMARY", "VERIFIED", "SSL"],
+            d.domains.map((x) => [x.id, x.domain, x.is_primary, x.verified, x.ssl_status]),
+          ) + `\nPoint an A record at ${d.server_ip}\n`,
+      );
       return 0;
     }
     case "add": {
       if (!domain) throw new UsageError("usage: staxa domains add TENANT DOMAIN [--primary] [--service NAME]");
-      const res = await api.call("POST", `/tenants/${id}/domains`, { domain, ...(primary ? { is_primary: true } : {}), ...(service ? { service_id: service } : {}) });
-      show(out, res!.data, () => `added ${res!.data.domain} (${res!.data.id}); create its DNS record, then: staxa domains verify ${ref} ${res!.data.domain}\n`);
+      const res = await api.call("POST", `/tenants/${id}/domains`, {
+        domain,
+        ...(primary ? { is_primary: true } : {}),
+        ...(service ? { service_id: service } : {}),
+      });
+      show(
+        out,
+        res!.data,
+        () =>
+          `added ${res!.data.domain} (${res!.data.id}); create its DNS record, then: staxa domains verify ${ref} ${res!.data.domain}\n`,
+      );
       return 0;
     }
     case "verify": {

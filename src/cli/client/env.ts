@@ -19,7 +19,11 @@ export function parseAssignments(args: string[]): Record<string, string> {
 }
 
 /** The request of `env set|unset`: PATCH with the named keys, or PUT of exactly them with --replace. */
-export function envRequest(sub: "set" | "unset", args: string[], replace: boolean): { method: "PATCH" | "PUT"; body: Record<string, unknown> } {
+export function envRequest(
+  sub: "set" | "unset",
+  args: string[],
+  replace: boolean,
+): { method: "PATCH" | "PUT"; body: Record<string, unknown> } {
   if (sub === "unset") {
     if (replace) throw new UsageError("--replace is for env set");
     if (args.length === 0) throw new UsageError("give at least one KEY to unset");
@@ -47,8 +51,14 @@ export async function envCommand(api: ApiClient, out: Out, sub: string | undefin
     const res = await api.call(req.method, `/tenants/${id}/env`, req.body);
     const list = res!.data as Array<{ key: string; value: string }>;
     const deploys = (res!.meta.deployment_ids as string[] | undefined) ?? [];
-    const what = sub === "unset" ? `${rest.length} variable(s) unset` : `${Object.keys(req.body.set ?? req.body).length} variable(s) set`;
-    show(out, { env: list, deployment_ids: deploys }, () => `${what}; ${list.length} in total; ${deploys.length ? `redeploying: ${deploys.join(", ")}` : "nothing changed, no redeploy"}\n`);
+    const what =
+      sub === "unset" ? `${rest.length} variable(s) unset` : `${Object.keys(req.body.set ?? req.body).length} variable(s) set`;
+    show(
+      out,
+      { env: list, deployment_ids: deploys },
+      () =>
+        `${what}; ${list.length} in total; ${deploys.length ? `redeploying: ${deploys.join(", ")}` : "nothing changed, no redeploy"}\n`,
+    );
     return 0;
   }
   throw new UsageError(`unknown env command "${sub ?? ""}" (get|set|unset)`);

@@ -4,7 +4,12 @@ import pkg from "../../../package.json" with { type: "json" };
 
 /** The API answered with an error envelope (or not at all): exit code 1. */
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly details: Record<string, unknown> = {}) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
     super(message);
   }
 }
@@ -16,14 +21,25 @@ export interface SseEvent {
 }
 
 export class ApiClient {
-  constructor(private readonly creds: Credentials, private readonly fetchFn: typeof fetch = fetch) {}
+  constructor(
+    private readonly creds: Credentials,
+    private readonly fetchFn: typeof fetch = fetch,
+  ) {}
 
   private async raw(method: string, path: string, body?: unknown, accept = "application/json"): Promise<Response> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.creds.key}`, accept, "user-agent": `staxa-cli/${pkg.version}` };
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${this.creds.key}`,
+      accept,
+      "user-agent": `staxa-cli/${pkg.version}`,
+    };
     if (body !== undefined) headers["content-type"] = "application/json";
     let res: Response;
     try {
-      res = await this.fetchFn(`${this.creds.url}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      res = await this.fetchFn(`${this.creds.url}/api/v1${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
     } catch (e) {
       throw new ApiError(0, "unreachable", `cannot reach ${this.creds.url}: ${(e as Error).message}`);
     }
@@ -39,7 +55,11 @@ export class ApiClient {
   }
 
   /** A JSON call; returns the whole envelope ({data, meta}) or undefined for 204. */
-  async call<T = any>(method: string, path: string, body?: unknown): Promise<{ data: T; meta: Record<string, unknown> } | undefined> {
+  async call<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ data: T; meta: Record<string, unknown> } | undefined> {
     const res = await this.raw(method, path, body);
     if (res.status === 204) return undefined;
     const text = await res.text();
@@ -56,7 +76,12 @@ export class ApiClient {
 
   /** Server-sent events of `path` until the server closes the stream. */
   async *sse(path: string, lastEventId?: string): AsyncGenerator<SseEvent> {
-    const res = await this.raw("GET", path + (lastEventId ? `${path.includes("?") ? "&" : "?"}last_event_id=${encodeURIComponent(lastEventId)}` : ""), undefined, "text/event-stream");
+    const res = await this.raw(
+      "GET",
+      path + (lastEventId ? `${path.includes("?") ? "&" : "?"}last_event_id=${encodeURIComponent(lastEventId)}` : ""),
+      undefined,
+      "text/event-stream",
+    );
     const dec = new TextDecoder();
     let buf = "";
     if (!res.body) return;

@@ -74,14 +74,22 @@ export async function runClient(cmd: string, argv: string[], out: Out = stdOut(a
     const api = new ApiClient(loadCredentials());
     const sub = flags.positionals[0];
     switch (cmd) {
-      case "tenants": return await tenantsCommand(api, out, sub, flags);
-      case "templates": return await templatesCommand(api, out, flags);
-      case "deploy": return await deployCommand(api, out, flags);
-      case "logs": return await logsCommand(api, out, flags);
-      case "env": return await envCommand(api, out, sub, flags);
-      case "domains": return await domainsCommand(api, out, sub, flags);
-      case "jobs": return await jobsCommand(api, out, sub, flags);
-      default: throw new UsageError(`unknown command "${cmd}"`);
+      case "tenants":
+        return await tenantsCommand(api, out, sub, flags);
+      case "templates":
+        return await templatesCommand(api, out, flags);
+      case "deploy":
+        return await deployCommand(api, out, flags);
+      case "logs":
+        return await logsCommand(api, out, flags);
+      case "env":
+        return await envCommand(api, out, sub, flags);
+      case "domains":
+        return await domainsCommand(api, out, sub, flags);
+      case "jobs":
+        return await jobsCommand(api, out, sub, flags);
+      default:
+        throw new UsageError(`unknown command "${cmd}"`);
     }
   } catch (e) {
     if (e instanceof HelpRequested) {
@@ -93,7 +101,8 @@ export async function runClient(cmd: string, argv: string[], out: Out = stdOut(a
       return 2;
     }
     if (e instanceof ApiError) {
-      if (out.json) out.write(JSON.stringify({ error: { status: e.status, code: e.code, message: e.message, details: e.details } }) + "\n");
+      if (out.json)
+        out.write(JSON.stringify({ error: { status: e.status, code: e.code, message: e.message, details: e.details } }) + "\n");
       const field = typeof e.details.field === "string" ? ` [field: ${e.details.field}]` : "";
       out.error(`staxa: ${e.message}${field} (${e.code}${e.status ? `, HTTP ${e.status}` : ""})\n`);
       return 1;

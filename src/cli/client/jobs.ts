@@ -6,8 +6,25 @@ import type { ApiClient } from "./http.ts";
 import { show, table, type Out } from "./output.ts";
 import { resolveTenant } from "./tenants.ts";
 
-interface Job { id: string; service: string; schedule: string; command: string[]; concurrency_policy: string; paused: boolean; next_run_at: string | null }
-interface Run { id: string; trigger: string; status: string; exit_code: number | null; duration_ms: number | null; started_at: string; reason: string | null; logs?: string }
+interface Job {
+  id: string;
+  service: string;
+  schedule: string;
+  command: string[];
+  concurrency_policy: string;
+  paused: boolean;
+  next_run_at: string | null;
+}
+interface Run {
+  id: string;
+  trigger: string;
+  status: string;
+  exit_code: number | null;
+  duration_ms: number | null;
+  started_at: string;
+  reason: string | null;
+  logs?: string;
+}
 
 /** The body of `jobs create`: flags plus the argv after `--`. */
 export function jobBody(flags: Pick<Flags, "string">, argv: string[]): Record<string, unknown> {
@@ -17,7 +34,13 @@ export function jobBody(flags: Pick<Flags, "string">, argv: string[]): Record<st
   const policy = flags.string("policy");
   if (argv.length === 0) throw new UsageError('give the command after "--", e.g. -- node cron.js');
   if (timeout !== undefined && !/^\d+$/.test(timeout)) throw new UsageError("--timeout is a number of seconds");
-  return { schedule, service, command: argv, ...(timeout ? { timeout_sec: Number(timeout) } : {}), ...(policy ? { concurrency_policy: policy } : {}) };
+  return {
+    schedule,
+    service,
+    command: argv,
+    ...(timeout ? { timeout_sec: Number(timeout) } : {}),
+    ...(policy ? { concurrency_policy: policy } : {}),
+  };
 }
 
 export async function jobsCommand(api: ApiClient, out: Out, sub: string | undefined, flags: Flags): Promise<number> {
@@ -28,7 +51,11 @@ export async function jobsCommand(api: ApiClient, out: Out, sub: string | undefi
     flags.done();
     const res = await api.call("POST", `/tenants/${await resolveTenant(api, ref)}/jobs`, body);
     const j = res!.data as Job;
-    show(out, j, () => `created ${j.id}: "${j.schedule}" ${JSON.stringify(j.command)} on ${j.service}, next run ${j.next_run_at ?? "-"}\n`);
+    show(
+      out,
+      j,
+      () => `created ${j.id}: "${j.schedule}" ${JSON.stringify(j.command)} on ${j.service}, next run ${j.next_run_at ?? "-"}\n`,
+    );
     return 0;
   }
   flags.done();
@@ -41,17 +68,40 @@ export async function jobsCommand(api: ApiClient, out: Out, sub: string | undefi
   switch (sub) {
     case "list": {
       const jobs = (await api.call("GET", `/tenants/${id}/jobs`))!.data as Job[];
-      show(out, jobs, () => table(["ID", "SCHEDULE", "SERVICE", "POLICY", "PAUSED", "NEXT RUN", "COMMAND"], jobs.map((j) => [j.id, j.schedule, j.service, j.concurrency_policy, j.paused, j.next_run_at ?? "-", JSON.stringify(j.command)])));
+      show(out, jobs, () =>
+        table(
+          ["ID", "SCHEDULE", "SERVICE", "POLICY", "PAUSED", "NEXT RUN", "COMMAND"],
+          jobs.map((j) => [
+            j.id,
+            j.schedule,
+            j.service,
+            j.concurrency_policy,
+            j.paused,
+            j.next_run_at ?? "-",
+            JSON.stringify(j.command),
+          ]),
+        ),
+      );
       return 0;
     }
     case "get": {
       const j = (await api.call("GET", need()))!.data as Job;
-      show(out, j, () => `${j.id}: "${j.schedule}" ${JSON.stringify(j.command)} on ${j.service}, ${j.concurrency_policy}${j.paused ? ", paused" : ""}, next run ${j.next_run_at ?? "-"}\n`);
+      show(
+        out,
+        j,
+        () =>
+          `${j.id}: "${j.schedule}" ${JSON.stringify(j.command)} on ${j.service}, ${j.concurrency_policy}${j.paused ? ", paused" : ""}, next run ${j.next_run_at ?? "-"}\n`,
+      );
       return 0;
     }
     case "runs": {
       const runs = (await api.call("GET", `${need()}/runs`))!.data as Run[];
-      show(out, runs, () => table(["RUN", "TRIGGER", "STATUS", "EXIT", "MS", "STARTED", "REASON"], runs.map((r) => [r.id, r.trigger, r.status, r.exit_code ?? "-", r.duration_ms ?? "-", r.started_at, r.reason ?? ""])));
+      show(out, runs, () =>
+        table(
+          ["RUN", "TRIGGER", "STATUS", "EXIT", "MS", "STARTED", "REASON"],
+          runs.map((r) => [r.id, r.trigger, r.status, r.exit_code ?? "-", r.duration_ms ?? "-", r.started_at, r.reason ?? ""]),
+        ),
+      );
       return 0;
     }
     case "run": {

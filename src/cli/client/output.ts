@@ -39,5 +39,10 @@ export function table(headers: string[], rows: Array<Array<unknown>>): string {
 /** `key: value` lines for one object. */
 export function fields(obj: Record<string, unknown>, keys: string[]): string {
   const w = Math.max(...keys.map((k) => k.length));
-  return keys.filter((k) => obj[k] !== undefined).map((k) => `${k.padEnd(w)}  ${typeof obj[k] === "object" && obj[k] !== null ? JSON.stringify(obj[k]) : obj[k] ?? "-"}`).join("\n") + "\n";
+  return (
+    keys
+      .filter((k) => obj[k] !== undefined)
+      .map((k) => `${k.padEnd(w)}  ${typeof obj[k] === "object" && obj[k] !== null ? JSON.stringify(obj[k]) : (obj[k] ?? "-")}`)
+      .join("\n") + "\n"
+  );
 }

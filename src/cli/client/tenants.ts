@@ -26,7 +26,12 @@ export async function tenantsCommand(api: ApiClient, out: Out, sub: string | und
       flags.done();
       const q = new URLSearchParams({ limit, ...(status ? { status } : {}) });
       const res = await api.call("GET", `/tenants?${q}`);
-      show(out, res?.data, () => table(["ID", "NAME", "STATUS", "URL"], (res?.data as any[]).map((t) => [t.id, t.name, t.status, t.url])));
+      show(out, res?.data, () =>
+        table(
+          ["ID", "NAME", "STATUS", "URL"],
+          (res?.data as any[]).map((t) => [t.id, t.name, t.status, t.url]),
+        ),
+      );
       return 0;
     }
     case "get": {
@@ -43,7 +48,12 @@ export async function tenantsCommand(api: ApiClient, out: Out, sub: string | und
       const res = await api.call("POST", "/tenants", body);
       const t = res!.data;
       if (!wait) {
-        show(out, t, () => `created ${t.name} (${t.id}), status ${t.status}\n${t.url ? `url: ${t.url}\n` : ""}watch it with: staxa tenants get ${t.name}\n`);
+        show(
+          out,
+          t,
+          () =>
+            `created ${t.name} (${t.id}), status ${t.status}\n${t.url ? `url: ${t.url}\n` : ""}watch it with: staxa tenants get ${t.name}\n`,
+        );
         return 0;
       }
       if (!out.json) out.write(`created ${t.name} (${t.id})\n`);
@@ -79,7 +89,8 @@ async function createBody(api: ApiClient, name: string, flags: Flags): Promise<R
   const repo = flags.string("repo");
   const image = flags.string("image");
   const template = flags.string("template");
-  if ([repo, image, template].filter((v) => v !== undefined).length !== 1) throw new UsageError("give exactly one of --repo, --image or --template");
+  if ([repo, image, template].filter((v) => v !== undefined).length !== 1)
+    throw new UsageError("give exactly one of --repo, --image or --template");
   const body: Record<string, unknown> = { name, source_type: image ? "image" : "github" };
   if (repo) body.repo_url = repo;
   if (image) body.image_url = image;
@@ -87,13 +98,21 @@ async function createBody(api: ApiClient, name: string, flags: Flags): Promise<R
     // The reference's way: the template's own repo_url (or image), port and env. The appliance builds a catalog
     // repo_url from the source bundled in it, so this works without reaching GitHub.
     const tpl = (await api.call("GET", `/templates/${encodeURIComponent(template)}`))!.data as TemplateDetail;
-    if (tpl.required_env?.length) throw new UsageError(`template ${tpl.id} needs ${tpl.required_env.join(", ")}: create it in the dashboard or with the API (env)`);
+    if (tpl.required_env?.length)
+      throw new UsageError(
+        `template ${tpl.id} needs ${tpl.required_env.join(", ")}: create it in the dashboard or with the API (env)`,
+      );
     if (tpl.repo_url) body.repo_url = tpl.repo_url;
     else Object.assign(body, { source_type: "image", image_url: tpl.image });
     if (tpl.default_port) body.app_port = tpl.default_port;
     if (Object.keys(tpl.default_env ?? {}).length) body.env = tpl.default_env;
   }
-  const optional: Array<[string, string, (v: string) => unknown]> = [["branch", "branch", String], ["display-name", "display_name", String], ["port", "app_port", Number], ["size", "resource_size", String]];
+  const optional: Array<[string, string, (v: string) => unknown]> = [
+    ["branch", "branch", String],
+    ["display-name", "display_name", String],
+    ["port", "app_port", Number],
+    ["size", "resource_size", String],
+  ];
   for (const [flag, key, conv] of optional) {
     const v = flags.string(flag);
     if (v !== undefined) body[key] = conv(v);
@@ -119,6 +138,11 @@ export async function templatesCommand(api: ApiClient, out: Out, flags: Flags): 
   flags.done();
   const res = await api.call("GET", "/templates");
   const list = res!.data as TemplateDetail[];
-  show(out, list, () => table(["ID", "NAME", "FRAMEWORK", "DESCRIPTION"], list.map((t) => [t.id, t.name, t.framework, t.description])));
+  show(out, list, () =>
+    table(
+      ["ID", "NAME", "FRAMEWORK", "DESCRIPTION"],
+      list.map((t) => [t.id, t.name, t.framework, t.description]),
+    ),
+  );
   return 0;
 }

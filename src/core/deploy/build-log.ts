@@ -6,7 +6,11 @@ export class BuildLogSink {
   private buf: string[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly db: Db, private readonly deploymentId: string, private readonly flushMs = 250) {}
+  constructor(
+    private readonly db: Db,
+    private readonly deploymentId: string,
+    private readonly flushMs = 250,
+  ) {}
 
   line = (line: string): void => {
     this.buf.push(line.endsWith("\n") ? line : line + "\n");

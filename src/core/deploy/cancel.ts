@@ -20,13 +20,31 @@ export function cancelDeployment(ctx: Ctx, p: Principal, tenantId: string, depId
   const t = tenants.get(ctx.db, p, tenantId);
   const d = deployments.get(ctx.db, t.id, depId);
   if (d.status === "succeeded" || d.status === "failed") {
-    throw new Conflict(`Deployment ${depId} has already ${d.status === "succeeded" ? "succeeded" : "failed"}; only a queued or running one can be cancelled`, { deployment_id: depId, status: d.status }, "deployment_finished");
+    throw new Conflict(
+      `Deployment ${depId} has already ${d.status === "succeeded" ? "succeeded" : "failed"}; only a queued or running one can be cancelled`,
+      { deployment_id: depId, status: d.status },
+      "deployment_finished",
+    );
   }
   const reason = cancelledBy(p);
   if (d.status === "queued") {
     moveDeployment(ctx.db, d, "failed", { reason, finished_at: nowIso() }); // the lane skips a row no longer queued
-    ctx.bus.emit({ tenantId: t.id, deploymentId: d.id, service: d.service_name, stage: "error", status: "failed", message: reason, data: { failed_stage: "queued", still_serving: true } });
-    ctx.bus.notify({ event: "deployment.failed", provider_id: t.provider_id, mode: t.mode, tenant_id: t.id, data: { deployment_id: d.id, service: d.service_name, reason } });
+    ctx.bus.emit({
+      tenantId: t.id,
+      deploymentId: d.id,
+      service: d.service_name,
+      stage: "error",
+      status: "failed",
+      message: reason,
+      data: { failed_stage: "queued", still_serving: true },
+    });
+    ctx.bus.notify({
+      event: "deployment.failed",
+      provider_id: t.provider_id,
+      mode: t.mode,
+      tenant_id: t.id,
+      data: { deployment_id: d.id, service: d.service_name, reason },
+    });
   } else {
     // Building or deploying: it is the tenant's running work (one at a time per tenant); the pipeline records the rest.
     cancelTenantWork(ctx, t.id, reason);

@@ -19,11 +19,25 @@ export function portOf(tenant: TenantRow, service: ServiceRow): number {
   return service.live_port ?? servicePort(tenant, service);
 }
 
-export function candidateSpec(c: { tenant: TenantRow; service: ServiceRow; deploymentId: string; image: string; env: Record<string, string>; port: number }): ContainerSpec {
+export function candidateSpec(c: {
+  tenant: TenantRow;
+  service: ServiceRow;
+  deploymentId: string;
+  image: string;
+  env: Record<string, string>;
+  port: number;
+}): ContainerSpec {
   return containerSpec({
-    tenant: c.tenant.name, service: c.service.name, deploymentId: c.deploymentId, image: c.image, env: c.env, port: c.port,
-    resourceSize: (c.service.resource_size || c.tenant.resource_size) as ResourceSize, network: networkName(c.tenant.name),
-    volumes: mountsOf(c.service), cmd: c.service.command ? JSON.parse(c.service.command) : undefined,
+    tenant: c.tenant.name,
+    service: c.service.name,
+    deploymentId: c.deploymentId,
+    image: c.image,
+    env: c.env,
+    port: c.port,
+    resourceSize: (c.service.resource_size || c.tenant.resource_size) as ResourceSize,
+    network: networkName(c.tenant.name),
+    volumes: mountsOf(c.service),
+    cmd: c.service.command ? JSON.parse(c.service.command) : undefined,
     // tenant_id survives a name being reused after a delete: cleanup finds exactly this tenant's containers.
     labels: { "staxa.tenant_id": c.tenant.id },
   });

@@ -38,17 +38,45 @@ export interface Reuse {
  * Inserts a queued deployment of `service` and schedules it in the tenant's lane. `gate`, when given, runs
  * just before the deployment would start; false skips it (deploy-all: a predecessor failed).
  */
-export function requestDeploy(ctx: Ctx, tenant: TenantRow, service: ServiceRow, req: DeployRequest, gate?: (dep: DeploymentRow) => boolean): DeploymentRow {
+export function requestDeploy(
+  ctx: Ctx,
+  tenant: TenantRow,
+  service: ServiceRow,
+  req: DeployRequest,
+  gate?: (dep: DeploymentRow) => boolean,
+): DeploymentRow {
   const row: DeploymentRow = {
-    id: newId("dep"), tenant_id: tenant.id, service_id: service.id, service_name: service.name, status: "queued", reason: null,
-    trigger: req.trigger, branch: req.reuse?.branch ?? (service.source_type === "image" ? null : req.branch ?? service.branch),
-    commit_sha: req.reuse?.commitSha ?? null, requested_sha: req.reuse ? null : req.commitSha ?? service.commit_sha ?? null,
-    image: req.reuse?.image ?? (service.source_type === "image" ? service.image_url : null), image_id: req.reuse?.imageId ?? null,
-    framework: req.reuse?.framework ?? null, port: req.reuse?.port ?? null, rollback_from: req.reuse?.from ?? null, container_id: null, build_log: "", timings: "{}",
-    created_at: nowIso(), started_at: null, finished_at: null,
+    id: newId("dep"),
+    tenant_id: tenant.id,
+    service_id: service.id,
+    service_name: service.name,
+    status: "queued",
+    reason: null,
+    trigger: req.trigger,
+    branch: req.reuse?.branch ?? (service.source_type === "image" ? null : (req.branch ?? service.branch)),
+    commit_sha: req.reuse?.commitSha ?? null,
+    requested_sha: req.reuse ? null : (req.commitSha ?? service.commit_sha ?? null),
+    image: req.reuse?.image ?? (service.source_type === "image" ? service.image_url : null),
+    image_id: req.reuse?.imageId ?? null,
+    framework: req.reuse?.framework ?? null,
+    port: req.reuse?.port ?? null,
+    rollback_from: req.reuse?.from ?? null,
+    container_id: null,
+    build_log: "",
+    timings: "{}",
+    created_at: nowIso(),
+    started_at: null,
+    finished_at: null,
   };
   deployments.insert(ctx.db, row);
-  ctx.bus.emit({ tenantId: tenant.id, deploymentId: row.id, service: service.name, stage: "info", status: "queued", message: `Deployment ${row.id} queued (${req.trigger})` });
+  ctx.bus.emit({
+    tenantId: tenant.id,
+    deploymentId: row.id,
+    service: service.name,
+    stage: "info",
+    status: "queued",
+    message: `Deployment ${row.id} queued (${req.trigger})`,
+  });
   void ctx.deployer.queue.enqueue(tenant.id, async () => {
     if (!gate || gate(row)) await runDeployment(ctx, tenant.id, row.id);
   });
@@ -57,28 +85,47 @@ export function requestDeploy(ctx: Ctx, tenant: TenantRow, service: ServiceRow, 
 
 /** The tenant's deployable state: deleting tenants take no new work. */
 export function assertDeployable(t: TenantRow): void {
-  if (t.status === "deleting") throw new Unprocessable("tenant_not_deployable", "The tenant is being deleted", { status: t.status });
+  if (t.status === "deleting")
+    throw new Unprocessable("tenant_not_deployable", "The tenant is being deleted", { status: t.status });
 }
 
 /** The view of the reference, plus what a client needs to follow it. */
 export function deploymentView(d: DeploymentRow) {
   return {
-    id: d.id, tenant_id: d.tenant_id, service_name: d.service_name, status: d.status, reason: d.reason, trigger: d.trigger,
-    branch: d.branch, commit_sha: d.commit_sha, image: d.image, framework: d.framework, rollback_from: d.rollback_from,
-    build_log_url: buildLogUrl(d.tenant_id, d.id), timings: JSON.parse(d.timings || "{}"),
-    created_at: d.created_at, started_at: d.started_at, finished_at: d.finished_at,
+    id: d.id,
+    tenant_id: d.tenant_id,
+    service_name: d.service_name,
+    status: d.status,
+    reason: d.reason,
+    trigger: d.trigger,
+    branch: d.branch,
+    commit_sha: d.commit_sha,
+    image: d.image,
+    framework: d.framework,
+    rollback_from: d.rollback_from,
+    build_log_url: buildLogUrl(d.tenant_id, d.id),
+    timings: JSON.parse(d.timings || "{}"),
+    created_at: d.created_at,
+    started_at: d.started_at,
+    finished_at: d.finished_at,
   };
 }
 
 /** POST /tenants/{id}/deployments: a new deployment of the primary service. */
-export function createDeployment(ctx: Ctx, p: Principal, tenantId: string, body: { branch?: unknown; commit_sha?: unknown }): DeploymentRow {
+export function createDeployment(
+  ctx: Ctx,
+  p: Principal,
+  tenantId: string,
+  body: { branch?: unknown; commit_sha?: unknown },
+): DeploymentRow {
   const t = tenants.get(ctx.db, p, tenantId);
   assertDeployable(t);
   const svc = services.primary(ctx.db, t.id);
   if (!svc) throw new Unprocessable("tenant_not_deployable", "The tenant has no service to deploy");
   const branch = body.branch === undefined ? undefined : input.branch(body.branch);
   const commitSha = body.commit_sha === undefined ? undefined : input.commitSha(body.commit_sha);
-  if (svc.source_type === "image" && (branch || commitSha)) throw new Invalid(branch ? "branch" : "commit_sha", "An image-sourced tenant has no branch or commit to deploy");
+  if (svc.source_type === "image" && (branch || commitSha))
+    throw new Invalid(branch ? "branch" : "commit_sha", "An image-sourced tenant has no branch or commit to deploy");
   return requestDeploy(ctx, t, svc, { trigger: "api", branch, commitSha });
 }
 
@@ -89,7 +136,12 @@ export function redeployCurrent(ctx: Ctx, t: TenantRow, svc: ServiceRow, trigger
   return requestDeploy(ctx, t, svc, { trigger });
 }
 
-export function listDeployments(ctx: Ctx, p: Principal, tenantId: string, q: { limit: number; offset: number; service?: string }) {
+export function listDeployments(
+  ctx: Ctx,
+  p: Principal,
+  tenantId: string,
+  q: { limit: number; offset: number; service?: string },
+) {
   const t = tenants.get(ctx.db, p, tenantId);
   const serviceId = q.service ? services.get(ctx.db, t.id, q.service).id : undefined;
   return deployments.list(ctx.db, t.id, { serviceId, limit: q.limit, offset: q.offset });
@@ -111,7 +163,11 @@ export async function rollback(ctx: Ctx, p: Principal, tenantId: string, depId: 
   assertDeployable(t);
   const target = deployments.get(ctx.db, t.id, depId);
   if (target.status !== "succeeded" || !target.image_id) {
-    throw new Unprocessable("not_rollbackable", `Only a succeeded deployment can be rolled back to (${depId} is ${target.status})`, { deployment_id: depId });
+    throw new Unprocessable(
+      "not_rollbackable",
+      `Only a succeeded deployment can be rolled back to (${depId} is ${target.status})`,
+      { deployment_id: depId },
+    );
   }
   const svc = services.findById(ctx.db, target.service_id);
   if (!svc) throw new NotFound("Service");
@@ -123,5 +179,13 @@ export async function rollback(ctx: Ctx, p: Principal, tenantId: string, depId: 
 }
 
 function reuseOf(d: DeploymentRow, from: string | null): Reuse {
-  return { imageId: d.image_id!, image: d.image, commitSha: d.commit_sha, branch: d.branch, port: d.port, framework: d.framework, from };
+  return {
+    imageId: d.image_id!,
+    image: d.image,
+    commitSha: d.commit_sha,
+    branch: d.branch,
+    port: d.port,
+    framework: d.framework,
+    from,
+  };
 }

@@ -27,7 +27,10 @@ function freeBytes(path: string): number | undefined {
 export async function readDisk(ctx: Ctx): Promise<DiskReading[]> {
   const root = await ctx.runtime.dataRoot?.().catch(() => undefined);
   const out: DiskReading[] = [];
-  for (const [what, path] of [["docker", root], ["data", ctx.config.dataDir]] as const) {
+  for (const [what, path] of [
+    ["docker", root],
+    ["data", ctx.config.dataDir],
+  ] as const) {
     const free = path ? freeBytes(path) : undefined;
     if (free !== undefined) out.push({ what, path: path!, freeBytes: free });
   }
@@ -46,19 +49,34 @@ export function lowReading(readings: readonly DiskReading[], minFreeMb: number):
 /** What a refused build says: where, how much is free, and the setting. */
 export function diskLowMessage(r: DiskReading, minFreeMb: number): string {
   const where = r.what === "docker" ? `${r.path} (Docker's data root)` : `${r.path} (the appliance's data dir)`;
-  return `Not enough free disk to build: ${Math.floor(r.freeBytes / MB)} MB free on ${where}, below ${DISK_SETTING}=${minFreeMb}. `
-    + "Running tenants are not affected; old images and build cache are being pruned. Free space (or lower the setting), then deploy again.";
+  return (
+    `Not enough free disk to build: ${Math.floor(r.freeBytes / MB)} MB free on ${where}, below ${DISK_SETTING}=${minFreeMb}. ` +
+    "Running tenants are not affected; old images and build cache are being pruned. Free space (or lower the setting), then deploy again."
+  );
 }
 
 /** The event data of a refused build. */
 export function diskLowData(r: DiskReading, minFreeMb: number): Record<string, unknown> {
-  return { reason: "disk_low", disk: r.what, path: r.path, free_mb: Math.floor(r.freeBytes / MB), min_free_mb: minFreeMb, setting: DISK_SETTING };
+  return {
+    reason: "disk_low",
+    disk: r.what,
+    path: r.path,
+    free_mb: Math.floor(r.freeBytes / MB),
+    min_free_mb: minFreeMb,
+    setting: DISK_SETTING,
+  };
 }
 
 /** What the dashboard shows: whether builds may run now, and which filesystem is short. */
-export async function buildCapacity(ctx: Ctx): Promise<{ builds_allowed: boolean; min_free_mb: number; disks: Array<{ what: string; free_mb: number; low: boolean }> }> {
+export async function buildCapacity(
+  ctx: Ctx,
+): Promise<{ builds_allowed: boolean; min_free_mb: number; disks: Array<{ what: string; free_mb: number; low: boolean }> }> {
   const readings = await readDisk(ctx);
   const min = ctx.config.minFreeDiskMb;
   const low = lowReading(readings, min);
-  return { builds_allowed: !low, min_free_mb: min, disks: readings.map((r) => ({ what: r.what, free_mb: Math.floor(r.freeBytes / MB), low: min > 0 && r.freeBytes < min * MB })) };
+  return {
+    builds_allowed: !low,
+    min_free_mb: min,
+    disks: readings.map((r) => ({ what: r.what, free_mb: Math.floor(r.freeBytes / MB), low: min > 0 && r.freeBytes < min * MB })),
+  };
 }

@@ -25,7 +25,15 @@ export interface Run {
 }
 
 function emit(run: Run, stage: string, status: string, message: string, data?: Record<string, unknown>): void {
-  run.ctx.bus.emit({ tenantId: run.tenant.id, deploymentId: run.dep.id, service: run.service.name, stage, status, message, data });
+  run.ctx.bus.emit({
+    tenantId: run.tenant.id,
+    deploymentId: run.dep.id,
+    service: run.service.name,
+    stage,
+    status,
+    message,
+    data,
+  });
 }
 
 /**
@@ -38,7 +46,14 @@ export function makeLive(run: Run, c: ContainerInfo, live: { port: number; image
   const row = services.findById(ctx.db, service.id)!;
   const old = row.container_id;
   // The desired state of the service from now on: what reconciliation routes to and restores.
-  moveService(ctx.db, row, "running", { current_deployment_id: dep.id, container_id: c.id, container_ip: c.ip, live_port: live.port, live_image: live.image, updated_at: nowIso() });
+  moveService(ctx.db, row, "running", {
+    current_deployment_id: dep.id,
+    container_id: c.id,
+    container_ip: c.ip,
+    live_port: live.port,
+    live_image: live.image,
+    updated_at: nowIso(),
+  });
   return old && old !== c.id ? old : null;
 }
 
@@ -55,7 +70,15 @@ export function finishSucceeded(run: Run): void {
   const url = tenantUrl(ctx.config, tenant.name);
   emit(run, "ready", "done", `Deployment ${dep.id} is live at ${url}`, { url, duration_ms: run.timings.total_ms });
   const base = { provider_id: tenant.provider_id, mode: tenant.mode, tenant_id: tenant.id } as const;
-  ctx.bus.notify({ ...base, event: "deployment.succeeded", data: { deployment_id: dep.id, service: service.name, commit_sha: deployments.find(ctx.db, tenant.id, dep.id)?.commit_sha ?? null } });
+  ctx.bus.notify({
+    ...base,
+    event: "deployment.succeeded",
+    data: {
+      deployment_id: dep.id,
+      service: service.name,
+      commit_sha: deployments.find(ctx.db, tenant.id, dep.id)?.commit_sha ?? null,
+    },
+  });
   ctx.bus.notify({ ...base, event: "tenant.ready", data: { status: "ready", url } });
 }
 
@@ -73,7 +96,8 @@ export function finishFailed(run: Run, stage: string, reason: string, data: Reco
   const tenantStatus = current.status === "deleting" ? "deleting" : serving ? "ready" : "failed";
   ctx.db.transaction(() => {
     moveDeployment(ctx.db, dep, "failed", { reason, finished_at: now, timings: JSON.stringify(run.timings) });
-    if (current.status !== "deleting") moveTenant(ctx.db, current, tenantStatus, { status_reason: serving ? null : reason, updated_at: now });
+    if (current.status !== "deleting")
+      moveTenant(ctx.db, current, tenantStatus, { status_reason: serving ? null : reason, updated_at: now });
     // A service with nothing serving shows why; one whose old container still serves stays "running".
     const svc = services.findById(ctx.db, service.id);
     if (svc && !serving && current.status !== "deleting") moveService(ctx.db, svc, "failed", { updated_at: now });

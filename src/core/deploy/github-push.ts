@@ -26,17 +26,24 @@ export function signGitHubPayload(secret: string, rawBody: string): string {
 
 /** Throws Unauthorized unless `signature` is the body's HMAC with the configured secret. */
 export function verifySignature(secret: string, rawBody: string, signature: string | null): void {
-  if (!signature || !/^sha256=[0-9a-f]{64}$/i.test(signature)) throw new Unauthorized("Missing or malformed X-Hub-Signature-256 header");
-  if (!safeEqual(signature.toLowerCase(), signGitHubPayload(secret, rawBody))) throw new Unauthorized("X-Hub-Signature-256 does not match the payload");
+  if (!signature || !/^sha256=[0-9a-f]{64}$/i.test(signature))
+    throw new Unauthorized("Missing or malformed X-Hub-Signature-256 header");
+  if (!safeEqual(signature.toLowerCase(), signGitHubPayload(secret, rawBody)))
+    throw new Unauthorized("X-Hub-Signature-256 does not match the payload");
 }
 
 /** Handles one delivery. Nothing is read from the payload before its signature checks out. */
 export function handleGitHubWebhook(ctx: Ctx, d: WebhookDelivery): WebhookOutcome {
   const secret = ctx.config.githubWebhookSecret;
-  if (!secret) throw new Unprocessable("github_not_configured", "GitHub webhooks are not configured on this server (STAXA_GITHUB_WEBHOOK_SECRET)");
+  if (!secret)
+    throw new Unprocessable(
+      "github_not_configured",
+      "GitHub webhooks are not configured on this server (STAXA_GITHUB_WEBHOOK_SECRET)",
+    );
   verifySignature(secret, d.rawBody, d.signature);
   if (d.event === "ping") return { status: "pong" };
-  if (d.event !== "push") return { status: "ignored", reason: `event "${d.event ?? "(none)"}" is not handled; only push deploys` };
+  if (d.event !== "push")
+    return { status: "ignored", reason: `event "${d.event ?? "(none)"}" is not handled; only push deploys` };
   let payload: any;
   try {
     payload = JSON.parse(d.rawBody);
@@ -52,7 +59,7 @@ function deployPush(ctx: Ctx, payload: any): WebhookOutcome {
   const branch = ref.slice("refs/heads/".length);
   const after = typeof payload?.after === "string" ? payload.after.toLowerCase() : "";
   if (payload?.deleted === true || /^0{40}$/.test(after)) return { status: "ignored", reason: "branch deleted" };
-  if (!/^[0-9a-f]{40}$/.test(after)) throw new Invalid("after", "The push payload has no commit id in \"after\"");
+  if (!/^[0-9a-f]{40}$/.test(after)) throw new Invalid("after", 'The push payload has no commit id in "after"');
   const installationId = payload?.installation?.id;
   if (!Number.isSafeInteger(installationId)) return { status: "ignored", reason: "the payload names no App installation" };
   const names = new Set<string>();
@@ -67,7 +74,8 @@ function deployPush(ctx: Ctx, payload: any): WebhookOutcome {
     const dep = requestDeploy(ctx, tenant, service, { trigger: "push", branch, commitSha: after });
     deployed.push({ id: dep.id, tenant_id: tenant.id, service: service.name });
   }
-  if (deployed.length === 0) return { status: "ignored", reason: `no tenant deploys ${[...names][0] ?? "this repo"} from branch ${branch}` };
+  if (deployed.length === 0)
+    return { status: "ignored", reason: `no tenant deploys ${[...names][0] ?? "this repo"} from branch ${branch}` };
   ctx.log.info("github push deployed", { branch, commit: after, deployments: deployed.map((d) => d.id) });
   return { status: "deployed", deployments: deployed };
 }

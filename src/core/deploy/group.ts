@@ -13,9 +13,33 @@ import { requestDeploy, type DeployRequest } from "./deployments.ts";
 
 /** Image names (last path part, no tag) of databases, caches and brokers: they start before the apps using them. */
 export const STATEFUL_IMAGES = new Set([
-  "postgres", "postgresql", "postgis", "timescaledb", "redis", "valkey", "keydb", "mysql", "mariadb", "percona", "mongo", "mongodb",
-  "memcached", "rabbitmq", "nats", "elasticsearch", "opensearch", "cassandra", "scylla", "clickhouse", "couchdb", "influxdb",
-  "minio", "etcd", "zookeeper", "kafka", "neo4j",
+  "postgres",
+  "postgresql",
+  "postgis",
+  "timescaledb",
+  "redis",
+  "valkey",
+  "keydb",
+  "mysql",
+  "mariadb",
+  "percona",
+  "mongo",
+  "mongodb",
+  "memcached",
+  "rabbitmq",
+  "nats",
+  "elasticsearch",
+  "opensearch",
+  "cassandra",
+  "scylla",
+  "clickhouse",
+  "couchdb",
+  "influxdb",
+  "minio",
+  "etcd",
+  "zookeeper",
+  "kafka",
+  "neo4j",
 ]);
 
 type Orderable = Pick<ServiceRow, "name" | "priority" | "depends_on" | "image_url" | "volumes">;
@@ -78,7 +102,12 @@ function proceed(ctx: Ctx, tenant: TenantRow, dep: DeploymentRow, earlier: Array
   const reason = `not started: service "${failed.service}" failed (${failed.id})`;
   moveDeployment(ctx.db, current, "failed", { reason, finished_at: nowIso() });
   ctx.bus.emit({
-    tenantId: tenant.id, deploymentId: dep.id, service: dep.service_name, stage: "error", status: "failed", message: `${dep.service_name} ${reason}`,
+    tenantId: tenant.id,
+    deploymentId: dep.id,
+    service: dep.service_name,
+    stage: "error",
+    status: "failed",
+    message: `${dep.service_name} ${reason}`,
     data: { failed_stage: "queued", failed_service: failed.service, failed_deployment: failed.id, skipped: true },
   });
   return false;

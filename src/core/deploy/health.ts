@@ -102,12 +102,20 @@ export async function waitHealthy(
   let seen = "";
   let checkedAt = 0;
   while (true) {
-    if (c.signal?.aborted) return failure("deployment cancelled", { timed_out: false, likely_cause: "a newer deployment or the tenant's deletion replaced this one" });
+    if (c.signal?.aborted)
+      return failure("deployment cancelled", {
+        timed_out: false,
+        likely_cause: "a newer deployment or the tenant's deletion replaced this one",
+      });
     const info = await runtime.inspectContainer(c.id);
     if (!info || !info.running) {
       const code = info?.exitCode ?? null;
       const why = info?.oomKilled ? " (killed: out of memory)" : "";
-      return failure(`container exited with code ${code ?? "unknown"}${why} before answering ${c.url}`, { exit_code: code, oom_killed: !!info?.oomKilled, timed_out: false });
+      return failure(`container exited with code ${code ?? "unknown"}${why} before answering ${c.url}`, {
+        exit_code: code,
+        oom_killed: !!info?.oomKilled,
+        timed_out: false,
+      });
     }
     try {
       lastStatus = await probe(c.url, Math.min(2000, Math.max(100, deadline - Date.now())));
@@ -127,19 +135,37 @@ export async function waitHealthy(
     }
     if (Date.now() >= deadline) {
       const last = lastStatus !== null ? `last answer: HTTP ${lastStatus}` : `last error: ${lastError ?? "no answer"}`;
-      return failure(`health check GET ${c.url} did not succeed within ${Math.round(c.timeoutMs / 1000)}s (${last})`, { timed_out: true });
+      return failure(`health check GET ${c.url} did not succeed within ${Math.round(c.timeoutMs / 1000)}s (${last})`, {
+        timed_out: true,
+      });
     }
     await Bun.sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
     delay = Math.min(delay * 2, 250);
   }
 
   async function failure(message: string, more: Partial<HealthFailure>): Promise<HealthFailure> {
-    if (!sockets.length && runtime.listeningSockets && more.exit_code === undefined) sockets = await runtime.listeningSockets(c.id).catch(() => []);
+    if (!sockets.length && runtime.listeningSockets && more.exit_code === undefined)
+      sockets = await runtime.listeningSockets(c.id).catch(() => []);
     const f: HealthFailure = {
-      message, url: c.url, last_status: lastStatus, last_error: lastError, exit_code: null, oom_killed: false, timed_out: false,
-      listens_on_port: null, likely_cause: "", ...more, logs: await tailLogs(runtime, c.id), listening: sockets,
+      message,
+      url: c.url,
+      last_status: lastStatus,
+      last_error: lastError,
+      exit_code: null,
+      oom_killed: false,
+      timed_out: false,
+      listens_on_port: null,
+      likely_cause: "",
+      ...more,
+      logs: await tailLogs(runtime, c.id),
+      listening: sockets,
     };
     const cause = f.likely_cause ? { words: f.likely_cause } : likelyCause(f, port, c.timeoutMs);
-    return { ...f, message: `${message}. Likely cause: ${cause.words}`, likely_cause: cause.words, listens_on_port: cause.otherPort ?? null };
+    return {
+      ...f,
+      message: `${message}. Likely cause: ${cause.words}`,
+      likely_cause: cause.words,
+      listens_on_port: cause.otherPort ?? null,
+    };
   }
 }

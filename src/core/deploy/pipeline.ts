@@ -33,7 +33,11 @@ import { stageBudgetSec, StepStopped, withinDeadline } from "./stage-deadline.ts
 
 /** A step failed for a reason the user should read; `data` lands in the error event. */
 export class StageFailure extends Error {
-  constructor(readonly stage: string, message: string, readonly data: Record<string, unknown> = {}) {
+  constructor(
+    readonly stage: string,
+    message: string,
+    readonly data: Record<string, unknown> = {},
+  ) {
     super(message);
   }
 }
@@ -45,7 +49,17 @@ export async function runDeployment(ctx: Ctx, tenantId: string, depId: string): 
   const tenant = tenants.findById(ctx.db, tenantId);
   const service = services.findById(ctx.db, dep.service_id);
   const started = Date.now();
-  const run: LoggedRun = { ctx, tenant: tenant!, service: service!, dep, signal: signalFor(ctx, tenantId), timings: {}, started, stage: "provision", log: new BuildLogSink(ctx.db, depId) };
+  const run: LoggedRun = {
+    ctx,
+    tenant: tenant!,
+    service: service!,
+    dep,
+    signal: signalFor(ctx, tenantId),
+    timings: {},
+    started,
+    stage: "provision",
+    log: new BuildLogSink(ctx.db, depId),
+  };
   if (!tenant || !service || tenant.status === "deleting") {
     moveDeployment(ctx.db, dep, "failed", { reason: "tenant is being deleted", finished_at: nowIso() });
     return;
@@ -85,12 +99,26 @@ function begin(run: Run): void {
   const { ctx, tenant, dep } = run;
   deployments.update(ctx.db, dep.id, { started_at: nowIso() });
   moveTenant(ctx.db, tenant, "deploying", { status_reason: null, updated_at: nowIso() });
-  ctx.bus.notify({ event: "deployment.started", provider_id: tenant.provider_id, mode: tenant.mode, tenant_id: tenant.id, data: { deployment_id: dep.id, service: dep.service_name } });
+  ctx.bus.notify({
+    event: "deployment.started",
+    provider_id: tenant.provider_id,
+    mode: tenant.mode,
+    tenant_id: tenant.id,
+    data: { deployment_id: dep.id, service: dep.service_name },
+  });
 }
 
 export function emit(run: Run, stage: string, status: string, message: string, data?: Record<string, unknown>): void {
   if ("log" in run) (run as LoggedRun).log.line(`[${stage}] ${message}`);
-  run.ctx.bus.emit({ tenantId: run.tenant.id, deploymentId: run.dep.id, service: run.service.name, stage, status, message, data });
+  run.ctx.bus.emit({
+    tenantId: run.tenant.id,
+    deploymentId: run.dep.id,
+    service: run.service.name,
+    stage,
+    status,
+    message,
+    data,
+  });
 }
 
 function setStatus(run: Run, to: "building" | "deploying"): void {
@@ -104,14 +132,26 @@ async function timed<T>(run: Run, stage: string, fn: () => Promise<T>): Promise<
   try {
     // A deadline per step; "build" is clone + image build (or pull), each with its own below.
     // Once the route switch has begun it finishes (cancelled halfway, the candidate would go while routed to).
-    return await step(run, stage, stage === "build" ? undefined : stageBudgetSec(run.ctx.config, stage), () => fn(), stage !== "route");
+    return await step(
+      run,
+      stage,
+      stage === "build" ? undefined : stageBudgetSec(run.ctx.config, stage),
+      () => fn(),
+      stage !== "route",
+    );
   } finally {
     run.timings[`${stage}_ms`] = Date.now() - t0;
   }
 }
 
 /** `work` under its deadline and the deployment's cancel signal; stopped, it fails the stage with the reason. */
-function step<T>(run: Run, name: string, sec: number | undefined, work: (signal: AbortSignal) => Promise<T>, cancellable = true): Promise<T> {
+function step<T>(
+  run: Run,
+  name: string,
+  sec: number | undefined,
+  work: (signal: AbortSignal) => Promise<T>,
+  cancellable = true,
+): Promise<T> {
   return withinDeadline(name, sec, cancellable ? run.signal : new AbortController().signal, work).catch((e) => {
     throw e instanceof StepStopped ? new StageFailure(run.stage, e.message) : e;
   });
@@ -135,7 +175,13 @@ async function obtainImage(run: Run): Promise<{ imageId: string; port?: number }
     run.stage = "deploy";
     const source = deployments.find(ctx.db, run.tenant.id, dep.rollback_from ?? service.current_deployment_id ?? "");
     if (!dep.framework && source?.framework) deployments.update(ctx.db, dep.id, { framework: source.framework }); // rollbacks keep it
-    emit(run, "deploy", "running", dep.rollback_from ? `Rolling back to the image of ${dep.rollback_from} (no build)` : "Reusing the running image (no build)", { image_id: found });
+    emit(
+      run,
+      "deploy",
+      "running",
+      dep.rollback_from ? `Rolling back to the image of ${dep.rollback_from} (no build)` : "Reusing the running image (no build)",
+      { image_id: found },
+    );
     return { imageId: found, port: dep.port ?? undefined };
   }
   const low = await roomToBuild(ctx); // the disk guard: refused before anything is written
@@ -153,10 +199,25 @@ function ownImage(dep: { image: string | null }): string | undefined {
 function rebuildInstead(run: Run): void {
   const { dep } = run;
   const what = `The image of ${dep.rollback_from ?? "the previous deployment"} is no longer on this server`;
-  if (run.service.source_type === "image" ? !dep.image || ownImage(dep) : !dep.commit_sha) throw new StageFailure("deploy", `${what}, and it has no commit or image reference to recreate it from; deploy from source instead`);
-  emit(run, "build", "running", run.service.source_type === "image" ? `${what}: pulling ${dep.image} again` : `${what}: building commit ${dep.commit_sha!.slice(0, 12)} again`);
+  if (run.service.source_type === "image" ? !dep.image || ownImage(dep) : !dep.commit_sha)
+    throw new StageFailure(
+      "deploy",
+      `${what}, and it has no commit or image reference to recreate it from; deploy from source instead`,
+    );
+  emit(
+    run,
+    "build",
+    "running",
+    run.service.source_type === "image"
+      ? `${what}: pulling ${dep.image} again`
+      : `${what}: building commit ${dep.commit_sha!.slice(0, 12)} again`,
+  );
   deployments.update(run.ctx.db, dep.id, { image_id: null, ...(run.service.source_type === "image" ? {} : { image: null }) });
-  Object.assign(dep, { image_id: null, requested_sha: dep.commit_sha, ...(run.service.source_type === "image" ? {} : { image: null }) });
+  Object.assign(dep, {
+    image_id: null,
+    requested_sha: dep.commit_sha,
+    ...(run.service.source_type === "image" ? {} : { image: null }),
+  });
 }
 
 async function pull(run: Run): Promise<{ imageId: string }> {
@@ -172,7 +233,11 @@ async function pull(run: Run): Promise<{ imageId: string }> {
     else {
       emit(run, "build", "running", `Pulling ${ref}`);
       const sec = run.ctx.config.pullTimeoutSec;
-      imageId = (await step(run, "pull", sec, (signal) => run.ctx.runtime.pullImage(ref, auth, sink.line, { timeoutMs: (sec + 5) * 1000, signal }))).imageId;
+      imageId = (
+        await step(run, "pull", sec, (signal) =>
+          run.ctx.runtime.pullImage(ref, auth, sink.line, { timeoutMs: (sec + 5) * 1000, signal }),
+        )
+      ).imageId;
     }
     deployments.update(run.ctx.db, run.dep.id, { image: ref, image_id: imageId, framework: "image" });
     emit(run, "build", "done", `Image ${ref} ready`, { image_id: imageId });
@@ -193,10 +258,17 @@ async function build(run: Run): Promise<{ imageId: string; port?: number }> {
     const branch = dep.branch ?? service.branch;
     emit(run, "build", "running", `Cloning ${branch}${dep.requested_sha ? ` at ${dep.requested_sha}` : ""}`);
     const source = await cloneSourceFor(ctx, tenant, service.repo_url!); // a GitHub App repo clones with an installation token
-    const { commitSha } = await step(run, "clone", ctx.config.cloneTimeoutSec, () => ctx.git.clone({
-      repoUrl: source.repoUrl, token: source.token, branch, commitSha: dep.requested_sha ?? undefined, dir,
-      timeoutMs: (ctx.config.cloneTimeoutSec + 5) * 1000, onLog: sink.line,
-    }));
+    const { commitSha } = await step(run, "clone", ctx.config.cloneTimeoutSec, () =>
+      ctx.git.clone({
+        repoUrl: source.repoUrl,
+        token: source.token,
+        branch,
+        commitSha: dep.requested_sha ?? undefined,
+        dir,
+        timeoutMs: (ctx.config.cloneTimeoutSec + 5) * 1000,
+        onLog: sink.line,
+      }),
+    );
     deployments.update(ctx.db, dep.id, { commit_sha: commitSha });
     let plan;
     try {
@@ -213,16 +285,37 @@ async function build(run: Run): Promise<{ imageId: string; port?: number }> {
     deployments.update(ctx.db, dep.id, { framework: plan.framework }); // also when the build below fails
     const tag = imageTag(tenant.name, service.name, dep.id);
     // The user sees exactly what was built: a generated Dockerfile goes into the build log before the build.
-    if (plan.generatedDockerfile) for (const l of [`--- generated ${plan.dockerfile} (${plan.framework}) ---`, ...plan.generatedDockerfile.trimEnd().split("\n"), "---"]) sink.line(l);
-    emit(run, "build", "running", `Detected ${plan.framework}; building at ${commitSha.slice(0, 12)}${plan.generatedDockerfile ? " with a generated Dockerfile (see the build log)" : ""}`, { commit_sha: commitSha, framework: plan.framework });
+    if (plan.generatedDockerfile)
+      for (const l of [
+        `--- generated ${plan.dockerfile} (${plan.framework}) ---`,
+        ...plan.generatedDockerfile.trimEnd().split("\n"),
+        "---",
+      ])
+        sink.line(l);
+    emit(
+      run,
+      "build",
+      "running",
+      `Detected ${plan.framework}; building at ${commitSha.slice(0, 12)}${plan.generatedDockerfile ? " with a generated Dockerfile (see the build log)" : ""}`,
+      { commit_sha: commitSha, framework: plan.framework },
+    );
     // No image labels: nothing reads them (containers carry staxa.* themselves, images are found by tag), and the
     // classic builder turns even one label into a committed step (~50 ms of every deploy; bench/deploy).
     const { imageId } = await d.queue.withBuildSlot(() =>
-      step(run, "build", ctx.config.buildTimeoutSec, (signal) => ctx.runtime.buildImage({
-        contextDir: plan.contextDir, dockerfile: plan.dockerfile, tag, labels: {}, tagStages: true, // stages go with the image
-        memoryBytes: ctx.config.buildMemoryMb * 1024 * 1024, cpus: ctx.config.buildCpus, timeoutMs: (ctx.config.buildTimeoutSec + 5) * 1000,
-        onLog: sink.line, signal,
-      })),
+      step(run, "build", ctx.config.buildTimeoutSec, (signal) =>
+        ctx.runtime.buildImage({
+          contextDir: plan.contextDir,
+          dockerfile: plan.dockerfile,
+          tag,
+          labels: {},
+          tagStages: true, // stages go with the image
+          memoryBytes: ctx.config.buildMemoryMb * 1024 * 1024,
+          cpus: ctx.config.buildCpus,
+          timeoutMs: (ctx.config.buildTimeoutSec + 5) * 1000,
+          onLog: sink.line,
+          signal,
+        }),
+      ),
     );
     deployments.update(ctx.db, dep.id, { image: tag, image_id: imageId, framework: plan.framework });
     emit(run, "build", "done", `Built ${tag}`, { image_id: imageId, commit_sha: commitSha });
@@ -237,13 +330,21 @@ async function build(run: Run): Promise<{ imageId: string; port?: number }> {
 function contextDir(dir: string, rel: string | null): string {
   if (!rel) return dir;
   const inside = new RepoTree(dir).resolve(rel);
-  if (!inside || !statSync(inside).isDirectory()) throw new StageFailure("build", `Build context "${rel}" is not a directory inside the repository`);
+  if (!inside || !statSync(inside).isDirectory())
+    throw new StageFailure("build", `Build context "${rel}" is not a directory inside the repository`);
   return inside;
 }
 
 function baseImages(ctx: Ctx) {
   const c = ctx.config;
-  return { node: c.builderNodeImage, bun: c.builderBunImage, python: c.builderPythonImage, go: c.builderGoImage, static: c.runtimeStaticImage, goRuntime: c.runtimeGoImage };
+  return {
+    node: c.builderNodeImage,
+    bun: c.builderBunImage,
+    python: c.builderPythonImage,
+    go: c.builderGoImage,
+    static: c.runtimeStaticImage,
+    goRuntime: c.runtimeGoImage,
+  };
 }
 
 async function startCandidate(run: Run, imageId: string, port: number): Promise<ContainerInfo> {
@@ -266,7 +367,9 @@ async function stopHolderOfVolumes(run: Run): Promise<void> {
   const current = services.findById(ctx.db, service.id);
   const old = current?.container_id;
   if (!current || !old) return;
-  emit(run, "deploy", "running", `Stopping the running container first: its volumes are not shared with the new one`, { container: old });
+  emit(run, "deploy", "running", `Stopping the running container first: its volumes are not shared with the new one`, {
+    container: old,
+  });
   await ctx.runtime.stopAndRemove(old, 10);
   moveService(ctx.db, current, "stopped", { container_id: null, container_ip: null, updated_at: nowIso() });
 }
@@ -291,9 +394,22 @@ async function checkHealth(run: Run, c: ContainerInfo, port: number): Promise<nu
   const other = failure.listens_on_port;
   if (other && configured === null) {
     const otherUrl = `http://${ip}:${other}${path}`;
-    if (!(await waitHealthy(ctx.runtime, d.probe, { id: c.id, url: otherUrl, timeoutMs: Math.min(timeoutMs, 10_000), signal: run.signal }))) {
+    if (
+      !(await waitHealthy(ctx.runtime, d.probe, {
+        id: c.id,
+        url: otherUrl,
+        timeoutMs: Math.min(timeoutMs, 10_000),
+        signal: run.signal,
+      }))
+    ) {
       deployments.update(ctx.db, run.dep.id, { port: other });
-      emit(run, "health", "done", `${otherUrl} answered: the app listens on port ${other}, not on ${port}, so it is served on ${other} (recorded as this deployment's port)`, { port: other });
+      emit(
+        run,
+        "health",
+        "done",
+        `${otherUrl} answered: the app listens on port ${other}, not on ${port}, so it is served on ${other} (recorded as this deployment's port)`,
+        { port: other },
+      );
       return other;
     }
   }
@@ -305,7 +421,11 @@ async function checkRunning(run: Run, c: ContainerInfo): Promise<void> {
   emit(run, "health", "running", "No port to probe: checking that the container keeps running");
   await Bun.sleep(Math.min(1000, run.ctx.deployer.healthTimeoutMs ?? 1000));
   const info = await run.ctx.runtime.inspectContainer(c.id);
-  if (!info?.running) throw new StageFailure("health", `container exited with code ${info?.exitCode ?? "unknown"}`, { exit_code: info?.exitCode ?? null, logs: await tailLogs(run.ctx.runtime, c.id) });
+  if (!info?.running)
+    throw new StageFailure("health", `container exited with code ${info?.exitCode ?? "unknown"}`, {
+      exit_code: info?.exitCode ?? null,
+      logs: await tailLogs(run.ctx.runtime, c.id),
+    });
   c.ip = info.ip;
   emit(run, "health", "done", "Container is running");
 }
@@ -322,7 +442,9 @@ async function switchRoute(run: Run, c: ContainerInfo, port: number): Promise<vo
 async function retireOld(run: Run, oldId: string | null): Promise<void> {
   if (!oldId) return;
   if (run.ctx.config.drainSec > 0) await Bun.sleep(run.ctx.config.drainSec * 1000);
-  await run.ctx.runtime.stopAndRemove(oldId, 10).catch((e) => run.ctx.log.warn("old container not removed; reconciliation will", { container: oldId, error: describe(e) }));
+  await run.ctx.runtime
+    .stopAndRemove(oldId, 10)
+    .catch((e) => run.ctx.log.warn("old container not removed; reconciliation will", { container: oldId, error: describe(e) }));
 }
 
 export function describe(e: unknown): string {

@@ -9,7 +9,10 @@ export class DeployQueue {
   private notStarted = 0;
 
   /** `onDepth` hears the new depth every time it changes (the composition root points it at the metrics). */
-  constructor(private readonly buildSlots: number, private readonly onDepth: (depth: number) => void = () => {}) {}
+  constructor(
+    private readonly buildSlots: number,
+    private readonly onDepth: (depth: number) => void = () => {},
+  ) {}
 
   /** Tasks waiting to start (behind their lane or the start-up hold) plus running tasks waiting for a build slot. */
   get depth(): number {
@@ -18,7 +21,10 @@ export class DeployQueue {
 
   /** Tasks enqueued from now on start no earlier than `until` settles (start-up reconciliation). */
   holdUntil(until: Promise<unknown>): void {
-    this.gate = until.then(() => undefined, () => undefined);
+    this.gate = until.then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   /** Runs `task` after every earlier task of the same lane; a failing task does not block the lane. */
@@ -32,10 +38,13 @@ export class DeployQueue {
       this.onDepth(this.depth);
       return task();
     };
-    const run = entry.tail.then(start).catch(() => undefined).finally(() => {
-      entry.size--;
-      if (entry.size === 0 && this.lanes.get(lane) === entry) this.lanes.delete(lane);
-    });
+    const run = entry.tail
+      .then(start)
+      .catch(() => undefined)
+      .finally(() => {
+        entry.size--;
+        if (entry.size === 0 && this.lanes.get(lane) === entry) this.lanes.delete(lane);
+      });
     entry.tail = run;
     this.lanes.set(lane, entry);
     return run;

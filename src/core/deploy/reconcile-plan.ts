@@ -88,14 +88,19 @@ export function plan(desired: DesiredTenant[], observed: Observed, mode: "startu
       if (s.route && c.ip) wanted.push({ ...s.route, upstream: `${c.ip}:${s.port}` });
     }
     if (mode === "startup" && (t.status === "deploying" || t.status === "provisioning")) {
-      steps.push(serving ? { op: "tenant-status", tenantId: t.id, status: "ready", reason: null } : { op: "tenant-status", tenantId: t.id, status: "failed", reason: INTERRUPTED });
+      steps.push(
+        serving
+          ? { op: "tenant-status", tenantId: t.id, status: "ready", reason: null }
+          : { op: "tenant-status", tenantId: t.id, status: "failed", reason: INTERRUPTED },
+      );
     }
   }
   if (mode === "startup") {
     const known = new Map(desired.map((t) => [t.id, t]));
     for (const c of observed.containers) {
       const owner = c.tenantId ? known.get(c.tenantId) : undefined;
-      if (owner && !owner.busy && owner.status !== "deleting" && !live.has(c.id)) steps.push({ op: "remove-container", tenantId: owner.id, id: c.id, name: c.name });
+      if (owner && !owner.busy && owner.status !== "deleting" && !live.has(c.id))
+        steps.push({ op: "remove-container", tenantId: owner.id, id: c.id, name: c.name });
     }
     const kept = observed.routes.filter((r) => busyNames.has(tenantOfRoute(r.id)) || keep.has(r.id));
     steps.push({ op: "sync-routes", routes: [...wanted, ...kept] });

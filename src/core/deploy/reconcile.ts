@@ -22,7 +22,15 @@ export function failInterrupted(ctx: Ctx): number {
   const now = nowIso();
   for (const d of active) {
     moveDeployment(ctx.db, d, "failed", { reason: INTERRUPTED, finished_at: now });
-    ctx.bus.emit({ tenantId: d.tenant_id, deploymentId: d.id, service: d.service_name, stage: "error", status: "failed", message: `Deployment ${d.id} ${INTERRUPTED}`, data: { failed_stage: d.status } });
+    ctx.bus.emit({
+      tenantId: d.tenant_id,
+      deploymentId: d.id,
+      service: d.service_name,
+      stage: "error",
+      status: "failed",
+      message: `Deployment ${d.id} ${INTERRUPTED}`,
+      data: { failed_stage: d.status },
+    });
   }
   return active.length;
 }
@@ -49,31 +57,59 @@ export function desiredState(ctx: Ctx): DesiredTenant[] {
   const busy = busyTenants(ctx);
   const byTenant = Map.groupBy(services.listAll(ctx.db), (s) => s.tenant_id);
   return tenants.listAll(ctx.db).map((t) => ({
-    id: t.id, name: t.name, status: t.status, busy: busy.has(t.id),
+    id: t.id,
+    name: t.name,
+    status: t.status,
+    busy: busy.has(t.id),
     services: (byTenant.get(t.id) ?? []).map((s) => ({
-      id: s.id, name: s.name, isPrimary: !!s.is_primary, containerId: s.container_id, ip: s.container_ip,
-      port: portOf(t, s), route: s.is_routable ? routeBase(ctx, t, s) : null,
+      id: s.id,
+      name: s.name,
+      isPrimary: !!s.is_primary,
+      containerId: s.container_id,
+      ip: s.container_ip,
+      port: portOf(t, s),
+      route: s.is_routable ? routeBase(ctx, t, s) : null,
     })),
   }));
 }
 
 /** What runs: this engine's labelled containers (one Docker call) and Caddy's routes. Throws when either is down. */
 export async function observedState(ctx: Ctx, withRoutes = true): Promise<Observed> {
-  const [containers, routes] = await Promise.all([ctx.runtime.listContainers({ "staxa.managed": "1" }), withRoutes ? ctx.proxy.listRoutes() : []]);
+  const [containers, routes] = await Promise.all([
+    ctx.runtime.listContainers({ "staxa.managed": "1" }),
+    withRoutes ? ctx.proxy.listRoutes() : [],
+  ]);
   // A scheduled job's run container belongs to its run (core/jobs), not to a service: never an orphan here.
-  return { containers: containers.filter((c) => !c.labels["staxa.job"]).map((c) => ({ id: c.id, name: c.name, running: c.running, ip: c.ip, tenantId: c.labels["staxa.tenant_id"] })), routes };
+  return {
+    containers: containers
+      .filter((c) => !c.labels["staxa.job"])
+      .map((c) => ({ id: c.id, name: c.name, running: c.running, ip: c.ip, tenantId: c.labels["staxa.tenant_id"] })),
+    routes,
+  };
 }
 
 /** Applies one step. A tenant that became busy since the plan was made is left to its deployment. */
 export async function apply(ctx: Ctx, step: Step): Promise<void> {
-  if (step.op !== "sync-routes" && step.op !== "set-route" && step.op !== "remove-route" && deployments.listActive(ctx.db, step.tenantId).length) return;
+  if (
+    step.op !== "sync-routes" &&
+    step.op !== "set-route" &&
+    step.op !== "remove-route" &&
+    deployments.listActive(ctx.db, step.tenantId).length
+  )
+    return;
   switch (step.op) {
-    case "set-route": return ctx.proxy.setRoute(step.route);
-    case "remove-route": return ctx.proxy.removeRoute(step.id);
-    case "sync-routes": return ctx.proxy.syncRoutes(step.routes);
-    case "record-ip": return services.update(ctx.db, step.serviceId, { container_ip: step.ip, updated_at: nowIso() });
-    case "remove-container": return ctx.runtime.stopAndRemove(step.id, 5);
-    case "cleanup": return void scheduleCleanup(ctx, step.tenantId);
+    case "set-route":
+      return ctx.proxy.setRoute(step.route);
+    case "remove-route":
+      return ctx.proxy.removeRoute(step.id);
+    case "sync-routes":
+      return ctx.proxy.syncRoutes(step.routes);
+    case "record-ip":
+      return services.update(ctx.db, step.serviceId, { container_ip: step.ip, updated_at: nowIso() });
+    case "remove-container":
+      return ctx.runtime.stopAndRemove(step.id, 5);
+    case "cleanup":
+      return void scheduleCleanup(ctx, step.tenantId);
     case "tenant-status": {
       const t = tenants.findById(ctx.db, step.tenantId);
       return t && moveTenant(ctx.db, t, step.status, { status_reason: step.reason, updated_at: nowIso() });
@@ -117,11 +153,15 @@ function report(steps: Step[], desired: DesiredTenant[], interrupted: number): R
   const r: ReconcileReport = { interrupted, kept: 0, restored: [], orphansRemoved: [], routes: 0, deletions: 0 };
   const restored = new Set<string>();
   for (const s of steps) {
-    if (s.op === "restore") { r.restored.push(s.label); restored.add(s.serviceId); }
+    if (s.op === "restore") {
+      r.restored.push(s.label);
+      restored.add(s.serviceId);
+    }
     if (s.op === "remove-container") r.orphansRemoved.push(s.name);
     if (s.op === "cleanup") r.deletions++;
     if (s.op === "sync-routes") r.routes = s.routes.length;
   }
-  for (const t of desired) if (!t.busy && t.status !== "deleting") r.kept += t.services.filter((s) => s.containerId && !restored.has(s.id)).length;
+  for (const t of desired)
+    if (!t.busy && t.status !== "deleting") r.kept += t.services.filter((s) => s.containerId && !restored.has(s.id)).length;
   return r;
 }

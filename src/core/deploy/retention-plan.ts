@@ -46,7 +46,10 @@ export function planRemoval(deployments: readonly RetainedDeployment[], observed
 
 function removable(deployments: readonly RetainedDeployment[], observed: readonly ImageTag[], kept: Set<string>): string[] {
   const ours = new Set(deployments.map((d) => d.tag));
-  return observed.map((t) => t.ref).filter((ref) => ours.has(ownerTag(ref)) && !kept.has(ownerTag(ref))).sort();
+  return observed
+    .map((t) => t.ref)
+    .filter((ref) => ours.has(ownerTag(ref)) && !kept.has(ownerTag(ref)))
+    .sort();
 }
 
 /** What to prune of the build cache: dangling images created before `pruneBefore` (unix s), BuildKit down to `buildKitKeepBytes`. */
@@ -71,6 +74,8 @@ export function planCachePrune(disk: EngineDisk, budgetBytes: number, graceBefor
     pruneBefore = d.created + 1;
   }
   // Whatever dangling images remain count against the budget first; BuildKit gets the rest.
-  const danglingLeft = disk.dangling.filter((d) => pruneBefore === null || d.created >= pruneBefore).reduce((n, d) => n + d.bytes, 0);
+  const danglingLeft = disk.dangling
+    .filter((d) => pruneBefore === null || d.created >= pruneBefore)
+    .reduce((n, d) => n + d.bytes, 0);
   return { pruneBefore, buildKitKeepBytes: Math.max(0, budgetBytes - danglingLeft) };
 }

@@ -47,7 +47,10 @@ export async function retainImages(ctx: Ctx, tenant: TenantRow, svc: ServiceRow)
   try {
     const observed = await ctx.runtime.listImageTags([repoOf(tenant.name, svc.name)]);
     const live = services.findById(ctx.db, svc.id)?.live_image ?? null;
-    return await removeTags(ctx, planRetention({ liveImage: live, deployments: history(ctx, tenant, svc) }, observed, ctx.config.imageKeep));
+    return await removeTags(
+      ctx,
+      planRetention({ liveImage: live, deployments: history(ctx, tenant, svc) }, observed, ctx.config.imageKeep),
+    );
   } catch (e) {
     ctx.log.warn("image retention skipped", { tenant: tenant.name, service: svc.name, error: (e as Error).message });
     return 0;
@@ -57,11 +60,18 @@ export async function retainImages(ctx: Ctx, tenant: TenantRow, svc: ServiceRow)
 /** Removes every image the services built (a deleted tenant or service): the tags of all their deployments. */
 export async function removeBuiltImages(ctx: Ctx, tenant: TenantRow, svcs: ServiceRow[]): Promise<void> {
   if (!ctx.runtime.listImageTags) {
-    for (const img of deployments.imagesOf(ctx.db, tenant.id)) if (img.startsWith("staxa/")) await ctx.runtime.removeImage(img).catch(() => undefined);
+    for (const img of deployments.imagesOf(ctx.db, tenant.id))
+      if (img.startsWith("staxa/")) await ctx.runtime.removeImage(img).catch(() => undefined);
     return;
   }
   const observed = await ctx.runtime.listImageTags(svcs.map((s) => repoOf(tenant.name, s.name)));
-  await removeTags(ctx, planRemoval(svcs.flatMap((s) => history(ctx, tenant, s)), observed));
+  await removeTags(
+    ctx,
+    planRemoval(
+      svcs.flatMap((s) => history(ctx, tenant, s)),
+      observed,
+    ),
+  );
 }
 
 /**
@@ -88,7 +98,9 @@ export async function pruneBuildCache(ctx: Ctx, lowDisk = false): Promise<number
 export async function afterDeploy(ctx: Ctx, tenant: TenantRow, svc: ServiceRow): Promise<void> {
   await retainImages(ctx, tenant, svc);
   if (!ctx.runtime.pruneDangling || ctx.deployer.queue.activeBuilds > 0) return;
-  await ctx.runtime.pruneDangling(Math.floor(ctx.now().getTime() / 1000) - DANGLING_GRACE_SEC).catch((e) => ctx.log.warn("dangling image prune failed", { error: (e as Error).message }));
+  await ctx.runtime
+    .pruneDangling(Math.floor(ctx.now().getTime() / 1000) - DANGLING_GRACE_SEC)
+    .catch((e) => ctx.log.warn("dangling image prune failed", { error: (e as Error).message }));
 }
 
 /**
@@ -96,12 +108,16 @@ export async function afterDeploy(ctx: Ctx, tenant: TenantRow, svc: ServiceRow):
  * beside its own deploy), then the build cache budget. Returns the bytes the cache prune freed.
  */
 export async function imagesPass(ctx: Ctx, lowDisk = false): Promise<number> {
-  const work = tenants.listAll(ctx.db).filter((t) => t.status !== "deleting").map((t) =>
-    ctx.deployer.queue.enqueue(t.id, async () => {
-      const fresh = tenants.findById(ctx.db, t.id);
-      if (!fresh || fresh.status === "deleting") return;
-      for (const s of services.list(ctx.db, t.id)) await retainImages(ctx, fresh, s);
-    }));
+  const work = tenants
+    .listAll(ctx.db)
+    .filter((t) => t.status !== "deleting")
+    .map((t) =>
+      ctx.deployer.queue.enqueue(t.id, async () => {
+        const fresh = tenants.findById(ctx.db, t.id);
+        if (!fresh || fresh.status === "deleting") return;
+        for (const s of services.list(ctx.db, t.id)) await retainImages(ctx, fresh, s);
+      }),
+    );
   await Promise.all(work);
   return pruneBuildCache(ctx, lowDisk);
 }
@@ -110,7 +126,12 @@ export async function imagesPass(ctx: Ctx, lowDisk = false): Promise<number> {
 export async function watchDisk(ctx: Ctx): Promise<boolean> {
   const low = lowReading(await readDisk(ctx), ctx.config.minFreeDiskMb);
   if (!low) return false;
-  ctx.log.warn("disk low: new builds refused, pruning", { disk: low.what, path: low.path, free_mb: Math.floor(low.freeBytes / 1024 / 1024), min_free_mb: ctx.config.minFreeDiskMb });
+  ctx.log.warn("disk low: new builds refused, pruning", {
+    disk: low.what,
+    path: low.path,
+    free_mb: Math.floor(low.freeBytes / 1024 / 1024),
+    min_free_mb: ctx.config.minFreeDiskMb,
+  });
   await imagesPass(ctx, true);
   return true;
 }
@@ -137,6 +158,7 @@ export async function assertRecreatable(ctx: Ctx, svc: ServiceRow, target: Deplo
   if (pullable || (svc.source_type !== "image" && target.commit_sha)) return;
   throw new Conflict(
     `The image of ${target.id} is no longer on this server (images beyond the last ${ctx.config.imageKeep} successful deployments are removed: STAXA_IMAGE_KEEP), and it cannot be made again: ${svc.source_type === "image" ? "it was not pulled from a registry" : "no commit was recorded for it"}`,
-    { deployment_id: target.id }, "image_gone",
+    { deployment_id: target.id },
+    "image_gone",
   );
 }

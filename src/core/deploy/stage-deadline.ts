@@ -36,7 +36,12 @@ export class StepStopped extends Error {}
  * Runs `work` with a signal that aborts at the deadline or when `outer` aborts; rejects with StepStopped (the reason
  * as message) as soon as either happens, even when `work` does not listen.
  */
-export async function withinDeadline<T>(step: string, sec: number | undefined, outer: AbortSignal, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withinDeadline<T>(
+  step: string,
+  sec: number | undefined,
+  outer: AbortSignal,
+  work: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   const ctl = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let onAbort = () => {};

@@ -71,7 +71,12 @@ export function moveTenant(db: Db, t: { id: string; status: TenantStatus }, to: 
 }
 
 /** Moves deployment `d` (as last read) to `to`, writing `fields` with it, and records the new status on `d`. */
-export function moveDeployment(db: Db, d: { id: string; status: DeploymentStatus }, to: DeploymentStatus, fields: DeploymentFields = {}): void {
+export function moveDeployment(
+  db: Db,
+  d: { id: string; status: DeploymentStatus },
+  to: DeploymentStatus,
+  fields: DeploymentFields = {},
+): void {
   assertDeployment(d.status, to, d.id);
   deployments.update(db, d.id, { ...fields, status: to });
   d.status = to;

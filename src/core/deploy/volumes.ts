@@ -27,7 +27,8 @@ export function parseVolumes(v: unknown, field: string): VolumeSpec[] {
     const { name, mount_path, ...unknown } = raw as Record<string, unknown>;
     const extra = Object.keys(unknown)[0];
     if (extra !== undefined) throw new Invalid(`${f}.${extra}`, `Unknown field "${f}.${extra}": a volume is {name, mount_path}`);
-    if (typeof name !== "string" || !VOL_NAME.test(name)) throw new Invalid(`${f}.name`, `${f}.name must be a DNS label of at most 30 characters (a-z, 0-9, '-')`);
+    if (typeof name !== "string" || !VOL_NAME.test(name))
+      throw new Invalid(`${f}.name`, `${f}.name must be a DNS label of at most 30 characters (a-z, 0-9, '-')`);
     const path = mountPath(mount_path, `${f}.mount_path`);
     if (names.has(name)) throw new Invalid(`${f}.name`, `Duplicate volume name "${name}"`);
     if (paths.has(path)) throw new Invalid(`${f}.mount_path`, `Two volumes mounted at ${path}`);
@@ -38,12 +39,14 @@ export function parseVolumes(v: unknown, field: string): VolumeSpec[] {
 }
 
 function mountPath(v: unknown, field: string): string {
-  if (typeof v !== "string" || !v.startsWith("/")) throw new Invalid(field, `${field} must be an absolute path inside the container`);
+  if (typeof v !== "string" || !v.startsWith("/"))
+    throw new Invalid(field, `${field} must be an absolute path inside the container`);
   const clean = v.length > 1 ? v.replace(/\/+$/, "") : v;
   if (clean.length > 255 || !/^(\/[A-Za-z0-9._@+-]+)+$/.test(clean) || clean.split("/").some((p) => p === "." || p === "..")) {
     throw new Invalid(field, `${field} must be a plain absolute path (letters, digits, '._@+-'; no '..')`);
   }
-  if (FORBIDDEN_TARGETS.includes(clean) || /^\/(proc|sys|dev)\//.test(clean)) throw new Invalid(field, `${field} cannot be ${clean}`);
+  if (FORBIDDEN_TARGETS.includes(clean) || /^\/(proc|sys|dev)\//.test(clean))
+    throw new Invalid(field, `${field} cannot be ${clean}`);
   return clean;
 }
 
@@ -68,7 +71,10 @@ export function mountsOf(s: Pick<ServiceRow, "volumes">): VolumeMount[] {
 /** The API's view: the short names the caller gave. */
 export function volumeView(tenant: string, s: Pick<ServiceRow, "name" | "volumes">): VolumeSpec[] {
   const prefix = volumeName(tenant, s.name, "");
-  return mountsOf(s).map((m) => ({ name: m.name.startsWith(prefix) ? m.name.slice(prefix.length) : m.name, mount_path: m.target }));
+  return mountsOf(s).map((m) => ({
+    name: m.name.startsWith(prefix) ? m.name.slice(prefix.length) : m.name,
+    mount_path: m.target,
+  }));
 }
 
 /** Removes the Docker volumes of a service (after its containers are gone: Docker refuses a volume in use). */

@@ -85,19 +85,36 @@ async function attempt(fn: () => Promise<string[]>): Promise<{ found: string[]; 
 }
 
 /** What DNS says about `domain` against what it must say; never throws (a failed lookup is a finding). */
-export async function checkDns(dns: DnsLookup, o: { domain: string; token: string; serverIp: string; tenantHost: string }): Promise<DnsVerdict> {
+export async function checkDns(
+  dns: DnsLookup,
+  o: { domain: string; token: string; serverIp: string; tenantHost: string },
+): Promise<DnsVerdict> {
   const txtName = challengeName(o.domain);
   const [txt, cname, addrs] = await Promise.all([
     attempt(() => dns.txt(txtName)),
     attempt(() => dns.cname(o.domain)),
     attempt(async () => [...(await dns.a(o.domain)), ...(await dns.aaaa(o.domain))]),
   ]);
-  const ownership: RecordCheck = { type: "TXT", name: txtName, expected: o.token, found: txt.found, ok: txt.found.some((v) => v.trim() === o.token), ...(txt.error ? { error: txt.error } : {}) };
+  const ownership: RecordCheck = {
+    type: "TXT",
+    name: txtName,
+    expected: o.token,
+    found: txt.found,
+    ok: txt.found.some((v) => v.trim() === o.token),
+    ...(txt.error ? { error: txt.error } : {}),
+  };
   const viaCname = cname.found.some((c) => norm(c) === norm(o.tenantHost));
   const viaAddr = addrs.found.some((ip) => sameIp(ip, o.serverIp));
   const addrType = o.serverIp.includes(":") ? "AAAA" : "A";
   const pointing: RecordCheck = cname.found.length
     ? { type: "CNAME", name: o.domain, expected: o.tenantHost, found: cname.found.map(norm), ok: viaCname || viaAddr }
-    : { type: addrType, name: o.domain, expected: o.serverIp, found: addrs.found, ok: viaAddr, ...(addrs.error ? { error: addrs.error } : {}) };
+    : {
+        type: addrType,
+        name: o.domain,
+        expected: o.serverIp,
+        found: addrs.found,
+        ok: viaAddr,
+        ...(addrs.error ? { error: addrs.error } : {}),
+      };
   return { ok: ownership.ok && pointing.ok, ownership, pointing };
 }

@@ -31,7 +31,10 @@ export function targetService(ctx: Ctx, tenantId: string, d: Pick<DomainRow, "se
 export type ClaimStatus = "verified" | "pending" | "conflicting";
 
 /** A claim's status and, when conflicting, whether another tenant has verified the name (then verify answers 409). */
-export function claimOf(ctx: Ctx, d: DomainRow): { claim_status: ClaimStatus; conflict: "claimed_elsewhere" | "verified_elsewhere" | null } {
+export function claimOf(
+  ctx: Ctx,
+  d: DomainRow,
+): { claim_status: ClaimStatus; conflict: "claimed_elsewhere" | "verified_elsewhere" | null } {
   if (d.verified) return { claim_status: "verified", conflict: null };
   const others = domains.otherClaims(ctx.db, d.domain, d.tenant_id);
   if (others.count === 0) return { claim_status: "pending", conflict: null };
@@ -46,13 +49,26 @@ export function domainView(ctx: Ctx, t: TenantRow, d: DomainRow) {
   const pointing = { type: ip.includes(":") ? "AAAA" : "A", name: d.domain, value: ip };
   const txt = { type: "TXT", name: challengeName(d.domain), value: d.verification_token };
   return {
-    id: d.id, domain: d.domain, is_primary: !!d.is_primary, verified: !!d.verified, ...claimOf(ctx, d), ssl_status: d.ssl_status, dns_status: d.dns_status,
-    service_id: d.service_id ? svc?.name ?? null : null,
+    id: d.id,
+    domain: d.domain,
+    is_primary: !!d.is_primary,
+    verified: !!d.verified,
+    ...claimOf(ctx, d),
+    ssl_status: d.ssl_status,
+    dns_status: d.dns_status,
+    service_id: d.service_id ? (svc?.name ?? null) : null,
     // Ownership (TXT) and pointing (A/AAAA to server_ip, or a CNAME to the tenant's host) are both required.
-    verification: { ...txt, token: d.verification_token, pointing: [pointing, { type: "CNAME", name: d.domain, value: tenantHost }] },
+    verification: {
+      ...txt,
+      token: d.verification_token,
+      pointing: [pointing, { type: "CNAME", name: d.domain, value: tenantHost }],
+    },
     dns_records: [pointing, txt],
-    ssl_issuer: d.ssl_issuer, ssl_expires_at: d.ssl_expires_at, last_checked_at: d.last_checked_at,
-    created_at: d.created_at, updated_at: d.updated_at,
+    ssl_issuer: d.ssl_issuer,
+    ssl_expires_at: d.ssl_expires_at,
+    last_checked_at: d.last_checked_at,
+    created_at: d.created_at,
+    updated_at: d.updated_at,
   };
 }
 
@@ -72,7 +88,8 @@ export function listDomains(ctx: Ctx, p: Principal, tenantId: string) {
 
 function resolveService(ctx: Ctx, t: TenantRow, raw: unknown): ServiceRow | undefined {
   if (raw === undefined || raw === null) return undefined;
-  if (typeof raw !== "string" || raw === "" || raw.length > 64) throw new Invalid("service_id", "service_id must be the name or id of one of the tenant's services");
+  if (typeof raw !== "string" || raw === "" || raw.length > 64)
+    throw new Invalid("service_id", "service_id must be the name or id of one of the tenant's services");
   const byId = services.findById(ctx.db, raw);
   const svc = byId?.tenant_id === t.id ? byId : services.find(ctx.db, t.id, raw);
   if (!svc) throw new Invalid("service_id", `The tenant has no service "${raw}"`);
@@ -89,16 +106,31 @@ const taken = (name: string) => new Conflict(`Domain "${name}" is already in use
 export function addDomain(ctx: Ctx, p: Principal, tenantId: string, b: Body): { tenant: TenantRow; domain: DomainRow } {
   const t = tenants.get(ctx.db, p, tenantId);
   const name = parseDomainName(b.domain, ctx.config.baseDomain);
-  if (b.is_primary !== undefined && typeof b.is_primary !== "boolean") throw new Invalid("is_primary", "is_primary must be a boolean");
+  if (b.is_primary !== undefined && typeof b.is_primary !== "boolean")
+    throw new Invalid("is_primary", "is_primary must be a boolean");
   const svc = resolveService(ctx, t, b.service_id);
   if (t.status === "deleting") throw new Unprocessable("tenant_deleting", "The tenant is being deleted");
   if (domains.findVerifiedByName(ctx.db, name) || domains.findClaim(ctx.db, t.id, name)) throw taken(name);
-  if (domains.list(ctx.db, t.id).length >= DOMAINS_PER_TENANT) throw new Unprocessable("domain_limit_reached", `A tenant may hold at most ${DOMAINS_PER_TENANT} custom domains`, { limit: DOMAINS_PER_TENANT });
+  if (domains.list(ctx.db, t.id).length >= DOMAINS_PER_TENANT)
+    throw new Unprocessable("domain_limit_reached", `A tenant may hold at most ${DOMAINS_PER_TENANT} custom domains`, {
+      limit: DOMAINS_PER_TENANT,
+    });
   const now = nowIso(ctx.now());
   const row: DomainRow = {
-    id: newId("dom"), tenant_id: t.id, service_id: svc?.id ?? null, domain: name, is_primary: b.is_primary ? 1 : 0, verified: 0,
-    verification_token: `staxa-verify-${randomAlnum(32)}`, dns_status: null, ssl_status: "pending", ssl_issuer: null, ssl_expires_at: null,
-    last_checked_at: null, created_at: now, updated_at: now,
+    id: newId("dom"),
+    tenant_id: t.id,
+    service_id: svc?.id ?? null,
+    domain: name,
+    is_primary: b.is_primary ? 1 : 0,
+    verified: 0,
+    verification_token: `staxa-verify-${randomAlnum(32)}`,
+    dns_status: null,
+    ssl_status: "pending",
+    ssl_issuer: null,
+    ssl_expires_at: null,
+    last_checked_at: null,
+    created_at: now,
+    updated_at: now,
   };
   try {
     ctx.db.transaction(() => {
@@ -121,14 +153,22 @@ export async function applyDomainRoute(ctx: Ctx, t: TenantRow, svc: ServiceRow |
     if (current) await ctx.proxy.setRoute(routeFor(ctx, t, svc, current.upstream));
   } catch (e) {
     // The store already says what to serve; reconciliation re-asserts it within a minute.
-    ctx.log.warn("domain route not applied; reconciliation will", { tenant: t.name, service: svc.name, error: (e as Error).message });
+    ctx.log.warn("domain route not applied; reconciliation will", {
+      tenant: t.name,
+      service: svc.name,
+      error: (e as Error).message,
+    });
   }
 }
 
 /** What failed, in one sentence: the record expected and what was found. */
 function failureMessage(domain: string, v: DnsVerdict): string {
-  const parts = [v.ownership, v.pointing].filter((c) => !c.ok).map((c) =>
-    `expected ${c.type} ${c.name} = ${c.expected}, found ${c.found.length ? c.found.join(", ") : c.error ?? "no such record"}`);
+  const parts = [v.ownership, v.pointing]
+    .filter((c) => !c.ok)
+    .map(
+      (c) =>
+        `expected ${c.type} ${c.name} = ${c.expected}, found ${c.found.length ? c.found.join(", ") : (c.error ?? "no such record")}`,
+    );
   return `DNS verification failed for ${domain}: ${parts.join("; ")}`;
 }
 
@@ -140,12 +180,24 @@ export async function markVerified(ctx: DomainCtx, t: TenantRow, d: DomainRow): 
   const now = nowIso(ctx.now());
   const https = ctx.config.publicScheme === "https";
   try {
-    domains.update(ctx.db, d.id, { verified: 1, dns_status: "ok", ssl_status: https ? "provisioning" : "pending", last_checked_at: now, updated_at: now });
+    domains.update(ctx.db, d.id, {
+      verified: 1,
+      dns_status: "ok",
+      ssl_status: https ? "provisioning" : "pending",
+      last_checked_at: now,
+      updated_at: now,
+    });
   } catch (e) {
     if (domains.isClaimConflict(e)) throw taken(d.domain);
     throw e;
   }
-  ctx.bus.emit({ tenantId: t.id, stage: "domain", status: "verified", message: `Domain ${d.domain} verified`, data: { domain: d.domain, domain_id: d.id } });
+  ctx.bus.emit({
+    tenantId: t.id,
+    stage: "domain",
+    status: "verified",
+    message: `Domain ${d.domain} verified`,
+    data: { domain: d.domain, domain_id: d.id },
+  });
   await applyDomainRoute(ctx, t, targetService(ctx, t.id, d));
   if (https) void watchProvisioning(ctx, d.id);
   return domains.findById(ctx.db, d.id)!;
@@ -161,7 +213,12 @@ export function verifiedElsewhere(ctx: Ctx, d: DomainRow): boolean {
  * POST …/verify: checks DNS now; a failure is 422 `dns_verification_failed` naming each record expected and found;
  * 409 `domain_taken` when another tenant verified the name first.
  */
-export async function verifyDomain(ctx: DomainCtx, p: Principal, tenantId: string, domainId: string): Promise<{ tenant: TenantRow; domain: DomainRow }> {
+export async function verifyDomain(
+  ctx: DomainCtx,
+  p: Principal,
+  tenantId: string,
+  domainId: string,
+): Promise<{ tenant: TenantRow; domain: DomainRow }> {
   const t = tenants.get(ctx.db, p, tenantId);
   const d = domains.get(ctx.db, t.id, domainId);
   if (verifiedElsewhere(ctx, d)) throw taken(d.domain);
@@ -170,7 +227,10 @@ export async function verifyDomain(ctx: DomainCtx, p: Principal, tenantId: strin
   if (!fresh) throw new Unprocessable("domain_deleted", "The domain was deleted during verification");
   if (!v.ok) {
     if (fresh.verified && !v.pointing.ok) flagMisconfigured(ctx, fresh, v);
-    throw new Unprocessable("dns_verification_failed", failureMessage(d.domain, v), { domain: d.domain, records: [v.ownership, v.pointing] });
+    throw new Unprocessable("dns_verification_failed", failureMessage(d.domain, v), {
+      domain: d.domain,
+      records: [v.ownership, v.pointing],
+    });
   }
   if (fresh.verified) {
     domains.update(ctx.db, d.id, { dns_status: "ok", last_checked_at: nowIso(ctx.now()), updated_at: fresh.updated_at });
@@ -191,7 +251,13 @@ export function flagMisconfigured(ctx: Ctx, d: DomainRow, v: DnsVerdict): void {
   const now = nowIso(ctx.now());
   domains.update(ctx.db, d.id, { dns_status: "misconfigured", last_checked_at: now, updated_at: d.updated_at }); // updated_at is the TLS grace clock
   if (d.dns_status === "misconfigured") return;
-  ctx.bus.emit({ tenantId: d.tenant_id, stage: "domain", status: "misconfigured", message: failureMessage(d.domain, v), data: { domain: d.domain, domain_id: d.id, records: [v.ownership, v.pointing] } });
+  ctx.bus.emit({
+    tenantId: d.tenant_id,
+    stage: "domain",
+    status: "misconfigured",
+    message: failureMessage(d.domain, v),
+    data: { domain: d.domain, domain_id: d.id, records: [v.ownership, v.pointing] },
+  });
   ctx.log.warn("domain dns misconfigured", { domain: d.domain });
 }
 
@@ -202,5 +268,11 @@ export async function deleteDomain(ctx: Ctx, p: Principal, tenantId: string, dom
   const svc = targetService(ctx, t.id, d);
   domains.remove(ctx.db, d.id);
   if (d.verified) await applyDomainRoute(ctx, t, svc);
-  ctx.bus.emit({ tenantId: t.id, stage: "domain", status: "deleted", message: `Domain ${d.domain} removed`, data: { domain: d.domain, domain_id: d.id } });
+  ctx.bus.emit({
+    tenantId: t.id,
+    stage: "domain",
+    status: "deleted",
+    message: `Domain ${d.domain} removed`,
+    data: { domain: d.domain, domain_id: d.id },
+  });
 }

@@ -13,7 +13,11 @@ export function routeHosts(ctx: Ctx, tenant: TenantRow, service: ServiceRow): st
 
 /** Everything of a service's route but the upstream, which is wherever its live container answers. */
 export function routeBase(ctx: Ctx, tenant: TenantRow, service: ServiceRow): Omit<Route, "upstream"> {
-  return { id: routeId(tenant.name, service.name), hosts: routeHosts(ctx, tenant, service), tls: ctx.config.publicScheme === "https" };
+  return {
+    id: routeId(tenant.name, service.name),
+    hosts: routeHosts(ctx, tenant, service),
+    tls: ctx.config.publicScheme === "https",
+  };
 }
 
 export function routeFor(ctx: Ctx, tenant: TenantRow, service: ServiceRow, upstream: string): Route {

@@ -28,10 +28,18 @@ export type CertVerdict = { status: "active"; issuer: string; expiresAt: string 
  */
 export function judgeCertificate(probe: TlsProbe, domain: string, acmeCa: string, now: Date): CertVerdict {
   if (!probe.ok) return { status: "absent", reason: probe.reason };
-  const covers = probe.altNames.some((n) => n === domain || (n.startsWith("*.") && domain.slice(domain.indexOf(".")) === n.slice(1)));
-  if (!covers) return { status: "absent", reason: `served certificate is for ${probe.altNames.join(", ") || probe.subjectCn}, not ${domain}` };
-  if (!probe.issuerCn || probe.issuerCn === probe.subjectCn) return { status: "absent", reason: "served certificate is self-signed" };
-  if (acmeCa !== "internal" && probe.issuerCn.startsWith("Caddy Local Authority")) return { status: "absent", reason: "served certificate is Caddy's local fallback, not from the ACME CA" };
+  const covers = probe.altNames.some(
+    (n) => n === domain || (n.startsWith("*.") && domain.slice(domain.indexOf(".")) === n.slice(1)),
+  );
+  if (!covers)
+    return {
+      status: "absent",
+      reason: `served certificate is for ${probe.altNames.join(", ") || probe.subjectCn}, not ${domain}`,
+    };
+  if (!probe.issuerCn || probe.issuerCn === probe.subjectCn)
+    return { status: "absent", reason: "served certificate is self-signed" };
+  if (acmeCa !== "internal" && probe.issuerCn.startsWith("Caddy Local Authority"))
+    return { status: "absent", reason: "served certificate is Caddy's local fallback, not from the ACME CA" };
   if (probe.notAfter <= now) return { status: "absent", reason: `served certificate expired at ${nowIso(probe.notAfter)}` };
   return { status: "active", issuer: probe.issuerCn, expiresAt: nowIso(probe.notAfter) };
 }
@@ -51,7 +59,12 @@ export function nextSslStatus(d: Pick<DomainRow, "ssl_status" | "updated_at">, v
 export async function refreshSsl(ctx: TlsCtx, id: string, timeoutMs = 30_000): Promise<DomainRow | undefined> {
   const d = domains.findById(ctx.db, id);
   if (!d || !d.verified || ctx.config.publicScheme !== "https") return d; // no TLS listener at all: ssl stays pending
-  const probe = await (ctx.tlsProbe ?? probeTls)({ host: "127.0.0.1", port: ctx.config.httpsPort, servername: d.domain, timeoutMs });
+  const probe = await (ctx.tlsProbe ?? probeTls)({
+    host: "127.0.0.1",
+    port: ctx.config.httpsPort,
+    servername: d.domain,
+    timeoutMs,
+  });
   const fresh = domains.findById(ctx.db, id);
   if (!fresh || !fresh.verified) return fresh; // deleted or reset while we waited
   const now = ctx.now();
@@ -59,10 +72,24 @@ export async function refreshSsl(ctx: TlsCtx, id: string, timeoutMs = 30_000): P
   const status = nextSslStatus(fresh, v, now);
   const fields = v.status === "active" ? { ssl_issuer: v.issuer, ssl_expires_at: v.expiresAt } : {};
   // updated_at moves only with the status: it marks when provisioning began (the grace clock).
-  domains.update(ctx.db, id, { ...fields, ssl_status: status, last_checked_at: nowIso(now), updated_at: status === fresh.ssl_status ? fresh.updated_at : nowIso(now) });
+  domains.update(ctx.db, id, {
+    ...fields,
+    ssl_status: status,
+    last_checked_at: nowIso(now),
+    updated_at: status === fresh.ssl_status ? fresh.updated_at : nowIso(now),
+  });
   if (status !== fresh.ssl_status) {
-    const message = status === "active" ? `Certificate for ${fresh.domain} issued by ${v.status === "active" ? v.issuer : ""}` : `No certificate for ${fresh.domain}: ${v.status === "absent" ? v.reason : ""}`;
-    ctx.bus.emit({ tenantId: fresh.tenant_id, stage: "domain", status: `ssl_${status}`, message, data: { domain: fresh.domain, domain_id: id } });
+    const message =
+      status === "active"
+        ? `Certificate for ${fresh.domain} issued by ${v.status === "active" ? v.issuer : ""}`
+        : `No certificate for ${fresh.domain}: ${v.status === "absent" ? v.reason : ""}`;
+    ctx.bus.emit({
+      tenantId: fresh.tenant_id,
+      stage: "domain",
+      status: `ssl_${status}`,
+      message,
+      data: { domain: fresh.domain, domain_id: id },
+    });
     ctx.log.info("domain ssl status", { domain: fresh.domain, ssl_status: status });
   }
   return domains.findById(ctx.db, id);
@@ -78,7 +105,8 @@ export async function watchProvisioning(ctx: TlsCtx, id: string, o: { intervalMs
     const deadline = Date.now() + (o.maxMs ?? 3 * 60_000);
     while (Date.now() < deadline) {
       const d = await refreshSsl(ctx, id);
-      if (!d || !d.verified || d.ssl_status === "active" || d.ssl_status === "failed" || ctx.config.publicScheme !== "https") return;
+      if (!d || !d.verified || d.ssl_status === "active" || d.ssl_status === "failed" || ctx.config.publicScheme !== "https")
+        return;
       await Bun.sleep(o.intervalMs ?? 2000);
     }
   } catch (e) {

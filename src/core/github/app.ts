@@ -17,7 +17,10 @@ const inflight = new Map<string, Promise<string>>();
 
 function privateKey(config: AppConfig): KeyObject {
   if (!config.githubAppId || !config.githubPrivateKeyFile) {
-    throw new Unprocessable("github_not_configured", "The GitHub App is not configured on this server (STAXA_GITHUB_APP_ID, STAXA_GITHUB_PRIVATE_KEY_FILE)");
+    throw new Unprocessable(
+      "github_not_configured",
+      "The GitHub App is not configured on this server (STAXA_GITHUB_APP_ID, STAXA_GITHUB_PRIVATE_KEY_FILE)",
+    );
   }
   let key = keys.get(config.githubPrivateKeyFile);
   if (!key) {
@@ -51,7 +54,13 @@ export interface GitHubResponse {
 }
 
 /** One GitHub REST call with the headers GitHub documents. Throws Upstream when GitHub cannot be reached. */
-export async function githubRequest(config: AppConfig, method: string, path: string, auth: GitHubAuth, body?: unknown): Promise<GitHubResponse> {
+export async function githubRequest(
+  config: AppConfig,
+  method: string,
+  path: string,
+  auth: GitHubAuth,
+  body?: unknown,
+): Promise<GitHubResponse> {
   const bearer = "jwt" in auth ? appJwt(config) : await installationToken(config, auth.installationId);
   let res: Response;
   try {
@@ -69,7 +78,10 @@ export async function githubRequest(config: AppConfig, method: string, path: str
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
   } catch (e) {
-    throw new Upstream("github", `${method} ${path.split("?")[0]} failed: ${(e as Error).name === "TimeoutError" ? "timed out" : "could not connect"}`);
+    throw new Upstream(
+      "github",
+      `${method} ${path.split("?")[0]} failed: ${(e as Error).name === "TimeoutError" ? "timed out" : "could not connect"}`,
+    );
   }
   const text = await res.text();
   let json: any;
@@ -101,7 +113,10 @@ export async function installationToken(config: AppConfig, installationId: numbe
 async function issueToken(config: AppConfig, installationId: number): Promise<string> {
   const r = await githubRequest(config, "POST", `/app/installations/${installationId}/access_tokens`, { jwt: true });
   if (r.status !== 201 && r.status !== 200) {
-    throw new Upstream("github", `issuing an installation token for installation ${installationId} failed (HTTP ${r.status}${r.json?.message ? `: ${String(r.json.message).slice(0, 200)}` : ""})`);
+    throw new Upstream(
+      "github",
+      `issuing an installation token for installation ${installationId} failed (HTTP ${r.status}${r.json?.message ? `: ${String(r.json.message).slice(0, 200)}` : ""})`,
+    );
   }
   const token = r.json?.token;
   const expiresAt = Date.parse(r.json?.expires_at ?? "");

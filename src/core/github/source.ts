@@ -25,7 +25,10 @@ export function githubWebHost(config: Pick<Config, "githubApiUrl" | "githubWebUr
 }
 
 /** owner/repo when `repoUrl` is https://<github web host>/<owner>/<repo>[.git][/]; otherwise undefined. */
-export function parseGitHubRepo(config: Pick<Config, "githubApiUrl" | "githubWebUrl">, repoUrl: string | null | undefined): GitHubRepo | undefined {
+export function parseGitHubRepo(
+  config: Pick<Config, "githubApiUrl" | "githubWebUrl">,
+  repoUrl: string | null | undefined,
+): GitHubRepo | undefined {
   if (!repoUrl) return undefined;
   let u: URL;
   try {
@@ -33,7 +36,8 @@ export function parseGitHubRepo(config: Pick<Config, "githubApiUrl" | "githubWeb
   } catch {
     return undefined;
   }
-  if (u.protocol !== "https:" || u.username || u.password || u.search || u.hash || u.host.toLowerCase() !== githubWebHost(config)) return undefined;
+  if (u.protocol !== "https:" || u.username || u.password || u.search || u.hash || u.host.toLowerCase() !== githubWebHost(config))
+    return undefined;
   const m = /^\/([^/]+)\/([^/]+?)(?:\.git)?\/?$/.exec(u.pathname);
   if (!m || !OWNER_RE.test(m[1]!) || !REPO_RE.test(m[2]!)) return undefined;
   return { owner: m[1]!, repo: m[2]!, fullName: `${m[1]}/${m[2]}` };
@@ -49,7 +53,11 @@ export function cloneUrlOf(config: Pick<Config, "githubGitUrl">, repo: GitHubRep
  * binary (no network); for a repo of the tenant's GitHub installation, the URL to fetch and an installation token
  * (sent by git as a header from the environment, never stored). Other repos pass through.
  */
-export async function cloneSourceFor(ctx: Ctx, tenant: Pick<TenantRow, "provider_id">, repoUrl: string): Promise<{ repoUrl: string; token?: string }> {
+export async function cloneSourceFor(
+  ctx: Ctx,
+  tenant: Pick<TenantRow, "provider_id">,
+  repoUrl: string,
+): Promise<{ repoUrl: string; token?: string }> {
   const template = await templateCloneUrl(ctx.config.dataDir, repoUrl);
   if (template) return { repoUrl: template };
   const repo = parseGitHubRepo(ctx.config, repoUrl);

@@ -11,7 +11,11 @@ import { parseGitHubRepo, type GitHubRepo } from "./source.ts";
 import { tenantUrl } from "../resources.ts";
 
 const STATES = { "deployment.started": "pending", "deployment.succeeded": "success", "deployment.failed": "failure" } as const;
-const DESCRIPTIONS = { pending: "Deploying on Staxa", success: "Deployed on Staxa", failure: "Deployment failed on Staxa" } as const;
+const DESCRIPTIONS = {
+  pending: "Deploying on Staxa",
+  success: "Deployed on Staxa",
+  failure: "Deployment failed on Staxa",
+} as const;
 
 /** Subscribes the reporter to the bus (the composition root does, once); returns the unsubscribe function. */
 export function startGitHubStatusReporter(ctx: Ctx): () => void {
@@ -43,13 +47,26 @@ export async function reportStatus(ctx: Ctx, n: Notification, pendingSha = new M
   if (state === "pending") pendingSha.set(dep.id, sha);
   else pendingSha.delete(dep.id);
   const r = await githubRequest(ctx.config, "POST", `/repos/${repo.owner}/${repo.repo}/statuses/${sha}`, auth, {
-    state, target_url: tenantUrl(ctx.config, tenant.name), description: DESCRIPTIONS[state], context: "staxa",
+    state,
+    target_url: tenantUrl(ctx.config, tenant.name),
+    description: DESCRIPTIONS[state],
+    context: "staxa",
   });
   if (r.status !== 201) throw new Error(`GitHub answered HTTP ${r.status} to the ${state} status of ${dep.id}`);
 }
 
 /** The commit a branch points at now: the deployment has not cloned yet when it starts. */
-async function branchHead(ctx: Ctx, repo: GitHubRepo, branch: string, auth: { installationId: number }): Promise<string | undefined> {
-  const r = await githubRequest(ctx.config, "GET", `/repos/${repo.owner}/${repo.repo}/branches/${encodeURIComponent(branch)}`, auth);
+async function branchHead(
+  ctx: Ctx,
+  repo: GitHubRepo,
+  branch: string,
+  auth: { installationId: number },
+): Promise<string | undefined> {
+  const r = await githubRequest(
+    ctx.config,
+    "GET",
+    `/repos/${repo.owner}/${repo.repo}/branches/${encodeURIComponent(branch)}`,
+    auth,
+  );
   return r.status === 200 && typeof r.json?.commit?.sha === "string" ? r.json.commit.sha : undefined;
 }

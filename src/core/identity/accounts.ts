@@ -48,12 +48,19 @@ export function accountView(db: Db, provider: providers.ProviderRow, mode: Mode)
 
 export function getAccount(ctx: { db: Db; reads: ReadMemo }, caller: Principal) {
   // GET /account is the API's hottest read: reused until any write by this process, at most 1 s (store/read-memo.ts).
-  const row = ctx.reads.read(`account:${caller.providerId}:${caller.mode}`, 1000, () => providers.getWithTenantCount(ctx.db, caller.providerId, caller.mode));
+  const row = ctx.reads.read(`account:${caller.providerId}:${caller.mode}`, 1000, () =>
+    providers.getWithTenantCount(ctx.db, caller.providerId, caller.mode),
+  );
   return accountOf(row);
 }
 
-const accountOf = (row: providers.ProviderRow & { tenant_count: number }) =>
-  ({ id: row.id, email: row.email, name: row.name, tenant_count: row.tenant_count, created_at: row.created_at });
+const accountOf = (row: providers.ProviderRow & { tenant_count: number }) => ({
+  id: row.id,
+  email: row.email,
+  name: row.name,
+  tenant_count: row.tenant_count,
+  created_at: row.created_at,
+});
 
 export function updateAccount(db: Db, caller: Principal, input: { name?: string }) {
   if (input.name !== undefined) {

@@ -58,7 +58,8 @@ export function verifyHs256(parts: JwtParts, secret: Uint8Array): boolean {
 export function checkClaims(c: Claims, want: { issuer: string; audience?: string; nowSec: number }): void {
   if (typeof c.exp !== "number") throw new Unauthorized("Token has no expiry");
   if (c.exp + LEEWAY_SEC <= want.nowSec) throw new Unauthorized("Token expired");
-  if (c.nbf !== undefined && (typeof c.nbf !== "number" || c.nbf - LEEWAY_SEC > want.nowSec)) throw new Unauthorized("Token not yet valid");
+  if (c.nbf !== undefined && (typeof c.nbf !== "number" || c.nbf - LEEWAY_SEC > want.nowSec))
+    throw new Unauthorized("Token not yet valid");
   if (typeof c.iat === "number" && c.iat - LEEWAY_SEC > want.nowSec) throw new Unauthorized("Token issued in the future");
   if (c.iss !== want.issuer) throw new Unauthorized("Token issuer not accepted");
   if (want.audience) {
@@ -142,7 +143,9 @@ function verifyAsymmetric(parts: JwtParts, alg: string, k: { jwk: Jwk; key: KeyO
   }
   if (alg === "ES256") {
     if (k.key.asymmetricKeyType !== "ec" || k.key.asymmetricKeyDetails?.namedCurve !== "prime256v1") return false;
-    return parts.signature.length === 64 && verifySignature("sha256", data, { key: k.key, dsaEncoding: "ieee-p1363" }, parts.signature);
+    return (
+      parts.signature.length === 64 && verifySignature("sha256", data, { key: k.key, dsaEncoding: "ieee-p1363" }, parts.signature)
+    );
   }
   return false;
 }

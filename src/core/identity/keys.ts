@@ -118,7 +118,13 @@ export function authenticateKey(ctx: { db: Db; keys: KeyCache }, raw: string, no
       cache.delete(hash);
       throw new Unauthorized("Invalid API key");
     }
-    const principal: Principal = Object.freeze({ providerId: row.provider_id, mode: row.mode, scopes: parseScopes(row.scopes), via: "key" as const, keyId: row.id });
+    const principal: Principal = Object.freeze({
+      providerId: row.provider_id,
+      mode: row.mode,
+      scopes: parseScopes(row.scopes),
+      via: "key" as const,
+      keyId: row.id,
+    });
     hit = { principal, expiresAtMs: row.expires_at ? Date.parse(row.expires_at) : Infinity, checkedAt: t };
     cache.set(hash, hit);
   }
@@ -127,7 +133,10 @@ export function authenticateKey(ctx: { db: Db; keys: KeyCache }, raw: string, no
 }
 
 /** Creates a key row and returns the raw key (shown once). */
-export function createKey(db: Db, input: { providerId: string; name: string; mode: Mode; scopes: string[]; expiresAt: string | null }) {
+export function createKey(
+  db: Db,
+  input: { providerId: string; name: string; mode: Mode; scopes: string[]; expiresAt: string | null },
+) {
   const raw = generateKey(input.mode);
   const row: apiKeys.ApiKeyRow = {
     id: newId("key"),
@@ -198,7 +207,9 @@ export function createKeyFor(db: Db, caller: Principal, input: NewKeyInput, now:
   if (unknown.length) throw new Invalid("scopes", `unknown scope "${String(unknown[0]).slice(0, 64)}"`, { allowed: SCOPES });
   const missing = scopes.filter((s) => !hasScope(caller.scopes, s as Scope));
   if (missing.length) {
-    throw new Forbidden("insufficient_scope", `A key cannot grant scopes it does not hold: ${missing.join(", ")}`, { scopes: missing });
+    throw new Forbidden("insufficient_scope", `A key cannot grant scopes it does not hold: ${missing.join(", ")}`, {
+      scopes: missing,
+    });
   }
   let expiresAt: string | null = null;
   if (input.expires_at !== undefined && input.expires_at !== null) {

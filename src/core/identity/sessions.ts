@@ -65,7 +65,10 @@ export function ensureSetupToken(ctx: Pick<Ctx, "db">): string | undefined {
 export class SessionKey {
   private key: Uint8Array | undefined;
 
-  constructor(private readonly db: Db, private readonly box: SecretBox) {}
+  constructor(
+    private readonly db: Db,
+    private readonly box: SecretBox,
+  ) {}
 
   get(): Uint8Array {
     if (!this.key) {
@@ -102,7 +105,14 @@ export async function setupAdmin(ctx: Ctx, input: { token: string; email: string
     // Checked again inside the transaction: two concurrent setups cannot both win.
     if (!setupRequired(ctx.db)) throw new Conflict("Setup is already complete", {}, "already_set_up");
     const { provider } = ensureProvider(ctx.db, { email, name });
-    const row: users.UserRow = { id: newId("usr"), provider_id: provider.id, email, password_hash, role: "admin", created_at: nowIso() };
+    const row: users.UserRow = {
+      id: newId("usr"),
+      provider_id: provider.id,
+      email,
+      password_hash,
+      role: "admin",
+      created_at: nowIso(),
+    };
     users.insert(ctx.db, row);
     settings.remove(ctx.db, SETUP_HASH);
     return row;
@@ -126,7 +136,11 @@ export async function login(ctx: Ctx, input: { email: string; password: string }
 /** Verifies a built-in session token; the user must still exist. */
 function verifySession(ctx: Ctx, parts: JwtParts): Identity {
   if (!verifyHs256(parts, ctx.sessionKey.get())) throw new Unauthorized("Invalid token signature");
-  checkClaims(parts.payload, { issuer: SESSION_ISSUER, audience: SESSION_AUDIENCE, nowSec: Math.floor(ctx.now().getTime() / 1000) });
+  checkClaims(parts.payload, {
+    issuer: SESSION_ISSUER,
+    audience: SESSION_AUDIENCE,
+    nowSec: Math.floor(ctx.now().getTime() / 1000),
+  });
   const user = typeof parts.payload.sub === "string" ? users.find(ctx.db, parts.payload.sub) : undefined;
   if (!user) throw new Unauthorized("Session user no longer exists");
   return { via: "session", email: user.email, subject: user.id, userId: user.id, providerId: user.provider_id };
@@ -140,7 +154,10 @@ function verifySession(ctx: Ctx, parts: JwtParts): Identity {
 export function createJwtVerifier(ctx: Ctx, opts: { fetch?: typeof fetch } = {}): JwtVerifier {
   const c = ctx.config;
   const oidc = c.jwtJwksUrl
-    ? createOidcVerifier({ jwksUrl: c.jwtJwksUrl, issuer: c.jwtIssuer, audience: c.jwtAudience }, { fetch: opts.fetch, nowMs: () => ctx.now().getTime() })
+    ? createOidcVerifier(
+        { jwksUrl: c.jwtJwksUrl, issuer: c.jwtIssuer, audience: c.jwtAudience },
+        { fetch: opts.fetch, nowMs: () => ctx.now().getTime() },
+      )
     : undefined;
   if (oidc && !c.jwtIssuer) ctx.log.warn("STAXA_JWT_JWKS_URL is set without STAXA_JWT_ISSUER: OIDC tokens are refused");
 

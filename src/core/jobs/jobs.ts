@@ -16,16 +16,33 @@ export const JOBS_PER_TENANT = 20;
 
 export function jobView(j: JobRow) {
   return {
-    id: j.id, service: j.service, schedule: j.schedule, command: JSON.parse(j.command) as string[], timeout_sec: j.timeout_sec,
-    concurrency_policy: j.concurrency_policy, paused: j.paused === 1, next_run_at: j.paused ? null : j.next_run_at, created_at: j.created_at, updated_at: j.updated_at,
+    id: j.id,
+    service: j.service,
+    schedule: j.schedule,
+    command: JSON.parse(j.command) as string[],
+    timeout_sec: j.timeout_sec,
+    concurrency_policy: j.concurrency_policy,
+    paused: j.paused === 1,
+    next_run_at: j.paused ? null : j.next_run_at,
+    created_at: j.created_at,
+    updated_at: j.updated_at,
   };
 }
 
 /** A run as listed; `logs` only on a single run (GET …/runs/{runId}). */
 export function runView(r: JobRunRow, withLogs = false) {
   return {
-    id: r.id, job_id: r.job_id, trigger: r.trigger, status: r.status, image: r.image, exit_code: r.exit_code, reason: r.reason,
-    scheduled_for: r.scheduled_for, started_at: r.started_at, finished_at: r.finished_at, duration_ms: r.duration_ms,
+    id: r.id,
+    job_id: r.job_id,
+    trigger: r.trigger,
+    status: r.status,
+    image: r.image,
+    exit_code: r.exit_code,
+    reason: r.reason,
+    scheduled_for: r.scheduled_for,
+    started_at: r.started_at,
+    finished_at: r.finished_at,
+    duration_ms: r.duration_ms,
     ...(withLogs ? { logs: r.logs ?? "" } : {}),
   };
 }
@@ -48,11 +65,23 @@ export function createJob(ctx: Ctx, p: Principal, tenantId: string, body: Record
   const d = parseJob(body);
   if (!services.find(ctx.db, t.id, d.service)) throw new Invalid("service", `Tenant has no service named "${d.service}"`);
   if (t.status === "deleting") throw new Unprocessable("tenant_deleting", "The tenant is being deleted");
-  if (jobs.count(ctx.db, t.id) >= JOBS_PER_TENANT) throw new Unprocessable("job_limit_reached", `Job limit of ${JOBS_PER_TENANT} reached for this tenant`, { limit: JOBS_PER_TENANT });
+  if (jobs.count(ctx.db, t.id) >= JOBS_PER_TENANT)
+    throw new Unprocessable("job_limit_reached", `Job limit of ${JOBS_PER_TENANT} reached for this tenant`, {
+      limit: JOBS_PER_TENANT,
+    });
   const now = ctx.now();
   const row: JobRow = {
-    id: `job_${randomAlnum(16)}`, tenant_id: t.id, service: d.service, schedule: d.schedule, command: JSON.stringify(d.command), timeout_sec: d.timeoutSec,
-    concurrency_policy: d.policy, paused: d.paused ? 1 : 0, next_run_at: nextFire(d.schedule, now), created_at: nowIso(now), updated_at: nowIso(now),
+    id: `job_${randomAlnum(16)}`,
+    tenant_id: t.id,
+    service: d.service,
+    schedule: d.schedule,
+    command: JSON.stringify(d.command),
+    timeout_sec: d.timeoutSec,
+    concurrency_policy: d.policy,
+    paused: d.paused ? 1 : 0,
+    next_run_at: nextFire(d.schedule, now),
+    created_at: nowIso(now),
+    updated_at: nowIso(now),
   };
   jobs.insert(ctx.db, row);
   return row;
@@ -69,7 +98,11 @@ export async function deleteJob(ctx: Ctx, p: Principal, tenantId: string, id: st
 export function setPaused(ctx: Ctx, p: Principal, tenantId: string, id: string, paused: boolean): JobRow {
   const j = getJob(ctx, p, tenantId, id);
   const now = ctx.now();
-  jobs.update(ctx.db, j.id, { paused: paused ? 1 : 0, next_run_at: paused ? j.next_run_at : nextFire(j.schedule, now), updated_at: nowIso(now) });
+  jobs.update(ctx.db, j.id, {
+    paused: paused ? 1 : 0,
+    next_run_at: paused ? j.next_run_at : nextFire(j.schedule, now),
+    updated_at: nowIso(now),
+  });
   return jobs.get(ctx.db, j.tenant_id, j.id);
 }
 
@@ -112,7 +145,14 @@ export async function tickJobs(ctx: Ctx): Promise<JobRunRow[]> {
 export function interruptStaleRuns(ctx: Ctx): number {
   let n = 0;
   for (const r of jobs.listRunning(ctx.db)) {
-    if (jobs.finishRun(ctx.db, r.id, { status: "interrupted", reason: "the appliance restarted during the run", finished_at: nowIso(ctx.now()) })) n++;
+    if (
+      jobs.finishRun(ctx.db, r.id, {
+        status: "interrupted",
+        reason: "the appliance restarted during the run",
+        finished_at: nowIso(ctx.now()),
+      })
+    )
+      n++;
   }
   return n;
 }

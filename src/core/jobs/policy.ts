@@ -17,7 +17,9 @@ export const MAX_PARALLEL_RUNS = 3;
 export function decide(policy: ConcurrencyPolicy, running: string[]): Decision {
   if (running.length === 0) return { action: "run" };
   if (policy === "allow") {
-    return running.length < MAX_PARALLEL_RUNS ? { action: "run" } : { action: "skip", reason: `${running.length} runs are still going, the most concurrency_policy allow permits` };
+    return running.length < MAX_PARALLEL_RUNS
+      ? { action: "run" }
+      : { action: "skip", reason: `${running.length} runs are still going, the most concurrency_policy allow permits` };
   }
   if (policy === "forbid") return { action: "skip", reason: `run ${running[0]} is still going (concurrency_policy forbid)` };
   return { action: "replace", stop: [...running] };
@@ -32,7 +34,11 @@ export const MISSED_COUNT_CAP = 1000;
  * fire time to wait for. Missed fires are never replayed one by one: the due fire is run once (trigger
  * `catch-up` when others were missed), under the same concurrency policy.
  */
-export function dueFires(nextRunAt: Date | null, now: Date, next: (after: Date) => Date | null): { due: boolean; missed: number; next: Date | null } {
+export function dueFires(
+  nextRunAt: Date | null,
+  now: Date,
+  next: (after: Date) => Date | null,
+): { due: boolean; missed: number; next: Date | null } {
   if (!nextRunAt || nextRunAt.getTime() > now.getTime()) return { due: false, missed: 0, next: nextRunAt };
   let missed = 0;
   let t = next(nextRunAt);

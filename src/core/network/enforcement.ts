@@ -54,7 +54,14 @@ export function inTenantLane<T>(ctx: Pick<Ctx, "firewallState">, tenantId: strin
 export function inboundOf(ctx: Ctx, r: NetworkRuleRow): InboundRule | undefined {
   const svc = services.find(ctx.db, r.tenant_id, r.target_service ?? "");
   if (!svc?.container_ip || !r.allocated_port || !r.target_port) return undefined;
-  return { id: r.id, protocol: r.protocol, hostPort: r.allocated_port, targetIp: svc.container_ip, targetPort: r.target_port, sourceCidrs: JSON.parse(r.source_cidrs) };
+  return {
+    id: r.id,
+    protocol: r.protocol,
+    hostPort: r.allocated_port,
+    targetIp: svc.container_ip,
+    targetPort: r.target_port,
+    sourceCidrs: JSON.parse(r.source_cidrs),
+  };
 }
 
 /** Opens (or re-points) one inbound port; with no container yet, any old forwarding is removed. Throws on failure. */
@@ -77,12 +84,14 @@ export async function applyEgress(ctx: Ctx, tenantId: string): Promise<void> {
   if (!subnet) return;
   const allow: EgressPolicy["allow"] = [];
   for (const r of rules.list(ctx.db, t.id, { direction: "outbound", status: "active" })) {
-    for (const cidr of JSON.parse(r.destination_cidrs) as string[]) allow.push({ cidr, port: r.destination_port!, protocol: r.protocol });
+    for (const cidr of JSON.parse(r.destination_cidrs) as string[])
+      allow.push({ cidr, port: r.destination_port!, protocol: r.protocol });
   }
   await fw.setEgress({ id: egressId(t.id), subnet, allow });
 }
 
-const warn = (ctx: Ctx, what: string, tenantId: string) => (e: unknown) => ctx.log.error(`network rules: ${what} failed`, { tenant_id: tenantId, error: (e as Error)?.message ?? String(e) });
+const warn = (ctx: Ctx, what: string, tenantId: string) => (e: unknown) =>
+  ctx.log.error(`network rules: ${what} failed`, { tenant_id: tenantId, error: (e as Error)?.message ?? String(e) });
 
 /** Egress only (PATCH egress_mode, network provisioned). Never throws: a failure is logged. */
 export function applyTenantEgress(ctx: Ctx, tenantId: string): Promise<void> {

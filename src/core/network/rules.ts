@@ -19,18 +19,35 @@ export function ruleView(ctx: Ctx, r: NetworkRuleRow) {
   const ip = ctx.config.publicIp.includes(":") ? `[${ctx.config.publicIp}]` : ctx.config.publicIp;
   const open = r.direction === "inbound" && r.status === "active" && r.allocated_port !== null;
   return {
-    id: r.id, direction: r.direction, protocol: r.protocol, target_service: r.target_service, target_port: r.target_port,
-    allocated_port: r.allocated_port, source_cidrs: JSON.parse(r.source_cidrs) as string[], destination_cidrs: JSON.parse(r.destination_cidrs) as string[],
-    destination_port: r.destination_port, status: r.status, description: r.description, expires_at: r.expires_at,
-    connection_string: open ? `${ip}:${r.allocated_port}` : null, created_at: r.created_at,
+    id: r.id,
+    direction: r.direction,
+    protocol: r.protocol,
+    target_service: r.target_service,
+    target_port: r.target_port,
+    allocated_port: r.allocated_port,
+    source_cidrs: JSON.parse(r.source_cidrs) as string[],
+    destination_cidrs: JSON.parse(r.destination_cidrs) as string[],
+    destination_port: r.destination_port,
+    status: r.status,
+    description: r.description,
+    expires_at: r.expires_at,
+    connection_string: open ? `${ip}:${r.allocated_port}` : null,
+    created_at: r.created_at,
   };
 }
 
-export function listRules(ctx: Ctx, p: Principal, tenantId: string, q: { direction?: string; status?: string }): NetworkRuleRow[] {
+export function listRules(
+  ctx: Ctx,
+  p: Principal,
+  tenantId: string,
+  q: { direction?: string; status?: string },
+): NetworkRuleRow[] {
   const t = tenants.get(ctx.db, p, tenantId);
-  if (q.direction !== undefined && q.direction !== "inbound" && q.direction !== "outbound") throw new Invalid("direction", 'direction must be "inbound" or "outbound"');
+  if (q.direction !== undefined && q.direction !== "inbound" && q.direction !== "outbound")
+    throw new Invalid("direction", 'direction must be "inbound" or "outbound"');
   const status = q.status ?? "active";
-  if (!(STATUSES as readonly string[]).includes(status)) throw new Invalid("status", `status must be one of: ${STATUSES.join(", ")}`);
+  if (!(STATUSES as readonly string[]).includes(status))
+    throw new Invalid("status", `status must be one of: ${STATUSES.join(", ")}`);
   return rules.list(ctx.db, t.id, { direction: q.direction, status: status === "all" ? undefined : status });
 }
 
@@ -43,31 +60,55 @@ export function getRule(ctx: Ctx, p: Principal, tenantId: string, id: string): N
  * Validates everything (400), then the tenant's state (422), then limit and port together with the
  * insert in one transaction (422 / 409), then applies the rule; a firewall failure leaves nothing stored.
  */
-export async function createRule(ctx: Ctx, p: Principal, tenantId: string, body: Record<string, unknown>): Promise<NetworkRuleRow> {
+export async function createRule(
+  ctx: Ctx,
+  p: Principal,
+  tenantId: string,
+  body: Record<string, unknown>,
+): Promise<NetworkRuleRow> {
   const t = tenants.get(ctx.db, p, tenantId);
   const d = parseRule(body);
   if (t.status === "deleting") throw new Unprocessable("tenant_deleting", "The tenant is being deleted");
   if (d.direction === "outbound" && t.egress_mode !== "restricted") {
-    throw new Unprocessable("egress_not_restricted", 'Outbound rules need the tenant\'s egress_mode to be "restricted" (PATCH /tenants/{id})', { field: "direction", egress_mode: t.egress_mode });
+    throw new Unprocessable(
+      "egress_not_restricted",
+      'Outbound rules need the tenant\'s egress_mode to be "restricted" (PATCH /tenants/{id})',
+      { field: "direction", egress_mode: t.egress_mode },
+    );
   }
-  if (d.targetService && !services.find(ctx.db, t.id, d.targetService)) throw new Invalid("target_service", `Tenant has no service named "${d.targetService}"`);
+  if (d.targetService && !services.find(ctx.db, t.id, d.targetService))
+    throw new Invalid("target_service", `Tenant has no service named "${d.targetService}"`);
   const now = ctx.now();
   const row: NetworkRuleRow = {
-    id: newId("nr"), tenant_id: t.id, direction: d.direction, protocol: d.protocol, target_service: d.targetService, target_port: d.targetPort,
-    allocated_port: null, source_cidrs: JSON.stringify(d.sourceCidrs), destination_cidrs: JSON.stringify(d.destinationCidrs),
-    destination_port: d.destinationPort, status: "active", description: d.description,
-    expires_at: d.ttlHours ? nowIso(new Date(now.getTime() + d.ttlHours * 3_600_000)) : null, created_at: nowIso(now), updated_at: nowIso(now),
+    id: newId("nr"),
+    tenant_id: t.id,
+    direction: d.direction,
+    protocol: d.protocol,
+    target_service: d.targetService,
+    target_port: d.targetPort,
+    allocated_port: null,
+    source_cidrs: JSON.stringify(d.sourceCidrs),
+    destination_cidrs: JSON.stringify(d.destinationCidrs),
+    destination_port: d.destinationPort,
+    status: "active",
+    description: d.description,
+    expires_at: d.ttlHours ? nowIso(new Date(now.getTime() + d.ttlHours * 3_600_000)) : null,
+    created_at: nowIso(now),
+    updated_at: nowIso(now),
   };
   const limit = ctx.config.networkRuleLimit;
   const stored = rules.insertWithPort(ctx.db, row, d.direction === "inbound" ? ctx.config.portPool : null, () => {
-    if (rules.countActive(ctx.db, t.id) >= limit) throw new Unprocessable("network_rule_limit_reached", `Network rule limit of ${limit} reached for this tenant`, { limit });
+    if (rules.countActive(ctx.db, t.id) >= limit)
+      throw new Unprocessable("network_rule_limit_reached", `Network rule limit of ${limit} reached for this tenant`, { limit });
   });
   try {
     await inTenantLane(ctx, t.id, () => (stored.direction === "inbound" ? applyInbound(ctx, stored) : applyEgress(ctx, t.id)));
   } catch (e) {
     rules.remove(ctx.db, stored.id);
     // Take back whatever part was applied; egress swaps fail closed, so a retry here only reopens what the store allows.
-    await inTenantLane(ctx, t.id, async () => (stored.direction === "inbound" ? (await firewallOf(ctx))?.remove(stored.id) : applyEgress(ctx, t.id))).catch(() => undefined);
+    await inTenantLane(ctx, t.id, async () =>
+      stored.direction === "inbound" ? (await firewallOf(ctx))?.remove(stored.id) : applyEgress(ctx, t.id),
+    ).catch(() => undefined);
     throw e;
   }
   return stored;
@@ -81,7 +122,10 @@ export async function deleteRule(ctx: Ctx, p: Principal, tenantId: string, id: s
     if (r.direction === "inbound") await (await firewallOf(ctx))?.remove(r.id);
     rules.remove(ctx.db, r.id);
     // Narrowing egress: a failed swap leaves the fail-closed hold (tighter, never wider) until the next re-apply.
-    if (r.direction === "outbound" && r.status === "active") await applyEgress(ctx, t.id).catch((e) => ctx.log.error("network rules: egress update failed", { tenant_id: t.id, error: (e as Error).message }));
+    if (r.direction === "outbound" && r.status === "active")
+      await applyEgress(ctx, t.id).catch((e) =>
+        ctx.log.error("network rules: egress update failed", { tenant_id: t.id, error: (e as Error).message }),
+      );
   });
 }
 
@@ -104,7 +148,13 @@ export async function expireDueRules(ctx: Ctx): Promise<string[]> {
       if (rules.find(ctx.db, r.tenant_id, r.id)?.status === "active") continue;
     }
     done.push(r.id);
-    ctx.bus.emit({ tenantId: r.tenant_id, stage: "network", status: "done", message: `Network rule ${r.id} expired`, data: { rule_id: r.id, direction: r.direction, allocated_port: r.allocated_port } });
+    ctx.bus.emit({
+      tenantId: r.tenant_id,
+      stage: "network",
+      status: "done",
+      message: `Network rule ${r.id} expired`,
+      data: { rule_id: r.id, direction: r.direction, allocated_port: r.allocated_port },
+    });
   }
   return done;
 }

@@ -65,8 +65,22 @@ export async function recoverSubnets(ctx: Ctx): Promise<string[]> {
     else foreign.push({ cidr: n.subnet, reason: `Docker network ${n.name} (${n.subnet})` });
   }
   subnets.recover(ctx.db, pool, prefix, { ours, foreign });
-  const skipped = foreign.filter((f) => { const c = parseCidr(f.cidr); return c && overlaps(c, pool); }).map((f) => f.reason);
-  if (skipped.length) ctx.log.warn("tenant subnet pool: blocks overlapping these are skipped", { pool: formatCidr(pool), overlaps: skipped.slice(0, 20), count: skipped.length });
-  if (DOCKER_DEFAULT_POOLS.some((d) => overlaps(d, pool))) ctx.log.warn("STAXA_TENANT_SUBNET_POOL overlaps Docker's default address pools; other networks on this host will compete for it", { pool: formatCidr(pool) });
+  const skipped = foreign
+    .filter((f) => {
+      const c = parseCidr(f.cidr);
+      return c && overlaps(c, pool);
+    })
+    .map((f) => f.reason);
+  if (skipped.length)
+    ctx.log.warn("tenant subnet pool: blocks overlapping these are skipped", {
+      pool: formatCidr(pool),
+      overlaps: skipped.slice(0, 20),
+      count: skipped.length,
+    });
+  if (DOCKER_DEFAULT_POOLS.some((d) => overlaps(d, pool)))
+    ctx.log.warn(
+      "STAXA_TENANT_SUBNET_POOL overlaps Docker's default address pools; other networks on this host will compete for it",
+      { pool: formatCidr(pool) },
+    );
   return skipped;
 }

@@ -53,7 +53,10 @@ export class RegistryClient {
   /** Authorization per scope once a challenge was answered ("" = the catalog/ping scope). */
   private readonly authz = new Map<string, string>();
 
-  constructor(private readonly creds: RegistryCreds, private readonly opts: SafeFetchOptions) {
+  constructor(
+    private readonly creds: RegistryCreds,
+    private readonly opts: SafeFetchOptions,
+  ) {
     this.base = apiBase(creds.registryUrl);
     this.basic = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}`;
   }
@@ -62,21 +65,31 @@ export class RegistryClient {
     const ca = extraCa();
     return safeFetch(url, { headers }, { ...this.opts, maxBytes, ...(ca ? { ca } : {}) }).catch((e) => {
       if (e instanceof Invalid || e instanceof Upstream) throw e;
-      throw new Upstream("registry", `could not reach ${new URL(url).host}: ${(e as Error).message.replace(/https?:\/\/\S+/g, "")}`);
+      throw new Upstream(
+        "registry",
+        `could not reach ${new URL(url).host}: ${(e as Error).message.replace(/https?:\/\/\S+/g, "")}`,
+      );
     });
   }
 
   /** GET with the auth flow: try cached auth, answer a 401 challenge once, surface a second 401 as refused credentials. */
   private async get(path: string, scope: string, accept?: string): Promise<Response> {
     const url = `${this.base}${path}`;
-    const headers = (a?: string): Record<string, string> => ({ ...(a ? { authorization: a } : {}), ...(accept ? { accept } : {}) });
+    const headers = (a?: string): Record<string, string> => ({
+      ...(a ? { authorization: a } : {}),
+      ...(accept ? { accept } : {}),
+    });
     let res = await this.fetch(url, headers(this.authz.get(scope)));
     if (res.status !== 401) return res;
     const challenge = parseChallenge(res.headers.get("www-authenticate"));
     const answer = challenge?.scheme === "bearer" ? await this.bearer(challenge.params, scope) : this.basic;
     this.authz.set(scope, answer);
     res = await this.fetch(url, headers(answer));
-    if (res.status === 401) throw new Unprocessable("registry_auth_failed", `The registry at ${new URL(this.base).host} refused the username or password`);
+    if (res.status === 401)
+      throw new Unprocessable(
+        "registry_auth_failed",
+        `The registry at ${new URL(this.base).host} refused the username or password`,
+      );
     return res;
   }
 
@@ -88,7 +101,8 @@ export class RegistryClient {
     const wanted = scope || params.scope;
     if (wanted) realm.searchParams.set("scope", wanted);
     const res = await this.fetch(realm.toString(), { authorization: this.basic }, 1 << 20);
-    if (res.status === 401 || res.status === 403) throw new Unprocessable("registry_auth_failed", `The registry's token service refused the username or password`);
+    if (res.status === 401 || res.status === 403)
+      throw new Unprocessable("registry_auth_failed", `The registry's token service refused the username or password`);
     if (res.status !== 200) throw new Upstream("registry", `the token service answered HTTP ${res.status}`);
     const body = (await res.json().catch(() => ({}))) as { token?: string; access_token?: string };
     const token = body.token ?? body.access_token;
@@ -99,7 +113,8 @@ export class RegistryClient {
   private async json(path: string, scope: string, what: string): Promise<any> {
     const res = await this.get(path, scope);
     if (res.status === 404) throw new NotFound(what);
-    if (res.status === 403) throw new Unprocessable("registry_access_denied", `The credential may not read ${what.toLowerCase()}`);
+    if (res.status === 403)
+      throw new Unprocessable("registry_access_denied", `The credential may not read ${what.toLowerCase()}`);
     if (res.status !== 200) throw new Upstream("registry", `GET ${path.split("?")[0]} answered HTTP ${res.status}`);
     return res.json().catch(() => {
       throw new Upstream("registry", `GET ${path.split("?")[0]} answered something other than JSON`);
@@ -109,7 +124,8 @@ export class RegistryClient {
   /** Logs in as `docker login` does: /v2/ answers 200 with the credentials. */
   async ping(): Promise<void> {
     const res = await this.get("/v2/", "");
-    if (res.status !== 200) throw new Unprocessable("registry_unreachable", `${this.base}/v2/ answered HTTP ${res.status}; is this a Docker registry?`);
+    if (res.status !== 200)
+      throw new Unprocessable("registry_unreachable", `${this.base}/v2/ answered HTTP ${res.status}; is this a Docker registry?`);
   }
 
   /** Repository names from _catalog, following its Link pagination up to `max`. */
@@ -120,7 +136,8 @@ export class RegistryClient {
       const res = await this.get(path, "registry:catalog:*");
       if (res.status !== 200) throw new Upstream("registry", `GET /v2/_catalog answered HTTP ${res.status}`);
       const body = (await res.json().catch(() => ({}))) as { repositories?: unknown };
-      for (const r of Array.isArray(body.repositories) ? body.repositories : []) if (typeof r === "string" && REPO_NAME_RE.test(r)) out.push(r);
+      for (const r of Array.isArray(body.repositories) ? body.repositories : [])
+        if (typeof r === "string" && REPO_NAME_RE.test(r)) out.push(r);
       const next = /<([^>]+)>;\s*rel="?next"?/.exec(res.headers.get("link") ?? "")?.[1];
       path = next && next.startsWith("/v2/_catalog?") ? next : undefined;
     }
@@ -129,7 +146,9 @@ export class RegistryClient {
 
   async tags(repo: string): Promise<string[]> {
     const body = await this.json(`/v2/${repo}/tags/list`, `repository:${repo}:pull`, "Repository");
-    return (Array.isArray(body?.tags) ? body.tags : []).filter((t: unknown): t is string => typeof t === "string" && TAG_RE.test(t));
+    return (Array.isArray(body?.tags) ? body.tags : []).filter(
+      (t: unknown): t is string => typeof t === "string" && TAG_RE.test(t),
+    );
   }
 
   /** Digest (Docker-Content-Digest, else sha256 of the bytes) and size (config + layers; an index's first linux/amd64 image). */
@@ -142,11 +161,15 @@ export class RegistryClient {
     const digest = res.headers.get("docker-content-digest") ?? `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
     const m = JSON.parse(bytes.toString("utf8"));
     if (Array.isArray(m.manifests)) {
-      const pick = m.manifests.find((x: any) => x.platform?.os === "linux" && x.platform?.architecture === "amd64") ?? m.manifests[0];
-      const child = pick?.digest && /^sha256:[0-9a-f]{64}$/.test(pick.digest) ? await this.manifest(repo, pick.digest) : { size: 0 };
+      const pick =
+        m.manifests.find((x: any) => x.platform?.os === "linux" && x.platform?.architecture === "amd64") ?? m.manifests[0];
+      const child =
+        pick?.digest && /^sha256:[0-9a-f]{64}$/.test(pick.digest) ? await this.manifest(repo, pick.digest) : { size: 0 };
       return { digest, size: child.size };
     }
-    const size = (Number(m.config?.size) || 0) + (Array.isArray(m.layers) ? m.layers.reduce((n: number, l: any) => n + (Number(l.size) || 0), 0) : 0);
+    const size =
+      (Number(m.config?.size) || 0) +
+      (Array.isArray(m.layers) ? m.layers.reduce((n: number, l: any) => n + (Number(l.size) || 0), 0) : 0);
     return { digest, size };
   }
 }
@@ -155,11 +178,13 @@ export class RegistryClient {
 export async function mapLimit<T, R>(items: T[], n: number, fn: (x: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(n, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!);
+      }
+    }),
+  );
   return out;
 }

@@ -15,24 +15,40 @@ const TIMEOUT_MS = 15_000;
 const PRINTABLE = /^[^\x00-\x1f\x7f]+$/;
 
 export function registryView(r: RegistryRow) {
-  return { id: r.id, name: r.name, registry_url: r.registry_url, username: r.username, verified: r.verified === 1, created_at: r.created_at, updated_at: r.updated_at };
+  return {
+    id: r.id,
+    name: r.name,
+    registry_url: r.registry_url,
+    username: r.username,
+    verified: r.verified === 1,
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+  };
 }
 
 function text(v: unknown, field: string, max: number): string {
-  if (typeof v !== "string" || v.length === 0 || v.length > max || !PRINTABLE.test(v)) throw new Invalid(field, `${field} must be 1 to ${max} printable characters`);
+  if (typeof v !== "string" || v.length === 0 || v.length > max || !PRINTABLE.test(v))
+    throw new Invalid(field, `${field} must be 1 to ${max} printable characters`);
   return v;
 }
 
 /** https (http only with STAXA_ALLOW_HTTP_REGISTRIES), no credentials in it, resolving to a public address unless allowed. */
 export async function registryUrl(ctx: Ctx, v: unknown): Promise<string> {
-  if (typeof v !== "string" || !/^https?:\/\//i.test(v)) throw new Invalid("registry_url", "registry_url must be an https:// URL such as https://registry.example.com");
+  if (typeof v !== "string" || !/^https?:\/\//i.test(v))
+    throw new Invalid("registry_url", "registry_url must be an https:// URL such as https://registry.example.com");
   const checked = await checkOutboundUrl(v, fetchOptions(ctx));
   if (checked.url.search || checked.url.hash) throw new Invalid("registry_url", "registry_url must not have a query or fragment");
   return v;
 }
 
 function fetchOptions(ctx: Ctx) {
-  return { field: "registry_url", allowPrivate: ctx.config.allowPrivateTargets, allowHttp: ctx.config.allowHttpRegistries, ownPorts: ownPorts(ctx.config), timeoutMs: TIMEOUT_MS };
+  return {
+    field: "registry_url",
+    allowPrivate: ctx.config.allowPrivateTargets,
+    allowHttp: ctx.config.allowHttpRegistries,
+    ownPorts: ownPorts(ctx.config),
+    timeoutMs: TIMEOUT_MS,
+  };
 }
 
 export function listRegistries(ctx: Ctx, p: Principal): RegistryRow[] {
@@ -50,8 +66,16 @@ export async function createRegistry(ctx: Ctx, p: Principal, b: Record<string, u
   const url = await registryUrl(ctx, b.registry_url);
   const now = nowIso();
   const row: RegistryRow = {
-    id: newId("reg"), provider_id: p.providerId, mode: p.mode, name, registry_url: url, username,
-    password_enc: ctx.box.seal(password), verified: 0, created_at: now, updated_at: now,
+    id: newId("reg"),
+    provider_id: p.providerId,
+    mode: p.mode,
+    name,
+    registry_url: url,
+    username,
+    password_enc: ctx.box.seal(password),
+    verified: 0,
+    created_at: now,
+    updated_at: now,
   };
   store.insert(ctx.db, row);
   return row;
@@ -76,7 +100,10 @@ export function deleteRegistry(ctx: Ctx, p: Principal, id: string): void {
 }
 
 function clientFor(ctx: Ctx, row: RegistryRow): RegistryClient {
-  return new RegistryClient({ registryUrl: row.registry_url, username: row.username, password: ctx.box.open(row.password_enc) }, fetchOptions(ctx));
+  return new RegistryClient(
+    { registryUrl: row.registry_url, username: row.username, password: ctx.box.open(row.password_enc) },
+    fetchOptions(ctx),
+  );
 }
 
 /** Logs in to the registry; records the outcome in `verified`. A refusal or an unreachable registry is a 422 saying which. */
@@ -94,7 +121,8 @@ export async function verifyRegistry(ctx: Ctx, p: Principal, id: string): Promis
 }
 
 export function repoName(v: unknown): string {
-  if (typeof v !== "string" || v.length > 255 || !REPO_NAME_RE.test(v)) throw new Invalid("repo", "repo must be a registry repository name such as team/app (lower case, '/'-separated, no '..')");
+  if (typeof v !== "string" || v.length > 255 || !REPO_NAME_RE.test(v))
+    throw new Invalid("repo", "repo must be a registry repository name such as team/app (lower case, '/'-separated, no '..')");
   return v;
 }
 
@@ -102,7 +130,8 @@ export function repoName(v: unknown): string {
 export async function listRepos(ctx: Ctx, p: Principal, id: string, q: { q?: string; limit?: number }) {
   const row = store.get(ctx.db, p.providerId, p.mode, id);
   const limit = q.limit ?? 25;
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new Invalid("limit", "limit must be an integer between 1 and 100");
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+    throw new Invalid("limit", "limit must be an integer between 1 and 100");
   const needle = (q.q ?? "").toLowerCase();
   const client = clientFor(ctx, row);
   const names = (await client.catalog()).filter((n) => n.includes(needle)).slice(0, limit);
@@ -129,7 +158,11 @@ export function registryAuthFor(ctx: Ctx, providerId: string, mode: "live" | "te
   const rows = store.list(ctx.db, providerId, mode).filter((r) => credentialHost(r.registry_url) === host);
   const row = rows.find((r) => r.verified === 1) ?? rows[0];
   if (!row) return undefined;
-  return { serveraddress: host === DOCKER_HUB ? DOCKER_HUB_INDEX : host, username: row.username, password: ctx.box.open(row.password_enc) };
+  return {
+    serveraddress: host === DOCKER_HUB ? DOCKER_HUB_INDEX : host,
+    username: row.username,
+    password: ctx.box.open(row.password_enc),
+  };
 }
 
 /**

@@ -18,7 +18,17 @@ export interface ServiceDraft {
 type Body = Record<string, unknown>;
 
 /** One service from a body (`prefix` names fields in errors, e.g. "services[1]."). */
-export function parseService(config: Config, b: Body, o: { tenant: string; name: string; prefix: string; portField: string; defaults: { routable: boolean; primary: boolean; size?: string } }): ServiceDraft {
+export function parseService(
+  config: Config,
+  b: Body,
+  o: {
+    tenant: string;
+    name: string;
+    prefix: string;
+    portField: string;
+    defaults: { routable: boolean; primary: boolean; size?: string };
+  },
+): ServiceDraft {
   const f = (k: string) => `${o.prefix}${k}`;
   const source = input.sourceType(b.source_type, f("source_type"));
   let repo: string | null = null;
@@ -33,27 +43,60 @@ export function parseService(config: Config, b: Body, o: { tenant: string; name:
   const branch = b.branch === undefined ? "main" : input.branch(b.branch, f("branch"));
   const sha = b.commit_sha === undefined ? null : input.commitSha(b.commit_sha, f("commit_sha"));
   const port = b[o.portField] === undefined || b[o.portField] === null ? null : input.port(b[o.portField], f(o.portField));
-  const size = b.resource_size === undefined ? o.defaults.size ?? "small" : input.resourceSize(b.resource_size, f("resource_size"));
+  const size =
+    b.resource_size === undefined ? (o.defaults.size ?? "small") : input.resourceSize(b.resource_size, f("resource_size"));
   const bool = (k: string, d: boolean) => {
     if (b[k] === undefined) return d;
     if (typeof b[k] !== "boolean") throw new Invalid(f(k), `${f(k)} must be a boolean`);
     return b[k] as boolean;
   };
-  const priority = b.priority === undefined ? 0 : Number.isInteger(b.priority) && (b.priority as number) >= 0 && (b.priority as number) <= 1000 ? (b.priority as number) : badPriority(f("priority"));
+  const priority =
+    b.priority === undefined
+      ? 0
+      : Number.isInteger(b.priority) && (b.priority as number) >= 0 && (b.priority as number) <= 1000
+        ? (b.priority as number)
+        : badPriority(f("priority"));
   const env = b.env === undefined ? {} : validateEnv(b.env, f("env"));
   const volumes = parseVolumes(b.volumes, f("volumes"));
   const dependsOn = dependsList(b.depends_on, f("depends_on"), o.name);
-  const healthcheck = b.healthcheck === undefined || b.healthcheck === null ? null : JSON.stringify(healthPath(b.healthcheck, f("healthcheck")));
-  const buildContext = b.build_context === undefined ? null : source === "github" ? compose.buildContext(b.build_context, f("build_context")) : badSource(f("build_context"));
+  const healthcheck =
+    b.healthcheck === undefined || b.healthcheck === null ? null : JSON.stringify(healthPath(b.healthcheck, f("healthcheck")));
+  const buildContext =
+    b.build_context === undefined
+      ? null
+      : source === "github"
+        ? compose.buildContext(b.build_context, f("build_context"))
+        : badSource(f("build_context"));
   const command = b.command === undefined || b.command === null ? null : JSON.stringify(commandList(b.command, f("command")));
   return {
-    env, volumes, dependsOn,
+    env,
+    volumes,
+    dependsOn,
     row: {
-      id: newId("svc"), name: o.name, source_type: source, repo_url: repo, branch, commit_sha: sha, image_url: image, registry_id: null,
-      port, is_primary: bool("is_primary", o.defaults.primary) ? 1 : 0, is_routable: bool("is_routable", o.defaults.routable) ? 1 : 0,
-      resource_size: size, priority, depends_on: JSON.stringify(dependsOn), volumes: JSON.stringify(toMounts(o.tenant, o.name, volumes)),
-      healthcheck, command, build_context: buildContext, status: "pending",
-      current_deployment_id: null, container_id: null, container_ip: null, live_port: null, live_image: null,
+      id: newId("svc"),
+      name: o.name,
+      source_type: source,
+      repo_url: repo,
+      branch,
+      commit_sha: sha,
+      image_url: image,
+      registry_id: null,
+      port,
+      is_primary: bool("is_primary", o.defaults.primary) ? 1 : 0,
+      is_routable: bool("is_routable", o.defaults.routable) ? 1 : 0,
+      resource_size: size,
+      priority,
+      depends_on: JSON.stringify(dependsOn),
+      volumes: JSON.stringify(toMounts(o.tenant, o.name, volumes)),
+      healthcheck,
+      command,
+      build_context: buildContext,
+      status: "pending",
+      current_deployment_id: null,
+      container_id: null,
+      container_ip: null,
+      live_port: null,
+      live_image: null,
     },
   };
 }
@@ -79,7 +122,12 @@ function healthPath(v: unknown, field: string): { path: string } {
 
 /** `command`: the container's argv (never a shell string). */
 function commandList(v: unknown, field: string): string[] {
-  if (!Array.isArray(v) || v.length === 0 || v.length > 64 || !v.every((a) => typeof a === "string" && a.length <= 4096 && !a.includes("\0"))) {
+  if (
+    !Array.isArray(v) ||
+    v.length === 0 ||
+    v.length > 64 ||
+    !v.every((a) => typeof a === "string" && a.length <= 4096 && !a.includes("\0"))
+  ) {
     throw new Invalid(field, `${field} must be a non-empty array of strings (argv form)`);
   }
   return v as string[];
@@ -97,38 +145,68 @@ function badPriority(field: string): never {
  * services[]: unique DNS-label names, depends_on naming known services without a cycle, at least one
  * routable, exactly one primary (explicit or the first routable).
  */
-export function parseServices(config: Config, list: unknown, tenant: string, tenantSize: string, prefixOf = (i: number) => `services[${i}].`): ServiceDraft[] {
+export function parseServices(
+  config: Config,
+  list: unknown,
+  tenant: string,
+  tenantSize: string,
+  prefixOf = (i: number) => `services[${i}].`,
+): ServiceDraft[] {
   const at = (i: number, key = "") => prefixOf(i) + key;
   if (!Array.isArray(list) || list.length === 0) throw new Invalid("services", "services must be a non-empty array");
   if (list.length > 20) throw new Invalid("services", "at most 20 services per tenant");
   const seen = new Set<string>();
   const drafts = list.map((raw, i) => {
     const prefix = at(i);
-    if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw new Invalid(prefix.slice(0, -1), `${prefix.slice(0, -1)} must be an object`);
+    if (!raw || typeof raw !== "object" || Array.isArray(raw))
+      throw new Invalid(prefix.slice(0, -1), `${prefix.slice(0, -1)} must be an object`);
     const name = input.serviceName((raw as Body).name, `${prefix}name`);
     if (seen.has(name)) throw new Invalid(`${prefix}name`, `Duplicate service name "${name}"`);
     seen.add(name);
-    return parseService(config, raw as Body, { tenant, name, prefix, portField: "port", defaults: { routable: false, primary: false, size: tenantSize } });
+    return parseService(config, raw as Body, {
+      tenant,
+      name,
+      prefix,
+      portField: "port",
+      defaults: { routable: false, primary: false, size: tenantSize },
+    });
   });
-  drafts.forEach((d, i) => d.dependsOn.forEach((dep, j) => {
-    if (!seen.has(dep)) throw new Invalid(at(i, `depends_on[${j}]`), `${at(i, "depends_on")} names unknown service "${dep}"`);
-  }));
+  drafts.forEach((d, i) =>
+    d.dependsOn.forEach((dep, j) => {
+      if (!seen.has(dep)) throw new Invalid(at(i, `depends_on[${j}]`), `${at(i, "depends_on")} names unknown service "${dep}"`);
+    }),
+  );
   const cycle = findCycle(drafts.map((d) => ({ name: d.row.name, dependsOn: d.dependsOn })));
-  if (cycle) throw new Invalid(at(drafts.findIndex((d) => d.row.name === cycle[0]), "depends_on"), `depends_on forms a cycle: ${cycle.join(" -> ")}`);
+  if (cycle)
+    throw new Invalid(
+      at(
+        drafts.findIndex((d) => d.row.name === cycle[0]),
+        "depends_on",
+      ),
+      `depends_on forms a cycle: ${cycle.join(" -> ")}`,
+    );
   const routable = drafts.filter((d) => d.row.is_routable);
   if (routable.length === 0) throw new Invalid("services", "At least one service must be routable (is_routable: true)");
   const primaries = drafts.filter((d) => d.row.is_primary);
   if (primaries.length > 1) throw new Invalid(at(drafts.indexOf(primaries[1]), "is_primary"), "Only one service can be primary");
-  if (primaries.length === 1 && !primaries[0].row.is_routable) throw new Invalid(at(drafts.indexOf(primaries[0]), "is_routable"), "The primary service must be routable");
+  if (primaries.length === 1 && !primaries[0].row.is_routable)
+    throw new Invalid(at(drafts.indexOf(primaries[0]), "is_routable"), "The primary service must be routable");
   if (primaries.length === 0) routable[0].row.is_primary = 1;
   drafts.forEach((d, i) => assertHostFits(tenant, d.row, at(i, "name")));
   return drafts;
 }
 
 /** A routable non-primary service answers at `<service>-<tenant>.<base>`: that must stay one DNS label. */
-export function assertHostFits(tenant: string, s: { name: string; is_routable: number; is_primary: number }, field: string): void {
+export function assertHostFits(
+  tenant: string,
+  s: { name: string; is_routable: number; is_primary: number },
+  field: string,
+): void {
   if (s.is_routable && !s.is_primary && s.name.length + 1 + tenant.length > 63) {
-    throw new Invalid(field, `${field}: "${s.name}-${tenant}" (its host name) must be at most 63 characters; use a shorter service name`);
+    throw new Invalid(
+      field,
+      `${field}: "${s.name}-${tenant}" (its host name) must be at most 63 characters; use a shorter service name`,
+    );
   }
 }
 

@@ -13,7 +13,9 @@ const PARALLEL = 4;
 export async function sampleUsage(ctx: Pick<Ctx, "runtime" | "db" | "now" | "usage" | "log">): Promise<number> {
   const stats = ctx.runtime.containerStats;
   if (!stats) return 0;
-  const all = (await ctx.runtime.listContainers({ "staxa.managed": "1" })).filter((c) => c.labels["staxa.tenant_id"] && !c.labels["staxa.job"] && c.labels["staxa.service"]);
+  const all = (await ctx.runtime.listContainers({ "staxa.managed": "1" })).filter(
+    (c) => c.labels["staxa.tenant_id"] && !c.labels["staxa.job"] && c.labels["staxa.service"],
+  );
   const pass: Array<{ tenantId: string; tenant: string; service: string; sample: Sample }> = [];
   const names = new Map<string, string | undefined>();
   const one = async (c: ContainerInfo) => {
@@ -23,7 +25,12 @@ export async function sampleUsage(ctx: Pick<Ctx, "runtime" | "db" | "now" | "usa
     if (!tenant) return;
     const [raw, restarts] = await Promise.all([stats.call(ctx.runtime, c.id), ctx.runtime.restartCount?.(c.id)]);
     if (!raw) return;
-    pass.push({ tenantId, tenant, service: c.labels["staxa.service"], sample: { ...usageFromStats(raw), at: nowIso(ctx.now()), containerId: c.id, restarts: restarts ?? 0 } });
+    pass.push({
+      tenantId,
+      tenant,
+      service: c.labels["staxa.service"],
+      sample: { ...usageFromStats(raw), at: nowIso(ctx.now()), containerId: c.id, restarts: restarts ?? 0 },
+    });
   };
   // One container per service (during a deploy the old and the new one both run briefly).
   const queue = newestPerService(all);
@@ -34,7 +41,8 @@ export async function sampleUsage(ctx: Pick<Ctx, "runtime" | "db" | "now" | "usa
     listed.get(id)!.add(c.labels["staxa.service"]);
   }
   const workers = Array.from({ length: Math.min(PARALLEL, queue.length) }, async () => {
-    for (let c = queue.shift(); c; c = queue.shift()) await one(c).catch((e) => ctx.log.warn("usage: sample failed", { container: c!.name, error: (e as Error).message }));
+    for (let c = queue.shift(); c; c = queue.shift())
+      await one(c).catch((e) => ctx.log.warn("usage: sample failed", { container: c!.name, error: (e as Error).message }));
   });
   await Promise.all(workers);
   ctx.usage.record(pass, listed);

@@ -58,14 +58,20 @@ export class UsageStore {
   private readonly tenants = new Map<string, { name: string; services: Map<string, Sample[]> }>();
 
   /** `capacity` samples kept per service (a ring: the oldest goes). */
-  constructor(readonly capacity = 60, readonly everySec = 10) {}
+  constructor(
+    readonly capacity = 60,
+    readonly everySec = 10,
+  ) {}
 
   /**
    * Records one pass. `listed` is every tenant id → service names Docker listed in it (default: those sampled).
    * Services no longer listed are dropped, so memory follows what runs now and a deleted tenant's series leave
    * /metrics with its containers; a listed service whose sample failed this once keeps its history.
    */
-  record(pass: Array<{ tenantId: string; tenant: string; service: string; sample: Sample }>, listed?: Map<string, Set<string>>): void {
+  record(
+    pass: Array<{ tenantId: string; tenant: string; service: string; sample: Sample }>,
+    listed?: Map<string, Set<string>>,
+  ): void {
     const seen = listed ?? new Map<string, Set<string>>();
     for (const p of pass) {
       let t = this.tenants.get(p.tenantId);
@@ -89,17 +95,37 @@ export class UsageStore {
   ofTenant(tenantId: string): ServiceUsage[] {
     const t = this.tenants.get(tenantId);
     if (!t) return [];
-    return [...t.services.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([service, history]) => {
-      const current = history.at(-1) ?? null;
-      return { service, current, history: [...history], near_memory_limit: nearLimit(current), restarts_in_window: restartsIn(history) };
-    });
+    return [...t.services.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([service, history]) => {
+        const current = history.at(-1) ?? null;
+        return {
+          service,
+          current,
+          history: [...history],
+          near_memory_limit: nearLimit(current),
+          restarts_in_window: restartsIn(history),
+        };
+      });
   }
 
   /** The latest sample of every tenant, summed over its services (/metrics). */
   totals(): TenantTotals[] {
     const out: TenantTotals[] = [];
     for (const [tenantId, t] of this.tenants) {
-      const sum: TenantTotals = { tenantId, tenant: t.name, cpuPercent: 0, memoryBytes: 0, memoryLimitBytes: 0, netRxBytes: 0, netTxBytes: 0, blockReadBytes: 0, blockWriteBytes: 0, nearMemoryLimit: false, restarting: false };
+      const sum: TenantTotals = {
+        tenantId,
+        tenant: t.name,
+        cpuPercent: 0,
+        memoryBytes: 0,
+        memoryLimitBytes: 0,
+        netRxBytes: 0,
+        netTxBytes: 0,
+        blockReadBytes: 0,
+        blockWriteBytes: 0,
+        nearMemoryLimit: false,
+        restarting: false,
+      };
       for (const u of this.ofTenant(tenantId)) {
         const c = u.current;
         if (!c) continue;

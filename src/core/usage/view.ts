@@ -5,8 +5,14 @@ import * as tenants from "../../store/tenants.ts";
 import { RESTART_FLAG, type Sample } from "./store.ts";
 
 const point = (s: Sample) => ({
-  at: s.at, cpu_percent: s.cpuPercent, memory_bytes: s.memoryBytes, memory_limit_bytes: s.memoryLimitBytes,
-  network_rx_bytes: s.netRxBytes, network_tx_bytes: s.netTxBytes, block_read_bytes: s.blockReadBytes, block_write_bytes: s.blockWriteBytes,
+  at: s.at,
+  cpu_percent: s.cpuPercent,
+  memory_bytes: s.memoryBytes,
+  memory_limit_bytes: s.memoryLimitBytes,
+  network_rx_bytes: s.netRxBytes,
+  network_tx_bytes: s.netTxBytes,
+  block_read_bytes: s.blockReadBytes,
+  block_write_bytes: s.blockWriteBytes,
 });
 
 export function tenantUsage(ctx: Ctx, p: Principal, tenantId: string) {

@@ -26,9 +26,17 @@ export function backoffMs(attempts: number, divisor = 1, random = Math.random): 
 
 /** Writes one pending delivery per active webhook subscribed to the event. Sync and local: notify() stays instant. */
 export function enqueue(ctx: Pick<Ctx, "db" | "now">, n: Notification): string[] {
-  const targets = hooks.listActive(ctx.db, n.provider_id, n.mode).filter((h) => (JSON.parse(h.events) as string[]).includes(n.event));
+  const targets = hooks
+    .listActive(ctx.db, n.provider_id, n.mode)
+    .filter((h) => (JSON.parse(h.events) as string[]).includes(n.event));
   if (targets.length === 0) return [];
-  const payload = JSON.stringify({ id: newId("evt"), event: n.event, tenant_id: n.tenant_id, data: n.data, timestamp: n.timestamp });
+  const payload = JSON.stringify({
+    id: newId("evt"),
+    event: n.event,
+    tenant_id: n.tenant_id,
+    data: n.data,
+    timestamp: n.timestamp,
+  });
   const eventId = JSON.parse(payload).id as string;
   const now = ctx.now();
   const ids: string[] = [];
@@ -36,8 +44,18 @@ export function enqueue(ctx: Pick<Ctx, "db" | "now">, n: Notification): string[]
     for (const h of targets) {
       const id = newId("whd");
       deliveries.insert(ctx.db, {
-        id, webhook_id: h.id, event_id: eventId, event: n.event, payload, status: "pending", attempts: 0,
-        next_attempt_at: now.toISOString(), last_status_code: null, last_error: null, created_at: nowIso(now), delivered_at: null,
+        id,
+        webhook_id: h.id,
+        event_id: eventId,
+        event: n.event,
+        payload,
+        status: "pending",
+        attempts: 0,
+        next_attempt_at: now.toISOString(),
+        last_status_code: null,
+        last_error: null,
+        created_at: nowIso(now),
+        delivered_at: null,
       });
       ids.push(id);
     }
@@ -58,31 +76,58 @@ export async function attempt(ctx: Ctx, row: deliveries.DeliveryRow): Promise<vo
   let error: string | null = null;
   try {
     const secret = ctx.box.open(hook.secret_enc);
-    const res = await safeFetch(hook.url, {
-      method: "POST",
-      body: row.payload,
-      headers: {
-        "content-type": "application/json",
-        "user-agent": "Staxa-Webhooks/1",
-        "staxa-signature": signPayload(secret, row.payload, Math.floor(ctx.now().getTime() / 1000)),
-        "staxa-event": row.event,
-        "staxa-delivery": row.id,
+    const res = await safeFetch(
+      hook.url,
+      {
+        method: "POST",
+        body: row.payload,
+        headers: {
+          "content-type": "application/json",
+          "user-agent": "Staxa-Webhooks/1",
+          "staxa-signature": signPayload(secret, row.payload, Math.floor(ctx.now().getTime() / 1000)),
+          "staxa-event": row.event,
+          "staxa-delivery": row.id,
+        },
       },
-    }, { ...outboundOptions(ctx), timeoutMs: TIMEOUT_MS, maxBytes: 64 * 1024 });
+      { ...outboundOptions(ctx), timeoutMs: TIMEOUT_MS, maxBytes: 64 * 1024 },
+    );
     code = res.status;
     if (res.ok) {
-      deliveries.update(ctx.db, row.id, { status: "delivered", attempts, last_status_code: code, last_error: null, delivered_at: nowIso(ctx.now()) });
+      deliveries.update(ctx.db, row.id, {
+        status: "delivered",
+        attempts,
+        last_status_code: code,
+        last_error: null,
+        delivered_at: nowIso(ctx.now()),
+      });
       return;
     }
     error = `receiver answered ${code}`;
   } catch (e) {
     const err = e as Error;
-    error = (err.name === "AbortError" || err.name === "TimeoutError" ? `timed out after ${TIMEOUT_MS / 1000}s` : err.message || String(e)).slice(0, 300);
+    error = (
+      err.name === "AbortError" || err.name === "TimeoutError"
+        ? `timed out after ${TIMEOUT_MS / 1000}s`
+        : err.message || String(e)
+    ).slice(0, 300);
   }
   const failed = attempts >= MAX_ATTEMPTS;
   const next = new Date(ctx.now().getTime() + (failed ? 0 : backoffMs(attempts, ctx.config.webhookBackoffDivisor)));
-  deliveries.update(ctx.db, row.id, { status: failed ? "failed" : "pending", attempts, last_status_code: code, last_error: error, next_attempt_at: next.toISOString() });
-  ctx.log.info("webhook delivery failed", { delivery: row.id, webhook: hook.id, attempts, status_code: code, error, gave_up: failed });
+  deliveries.update(ctx.db, row.id, {
+    status: failed ? "failed" : "pending",
+    attempts,
+    last_status_code: code,
+    last_error: error,
+    next_attempt_at: next.toISOString(),
+  });
+  ctx.log.info("webhook delivery failed", {
+    delivery: row.id,
+    webhook: hook.id,
+    attempts,
+    status_code: code,
+    error,
+    gave_up: failed,
+  });
 }
 
 export interface WebhookWorker {

@@ -19,7 +19,13 @@ export function signPayload(secret: string, body: string, t = Math.floor(Date.no
  * True when `header` carries a v1 signature of `body` under `secret`, made within `toleranceSec` of now.
  * Several v1 entries are accepted (one of them must match), so a secret can be rotated without a gap.
  */
-export function verifyStaxaSignature(secret: string, header: string | null | undefined, body: string, toleranceSec = DEFAULT_TOLERANCE_SEC, nowSec = Math.floor(Date.now() / 1000)): boolean {
+export function verifyStaxaSignature(
+  secret: string,
+  header: string | null | undefined,
+  body: string,
+  toleranceSec = DEFAULT_TOLERANCE_SEC,
+  nowSec = Math.floor(Date.now() / 1000),
+): boolean {
   if (!header || header.length > 4096) return false;
   let t: number | undefined;
   const sigs: string[] = [];

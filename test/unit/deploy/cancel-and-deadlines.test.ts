@@ -14,7 +14,8 @@ async function readyTenant(name: string) {
   return { a, id: r.json.data.id as string, old };
 }
 
-const dep = (a: Awaited<ReturnType<typeof fakeApp>>, id: string, depId: string) => a.call("GET", `/api/v1/tenants/${id}/deployments/${depId}`).then((r) => r.json.data);
+const dep = (a: Awaited<ReturnType<typeof fakeApp>>, id: string, depId: string) =>
+  a.call("GET", `/api/v1/tenants/${id}/deployments/${depId}`).then((r) => r.json.data);
 
 describe("cancel", () => {
   test("a cancel during a build ends it failed 'cancelled by <key>' at once; the old container keeps serving", async () => {

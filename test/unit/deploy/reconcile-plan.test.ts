@@ -24,9 +24,20 @@ function repoFiles(name: string): Record<string, string> {
   return out;
 }
 
-const git = (name: string, extra: Record<string, unknown> = {}) => ({ name, source_type: "github", repo_url: "https://example.com/acme/app.git", ...extra });
+const git = (name: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  source_type: "github",
+  repo_url: "https://example.com/acme/app.git",
+  ...extra,
+});
 
-const SHAPES: Array<{ shape: string; fixture: string; body: (n: string) => Record<string, unknown>; route: string; port: number }> = [
+const SHAPES: Array<{
+  shape: string;
+  fixture: string;
+  body: (n: string) => Record<string, unknown>;
+  route: string;
+  port: number;
+}> = [
   { shape: "static site", fixture: "static", body: (n) => git(n), route: "web", port: 8080 },
   { shape: "Go app", fixture: "go", body: (n) => git(n), route: "web", port: 8080 },
   { shape: "Python (FastAPI)", fixture: "python-fastapi", body: (n) => git(n), route: "web", port: 8000 },
@@ -69,9 +80,13 @@ describe("a deployed app keeps its port through reconciliation", () => {
       expect(a.proxy.routes.get(routeId)).toEqual(route);
 
       // Drift 2: the container is gone → exactly one restore of that service (its image again, no build).
-      const svc = a.ctx.db.query("SELECT id, container_id FROM services WHERE name = ? AND tenant_id = ?").get(s.route, res.json.data.id) as { id: string; container_id: string };
+      const svc = a.ctx.db
+        .query("SELECT id, container_id FROM services WHERE name = ? AND tenant_id = ?")
+        .get(s.route, res.json.data.id) as { id: string; container_id: string };
       a.runtime.containers.delete(svc.container_id);
-      expect(plan(desiredState(a.deps), await observedState(a.deps), "tick")).toEqual([{ op: "restore", tenantId: res.json.data.id, serviceId: svc.id, label: routeId }]);
+      expect(plan(desiredState(a.deps), await observedState(a.deps), "tick")).toEqual([
+        { op: "restore", tenantId: res.json.data.id, serviceId: svc.id, label: routeId },
+      ]);
       const builds = a.runtime.builds.length;
       await reconcileTick(a.deps);
       await a.idle();
@@ -85,24 +100,59 @@ describe("a deployed app keeps its port through reconciliation", () => {
 describe("plan() as a table", () => {
   const base = { id: "acme.web", hosts: ["acme.example.test"], tls: false };
   const tenant = (over: Partial<DesiredTenant> = {}, svc: Record<string, unknown> = {}): DesiredTenant => ({
-    id: "ten_1", name: "acme", status: "ready", busy: false,
+    id: "ten_1",
+    name: "acme",
+    status: "ready",
+    busy: false,
     services: [{ id: "svc_1", name: "web", isPrimary: true, containerId: "c1", ip: "10.0.0.2", port: 8080, route: base, ...svc }],
     ...over,
   });
-  const running = (over: Record<string, unknown> = {}) => ({ id: "c1", name: "staxa-acme-web", running: true, ip: "10.0.0.2", tenantId: "ten_1", ...over });
+  const running = (over: Record<string, unknown> = {}) => ({
+    id: "c1",
+    name: "staxa-acme-web",
+    running: true,
+    ip: "10.0.0.2",
+    tenantId: "ten_1",
+    ...over,
+  });
   const routed: Observed = { containers: [running()], routes: [{ ...base, upstream: "10.0.0.2:8080" }] };
 
   test.each([
     ["healthy", [tenant()], routed, []],
-    ["route missing", [tenant()], { ...routed, routes: [] }, [{ op: "set-route", route: { ...base, upstream: "10.0.0.2:8080" } }]],
-    ["container got a new address", [tenant()], { ...routed, containers: [running({ ip: "10.0.0.9" })] }, [
-      { op: "record-ip", tenantId: "ten_1", serviceId: "svc_1", ip: "10.0.0.9" },
-      { op: "set-route", route: { ...base, upstream: "10.0.0.9:8080" } },
-    ]],
-    ["container stopped", [tenant()], { ...routed, containers: [running({ running: false })] }, [{ op: "restore", tenantId: "ten_1", serviceId: "svc_1", label: "acme.web" }]],
+    [
+      "route missing",
+      [tenant()],
+      { ...routed, routes: [] },
+      [{ op: "set-route", route: { ...base, upstream: "10.0.0.2:8080" } }],
+    ],
+    [
+      "container got a new address",
+      [tenant()],
+      { ...routed, containers: [running({ ip: "10.0.0.9" })] },
+      [
+        { op: "record-ip", tenantId: "ten_1", serviceId: "svc_1", ip: "10.0.0.9" },
+        { op: "set-route", route: { ...base, upstream: "10.0.0.9:8080" } },
+      ],
+    ],
+    [
+      "container stopped",
+      [tenant()],
+      { ...routed, containers: [running({ running: false })] },
+      [{ op: "restore", tenantId: "ten_1", serviceId: "svc_1", label: "acme.web" }],
+    ],
     ["route of a tenant no longer in the store", [], routed, [{ op: "remove-route", id: "acme.web" }]],
-    ["a busy tenant is left alone", [tenant({ busy: true })], { containers: [], routes: [{ ...base, upstream: "10.0.0.7:1" }] }, []],
-    ["deleting tenant: its cleanup removes everything", [tenant({ status: "deleting" })], routed, [{ op: "cleanup", tenantId: "ten_1" }]],
+    [
+      "a busy tenant is left alone",
+      [tenant({ busy: true })],
+      { containers: [], routes: [{ ...base, upstream: "10.0.0.7:1" }] },
+      [],
+    ],
+    [
+      "deleting tenant: its cleanup removes everything",
+      [tenant({ status: "deleting" })],
+      routed,
+      [{ op: "cleanup", tenantId: "ten_1" }],
+    ],
     ["worker (not routable) running", [tenant({}, { route: null })], { containers: [running()], routes: [] }, []],
   ] as const)("tick: %s", (_name, desired, observed, steps) => {
     expect(plan(desired as unknown as DesiredTenant[], observed as unknown as Observed, "tick")).toEqual(steps as any);
@@ -122,7 +172,10 @@ describe("plan() as a table", () => {
   test("start-up: nothing serving after a crash → failed with the reason; a busy tenant's route is kept as Caddy has it", () => {
     const busyRoute = { id: "other.web", hosts: ["other.example.test"], tls: false, upstream: "10.0.1.2:3000" };
     const steps = plan(
-      [tenant({ status: "provisioning" }, { containerId: null }), { id: "ten_2", name: "other", status: "deploying", busy: true, services: [] }],
+      [
+        tenant({ status: "provisioning" }, { containerId: null }),
+        { id: "ten_2", name: "other", status: "deploying", busy: true, services: [] },
+      ],
       { containers: [], routes: [busyRoute] },
       "startup",
     );

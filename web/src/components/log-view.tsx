@@ -38,14 +38,24 @@ export function LogView(props: { path: string; follow?: boolean; version?: unkno
     }
     setText("");
     const h = openStream(props.path, {
-      onOpen: () => { setLive(true); setReadPath(props.path); },
-      onMessage: (m) => setText((old) => {
-        const next = old + (m.event === "text" ? m.data : `${m.data}\n`);
-        return next.length > MAX_CHARS ? next.slice(-MAX_CHARS) : next;
-      }),
-      onError: (e) => { setErr(e); setLive(false); },
+      onOpen: () => {
+        setLive(true);
+        setReadPath(props.path);
+      },
+      onMessage: (m) =>
+        setText((old) => {
+          const next = old + (m.event === "text" ? m.data : `${m.data}\n`);
+          return next.length > MAX_CHARS ? next.slice(-MAX_CHARS) : next;
+        }),
+      onError: (e) => {
+        setErr(e);
+        setLive(false);
+      },
     });
-    return () => { h.close(); setLive(false); };
+    return () => {
+      h.close();
+      setLive(false);
+    };
   }, [props.path, props.follow, props.version]);
 
   useEffect(() => {
@@ -56,8 +66,28 @@ export function LogView(props: { path: string; follow?: boolean; version?: unkno
   return (
     <div>
       <ErrorNote err={err} />
-      {props.follow && <p class="muted" aria-live="polite">{live ? "Following live…" : "Not connected."}</p>}
-      <pre class="log" ref={pre} onScroll={(e) => { const el = e.currentTarget as HTMLPreElement; stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40; }} tabIndex={0} aria-label={props.label} aria-live="off">{readPath !== props.path ? (err ? "" : "Loading…") : text || (err ? "" : props.finished ? "(this log is empty)" : "(no output yet)")}</pre>
+      {props.follow && (
+        <p class="muted" aria-live="polite">
+          {live ? "Following live…" : "Not connected."}
+        </p>
+      )}
+      <pre
+        class="log"
+        ref={pre}
+        onScroll={(e) => {
+          const el = e.currentTarget as HTMLPreElement;
+          stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+        }}
+        tabIndex={0}
+        aria-label={props.label}
+        aria-live="off"
+      >
+        {readPath !== props.path
+          ? err
+            ? ""
+            : "Loading…"
+          : text || (err ? "" : props.finished ? "(this log is empty)" : "(no output yet)")}
+      </pre>
     </div>
   );
 }

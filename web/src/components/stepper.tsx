@@ -19,7 +19,12 @@ export const STAGES = ["provision", "build", "deploy", "health", "route", "ready
 type StepState = "pending" | "running" | "done" | "failed" | "skipped";
 
 /** The latest deployment that has events, and the state of each stage for it. */
-export function progressOf(events: PipelineEvent[]): { deploymentId: string | null; order: string[]; steps: Record<string, { state: StepState; message: string }>; finished: "ready" | "error" | null } {
+export function progressOf(events: PipelineEvent[]): {
+  deploymentId: string | null;
+  order: string[];
+  steps: Record<string, { state: StepState; message: string }>;
+  finished: "ready" | "error" | null;
+} {
   const last = [...events].reverse().find((e) => e.deployment_id);
   const deploymentId = last?.deployment_id ?? null;
   const steps: Record<string, { state: StepState; message: string }> = {};
@@ -32,7 +37,7 @@ export function progressOf(events: PipelineEvent[]): { deploymentId: string | nu
     if (e.stage === "error") {
       finished = "error";
       const failed = typeof e.data?.failed_stage === "string" ? e.data.failed_stage : undefined;
-      const at = failed && steps[failed] ? failed : STAGES.find((s) => steps[s].state === "running") ?? "ready";
+      const at = failed && steps[failed] ? failed : (STAGES.find((s) => steps[s].state === "running") ?? "ready");
       steps[at] = { state: "failed", message: e.message };
       continue;
     }
@@ -62,20 +67,30 @@ export function stageOrder(arrived: string[]): string[] {
   const order = [...arrived];
   for (const [i, s] of STAGES.entries()) {
     if (order.includes(s)) continue;
-    const before = STAGES.slice(0, i).reverse().find((p) => order.includes(p));
+    const before = STAGES.slice(0, i)
+      .reverse()
+      .find((p) => order.includes(p));
     order.splice(before ? order.indexOf(before) + 1 : 0, 0, s);
   }
   return order;
 }
 
-const LABEL: Record<StepState, string> = { pending: "waiting", running: "in progress", done: "done", failed: "failed", skipped: "skipped" };
+const LABEL: Record<StepState, string> = {
+  pending: "waiting",
+  running: "in progress",
+  done: "done",
+  failed: "failed",
+  skipped: "skipped",
+};
 
 export function Stepper(props: { events: PipelineEvent[] }) {
   const p = progressOf(props.events);
   if (!p.deploymentId) return <p class="muted">No deployment activity yet.</p>;
   return (
     <div>
-      <p class="muted">Deployment <code>{p.deploymentId}</code></p>
+      <p class="muted">
+        Deployment <code>{p.deploymentId}</code>
+      </p>
       <ol class="stepper" aria-label="Deployment progress">
         {p.order.map((s) => {
           const st = p.steps[s];
@@ -88,7 +103,11 @@ export function Stepper(props: { events: PipelineEvent[] }) {
           );
         })}
       </ol>
-      {p.finished === "error" && <p class="note error" role="alert">{Object.values(p.steps).find((x) => x.state === "failed")?.message || "The deployment failed."}</p>}
+      {p.finished === "error" && (
+        <p class="note error" role="alert">
+          {Object.values(p.steps).find((x) => x.state === "failed")?.message || "The deployment failed."}
+        </p>
+      )}
     </div>
   );
 }

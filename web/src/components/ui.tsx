@@ -22,7 +22,12 @@ export function fieldIs(err: ApiError | null | undefined, ...names: string[]): b
 type InputProps = InputHTMLAttributes<HTMLInputElement>;
 
 /** A labelled input; `error` (or an API error naming `name`) shows under it and marks it invalid. */
-export function Field(props: { label: string; name: string; hint?: string; err?: ApiError | null; onValue: (v: string) => void } & Omit<InputProps, "name">) {
+export function Field(
+  props: { label: string; name: string; hint?: string; err?: ApiError | null; onValue: (v: string) => void } & Omit<
+    InputProps,
+    "name"
+  >,
+) {
   const { label, name, hint, err, onValue, ...rest } = props;
   const id = useId(name);
   const bad = fieldIs(err, name);
@@ -30,24 +35,54 @@ export function Field(props: { label: string; name: string; hint?: string; err?:
   return (
     <div class={`field${bad ? " invalid" : ""}`}>
       <label for={id}>{label}</label>
-      <input id={id} name={name} aria-invalid={bad} aria-describedby={describedBy} {...(rest as any)} onInput={(e) => onValue((e.currentTarget as HTMLInputElement).value)} />
+      <input
+        id={id}
+        name={name}
+        aria-invalid={bad}
+        aria-describedby={describedBy}
+        {...(rest as any)}
+        onInput={(e) => onValue((e.currentTarget as HTMLInputElement).value)}
+      />
       {hint && <small id={`${id}-hint`}>{hint}</small>}
-      {bad && <p class="field-error" id={`${id}-err`} role="alert">{err!.message}</p>}
+      {bad && (
+        <p class="field-error" id={`${id}-err`} role="alert">
+          {err!.message}
+        </p>
+      )}
     </div>
   );
 }
 
 /** A labelled select. */
-export function Select(props: { label: string; name: string; value: string; options: [string, string][]; onValue: (v: string) => void; err?: ApiError | null }) {
+export function Select(props: {
+  label: string;
+  name: string;
+  value: string;
+  options: [string, string][];
+  onValue: (v: string) => void;
+  err?: ApiError | null;
+}) {
   const id = useId(props.name);
   const bad = fieldIs(props.err, props.name);
   return (
     <div class={`field${bad ? " invalid" : ""}`}>
       <label for={id}>{props.label}</label>
-      <select id={id} name={props.name} value={props.value} aria-invalid={bad} onChange={(e) => props.onValue((e.currentTarget as HTMLSelectElement).value)}>
-        {props.options.map(([v, l]) => <option value={v}>{l}</option>)}
+      <select
+        id={id}
+        name={props.name}
+        value={props.value}
+        aria-invalid={bad}
+        onChange={(e) => props.onValue((e.currentTarget as HTMLSelectElement).value)}
+      >
+        {props.options.map(([v, l]) => (
+          <option value={v}>{l}</option>
+        ))}
       </select>
-      {bad && <p class="field-error" role="alert">{props.err!.message}</p>}
+      {bad && (
+        <p class="field-error" role="alert">
+          {props.err!.message}
+        </p>
+      )}
     </div>
   );
 }
@@ -57,19 +92,46 @@ export function ErrorNote(props: { err: ApiError | null | undefined; fields?: st
   const e = props.err;
   if (!e) return null;
   if (props.fields && fieldIs(e, ...props.fields)) return null;
-  return <p class="note error" role="alert">{e.message}</p>;
+  return (
+    <p class="note error" role="alert">
+      {e.message}
+    </p>
+  );
 }
 
 /** A polite loading line. */
 export function Loading(props: { what?: string }) {
-  return <p class="muted" aria-live="polite">Loading{props.what ? ` ${props.what}` : ""}…</p>;
+  return (
+    <p class="muted" aria-live="polite">
+      Loading{props.what ? ` ${props.what}` : ""}…
+    </p>
+  );
 }
 
 const TONES: Record<string, string> = {
-  ready: "ok", succeeded: "ok", running: "ok", active: "ok", verified: "ok", done: "ok",
-  provisioning: "busy", deploying: "busy", building: "busy", queued: "busy", pending: "busy", deleting: "busy", starting: "busy",
-  failed: "bad", error: "bad", expired: "bad", stopped: "bad", crashed: "bad",
-  ok: "ok", delivered: "ok", misconfigured: "bad", removing: "busy", unverified: "neutral",
+  ready: "ok",
+  succeeded: "ok",
+  running: "ok",
+  active: "ok",
+  verified: "ok",
+  done: "ok",
+  provisioning: "busy",
+  deploying: "busy",
+  building: "busy",
+  queued: "busy",
+  pending: "busy",
+  deleting: "busy",
+  starting: "busy",
+  failed: "bad",
+  error: "bad",
+  expired: "bad",
+  stopped: "bad",
+  crashed: "bad",
+  ok: "ok",
+  delivered: "ok",
+  misconfigured: "bad",
+  removing: "busy",
+  unverified: "neutral",
 };
 
 /** A status badge with colour AND text (colour alone is not enough). */
@@ -79,10 +141,16 @@ export function Badge(props: { status: string | null | undefined }) {
 }
 
 export function Link(props: { href: string; children: ComponentChildren; class?: string; "aria-current"?: "page" | undefined }) {
-  return <a href={props.href} class={props.class} aria-current={props["aria-current"]} onClick={onLinkClick}>{props.children}</a>;
+  return (
+    <a href={props.href} class={props.class} aria-current={props["aria-current"]} onClick={onLinkClick}>
+      {props.children}
+    </a>
+  );
 }
 
-export function Button(props: ButtonHTMLAttributes<HTMLButtonElement> & { busy?: boolean; kind?: "primary" | "danger" | "plain" }) {
+export function Button(
+  props: ButtonHTMLAttributes<HTMLButtonElement> & { busy?: boolean; kind?: "primary" | "danger" | "plain" },
+) {
   const { busy, kind = "plain", children, disabled, ...rest } = props;
   return (
     <button type="button" class={`btn ${kind}`} disabled={disabled || busy} aria-busy={busy} {...(rest as any)}>
@@ -97,7 +165,11 @@ export function When(props: { at: string | null | undefined }) {
   if (!props.at) return <span class="muted">—</span>;
   const d = new Date(props.at);
   if (Number.isNaN(d.getTime())) return <span>{props.at}</span>;
-  return <time dateTime={props.at} title={props.at}>{d.toLocaleString()}</time>;
+  return (
+    <time dateTime={props.at} title={props.at}>
+      {d.toLocaleString()}
+    </time>
+  );
 }
 
 /** Text, or a dash for missing values: the UI never prints "undefined" or "null". */
@@ -126,5 +198,9 @@ export function CopyButton(props: { text: string; label?: string }) {
     setDone(true);
     setTimeout(() => setDone(false), 2000);
   };
-  return <Button onClick={copy} aria-label={props.label ?? "Copy to clipboard"}>{done ? "Copied" : "Copy"}</Button>;
+  return (
+    <Button onClick={copy} aria-label={props.label ?? "Copy to clipboard"}>
+      {done ? "Copied" : "Copy"}
+    </Button>
+  );
 }

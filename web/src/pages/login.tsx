@@ -29,9 +29,15 @@ export function LoginPage(props: { next: string | null }) {
       {view === "key" && <KeyForm next={props.next} />}
       {view !== "checking" && view !== "setup" && (
         <p class="switch">
-          {view === "login"
-            ? <button type="button" class="linklike" onClick={() => setView("key")}>Sign in with an API key instead</button>
-            : <button type="button" class="linklike" onClick={() => setView("login")}>Sign in with email and password instead</button>}
+          {view === "login" ? (
+            <button type="button" class="linklike" onClick={() => setView("key")}>
+              Sign in with an API key instead
+            </button>
+          ) : (
+            <button type="button" class="linklike" onClick={() => setView("login")}>
+              Sign in with email and password instead
+            </button>
+          )}
         </p>
       )}
     </section>
@@ -41,22 +47,70 @@ export function LoginPage(props: { next: string | null }) {
 function SetupForm(props: { next: string | null }) {
   const [f, setF] = useState({ token: "", email: "", password: "", name: "" });
   const act = useAction(async () => {
-    await api("POST", "/auth/setup", { token: f.token.trim(), email: f.email, password: f.password, ...(f.name ? { name: f.name } : {}) }, { anonymous: true });
+    await api(
+      "POST",
+      "/auth/setup",
+      { token: f.token.trim(), email: f.email, password: f.password, ...(f.name ? { name: f.name } : {}) },
+      { anonymous: true },
+    );
     const r = await api<{ token: string }>("POST", "/auth/login", { email: f.email, password: f.password }, { anonymous: true });
     session.set(r.data.token);
     done(props.next);
   });
   const fields = ["token", "email", "password", "name"];
   return (
-    <form onSubmit={(e) => { e.preventDefault(); void act.run(); }}>
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        void act.run();
+      }}
+    >
       <h2>First-run setup</h2>
-      <p class="muted">Create the first administrator. The one-time setup token was printed by <code>staxa serve</code> when it started.</p>
-      <Field label="Setup token" name="token" value={f.token} err={act.error} required autocomplete="off" onValue={(token) => setF({ ...f, token })} />
-      <Field label="Email" name="email" type="email" value={f.email} err={act.error} required autocomplete="username" onValue={(email) => setF({ ...f, email })} />
-      <Field label="Password" name="password" type="password" value={f.password} err={act.error} required autocomplete="new-password" hint="At least 10 characters." onValue={(password) => setF({ ...f, password })} />
-      <Field label="Name (optional)" name="name" value={f.name} err={act.error} autocomplete="organization" onValue={(name) => setF({ ...f, name })} />
+      <p class="muted">
+        Create the first administrator. The one-time setup token was printed by <code>staxa serve</code> when it started.
+      </p>
+      <Field
+        label="Setup token"
+        name="token"
+        value={f.token}
+        err={act.error}
+        required
+        autocomplete="off"
+        onValue={(token) => setF({ ...f, token })}
+      />
+      <Field
+        label="Email"
+        name="email"
+        type="email"
+        value={f.email}
+        err={act.error}
+        required
+        autocomplete="username"
+        onValue={(email) => setF({ ...f, email })}
+      />
+      <Field
+        label="Password"
+        name="password"
+        type="password"
+        value={f.password}
+        err={act.error}
+        required
+        autocomplete="new-password"
+        hint="At least 10 characters."
+        onValue={(password) => setF({ ...f, password })}
+      />
+      <Field
+        label="Name (optional)"
+        name="name"
+        value={f.name}
+        err={act.error}
+        autocomplete="organization"
+        onValue={(name) => setF({ ...f, name })}
+      />
       <ErrorNote err={act.error} fields={fields} />
-      <Button type="submit" kind="primary" busy={act.busy}>Create administrator</Button>
+      <Button type="submit" kind="primary" busy={act.busy}>
+        Create administrator
+      </Button>
     </form>
   );
 }
@@ -70,12 +124,37 @@ function LoginForm(props: { next: string | null }) {
     done(props.next);
   });
   return (
-    <form onSubmit={(e) => { e.preventDefault(); void act.run(); }}>
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        void act.run();
+      }}
+    >
       <h2>Sign in</h2>
-      <Field label="Email" name="email" type="email" value={f.email} err={act.error} required autocomplete="username" onValue={(email) => setF({ ...f, email })} />
-      <Field label="Password" name="password" type="password" value={f.password} err={act.error} required autocomplete="current-password" onValue={(password) => setF({ ...f, password })} />
+      <Field
+        label="Email"
+        name="email"
+        type="email"
+        value={f.email}
+        err={act.error}
+        required
+        autocomplete="username"
+        onValue={(email) => setF({ ...f, email })}
+      />
+      <Field
+        label="Password"
+        name="password"
+        type="password"
+        value={f.password}
+        err={act.error}
+        required
+        autocomplete="current-password"
+        onValue={(password) => setF({ ...f, password })}
+      />
       <ErrorNote err={act.error} fields={["email", "password"]} />
-      <Button type="submit" kind="primary" busy={act.busy}>Sign in</Button>
+      <Button type="submit" kind="primary" busy={act.busy}>
+        Sign in
+      </Button>
     </form>
   );
 }
@@ -84,24 +163,43 @@ function KeyForm(props: { next: string | null }) {
   const [key, setKey] = useState("");
   const act = useAction(async () => {
     const k = key.trim();
-    if (!/^sk_(live|test)_\S+$/.test(k)) throw new ApiError(400, "validation_error", "An API key starts with sk_live_ or sk_test_.", "api_key");
+    if (!/^sk_(live|test)_\S+$/.test(k))
+      throw new ApiError(400, "validation_error", "An API key starts with sk_live_ or sk_test_.", "api_key");
     session.set(k);
     try {
       await api("GET", "/tenants?limit=1");
     } catch (e) {
       session.clear();
-      if (e instanceof ApiError && e.status === 401) throw new ApiError(401, "unauthorized", "This API key was not accepted (unknown, revoked or expired).", "api_key");
+      if (e instanceof ApiError && e.status === 401)
+        throw new ApiError(401, "unauthorized", "This API key was not accepted (unknown, revoked or expired).", "api_key");
       throw e;
     }
     done(props.next);
   });
   return (
-    <form onSubmit={(e) => { e.preventDefault(); void act.run(); }}>
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        void act.run();
+      }}
+    >
       <h2>Sign in with an API key</h2>
       <p class="muted">For automation users. The key stays in this browser until you sign out.</p>
-      <Field label="API key" name="api_key" type="password" value={key} err={act.error} required autocomplete="off" placeholder="sk_live_…" onValue={setKey} />
+      <Field
+        label="API key"
+        name="api_key"
+        type="password"
+        value={key}
+        err={act.error}
+        required
+        autocomplete="off"
+        placeholder="sk_live_…"
+        onValue={setKey}
+      />
       <ErrorNote err={act.error} fields={["api_key"]} />
-      <Button type="submit" kind="primary" busy={act.busy}>Sign in</Button>
+      <Button type="submit" kind="primary" busy={act.busy}>
+        Sign in
+      </Button>
     </form>
   );
 }

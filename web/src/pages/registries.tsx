@@ -5,9 +5,23 @@ import { api, seg } from "../api.ts";
 import { useAction, useApi } from "../hooks.ts";
 import { Badge, Button, ErrorNote, Field, Loading, When, txt } from "../components/ui.tsx";
 
-interface Cred { id: string; name: string; registry_url: string; username: string; verified: boolean; created_at?: string }
-interface Repo { name: string; tag_count?: number }
-interface Tag { name: string; digest?: string; size?: number }
+interface Cred {
+  id: string;
+  name: string;
+  registry_url: string;
+  username: string;
+  verified: boolean;
+  created_at?: string;
+}
+interface Repo {
+  name: string;
+  tag_count?: number;
+}
+interface Tag {
+  name: string;
+  digest?: string;
+  size?: number;
+}
 
 const EMPTY = { name: "", registry_url: "", username: "", password: "" };
 
@@ -24,23 +38,64 @@ export function RegistriesPage() {
   return (
     <section>
       <h1>Registry credentials</h1>
-      <form class="card" onSubmit={(e) => { e.preventDefault(); void create.run(); }} noValidate>
+      <form
+        class="card"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void create.run();
+        }}
+        noValidate
+      >
         <h2>Add a registry</h2>
         <div class="row">
-          <Field label="Name" name="name" value={f.name} err={create.error} placeholder="Docker Hub" onValue={(name) => setF({ ...f, name })} />
-          <Field label="Registry URL" name="registry_url" value={f.registry_url} err={create.error} placeholder="https://registry.example.com" onValue={(registry_url) => setF({ ...f, registry_url })} />
+          <Field
+            label="Name"
+            name="name"
+            value={f.name}
+            err={create.error}
+            placeholder="Docker Hub"
+            onValue={(name) => setF({ ...f, name })}
+          />
+          <Field
+            label="Registry URL"
+            name="registry_url"
+            value={f.registry_url}
+            err={create.error}
+            placeholder="https://registry.example.com"
+            onValue={(registry_url) => setF({ ...f, registry_url })}
+          />
         </div>
         <div class="row">
-          <Field label="Username" name="username" value={f.username} err={create.error} autocomplete="off" onValue={(username) => setF({ ...f, username })} />
-          <Field label="Password or token" name="password" type="password" value={f.password} err={create.error} autocomplete="new-password" hint="Stored encrypted; never shown again." onValue={(password) => setF({ ...f, password })} />
+          <Field
+            label="Username"
+            name="username"
+            value={f.username}
+            err={create.error}
+            autocomplete="off"
+            onValue={(username) => setF({ ...f, username })}
+          />
+          <Field
+            label="Password or token"
+            name="password"
+            type="password"
+            value={f.password}
+            err={create.error}
+            autocomplete="new-password"
+            hint="Stored encrypted; never shown again."
+            onValue={(password) => setF({ ...f, password })}
+          />
         </div>
         <ErrorNote err={create.error} fields={fields} />
-        <Button type="submit" kind="primary" busy={create.busy}>Save credential</Button>
+        <Button type="submit" kind="primary" busy={create.busy}>
+          Save credential
+        </Button>
       </form>
       <ErrorNote err={list.error} />
       {list.loading && !list.data && <Loading what="registries" />}
       {list.data?.length === 0 && <p class="muted">No registry credentials.</p>}
-      {list.data?.map((c) => <CredCard cred={c} open={open === c.id} toggle={() => setOpen(open === c.id ? null : c.id)} reload={list.reload} />)}
+      {list.data?.map((c) => (
+        <CredCard cred={c} open={open === c.id} toggle={() => setOpen(open === c.id ? null : c.id)} reload={list.reload} />
+      ))}
     </section>
   );
 }
@@ -53,7 +108,11 @@ function CredCard(props: { cred: Cred; open: boolean; toggle: () => void; reload
   const act = useAction(async (kind: "verify" | "delete" | "password") => {
     if (kind === "verify") {
       const r = await api<{ status?: string; verified?: boolean }>("POST", `${base}/verify`);
-      setNote(r.data?.status === "verified" || r.data?.verified ? "Verified: the registry accepted these credentials." : `Not verified (${txt(r.data?.status)}).`);
+      setNote(
+        r.data?.status === "verified" || r.data?.verified
+          ? "Verified: the registry accepted these credentials."
+          : `Not verified (${txt(r.data?.status)}).`,
+      );
     } else if (kind === "password") {
       await api("PATCH", base, { password });
       setPassword("");
@@ -64,20 +123,61 @@ function CredCard(props: { cred: Cred; open: boolean; toggle: () => void; reload
   return (
     <div class="card">
       <div class="spread">
-        <h2>{c.name} <Badge status={c.verified ? "verified" : "unverified"} /></h2>
+        <h2>
+          {c.name} <Badge status={c.verified ? "verified" : "unverified"} />
+        </h2>
         <div class="actions" style="margin:0">
-          <Button busy={act.busy} onClick={() => void act.run("verify")}>Verify</Button>
-          <Button onClick={props.toggle} aria-expanded={props.open}>{props.open ? "Hide repositories" : "Browse repositories"}</Button>
-          <Button busy={act.busy} onClick={() => { if (confirm(`Delete the credential “${c.name}”?`)) void act.run("delete"); }}>Delete</Button>
+          <Button busy={act.busy} onClick={() => void act.run("verify")}>
+            Verify
+          </Button>
+          <Button onClick={props.toggle} aria-expanded={props.open}>
+            {props.open ? "Hide repositories" : "Browse repositories"}
+          </Button>
+          <Button
+            busy={act.busy}
+            onClick={() => {
+              if (confirm(`Delete the credential “${c.name}”?`)) void act.run("delete");
+            }}
+          >
+            Delete
+          </Button>
         </div>
       </div>
-      <p class="muted">{c.registry_url} · {c.username}{c.created_at && <> · added <When at={c.created_at} /></>}</p>
-      <form class="row" onSubmit={(e) => { e.preventDefault(); void act.run("password"); }}>
-        <Field label="New password" name="password" type="password" value={password} err={act.error} autocomplete="new-password" onValue={setPassword} />
-        <Button type="submit" busy={act.busy} disabled={!password}>Update password</Button>
+      <p class="muted">
+        {c.registry_url} · {c.username}
+        {c.created_at && (
+          <>
+            {" "}
+            · added <When at={c.created_at} />
+          </>
+        )}
+      </p>
+      <form
+        class="row"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void act.run("password");
+        }}
+      >
+        <Field
+          label="New password"
+          name="password"
+          type="password"
+          value={password}
+          err={act.error}
+          autocomplete="new-password"
+          onValue={setPassword}
+        />
+        <Button type="submit" busy={act.busy} disabled={!password}>
+          Update password
+        </Button>
       </form>
       <ErrorNote err={act.error} fields={["password"]} />
-      {note && <p class="note ok" role="status">{note}</p>}
+      {note && (
+        <p class="note ok" role="status">
+          {note}
+        </p>
+      )}
       {props.open && <RepoBrowser base={base} />}
     </div>
   );
@@ -92,7 +192,14 @@ function RepoBrowser(props: { base: string }) {
   const tags = useApi<Tag[]>(repo ? `${props.base}/repos/${repo.split("/").map(seg).join("/")}/tags` : null);
   return (
     <div>
-      <form class="row" role="search" onSubmit={(e) => { e.preventDefault(); setQuery(q); }}>
+      <form
+        class="row"
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setQuery(q);
+        }}
+      >
         <Field label="Filter repositories" name="q" value={q} onValue={setQ} />
         <Button type="submit">Search</Button>
       </form>
@@ -100,12 +207,30 @@ function RepoBrowser(props: { base: string }) {
       {repos.loading && <Loading what="repositories" />}
       <ul>
         {repos.data?.map((r) => (
-          <li><button type="button" class="linklike" aria-expanded={repo === r.name} onClick={() => setRepo(repo === r.name ? null : r.name)}>{r.name}</button>{r.tag_count !== undefined && <span class="muted"> ({r.tag_count} tags)</span>}
+          <li>
+            <button
+              type="button"
+              class="linklike"
+              aria-expanded={repo === r.name}
+              onClick={() => setRepo(repo === r.name ? null : r.name)}
+            >
+              {r.name}
+            </button>
+            {r.tag_count !== undefined && <span class="muted"> ({r.tag_count} tags)</span>}
             {repo === r.name && (
               <div>
                 <ErrorNote err={tags.error} />
                 {tags.loading && <Loading what="tags" />}
-                <ul>{tags.data?.map((t) => <li><code>{r.name}:{t.name}</code>{t.size ? <span class="muted"> · {(t.size / 1048576).toFixed(1)} MB</span> : null}</li>)}</ul>
+                <ul>
+                  {tags.data?.map((t) => (
+                    <li>
+                      <code>
+                        {r.name}:{t.name}
+                      </code>
+                      {t.size ? <span class="muted"> · {(t.size / 1048576).toFixed(1)} MB</span> : null}
+                    </li>
+                  ))}
+                </ul>
               </div>
             )}
           </li>

@@ -28,7 +28,12 @@ export function TenantsPage() {
   const [typed, setTyped] = useState(search);
 
   const setQuery = (next: Record<string, string | number>) => {
-    const p = new URLSearchParams({ search, status, offset: String(offset), ...Object.fromEntries(Object.entries(next).map(([k, v]) => [k, String(v)])) });
+    const p = new URLSearchParams({
+      search,
+      status,
+      offset: String(offset),
+      ...Object.fromEntries(Object.entries(next).map(([k, v]) => [k, String(v)])),
+    });
     for (const [k, v] of [...p]) if (!v || (k === "offset" && v === "0")) p.delete(k);
     const s = p.toString();
     navigate(`/tenants${s ? `?${s}` : ""}`, true);
@@ -51,17 +56,38 @@ export function TenantsPage() {
     <section data-state={list.data || list.error ? "ready" : "loading"}>
       <div class="spread">
         <h1>Tenants</h1>
-        <Link href="/tenants/new" class="btn primary">New tenant</Link>
+        <Link href="/tenants/new" class="btn primary">
+          New tenant
+        </Link>
       </div>
-      <form class="row card" role="search" onSubmit={(e) => { e.preventDefault(); setQuery({ search: typed, offset: 0 }); }}>
+      <form
+        class="row card"
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setQuery({ search: typed, offset: 0 });
+        }}
+      >
         <div class="field">
           <label for="tenant-search">Search by name</label>
-          <input id="tenant-search" type="search" value={typed} maxLength={63} onInput={(e) => setTyped((e.currentTarget as HTMLInputElement).value)} />
+          <input
+            id="tenant-search"
+            type="search"
+            value={typed}
+            maxLength={63}
+            onInput={(e) => setTyped((e.currentTarget as HTMLInputElement).value)}
+          />
         </div>
         <div class="field">
           <label for="tenant-status">Status</label>
-          <select id="tenant-status" value={status} onChange={(e) => setQuery({ status: (e.currentTarget as HTMLSelectElement).value, offset: 0 })}>
-            {STATUSES.map((s) => <option value={s}>{s || "any status"}</option>)}
+          <select
+            id="tenant-status"
+            value={status}
+            onChange={(e) => setQuery({ status: (e.currentTarget as HTMLSelectElement).value, offset: 0 })}
+          >
+            {STATUSES.map((s) => (
+              <option value={s}>{s || "any status"}</option>
+            ))}
           </select>
         </div>
       </form>
@@ -70,30 +96,81 @@ export function TenantsPage() {
       {list.data && list.data.length === 0 && (
         <div class="card">
           <p>{search || status ? "No tenant matches these filters." : "No tenants yet."}</p>
-          {!search && !status && <Link href="/tenants/new" class="btn primary">Create your first tenant</Link>}
+          {!search && !status && (
+            <Link href="/tenants/new" class="btn primary">
+              Create your first tenant
+            </Link>
+          )}
         </div>
       )}
       {list.data && list.data.length > 0 && (
         <div class="table-wrap card">
           <table class="stack" aria-busy={list.loading}>
             <caption class="sr-only">Tenants</caption>
-            <thead><tr><th>Name</th><th>Status</th><th>URL</th><th>Created</th></tr></thead>
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Status</th>
+                <th>URL</th>
+                <th>Created</th>
+              </tr>
+            </thead>
             <tbody>
               {list.data.map((t) => (
                 <tr>
-                  <td data-label="Name"><Link href={`/tenants/${encodeURIComponent(t.id)}`}>{t.name}</Link>{t.display_name && <div class="muted">{t.display_name}</div>}</td>
-                  <td data-label="Status"><div><Badge status={t.status} />{t.status_reason && t.status === "failed" && <p class="reason" title={t.status_reason}>{t.status_reason}</p>}</div></td>
+                  <td data-label="Name">
+                    <Link href={`/tenants/${encodeURIComponent(t.id)}`}>{t.name}</Link>
+                    {t.display_name && <div class="muted">{t.display_name}</div>}
+                  </td>
+                  <td data-label="Status">
+                    <div>
+                      <Badge status={t.status} />
+                      {t.status_reason && t.status === "failed" && (
+                        <p class="reason" title={t.status_reason}>
+                          {t.status_reason}
+                        </p>
+                      )}
+                    </div>
+                  </td>
                   {/* The list has no services: only a ready tenant is known to serve, so only its URL is a link. */}
-                  <td data-label="URL">{!t.url ? txt(null) : t.status === "ready" ? <a href={t.url} target="_blank" rel="noopener noreferrer">{t.url}</a> : <span class="muted">{t.url}</span>}</td>
-                  <td data-label="Created"><When at={t.created_at} /></td>
+                  <td data-label="URL">
+                    {!t.url ? (
+                      txt(null)
+                    ) : t.status === "ready" ? (
+                      <a href={t.url} target="_blank" rel="noopener noreferrer">
+                        {t.url}
+                      </a>
+                    ) : (
+                      <span class="muted">{t.url}</span>
+                    )}
+                  </td>
+                  <td data-label="Created">
+                    <When at={t.created_at} />
+                  </td>
                 </tr>
               ))}
             </tbody>
           </table>
           <nav class="pager" aria-label="Pages">
-            <button type="button" class="btn small" disabled={offset === 0} onClick={() => setQuery({ offset: Math.max(0, offset - LIMIT) })}>Previous</button>
-            <span>{offset + 1}–{Math.min(offset + LIMIT, total)} of {total}</span>
-            <button type="button" class="btn small" disabled={offset + LIMIT >= total} onClick={() => setQuery({ offset: offset + LIMIT })}>Next</button>
+            <button
+              type="button"
+              class="btn small"
+              disabled={offset === 0}
+              onClick={() => setQuery({ offset: Math.max(0, offset - LIMIT) })}
+            >
+              Previous
+            </button>
+            <span>
+              {offset + 1}–{Math.min(offset + LIMIT, total)} of {total}
+            </span>
+            <button
+              type="button"
+              class="btn small"
+              disabled={offset + LIMIT >= total}
+              onClick={() => setQuery({ offset: offset + LIMIT })}
+            >
+              Next
+            </button>
           </nav>
         </div>
       )}

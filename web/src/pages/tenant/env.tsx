@@ -29,7 +29,9 @@ export function EnvEditor(p: TabProps) {
 
   useEffect(() => {
     if (!env.data || dirty) return;
-    setRows(env.data.map((v) => ({ key: v.key, value: v.value === MASK ? "" : v.value, masked: v.value === MASK, uid: ++rowSeq })));
+    setRows(
+      env.data.map((v) => ({ key: v.key, value: v.value === MASK ? "" : v.value, masked: v.value === MASK, uid: ++rowSeq })),
+    );
   }, [env.data]);
 
   const edit = (uid: number, patch: Partial<Row>) => {
@@ -87,48 +89,157 @@ export function EnvEditor(p: TabProps) {
       <div class="spread">
         <h2>Environment variables</h2>
         <div class="actions" style="margin:0">
-          <button type="button" class="btn" onClick={() => setBulk(bulk === null ? formatEnv(rows.map((r) => [r.key, r.masked && !r.value ? MASK : r.value])) : null)} aria-expanded={bulk !== null}>{bulk === null ? "Bulk edit / paste .env" : "Close bulk edit"}</button>
-          <label class="btn">Load .env file<input type="file" accept=".env,text/plain" class="sr-only" onChange={async (e) => { const f = (e.currentTarget as HTMLInputElement).files?.[0]; if (f) applyText(await f.text(), false); }} /></label>
+          <button
+            type="button"
+            class="btn"
+            onClick={() =>
+              setBulk(bulk === null ? formatEnv(rows.map((r) => [r.key, r.masked && !r.value ? MASK : r.value])) : null)
+            }
+            aria-expanded={bulk !== null}
+          >
+            {bulk === null ? "Bulk edit / paste .env" : "Close bulk edit"}
+          </button>
+          <label class="btn">
+            Load .env file
+            <input
+              type="file"
+              accept=".env,text/plain"
+              class="sr-only"
+              onChange={async (e) => {
+                const f = (e.currentTarget as HTMLInputElement).files?.[0];
+                if (f) applyText(await f.text(), false);
+              }}
+            />
+          </label>
         </div>
       </div>
-      <p class="muted">Secret values are hidden by the API and shown as empty “hidden” fields: leave one empty to keep it, type a new value to replace it. Saving sends only your changes and redeploys.</p>
+      <p class="muted">
+        Secret values are hidden by the API and shown as empty “hidden” fields: leave one empty to keep it, type a new value to
+        replace it. Saving sends only your changes and redeploys.
+      </p>
       {bulk !== null && (
         <div class="field">
-          <label for="env-bulk">.env text (KEY=VALUE per line; <code>{MASK}</code> marks a hidden value)</label>
-          <textarea id="env-bulk" value={bulk} spellcheck={false} onInput={(e) => setBulk((e.currentTarget as HTMLTextAreaElement).value)} />
-          {bulkProblems.map((x) => <p class="field-error" role="alert">{x}</p>)}
+          <label for="env-bulk">
+            .env text (KEY=VALUE per line; <code>{MASK}</code> marks a hidden value)
+          </label>
+          <textarea
+            id="env-bulk"
+            value={bulk}
+            spellcheck={false}
+            onInput={(e) => setBulk((e.currentTarget as HTMLTextAreaElement).value)}
+          />
+          {bulkProblems.map((x) => (
+            <p class="field-error" role="alert">
+              {x}
+            </p>
+          ))}
           <div class="actions">
-            <button type="button" class="btn primary" onClick={() => applyText(bulk, true) && setBulk(null)}>Replace rows with this text</button>
-            <button type="button" class="btn" onClick={() => applyText(bulk, false) && setBulk(null)}>Merge into rows</button>
+            <button type="button" class="btn primary" onClick={() => applyText(bulk, true) && setBulk(null)}>
+              Replace rows with this text
+            </button>
+            <button type="button" class="btn" onClick={() => applyText(bulk, false) && setBulk(null)}>
+              Merge into rows
+            </button>
           </div>
         </div>
       )}
-      <form onSubmit={(e) => { e.preventDefault(); void save.run(); }}>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void save.run();
+        }}
+      >
         {rows.length === 0 && <p class="muted">No variables.</p>}
         {rows.map((r, i) => (
           <div class={`env-row${rowErr(r.uid) ? " invalid" : ""}`}>
             <div class="field" style="margin:0">
-              <label for={`env-k-${r.uid}`} class={i ? "sr-only" : ""}>Name</label>
-              <input id={`env-k-${r.uid}`} value={r.key} spellcheck={false} aria-label={`Name of variable ${i + 1}`} onInput={(e) => edit(r.uid, { key: (e.currentTarget as HTMLInputElement).value })} />
+              <label for={`env-k-${r.uid}`} class={i ? "sr-only" : ""}>
+                Name
+              </label>
+              <input
+                id={`env-k-${r.uid}`}
+                value={r.key}
+                spellcheck={false}
+                aria-label={`Name of variable ${i + 1}`}
+                onInput={(e) => edit(r.uid, { key: (e.currentTarget as HTMLInputElement).value })}
+              />
             </div>
             <div class="field" style="margin:0">
-              <label for={`env-v-${r.uid}`} class={i ? "sr-only" : ""}>Value</label>
-              <input id={`env-v-${r.uid}`} value={r.value} spellcheck={false} type={(r.masked ? "password" : "text") as "text"} autocomplete="off"
-                placeholder={r.masked ? "hidden — unchanged unless you type a new value" : ""} aria-invalid={!!rowErr(r.uid)} aria-label={`Value of ${r.key || `variable ${i + 1}`}`}
-                onInput={(e) => edit(r.uid, { value: (e.currentTarget as HTMLInputElement).value })} />
+              <label for={`env-v-${r.uid}`} class={i ? "sr-only" : ""}>
+                Value
+              </label>
+              <input
+                id={`env-v-${r.uid}`}
+                value={r.value}
+                spellcheck={false}
+                type={(r.masked ? "password" : "text") as "text"}
+                autocomplete="off"
+                placeholder={r.masked ? "hidden — unchanged unless you type a new value" : ""}
+                aria-invalid={!!rowErr(r.uid)}
+                aria-label={`Value of ${r.key || `variable ${i + 1}`}`}
+                onInput={(e) => edit(r.uid, { value: (e.currentTarget as HTMLInputElement).value })}
+              />
               {r.masked && <span class="secret-tag">secret{r.value ? " (new value entered)" : " (hidden)"}</span>}
-              {rowErr(r.uid) && <p class="field-error" role="alert">{rowErr(r.uid)}</p>}
+              {rowErr(r.uid) && (
+                <p class="field-error" role="alert">
+                  {rowErr(r.uid)}
+                </p>
+              )}
             </div>
-            <button type="button" class="btn small" aria-label={`Remove ${r.key || `variable ${i + 1}`}`} onClick={() => { setDirty(true); setRows((rs) => rs.filter((x) => x.uid !== r.uid)); }}>Remove</button>
+            <button
+              type="button"
+              class="btn small"
+              aria-label={`Remove ${r.key || `variable ${i + 1}`}`}
+              onClick={() => {
+                setDirty(true);
+                setRows((rs) => rs.filter((x) => x.uid !== r.uid));
+              }}
+            >
+              Remove
+            </button>
           </div>
         ))}
         <div class="actions">
-          <button type="button" class="btn" onClick={() => { setDirty(true); setRows((rs) => [...rs, { key: "", value: "", masked: false, uid: ++rowSeq }]); }}>Add variable</button>
-          <Button type="submit" kind="primary" busy={save.busy} disabled={!dirty}>Save and redeploy</Button>
-          {dirty && <button type="button" class="btn" onClick={() => { setDirty(false); env.reload(); setRows(env.data!.map((v) => ({ key: v.key, value: v.value === MASK ? "" : v.value, masked: v.value === MASK, uid: ++rowSeq }))); }}>Discard changes</button>}
+          <button
+            type="button"
+            class="btn"
+            onClick={() => {
+              setDirty(true);
+              setRows((rs) => [...rs, { key: "", value: "", masked: false, uid: ++rowSeq }]);
+            }}
+          >
+            Add variable
+          </button>
+          <Button type="submit" kind="primary" busy={save.busy} disabled={!dirty}>
+            Save and redeploy
+          </Button>
+          {dirty && (
+            <button
+              type="button"
+              class="btn"
+              onClick={() => {
+                setDirty(false);
+                env.reload();
+                setRows(
+                  env.data!.map((v) => ({
+                    key: v.key,
+                    value: v.value === MASK ? "" : v.value,
+                    masked: v.value === MASK,
+                    uid: ++rowSeq,
+                  })),
+                );
+              }}
+            >
+              Discard changes
+            </button>
+          )}
         </div>
         <ErrorNote err={shownAtRow ? null : err} />
-        {saved && !dirty && <p class="note ok" role="status">{saved}</p>}
+        {saved && !dirty && (
+          <p class="note ok" role="status">
+            {saved}
+          </p>
+        )}
       </form>
     </div>
   );
@@ -139,7 +250,10 @@ export function EnvEditor(p: TabProps) {
  * `unset`. A hidden row left empty keeps its stored value (it is neither sent nor unset); under a new name it has
  * no value to move, so it must be typed.
  */
-export function envPatch(loaded: { key: string; value: string }[], rows: Array<Row & { uid?: number }>): { set?: Record<string, string>; unset?: string[] } {
+export function envPatch(
+  loaded: { key: string; value: string }[],
+  rows: Array<Row & { uid?: number }>,
+): { set?: Record<string, string>; unset?: string[] } {
   const before = new Map(loaded.map((v) => [v.key, v.value]));
   const set: Record<string, string> = {};
   const kept = new Set<string>();
@@ -150,10 +264,17 @@ export function envPatch(loaded: { key: string; value: string }[], rows: Array<R
     if (kept.has(key)) throw new ApiError(400, "validation_error", `${key} appears twice.`, where);
     kept.add(key);
     if (r.masked && r.value === "") {
-      if (before.get(key) !== MASK) throw new ApiError(400, "validation_error", `${key} has no value: a hidden value stays with its own name, so type the value for ${key}.`, where);
+      if (before.get(key) !== MASK)
+        throw new ApiError(
+          400,
+          "validation_error",
+          `${key} has no value: a hidden value stays with its own name, so type the value for ${key}.`,
+          where,
+        );
       continue;
     }
-    if (r.value === MASK) throw new ApiError(400, "validation_error", `"${MASK}" is the mask, not a value: type the real value of ${key}.`, where);
+    if (r.value === MASK)
+      throw new ApiError(400, "validation_error", `"${MASK}" is the mask, not a value: type the real value of ${key}.`, where);
     if (before.get(key) !== r.value) set[key] = r.value;
   }
   const unset = [...before.keys()].filter((k) => !kept.has(k));

@@ -18,13 +18,53 @@ import { Jobs } from "./jobs.tsx";
 import { UsageTab } from "./usage.tsx";
 import { serves } from "../../tenant-state.ts";
 
-export interface Service { id: string; name: string; source_type: string; repo_url: string | null; branch: string | null; image_url: string | null; status: string; is_primary: boolean; is_routable: boolean; port: number | null; resource_size: string; host: string | null; volumes?: { name: string; mount_path: string }[] }
-export interface Deployment { id: string; service_name: string; status: string; reason: string | null; trigger: string | null; branch: string | null; commit_sha: string | null; image: string | null; rollback_from: string | null; created_at: string; finished_at: string | null }
+export interface Service {
+  id: string;
+  name: string;
+  source_type: string;
+  repo_url: string | null;
+  branch: string | null;
+  image_url: string | null;
+  status: string;
+  is_primary: boolean;
+  is_routable: boolean;
+  port: number | null;
+  resource_size: string;
+  host: string | null;
+  volumes?: { name: string; mount_path: string }[];
+}
+export interface Deployment {
+  id: string;
+  service_name: string;
+  status: string;
+  reason: string | null;
+  trigger: string | null;
+  branch: string | null;
+  commit_sha: string | null;
+  image: string | null;
+  rollback_from: string | null;
+  created_at: string;
+  finished_at: string | null;
+}
 export interface Tenant {
-  id: string; name: string; display_name: string | null; status: string; status_reason: string | null; url: string; events_url: string;
-  source_type: string | null; repo_url: string | null; branch: string | null; image_url: string | null;
-  resource_size: string; app_port: number | null; egress_mode: string; services: Service[]; deployments: Deployment[];
-  created_at: string; updated_at: string;
+  id: string;
+  name: string;
+  display_name: string | null;
+  status: string;
+  status_reason: string | null;
+  url: string;
+  events_url: string;
+  source_type: string | null;
+  repo_url: string | null;
+  branch: string | null;
+  image_url: string | null;
+  resource_size: string;
+  app_port: number | null;
+  egress_mode: string;
+  services: Service[];
+  deployments: Deployment[];
+  created_at: string;
+  updated_at: string;
 }
 
 /** What every tab gets: the tenant, its events, a counter that moves when something changed. */
@@ -37,8 +77,16 @@ export interface TabProps {
 }
 
 const TABS: [string, string][] = [
-  ["overview", "Overview"], ["deployments", "Deployments"], ["logs", "Logs"], ["env", "Environment"],
-  ["services", "Services"], ["domains", "Domains"], ["network", "Network rules"], ["jobs", "Jobs"], ["usage", "Usage"], ["settings", "Settings"],
+  ["overview", "Overview"],
+  ["deployments", "Deployments"],
+  ["logs", "Logs"],
+  ["env", "Environment"],
+  ["services", "Services"],
+  ["domains", "Domains"],
+  ["network", "Network rules"],
+  ["jobs", "Jobs"],
+  ["usage", "Usage"],
+  ["settings", "Settings"],
 ];
 
 export function TenantPage(props: { id: string; tab: string }) {
@@ -70,14 +118,19 @@ export function TenantPage(props: { id: string; tab: string }) {
         }, 700);
       },
     });
-    return () => { h.close(); clearTimeout(timer.current); };
+    return () => {
+      h.close();
+      clearTimeout(timer.current);
+    };
   }, [base]);
 
   const t = tenant.data;
   if (!t) {
     return (
       <section>
-        <p><Link href="/tenants">← Tenants</Link></p>
+        <p>
+          <Link href="/tenants">← Tenants</Link>
+        </p>
         {tenant.loading ? <Loading what="tenant" /> : <ErrorNote err={tenant.error} />}
       </section>
     );
@@ -86,15 +139,28 @@ export function TenantPage(props: { id: string; tab: string }) {
   const tp: TabProps = { tenant: t, base, events, changed, reload: tenant.reload };
   return (
     <section>
-      <p><Link href="/tenants">← Tenants</Link></p>
+      <p>
+        <Link href="/tenants">← Tenants</Link>
+      </p>
       <div class="spread">
-        <h1>{t.display_name || t.name} <Badge status={t.status} /></h1>
-        {t.url && serves(t) && <a class="btn" href={t.url} target="_blank" rel="noopener noreferrer">Open app ↗</a>}
+        <h1>
+          {t.display_name || t.name} <Badge status={t.status} />
+        </h1>
+        {t.url && serves(t) && (
+          <a class="btn" href={t.url} target="_blank" rel="noopener noreferrer">
+            Open app ↗
+          </a>
+        )}
       </div>
       {t.status_reason && t.status === "failed" && <p class="note error">{t.status_reason}</p>}
       <nav class="tabs" aria-label="Tenant sections">
         {TABS.map(([k, label]) => (
-          <Link href={`/tenants/${encodeURIComponent(t.id)}${k === "overview" ? "" : `/${k}`}`} aria-current={k === tab ? "page" : undefined}>{label}</Link>
+          <Link
+            href={`/tenants/${encodeURIComponent(t.id)}${k === "overview" ? "" : `/${k}`}`}
+            aria-current={k === tab ? "page" : undefined}
+          >
+            {label}
+          </Link>
         ))}
       </nav>
       {tab === "overview" && <Overview {...tp} />}

@@ -16,7 +16,14 @@ const EFFECT: Record<string, string> = {
 export function Settings(p: TabProps) {
   const t = p.tenant;
   const git = t.source_type !== "image";
-  const [f, setF] = useState({ display_name: t.display_name ?? "", repo_url: t.repo_url ?? "", branch: t.branch ?? "", resource_size: t.resource_size, app_port: t.app_port ? String(t.app_port) : "", egress_mode: t.egress_mode });
+  const [f, setF] = useState({
+    display_name: t.display_name ?? "",
+    repo_url: t.repo_url ?? "",
+    branch: t.branch ?? "",
+    resource_size: t.resource_size,
+    app_port: t.app_port ? String(t.app_port) : "",
+    egress_mode: t.egress_mode,
+  });
   const set = (k: keyof typeof f) => (v: string) => setF((o) => ({ ...o, [k]: v }));
   const [note, setNote] = useState("");
   const save = useAction(async () => {
@@ -47,30 +54,98 @@ export function Settings(p: TabProps) {
   const fields = ["display_name", "repo_url", "branch", "resource_size", "app_port", "egress_mode"];
   return (
     <div>
-      <form class="card" onSubmit={(e) => { e.preventDefault(); void save.run(); }} noValidate>
+      <form
+        class="card"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void save.run();
+        }}
+        noValidate
+      >
         <h2>Settings</h2>
         <Field label="Display name" name="display_name" value={f.display_name} err={save.error} onValue={set("display_name")} />
         {git && (
           <div class="row">
-            <Field label="Repository URL" name="repo_url" value={f.repo_url} spellcheck={false} autocomplete="off" hint="Changing it builds and deploys the new repository; the running app serves until the new one is healthy." err={save.error} onValue={set("repo_url")} />
+            <Field
+              label="Repository URL"
+              name="repo_url"
+              value={f.repo_url}
+              spellcheck={false}
+              autocomplete="off"
+              hint="Changing it builds and deploys the new repository; the running app serves until the new one is healthy."
+              err={save.error}
+              onValue={set("repo_url")}
+            />
             <Field label="Branch" name="branch" value={f.branch} err={save.error} onValue={set("branch")} />
           </div>
         )}
         <div class="row">
-          <Select label="Resource size" name="resource_size" value={f.resource_size} options={[["small", "small"], ["medium", "medium"], ["large", "large"]]} err={save.error} onValue={set("resource_size")} />
-          <Field label="App port" name="app_port" type="number" min={1} max={65535} value={f.app_port} err={save.error} onValue={set("app_port")} />
-          <Select label="Egress mode" name="egress_mode" value={f.egress_mode} options={[["open", "open (any destination)"], ["restricted", "restricted (outbound rules only)"]]} err={save.error} onValue={set("egress_mode")} />
+          <Select
+            label="Resource size"
+            name="resource_size"
+            value={f.resource_size}
+            options={[
+              ["small", "small"],
+              ["medium", "medium"],
+              ["large", "large"],
+            ]}
+            err={save.error}
+            onValue={set("resource_size")}
+          />
+          <Field
+            label="App port"
+            name="app_port"
+            type="number"
+            min={1}
+            max={65535}
+            value={f.app_port}
+            err={save.error}
+            onValue={set("app_port")}
+          />
+          <Select
+            label="Egress mode"
+            name="egress_mode"
+            value={f.egress_mode}
+            options={[
+              ["open", "open (any destination)"],
+              ["restricted", "restricted (outbound rules only)"],
+            ]}
+            err={save.error}
+            onValue={set("egress_mode")}
+          />
         </div>
         <ErrorNote err={save.error} fields={fields} />
-        {note && <p class="note ok" role="status">{note}</p>}
-        <Button type="submit" kind="primary" busy={save.busy}>Save settings</Button>
+        {note && (
+          <p class="note ok" role="status">
+            {note}
+          </p>
+        )}
+        <Button type="submit" kind="primary" busy={save.busy}>
+          Save settings
+        </Button>
       </form>
-      <form class="card" onSubmit={(e) => { e.preventDefault(); if (confirmName === t.name) void del.run(); }}>
+      <form
+        class="card"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (confirmName === t.name) void del.run();
+        }}
+      >
         <h2>Delete tenant</h2>
-        <p>Deleting stops and removes every container, volume, domain and rule of <strong>{t.name}</strong>. This cannot be undone.</p>
-        <Field label={`Type ${t.name} to confirm`} name="confirm_name" value={confirmName} autocomplete="off" onValue={setConfirmName} />
+        <p>
+          Deleting stops and removes every container, volume, domain and rule of <strong>{t.name}</strong>. This cannot be undone.
+        </p>
+        <Field
+          label={`Type ${t.name} to confirm`}
+          name="confirm_name"
+          value={confirmName}
+          autocomplete="off"
+          onValue={setConfirmName}
+        />
         <ErrorNote err={del.error} />
-        <Button type="submit" kind="danger" busy={del.busy} disabled={confirmName !== t.name}>Delete tenant</Button>
+        <Button type="submit" kind="danger" busy={del.busy} disabled={confirmName !== t.name}>
+          Delete tenant
+        </Button>
       </form>
     </div>
   );
@@ -81,4 +156,10 @@ function fieldUnknown(e: unknown, field: string): boolean {
   return e instanceof ApiError && e.status === 400 && e.field === field && /unknown/i.test(e.message);
 }
 
-const repoUnchangeable = () => new ApiError(400, "unavailable", "This appliance cannot change a tenant's repository yet (its API does not accept repo_url). Create a new tenant from the other repository instead.", "repo_url");
+const repoUnchangeable = () =>
+  new ApiError(
+    400,
+    "unavailable",
+    "This appliance cannot change a tenant's repository yet (its API does not accept repo_url). Create a new tenant from the other repository instead.",
+    "repo_url",
+  );

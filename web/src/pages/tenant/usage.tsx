@@ -6,9 +6,31 @@ import { useApi } from "../../hooks.ts";
 import { ErrorNote, Loading } from "../../components/ui.tsx";
 import type { TabProps } from "./index.tsx";
 
-interface Point { at: string; cpu_percent: number; memory_bytes: number; memory_limit_bytes: number; network_rx_bytes: number; network_tx_bytes: number; block_read_bytes: number; block_write_bytes: number }
-interface ServiceUsage { service: string; current: Point | null; history: Point[]; near_memory_limit: boolean; restarting: boolean; restarts_in_window: number }
-interface Usage { sample_every_sec: number; history_size: number; near_memory_limit: boolean; restarting: boolean; services: ServiceUsage[] }
+interface Point {
+  at: string;
+  cpu_percent: number;
+  memory_bytes: number;
+  memory_limit_bytes: number;
+  network_rx_bytes: number;
+  network_tx_bytes: number;
+  block_read_bytes: number;
+  block_write_bytes: number;
+}
+interface ServiceUsage {
+  service: string;
+  current: Point | null;
+  history: Point[];
+  near_memory_limit: boolean;
+  restarting: boolean;
+  restarts_in_window: number;
+}
+interface Usage {
+  sample_every_sec: number;
+  history_size: number;
+  near_memory_limit: boolean;
+  restarting: boolean;
+  services: ServiceUsage[];
+}
 
 /** SVG polyline points for `values` in a w×h box, scaled to `max` (at least the largest value; 0 stays at the bottom). */
 export function sparkPoints(values: number[], w: number, h: number, max?: number): string {
@@ -39,24 +61,64 @@ export function UsageTab(p: TabProps) {
   return (
     <div class="card">
       <h2>Resource usage</h2>
-      <p class="muted">Sampled every {every} s; the graphs show the last {u?.history_size ?? 60} samples. CPU is a percentage of one CPU.</p>
-      {u?.near_memory_limit && <p class="note error" role="status">A service is using 90% or more of its memory limit.</p>}
-      {u?.restarting && <p class="note error" role="status">A container is restarting repeatedly.</p>}
+      <p class="muted">
+        Sampled every {every} s; the graphs show the last {u?.history_size ?? 60} samples. CPU is a percentage of one CPU.
+      </p>
+      {u?.near_memory_limit && (
+        <p class="note error" role="status">
+          A service is using 90% or more of its memory limit.
+        </p>
+      )}
+      {u?.restarting && (
+        <p class="note error" role="status">
+          A container is restarting repeatedly.
+        </p>
+      )}
       <ErrorNote err={usage.error} />
       {usage.loading && !u && <Loading what="usage" />}
-      {u && u.services.length === 0 && <p class="muted">No samples yet: the first arrives within {every} s of a container running.</p>}
+      {u && u.services.length === 0 && (
+        <p class="muted">No samples yet: the first arrives within {every} s of a container running.</p>
+      )}
       {u && u.services.length > 0 && (
         <div class="table-wrap">
           <table class="stack">
-            <thead><tr><th>Service</th><th>CPU</th><th>Memory</th><th>Network (rx / tx)</th><th>Disk (read / write)</th></tr></thead>
+            <thead>
+              <tr>
+                <th>Service</th>
+                <th>CPU</th>
+                <th>Memory</th>
+                <th>Network (rx / tx)</th>
+                <th>Disk (read / write)</th>
+              </tr>
+            </thead>
             <tbody>
               {u.services.map((s) => (
                 <tr data-service={s.service}>
-                  <td data-label="Service">{s.service}{s.restarting && <div class="muted">{s.restarts_in_window} restarts</div>}</td>
-                  <td data-label="CPU">{s.current ? `${s.current.cpu_percent.toFixed(1)} %` : "—"}<br /><Spark label={`CPU of ${s.service}`} values={s.history.map((x) => x.cpu_percent)} max={100} /></td>
-                  <td data-label="Memory">{s.current ? `${mb(s.current.memory_bytes)} of ${mb(s.current.memory_limit_bytes)}` : "—"}{s.near_memory_limit && " ⚠"}<br /><Spark label={`Memory of ${s.service}`} values={s.history.map((x) => x.memory_bytes)} max={s.current?.memory_limit_bytes} /></td>
-                  <td data-label="Network">{s.current ? `${mb(s.current.network_rx_bytes)} / ${mb(s.current.network_tx_bytes)}` : "—"}</td>
-                  <td data-label="Disk">{s.current ? `${mb(s.current.block_read_bytes)} / ${mb(s.current.block_write_bytes)}` : "—"}</td>
+                  <td data-label="Service">
+                    {s.service}
+                    {s.restarting && <div class="muted">{s.restarts_in_window} restarts</div>}
+                  </td>
+                  <td data-label="CPU">
+                    {s.current ? `${s.current.cpu_percent.toFixed(1)} %` : "—"}
+                    <br />
+                    <Spark label={`CPU of ${s.service}`} values={s.history.map((x) => x.cpu_percent)} max={100} />
+                  </td>
+                  <td data-label="Memory">
+                    {s.current ? `${mb(s.current.memory_bytes)} of ${mb(s.current.memory_limit_bytes)}` : "—"}
+                    {s.near_memory_limit && " ⚠"}
+                    <br />
+                    <Spark
+                      label={`Memory of ${s.service}`}
+                      values={s.history.map((x) => x.memory_bytes)}
+                      max={s.current?.memory_limit_bytes}
+                    />
+                  </td>
+                  <td data-label="Network">
+                    {s.current ? `${mb(s.current.network_rx_bytes)} / ${mb(s.current.network_tx_bytes)}` : "—"}
+                  </td>
+                  <td data-label="Disk">
+                    {s.current ? `${mb(s.current.block_read_bytes)} / ${mb(s.current.block_write_bytes)}` : "—"}
+                  </td>
                 </tr>
               ))}
             </tbody>
