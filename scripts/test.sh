@@ -82,6 +82,6 @@ if has_tests test/unit; then run_tier unit 900 test/unit; fi
 step "build"
 bun run build
 
-if has_tests test/e2e; then run_tier e2e 1500 --timeout 600000 test/e2e; fi
+if has_tests test/e2e; then run_tier e2e 3600 --timeout 900000 test/e2e; fi
 
-if has_tests test/browser; then run_tier browser 600 --timeout 120000 test/browser; fi
+if has_tests test/browser; then run_tier browser 1200 --timeout 120000 test/browser; fi
