@@ -43,6 +43,9 @@ export async function provisionNetwork(ctx: Ctx, tenant: Pick<TenantRow, "id" | 
     } catch (e) {
       if (!(e instanceof AppError && e.code === "subnet_taken") || taken >= MAX_TAKEN) throw e;
       subnets.reserve(ctx.db, subnet, "another Docker network overlaps it");
+      // Another appliance on this engine (or anything else) made networks in the pool since start-up: learn them all
+      // from one listing, or a store that starts after it would meet them one refusal at a time, past MAX_TAKEN.
+      if (taken === 0) await recoverSubnets(ctx);
     }
   }
 }

@@ -216,6 +216,24 @@ describe("tenant networks on the pool", () => {
     expect(a.runtime.subnetOf.get("staxa-pool-overlap")).toBe("10.224.0.32/27");
   });
 
+  test("networks another appliance made in the pool after start-up are learned in one listing, not one refusal each", async () => {
+    const a = poolApp({ STAXA_TENANT_SUBNET_POOL: "10.224.0.0/22" });
+    // 20 blocks held by another store's tenants on the same engine: more than the refusals one deploy may meet.
+    for (let i = 0; i < 20; i++) {
+      const subnet = `10.224.${Math.floor(i / 8)}.${(i % 8) * 32}/27`;
+      a.runtime.taken.add(subnet);
+      a.runtime.foreignNets.push({
+        name: `staxa-other-${i}`,
+        subnet,
+        labels: { "staxa.managed": "1", "staxa.tenant_id": `ten_other${i}` },
+      });
+    }
+    const id = (await a.create("late-comer")).json.data.id;
+    await idle(a.deps);
+    expect((await a.call("GET", `/api/v1/tenants/${id}`)).json.data.status).toBe("ready");
+    expect(a.runtime.subnetOf.get("staxa-late-comer")).toBe("10.224.2.128/27");
+  });
+
   test("start-up recovery skips what the host routes and foreign networks hold; a full pool then says so", async () => {
     const a = poolApp();
     a.runtime.routes = ["10.224.0.0/27", "192.0.2.0/24"];
