@@ -3,22 +3,12 @@
 // only the USAGE_SERIES_TENANTS tenants using the most memory get their own series; the rest are summed under
 // tenant="_other". So each family has at most USAGE_SERIES_TENANTS + 1 series, however many tenants exist.
 import { Gauge, type Registry } from "./registry.ts";
+import type { TenantTotals } from "../core/usage/store.ts";
 
 export const USAGE_SERIES_TENANTS = 50;
 
 export interface UsageTotalsSource {
-  totals(): Array<{
-    tenant: string;
-    cpuPercent: number;
-    memoryBytes: number;
-    memoryLimitBytes: number;
-    netRxBytes: number;
-    netTxBytes: number;
-    blockReadBytes: number;
-    blockWriteBytes: number;
-    nearMemoryLimit: boolean;
-    restarting: boolean;
-  }>;
+  totals(): Array<Omit<TenantTotals, "tenantId">>;
 }
 
 type Totals = ReturnType<UsageTotalsSource["totals"]>[number];
