@@ -1,5 +1,6 @@
 // A GitHub REST API stand-in (Bun.serve) speaking GitHub's wire format: it VERIFIES App JWTs (RS256, with the
-// App's public key), issues installation tokens, and serves repos, branches and commit statuses to those tokens.
+// App's public key), issues installation tokens, and serves repos, branches, commit statuses and issue (PR) comments
+// to those tokens.
 import { generateKeyPairSync, randomBytes, verify, type KeyObject } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -23,6 +24,8 @@ export interface FakeGitHub {
   /** Tokens issued so far (value → installation and expiry). */
   tokens: Map<string, { installationId: number; expiresAt: number }>;
   statuses: Array<{ repo: string; sha: string; body: any; token: string }>;
+  /** Issue and pull request comments, as posted and then edited (id → current body). */
+  comments: Array<{ id: number; repo: string; issue: number; body: string; edits: number }>;
   /** Every request: method, path, and whether its credential was accepted. */
   requests: Array<{ method: string; path: string; auth: "jwt" | "token" | "none" | "rejected" }>;
   tokenTtlMs: number;
@@ -64,6 +67,7 @@ export function startFakeGitHub(dir: string, opts: { appId?: string; tokenTtlMs?
     installations: new Map(),
     tokens: new Map(),
     statuses: [],
+    comments: [],
     requests: [],
     tokenTtlMs: opts.tokenTtlMs ?? 3_600_000,
     isValidToken: (token: string) => (fake.tokens.get(token)?.expiresAt ?? 0) > Date.now(),
@@ -120,8 +124,8 @@ export function startFakeGitHub(dir: string, opts: { appId?: string; tokenTtlMs?
             app_id: Number(fake.appId),
             target_type: "Organization",
             repository_selection: "selected",
-            permissions: { contents: "read", statuses: "write", metadata: "read" },
-            events: ["push"],
+            permissions: { contents: "read", statuses: "write", metadata: "read", pull_requests: "write" },
+            events: ["push", "pull_request"],
             suspended_at: inst.suspended ? new Date().toISOString() : null,
             created_at: "2026-01-15T10:30:00Z",
           });
@@ -183,6 +187,40 @@ export function startFakeGitHub(dir: string, opts: { appId?: string; tokenTtlMs?
           description: body.description,
           context: body.context ?? "default",
           created_at: new Date().toISOString(),
+        });
+      }
+      // POST /repos/{owner}/{repo}/issues/{n}/comments (a pull request is an issue) and PATCH …/issues/comments/{id}.
+      m = /^\/repos\/([^/]+)\/([^/]+)\/issues\/(?:(\d+)\/comments|comments\/(\d+))$/.exec(path);
+      if (m && ((m[3] && req.method === "POST") || (m[4] && req.method === "PATCH"))) {
+        if (!findRepo(tok.installationId, m[1]!, m[2]!)) return notFound();
+        const body = await req.json().catch(() => undefined);
+        if (typeof body?.body !== "string" || body.body === "")
+          return json(422, {
+            message: "Validation Failed",
+            errors: [{ resource: "IssueComment", code: "missing_field", field: "body" }],
+          });
+        const repo = `${m[1]}/${m[2]}`;
+        let c = m[4] ? fake.comments.find((x) => x.id === Number(m![4]) && x.repo === repo) : undefined;
+        if (m[4] && !c) return notFound();
+        if (c) {
+          c.body = body.body;
+          c.edits++;
+        } else {
+          c = { id: 9_000_000 + fake.comments.length, repo, issue: Number(m[3]), body: body.body, edits: 0 };
+          fake.comments.push(c);
+        }
+        const html = `https://github.com/${repo}/pull/${c.issue}#issuecomment-${c.id}`;
+        return json(c.edits ? 200 : 201, {
+          id: c.id,
+          node_id: `IC_${c.id}`,
+          url: `${fake.url}/repos/${repo}/issues/comments/${c.id}`,
+          html_url: html,
+          issue_url: `${fake.url}/repos/${repo}/issues/${c.issue}`,
+          body: c.body,
+          user: { login: "staxa[bot]", id: 41898282, type: "Bot" },
+          author_association: "NONE",
+          created_at: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+          updated_at: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
         });
       }
       return notFound();
