@@ -80,6 +80,12 @@ const SETTINGS = {
     "the route resolver (`staxa resolver`) on 127.0.0.1: Caddy's upstream lookups (udp) and TLS ask (tcp); 0: any free port (tests)",
   ],
   dockerSocket: ["STAXA_DOCKER_SOCKET", "/var/run/docker.sock", str, "Docker engine socket"],
+  engine: [
+    "STAXA_ENGINE",
+    "docker",
+    str,
+    "docker: tenants run on this host's engine; swarm: as Swarm services on the cluster whose manager STAXA_DOCKER_SOCKET is (docs/swarm.md)",
+  ],
   publicIp: ["STAXA_PUBLIC_IP", "127.0.0.1", ip, "server_ip shown for DNS records and connection strings"],
   httpPort: ["STAXA_HTTP_PORT", "80", int(1, 65535), "Caddy's HTTP port for tenants"],
   httpsPort: ["STAXA_HTTPS_PORT", "443", int(1, 65535), "Caddy's HTTPS port for tenants"],
@@ -105,6 +111,7 @@ const SETTINGS = {
   tenantLimit: ["STAXA_TENANT_LIMIT", "100", int(0, 100000), "live tenants per provider"],
   testTenantLimit: ["STAXA_TEST_TENANT_LIMIT", "5", int(0, 1000), "test-mode tenants per provider"],
   testTenantTtlHours: ["STAXA_TEST_TENANT_TTL_HOURS", "24", int(1, 8760), "test-mode tenants are purged after this"],
+  previewLimit: ["STAXA_PREVIEW_LIMIT", "10", int(0, 1000), "pull request previews per provider and mode (0: none)"],
   buildConcurrency: ["STAXA_BUILD_CONCURRENCY", "2", int(1, 64), "builds running at once"],
   buildTimeoutSec: ["STAXA_BUILD_TIMEOUT_SEC", "900", int(10, 86400), "a build longer than this fails"],
   buildMemoryMb: ["STAXA_BUILD_MEMORY_MB", "2048", int(64, 1048576), "memory limit of one build"],
@@ -145,6 +152,12 @@ const SETTINGS = {
   healthTimeoutSec: ["STAXA_HEALTH_TIMEOUT_SEC", "60", int(1, 3600), "a new container must answer within this"],
   healthPath: ["STAXA_HEALTH_PATH", "/", str, "default HTTP health-check path"],
   drainSec: ["STAXA_DRAIN_SEC", "2", int(0, 600), "old containers keep running this long after the route switched"],
+  maxReplicas: [
+    "STAXA_MAX_REPLICAS",
+    "10",
+    int(1, 10),
+    "most replicas one service may run (a service's `replicas`, 1-10); each replica is a container under the tenant's limits",
+  ],
   reconcileEverySec: [
     "STAXA_RECONCILE_EVERY_SEC",
     "60",
@@ -226,6 +239,8 @@ export function loadConfig(env: Env = process.env): Config {
   const cfg = out as Config;
   if (!["http", "https"].includes(cfg.publicScheme)) throw new ConfigError(`STAXA_PUBLIC_SCHEME must be http or https`);
   if (!["auto", "0", "1"].includes(cfg.manageCaddy)) throw new ConfigError(`STAXA_MANAGE_CADDY must be auto, 0 or 1`);
+  if (!["docker", "swarm"].includes(cfg.engine))
+    throw new ConfigError(`STAXA_ENGINE must be docker or swarm, got "${cfg.engine}"`);
   if (!["debug", "info", "warn", "error"].includes(cfg.logLevel))
     throw new ConfigError(`STAXA_LOG_LEVEL must be debug, info, warn or error`);
   const pool = parseCidr(cfg.tenantSubnetPool);
