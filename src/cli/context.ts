@@ -9,7 +9,7 @@ import { SecretBox } from "../lib/crypto.ts";
 import { loadOrCreateKey } from "../lib/secret-key.ts";
 import { createLogger } from "../lib/log.ts";
 import { EventBus } from "../events/bus.ts";
-import { createDockerRuntime } from "../runtime/docker.ts";
+import { createRuntime } from "../runtime/engine.ts";
 import { createCaddyProxy } from "../proxy/caddy.ts";
 import { createGit } from "../build/git.ts";
 import { createFirewall } from "../runtime/firewall.ts";
@@ -33,7 +33,7 @@ export function createContext(config: Config): ApiDeps {
     box: new SecretBox(loadOrCreateKey(config.secretKeyPath)),
     log,
     bus: new EventBus(db),
-    runtime: createDockerRuntime(config),
+    runtime: createRuntime(config),
     proxy: createCaddyProxy(config, db, log),
     git: createGit(config),
     now: () => new Date(),

@@ -1,6 +1,7 @@
 // The Runtime interface core speaks to. The single-host Docker engine implements it (docker.ts);
 // a multi-node engine could stand beside it. Specs are plain data built by pure functions.
 import type { RawStats } from "./stats.ts";
+import type { Cluster } from "./cluster.ts";
 
 export interface VolumeMount {
   /** Docker volume name (never a host path). */
@@ -25,6 +26,8 @@ export interface ContainerSpec {
   user?: string;
   volumes: VolumeMount[];
   restartPolicy: "unless-stopped" | "on-failure" | "no";
+  /** Tasks a cluster engine runs of this spec (swarm; default 1). The single-host engine starts one container. */
+  replicas?: number;
 }
 
 export interface ContainerInfo {
@@ -37,6 +40,8 @@ export interface ContainerInfo {
   labels: Record<string, string>;
   image: string;
   oomKilled?: boolean;
+  /** Where the app answers when the engine publishes it itself (swarm: `<node address>:<host port>` per running task). */
+  upstreams?: string[];
 }
 
 export interface BuildSpec {
@@ -93,7 +98,34 @@ export interface LogOptions {
   signal?: AbortSignal;
 }
 
+/** A short-lived helper container (volume backups): no network, every capability dropped but `capAdd`, no logs kept. */
+export interface HelperSpec {
+  name: string;
+  image: string;
+  /** argv, run instead of the image's entrypoint and command. */
+  cmd: string[];
+  volumes: Array<VolumeMount & { readOnly: boolean }>;
+  capAdd: string[];
+  labels: Record<string, string>;
+}
+
+/** A program's streams: stdin fed then closed, stdout handed over in order (awaited), stderr's tail kept. */
+export interface ExecIo {
+  env?: Record<string, string>;
+  stdin?: Uint8Array | AsyncIterable<Uint8Array>;
+  /** Absent: stdout is dropped. */
+  onStdout?: (chunk: Uint8Array) => Promise<void> | void;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  /** The last 4 KiB of stderr (explains a failure). */
+  stderr: string;
+}
+
 export interface Runtime {
+  /** The cluster's nodes, on a cluster engine (swarm); absent on one host. */
+  cluster?: Cluster;
   /** Throws Upstream when the engine does not answer. */
   ping(): Promise<void>;
   /**
@@ -146,4 +178,12 @@ export interface Runtime {
   containerStats?(id: string): Promise<RawStats | undefined>;
   /** How often Docker restarted the container; undefined when it is gone (live usage's restart flag). */
   restartCount?(id: string): Promise<number | undefined>;
+  /** Runs argv in a running container (docker exec; tenant volume backups). */
+  exec?(idOrName: string, argv: string[], io?: ExecIo): Promise<ExecResult>;
+  /** Creates, runs to its exit and removes a helper container. */
+  runHelper?(spec: HelperSpec, io?: ExecIo): Promise<ExecResult>;
+  /** Stops a container, keeping it (an already stopped one is fine). */
+  stopContainer?(id: string, timeoutSec: number): Promise<void>;
+  /** Starts a stopped container again. */
+  startStopped?(id: string): Promise<void>;
 }

@@ -111,8 +111,9 @@ async function startNode(o: LabOptions, n: LabNode, i: number, bridge: string, g
   const dataDir = join(DATA_ROOT, o.id, `n${i}`);
   mkdirSync(runDir, { recursive: true });
   mkdirSync(dataDir, { recursive: true });
-  // An empty config: the host's /etc/docker/daemon.json (its runtimes, its hosts) is the host daemon's.
-  writeFileSync(join(runDir, "daemon.json"), "{}\n");
+  // Not the host's /etc/docker/daemon.json (its runtimes, its hosts are the host daemon's). no-new-privileges for
+  // every container: Swarm of Docker 20.10 cannot ask for it per task (docs/swarm.md), each node's engine does.
+  writeFileSync(join(runDir, "daemon.json"), '{ "no-new-privileges": true }\n');
   const log = Bun.file(join(runDir, "dockerd.log"));
   const argv = [
     ...inNs,

@@ -1,0 +1,151 @@
+// Swarm services over dockerode, shaped as the Runtime's containers: one service per ContainerSpec, its running
+// tasks' host-mode ports as the upstreams. The manager's engine answers for the whole cluster.
+import type Docker from "dockerode";
+import { Upstream } from "../lib/errors.ts";
+import type { ContainerInfo, ContainerSpec, LogOptions } from "./types.ts";
+import { call, isNotFound, upstream } from "./docker-errors.ts";
+import { logLines } from "./log-stream.ts";
+import { nodeAddress, serviceSpec, targetPort, taskUpstreams, type TaskView } from "./swarm-spec.ts";
+
+/** A ContainerInfo with the addresses Caddy dials (one per running task). */
+export type ServiceInfo = ContainerInfo & { upstreams: string[] };
+
+/** Node id → address, from one node listing. */
+export async function nodeAddresses(docker: Docker): Promise<Map<string, string>> {
+  const nodes = await call("list nodes", () => docker.listNodes());
+  return new Map(nodes.map((n) => [n.ID as string, nodeAddress(n)]));
+}
+
+async function tasksOf(docker: Docker, serviceIds?: string[]): Promise<TaskView[]> {
+  const filters: Record<string, string[]> = serviceIds ? { service: serviceIds } : {};
+  return (await call("list tasks", () => docker.listTasks({ filters }))) as TaskView[];
+}
+
+function infoOf(svc: Docker.Service, tasks: TaskView[], addresses: Map<string, string>): ServiceInfo {
+  const spec = svc.Spec as Docker.ServiceSpec & { TaskTemplate?: Docker.ContainerTaskSpec };
+  const port = targetPort({ env: { PORT: portEnv(svc) } });
+  const mine = tasks.filter((t) => t.ServiceID === svc.ID);
+  const running = mine.filter((t) => t.Status?.State === "running" && t.DesiredState === "running");
+  const upstreams = port ? taskUpstreams(mine, addresses, port) : [];
+  const failed = mine.find((t) => ["failed", "rejected"].includes(t.Status?.State ?? ""));
+  const first = running[0]?.NodeID ? addresses.get(running[0].NodeID) : undefined;
+  return {
+    id: svc.ID,
+    name: spec.Name ?? "",
+    running: running.length > 0,
+    exitCode: running.length ? null : (failed?.Status?.ContainerStatus?.ExitCode ?? null),
+    ip: upstreams[0]?.replace(/:\d+$/, "") ?? first ?? null,
+    labels: spec.Labels ?? {},
+    image: spec.TaskTemplate?.ContainerSpec?.Image ?? "",
+    upstreams,
+  };
+}
+
+/** The service and its tasks; undefined only when Docker answers 404. */
+export async function inspectService(docker: Docker, id: string): Promise<ServiceInfo | undefined> {
+  let svc: Docker.Service;
+  try {
+    svc = (await docker.getService(id).inspect()) as Docker.Service;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw upstream(`inspect service ${id}`, err);
+  }
+  const [tasks, addresses] = await Promise.all([tasksOf(docker, [svc.ID]), nodeAddresses(docker)]);
+  return infoOf(svc, tasks, addresses);
+}
+
+/** Every service carrying all of `labels`, with one task and one node listing for all of them. */
+export async function listServices(docker: Docker, labels: Record<string, string>): Promise<ServiceInfo[]> {
+  const label = Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+  const services = (await call("list services", () => docker.listServices({ filters: { label } }))) as Docker.Service[];
+  if (!services.length) return [];
+  const [tasks, addresses] = await Promise.all([tasksOf(docker), nodeAddresses(docker)]);
+  return services.map((s) => infoOf(s, tasks, addresses));
+}
+
+/** Polling interval while tasks start: Swarm has no "wait until running" call. */
+const POLL_MS = 250;
+/** A service whose tasks fail this often before `replicas` run has failed (Swarm would retry forever). */
+const MAX_TASK_FAILURES = 3;
+
+/**
+ * Creates the service and resolves once `replicas` tasks run and publish their port (or a job's task completed);
+ * a service that cannot get there within `timeoutMs` or whose tasks keep failing is removed again.
+ */
+export async function startService(
+  docker: Docker,
+  spec: ContainerSpec,
+  o: { replicas: number; pinNode?: string; timeoutMs: number },
+): Promise<ServiceInfo> {
+  const secrets = Object.values(spec.env);
+  const body = serviceSpec(spec, o);
+  const created = await call(`create service ${body.Name}`, () => docker.createService(body), secrets);
+  const id = (created as { id?: string; ID?: string }).id ?? (created as { ID?: string }).ID!;
+  try {
+    return await untilRunning(docker, id, spec.restartPolicy === "no" ? 0 : o.replicas, o.timeoutMs);
+  } catch (err) {
+    await docker
+      .getService(id)
+      .remove()
+      .catch(() => undefined);
+    throw err instanceof Upstream ? err : upstream(`start service ${body.Name}`, err, secrets);
+  }
+}
+
+async function untilRunning(docker: Docker, id: string, replicas: number, timeoutMs: number): Promise<ServiceInfo> {
+  const until = Date.now() + timeoutMs;
+  let last: ServiceInfo | undefined;
+  let why = "";
+  while (Date.now() < until) {
+    const svc = (await call(`inspect service ${id}`, () => docker.getService(id).inspect())) as Docker.Service;
+    const [tasks, addresses] = await Promise.all([tasksOf(docker, [id]), nodeAddresses(docker)]);
+    last = infoOf(svc, tasks, addresses);
+    const failures = tasks.filter((t) => ["failed", "rejected"].includes(t.Status?.State ?? ""));
+    why = failures[0]?.Status?.Err ?? pendingReason(tasks);
+    // A job run has started once its one task left the queue (it may already have completed).
+    if (replicas === 0 && tasks.some((t) => ["running", "complete", "failed"].includes(t.Status?.State ?? ""))) return last;
+    const wantsPort = targetPort({ env: { PORT: portEnv(svc) } }) !== undefined;
+    const ready = wantsPort ? last.upstreams.length : tasks.filter((t) => t.Status?.State === "running").length;
+    if (replicas > 0 && ready >= replicas) return last;
+    if (failures.length >= MAX_TASK_FAILURES)
+      throw new Upstream("docker", `tasks of ${last.name} keep failing: ${why || "no reason given"}`);
+    await Bun.sleep(POLL_MS);
+  }
+  throw new Upstream("docker", `${last?.name ?? id}: ${replicas} task(s) not running within ${timeoutMs / 1000}s${why ? ` (${why})` : ""}`);
+}
+
+function portEnv(svc: Docker.Service): string {
+  const env = (svc.Spec as { TaskTemplate?: Docker.ContainerTaskSpec }).TaskTemplate?.ContainerSpec?.Env ?? [];
+  return env.find((e) => e.startsWith("PORT="))?.slice(5) ?? "";
+}
+
+/** Why tasks wait (Swarm's words: "no suitable node (insufficient resources on 2 nodes)"…). */
+function pendingReason(tasks: TaskView[]): string {
+  const t = tasks.find((t) => t.Status?.State === "pending" && t.Status.Err);
+  return t?.Status?.Err ?? "";
+}
+
+/** Removes the service (Swarm stops its tasks, SIGTERM then SIGKILL after their grace period); gone is fine. */
+export async function removeService(docker: Docker, id: string): Promise<void> {
+  try {
+    await docker.getService(id).remove();
+  } catch (err) {
+    if (!isNotFound(err)) throw upstream(`remove service ${id}`, err);
+  }
+}
+
+/** Log lines of every task of a service (the manager collects them from the nodes). */
+export async function* serviceLogs(docker: Docker, id: string, opts: LogOptions): AsyncGenerator<string> {
+  const svc = docker.getService(id);
+  const base = { stdout: true, stderr: true, tail: Math.max(0, Math.floor(opts.tail)) };
+  let body: unknown;
+  try {
+    body = opts.follow
+      ? await svc.logs({ ...base, follow: true, abortSignal: opts.signal } as Docker.ContainerLogsOptions & { follow: true })
+      : await svc.logs({ ...base, follow: false } as Docker.ContainerLogsOptions & { follow: false });
+  } catch (err) {
+    if (opts.signal?.aborted || isNotFound(err)) return;
+    throw upstream(`logs of service ${id}`, err);
+  }
+  yield* logLines(body as Buffer, true, opts.signal);
+}

@@ -1,0 +1,86 @@
+// Docker Swarm implementation of Runtime (STAXA_ENGINE=swarm): the appliance talks to a manager's engine
+// (STAXA_DOCKER_SOCKET); tenant networks are unencrypted attachable overlays and each deployment's container is a
+// Swarm service whose tasks spread over the nodes. Images, volumes and builds stay the manager engine's, as on one
+// host (docs/swarm.md: what works, what differs).
+import Docker from "dockerode";
+import type { Config } from "../config.ts";
+import { Conflict } from "../lib/errors.ts";
+import type { Runtime } from "./types.ts";
+import { createDockerRuntime } from "./docker.ts";
+import { call, upstream } from "./docker-errors.ts";
+import { inspectService, listServices, removeService, serviceLogs, startService } from "./swarm-services.ts";
+import { swarmCluster } from "./swarm-nodes.ts";
+import type { Cluster } from "./cluster.ts";
+
+/** The Swarm runtime: a Runtime whose containers are services, plus the cluster's nodes. */
+export type SwarmRuntime = Runtime & { cluster: Cluster };
+
+/** Overlay networks of this engine by exact name (Docker also matches an id prefix: a stranger's network). */
+async function overlayByName(docker: Docker, name: string): Promise<Docker.NetworkInspectInfo | undefined> {
+  const rows = await call("list networks", () => docker.listNetworks({ filters: { name: [name] } }));
+  return rows.find((n) => n.Name === name);
+}
+
+const ipv4Subnet = (n: Docker.NetworkInspectInfo | undefined) =>
+  (n?.IPAM?.Config ?? []).map((c) => c.Subnet).find((s): s is string => !!s && s.includes("."));
+
+export function createSwarmRuntime(config: Config): SwarmRuntime {
+  const docker = new Docker({ socketPath: config.dockerSocket });
+  const host = createDockerRuntime(config);
+  // The manager's own node id: stateful services are pinned where ensureVolume creates their volumes.
+  let self: Promise<string> | undefined;
+  const selfNode = () =>
+    (self ??= call("engine info", () => docker.info()).then((i: { Swarm?: { NodeID?: string; ControlAvailable?: boolean } }) => {
+      if (!i.Swarm?.NodeID || !i.Swarm.ControlAvailable)
+        throw new Conflict("STAXA_ENGINE=swarm needs the engine to be a swarm manager (docker swarm init)", {}, "not_a_manager");
+      return i.Swarm.NodeID;
+    })).catch((e) => {
+      self = undefined;
+      throw e;
+    });
+
+  return {
+    ...host,
+
+    async ensureNetwork(name, labels, subnet) {
+      const existing = await overlayByName(docker, name);
+      if (existing) return ipv4Subnet(existing);
+      try {
+        await docker.createNetwork({
+          Name: name,
+          Driver: "overlay",
+          // Attachable: a job's one-off task and the tenant's services share it. Unencrypted: no IPsec here.
+          Attachable: true,
+          CheckDuplicate: true,
+          Labels: labels,
+          ...(subnet ? { IPAM: { Driver: "default", Config: [{ Subnet: subnet }] } } : {}),
+        });
+        return subnet;
+      } catch (err) {
+        const e = err as { statusCode?: number; message?: string };
+        if (e.statusCode === 409) return ipv4Subnet(await overlayByName(docker, name));
+        if (subnet && e.statusCode === 403 && /overlap/i.test(e.message ?? ""))
+          throw new Conflict(`subnet ${subnet} overlaps another Docker network`, { subnet }, "subnet_taken");
+        throw upstream(`create network ${name}`, err);
+      }
+    },
+
+    async startContainer(spec) {
+      const pinNode = spec.volumes.length ? await selfNode() : undefined;
+      return startService(docker, spec, {
+        replicas: spec.replicas ?? 1,
+        pinNode,
+        timeoutMs: config.startTimeoutSec * 1000,
+      });
+    },
+    inspectContainer: (id) => inspectService(docker, id),
+    stopAndRemove: (id) => removeService(docker, id),
+    listContainers: (labels) => listServices(docker, labels),
+    logs: (id, opts) => serviceLogs(docker, id, opts),
+    // Per-task samples live on each node's engine; the manager has no stats call for a service.
+    containerStats: async () => undefined,
+    restartCount: async () => undefined,
+    listeningSockets: async () => [],
+    cluster: swarmCluster(docker),
+  } satisfies SwarmRuntime;
+}
