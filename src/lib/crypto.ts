@@ -1,5 +1,5 @@
 // Secret box (AES-256-GCM) for secrets at rest, and hashing for API keys.
-import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, timingSafeEqual } from "node:crypto";
 
 const VERSION = "v1";
 
@@ -31,6 +31,11 @@ export class SecretBox {
 
   openJson<T>(sealed: string | null | undefined, fallback: T): T {
     return sealed ? (JSON.parse(this.open(sealed)) as T) : fallback;
+  }
+
+  /** A 32-byte key for one purpose and salt (HKDF-SHA256): files too large to seal here never use the key itself. */
+  deriveKey(info: string, salt: Uint8Array): Buffer {
+    return Buffer.from(hkdfSync("sha256", this.key, salt, info, 32));
   }
 }
 

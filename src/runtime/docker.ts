@@ -11,6 +11,7 @@ import { hostRoutes } from "./host-routes.ts";
 import { containerLogs, inspectContainer, listContainers, startContainer, stopAndRemove } from "./docker-containers.ts";
 import { listeningSockets } from "./listening-sockets.ts";
 import { containerStats, restartCount, waitContainer } from "./docker-jobs.ts";
+import { execIn, runHelper, startStopped, stopContainer } from "./docker-exec.ts";
 
 /** A ping that hangs is as bad as one refused: the API must keep answering when dockerd is stuck. */
 const PING_TIMEOUT_MS = 5_000;
@@ -131,5 +132,9 @@ export function createDockerRuntime(config: Config): Runtime {
     waitContainer: (id, signal) => waitContainer(docker, id, signal),
     containerStats: (id) => containerStats(docker, id),
     restartCount: (id) => restartCount(docker, id),
+    exec: (id, argv, io) => execIn(docker, id, argv, io),
+    runHelper: (spec, io) => runHelper(docker, spec, io),
+    stopContainer: (id, timeoutSec) => stopContainer(docker, id, timeoutSec),
+    startStopped: (id) => startStopped(docker, id),
   } satisfies Runtime;
 }

@@ -13,6 +13,7 @@ import { moveDeployment, moveTenant } from "./states.ts";
 import { networkName, routeId } from "../resources.ts";
 import { removeTenantRules } from "../network/enforcement.ts";
 import { removeBuiltImages } from "./retention.ts";
+import { removeTenantBackups } from "../backups/files.ts";
 
 /** Marks the tenant deleting, fails its queued deployments, and schedules the cleanup in its lane. */
 export function startTenantDeletion(ctx: Ctx, t: TenantRow): void {
@@ -46,6 +47,7 @@ export async function cleanupTenant(ctx: Ctx, tenantId: string): Promise<void> {
     await ctx.runtime.removeNetwork(networkName(t.name));
     for (const s of svcs) await removeServiceVolumes(ctx, s);
     await removeBuiltImages(ctx, t, svcs); // every tag its deployments built, stage tags too; pulled images may be shared
+    removeTenantBackups(ctx, t.id); // its volume backups go with it (the rows go with the tenant row)
   } catch (e) {
     const reason = `cleanup interrupted, will retry: ${(e as Error).message}`;
     tenants.update(ctx.db, t.id, { status_reason: reason, updated_at: nowIso() });
