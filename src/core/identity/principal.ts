@@ -34,6 +34,9 @@ export const SCOPES = [
   "webhooks:read",
   "webhooks:write",
   "templates:read",
+  // The cluster's servers: an operator's, not a tenant's; give them only to the appliance operator's keys.
+  "nodes:read",
+  "nodes:write",
 ] as const;
 export type Scope = (typeof SCOPES)[number];
 
