@@ -5,6 +5,7 @@ import { auth } from "./plugins/auth.ts";
 import { all, one } from "./plugins/envelope.ts";
 import * as core from "../core/github/installation.ts";
 import { handleGitHubWebhook } from "../core/deploy/github-push.ts";
+import { handlePullRequestWebhook } from "../core/previews/pull-request.ts";
 import { Invalid } from "../lib/errors.ts";
 import { DOCUMENTED_AS, strictBody } from "./body.ts";
 import { jsonBody, rawBody } from "./plugins/json-body.ts";
@@ -31,11 +32,14 @@ export function githubRoutes(deps: ApiDeps) {
       .post(
         "/github/webhook",
         ({ request, body, set }) => {
-          const outcome = handleGitHubWebhook(deps, {
+          const delivery = {
             event: request.headers.get("x-github-event"),
             signature: request.headers.get("x-hub-signature-256"),
             rawBody: typeof body === "string" ? body : "",
-          });
+          };
+          // pull_request: preview tenants (core/previews), verified the same way; push and the rest: github-push.
+          const outcome =
+            delivery.event === "pull_request" ? handlePullRequestWebhook(deps, delivery) : handleGitHubWebhook(deps, delivery);
           set.status = outcome.status === "pong" ? 200 : 202;
           return one(outcome);
         },
@@ -45,7 +49,7 @@ export function githubRoutes(deps: ApiDeps) {
             tags,
             summary: "GitHub Webhook",
             description:
-              "Signed with X-Hub-Signature-256 (HMAC-SHA256 of the raw body with STAXA_GITHUB_WEBHOOK_SECRET); bad or missing signature → 401. push → 202 with the deployments started; ping → 200; other events → 202 ignored.",
+              "Signed with X-Hub-Signature-256 (HMAC-SHA256 of the raw body with STAXA_GITHUB_WEBHOOK_SECRET); bad or missing signature → 401. push → 202 with the deployments started; pull_request (opened, synchronize, reopened, closed) → 202 with the previews created, updated or deleted; ping → 200; other events → 202 ignored.",
           },
         },
       )

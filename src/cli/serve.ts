@@ -43,11 +43,14 @@ export async function serve(config: Config): Promise<void> {
     () => webhooks.stop(),
     (await import("../scheduler/backup-job.ts")).startBackupJob(ctx), // off unless STAXA_BACKUP_CRON
     (await import("../core/github/status.ts")).startGitHubStatusReporter(ctx),
+    (await import("../core/previews/comment.ts")).startPreviewReporter(ctx), // the PR comment of a preview
+    (await import("../scheduler/previews-job.ts")).startPreviewExpiry(ctx), // previews past their TTL
     startTenantJobs(ctx),
     (await import("../scheduler/network-rules-job.ts")).startNetworkRuleExpiry(ctx),
     (await import("../scheduler/domains-job.ts")).startDomainJobs(ctx), // auto-verify, ssl_status, DNS drift
     (await import("../scheduler/images-job.ts")).startImageJobs(ctx), // image retention, build cache budget, disk guard
     (await import("../scheduler/jobs-job.ts")).startJobScheduler(ctx), // tenants' scheduled jobs
+    (await import("../scheduler/tenant-backups-job.ts")).startTenantBackupScheduler(ctx), // tenants' volume backups
     (await import("../scheduler/usage-job.ts")).startUsageSampler(ctx), // live resource usage
   ];
   ctx.log.info("staxa listening", { port: config.port, data_dir: config.dataDir, base_domain: config.baseDomain });

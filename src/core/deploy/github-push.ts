@@ -7,6 +7,7 @@ import { Invalid, Unauthorized, Unprocessable } from "../../lib/errors.ts";
 import { safeEqual } from "../../lib/crypto.ts";
 import { requestDeploy } from "./deployments.ts";
 import { parseGitHubRepo } from "../github/source.ts";
+import * as previews from "../../store/previews.ts";
 
 export interface WebhookDelivery {
   event: string | null;
@@ -71,6 +72,7 @@ function deployPush(ctx: Ctx, payload: any): WebhookOutcome {
   for (const { tenant, service } of installations.gitServicesOf(ctx.db, installationId)) {
     const repo = parseGitHubRepo(ctx.config, service.repo_url);
     if (!repo || !names.has(repo.fullName.toLowerCase()) || service.branch !== branch) continue;
+    if (previews.find(ctx.db, tenant.id)) continue; // a preview follows its pull request's events, not pushes to its branch
     const dep = requestDeploy(ctx, tenant, service, { trigger: "push", branch, commitSha: after });
     deployed.push({ id: dep.id, tenant_id: tenant.id, service: service.name });
   }

@@ -6,6 +6,7 @@ import * as deployments from "../../store/deployments.ts";
 import * as services from "../../store/services.ts";
 import * as tenants from "../../store/tenants.ts";
 import * as installations from "../../store/github-installations.ts";
+import * as previews from "../../store/previews.ts";
 import { githubRequest } from "./app.ts";
 import { parseGitHubRepo, type GitHubRepo } from "./source.ts";
 import { tenantUrl } from "../resources.ts";
@@ -37,7 +38,11 @@ export async function reportStatus(ctx: Ctx, n: Notification, pendingSha = new M
   const tenant = tenants.findById(ctx.db, n.tenant_id);
   const dep = tenant ? deployments.find(ctx.db, tenant.id, depId) : undefined;
   const service = dep ? services.findById(ctx.db, dep.service_id) : undefined;
-  const repo = service?.source_type === "github" ? parseGitHubRepo(ctx.config, service.repo_url) : undefined;
+  const own = service?.source_type === "github" ? parseGitHubRepo(ctx.config, service.repo_url) : undefined;
+  // A pull request preview reports on the PR's base repo (a fork's head commit is reachable there too).
+  const preview = own && tenant ? previews.find(ctx.db, tenant.id) : undefined;
+  const prRepo = preview && [preview.repo, preview.head_repo].some((r) => r.toLowerCase() === own!.fullName.toLowerCase());
+  const repo = prRepo ? { ...own!, owner: preview!.repo.split("/")[0]!, repo: preview!.repo.split("/")[1]! } : own;
   const link = tenant ? installations.find(ctx.db, tenant.provider_id) : undefined;
   if (!tenant || !dep || !repo || !link || link.status !== "active" || !ctx.config.githubAppId) return;
   const auth = { installationId: link.installation_id };
@@ -50,7 +55,7 @@ export async function reportStatus(ctx: Ctx, n: Notification, pendingSha = new M
     state,
     target_url: tenantUrl(ctx.config, tenant.name),
     description: DESCRIPTIONS[state],
-    context: "staxa",
+    context: preview ? "staxa/preview" : "staxa",
   });
   if (r.status !== 201) throw new Error(`GitHub answered HTTP ${r.status} to the ${state} status of ${dep.id}`);
 }

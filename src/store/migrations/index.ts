@@ -8,6 +8,9 @@ import m100 from "./100_domain_claims.sql" with { type: "text" };
 import m110 from "./110_proxy_routes.sql" with { type: "text" };
 import m120 from "./120_scale.sql" with { type: "text" };
 import m140 from "./140_jobs.sql" with { type: "text" };
+import m150 from "./150_backups.sql" with { type: "text" };
+import m160 from "./160_previews.sql" with { type: "text" };
+import m170 from "./170_replicas.sql" with { type: "text" };
 
 export const MIGRATIONS: Array<{ version: number; name: string; sql: string }> = [
   { version: 1, name: "init", sql: m001 },
@@ -18,4 +21,7 @@ export const MIGRATIONS: Array<{ version: number; name: string; sql: string }> =
   { version: 110, name: "proxy_routes", sql: m110 },
   { version: 120, name: "scale", sql: m120 },
   { version: 140, name: "jobs", sql: m140 },
+  { version: 150, name: "backups", sql: m150 },
+  { version: 160, name: "previews", sql: m160 },
+  { version: 170, name: "replicas", sql: m170 },
 ];
