@@ -19,8 +19,11 @@ import { domainRoutes } from "./api/domains.ts";
 import { networkRuleRoutes } from "./api/network-rules.ts";
 import { githubRoutes } from "./api/github.ts";
 import { registryRoutes } from "./api/registries.ts";
+import { nodeRoutes } from "./api/nodes.ts";
 import { webhookRoutes } from "./api/webhooks.ts";
 import { jobRoutes } from "./api/jobs.ts";
+import { backupRoutes } from "./api/backups.ts";
+import { previewRoutes } from "./api/previews.ts";
 import { openapiRoutes } from "./api/openapi.ts";
 import { systemRoutes } from "./api/system.ts";
 import { tlsAskRoutes } from "./api/tls-ask.ts";
@@ -40,8 +43,11 @@ export function createApp(deps: ApiDeps) {
     .use(networkRuleRoutes(deps))
     .use(githubRoutes(deps))
     .use(registryRoutes(deps))
+    .use(nodeRoutes(deps))
     .use(webhookRoutes(deps))
-    .use(jobRoutes(deps));
+    .use(jobRoutes(deps))
+    .use(backupRoutes(deps))
+    .use(previewRoutes(deps));
 
   const root = new Elysia();
   // OIDC only: a token whose issuer keys are not loaded yet waits before Elysia runs. Without an issuer

@@ -78,6 +78,8 @@ export const Service = t.Object({
   healthcheck: Maybe(Open("{path}")),
   build_context: MS(),
   env: t.Array(EnvVar),
+  replicas: I("Containers the service should run (1-10)"),
+  replicas_running: I("Containers recorded as serving it now (a scale or restore in progress shows fewer)"),
 });
 
 const tenantCore = {
@@ -88,6 +90,12 @@ const tenantCore = {
   status_reason: MS("Why the tenant is in its status, in words"),
   url: S("The app's URL"),
   source_type: MS(),
+  preview: Maybe(
+    t.Object(
+      { base_tenant_id: MS("The tenant whose pull request this previews (null once it is gone)"), repo: S(), pr_number: I() },
+      { description: "Set on a pull request preview tenant; null otherwise" },
+    ),
+  ),
   created_at: Time(),
   updated_at: Time(),
 };
@@ -200,8 +208,38 @@ export const JobRun = t.Object({
   logs: t.Optional(S("Tail of the run's logs (single run only)")),
 });
 
+export const PreviewSettings = t.Object({
+  enabled: B(),
+  allow_forks: B("Pull requests from forks get previews too (their code runs with the tenant's env)"),
+  ttl_hours: I("A preview without a new commit for this long is deleted"),
+  env_overrides: t.Array(t.Object({ key: S(), value: MS('The value ("****" for a secret); null: removed in previews') })),
+  watches: t.Array(t.Object({ repo: S("owner/repo"), branch: S() }), {
+    description: "Pull requests to these repos and branches get previews",
+  }),
+  limit: I("Previews per provider and mode (STAXA_PREVIEW_LIMIT)"),
+});
+export const Preview = t.Object({
+  tenant_id: S(),
+  name: S("<name>-pr-<n>"),
+  status: S(),
+  url: S(),
+  pr_number: I(),
+  repo: S("owner/repo of the pull request's base"),
+  head_repo: S("owner/repo of its head (a fork's when fork is true)"),
+  head_ref: S(),
+  head_sha: S(),
+  fork: B(),
+  expires_at: Time("When the TTL deletes it unless a new commit comes"),
+  created_at: Time(),
+  updated_at: Time(),
+});
+
 /** The free-form answers: shapes owned by one core function each. */
 export const Usage = Open("Per-service samples, history and flags");
 export const BuildCapacity = Open("Free space against STAXA_MIN_FREE_DISK_MB and whether builds may run");
 export const Verification = Open("The outcome of a verification");
 export const Named = Open("A GitHub repository or branch, a registry repository or tag");
+
+// Tenant volume backups: their models live beside their routes.
+export { Backup, BackupSchedule } from "./backup-models.ts";
+export { Node, JoinCommand } from "./node-models.ts";

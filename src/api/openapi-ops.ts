@@ -3,6 +3,7 @@
 // set `detail.summary`, which wins. openapi.test.ts fails when an operation the app serves is missing here.
 import { t, type TSchema } from "elysia";
 import * as m from "./models.ts";
+import * as nm from "./node-models.ts";
 
 /** How the data is wrapped: one resource, a paginated list, a whole list, no body, or another media type. */
 export type Shape = "one" | "page" | "all" | "none" | "text" | "sse" | "html" | "document";
@@ -37,6 +38,12 @@ export const OPS: Record<string, OpInfo> = {
   "POST /api/v1/auth/login": op("Log in to the dashboard", 200, "one", m.Session),
   "POST /api/v1/auth/logout": op("Log out of the dashboard", 204, "none"),
   "GET /api/v1/templates": op("List app templates", 200, "all", m.Template),
+  "GET /api/v1/nodes": op("List the cluster's nodes (swarm engine; 409 not_clustered on one host)", 200, "all", nm.Node),
+  "GET /api/v1/nodes/:nodeId": op("Get a node", 200, "one", nm.Node),
+  "POST /api/v1/nodes/join-token": op("The command a new server runs to join the cluster", 200, "one", nm.JoinCommand),
+  "POST /api/v1/nodes/:nodeId/drain": op("Drain a node: its tasks move to the other nodes", 200, "one", nm.Node),
+  "POST /api/v1/nodes/:nodeId/activate": op("Activate a node: it takes tasks again", 200, "one", nm.Node),
+  "DELETE /api/v1/nodes/:nodeId": op("Remove a node from the cluster", 204, "none"),
   "GET /api/v1/templates/:id": op("Get an app template", 200, "one", m.Template),
   "GET /api/v1/tenants": op("List tenants", 200, "page", m.TenantSummary),
   "POST /api/v1/tenants": op("Create a tenant and deploy it", 202, "one", m.Tenant),
@@ -52,6 +59,7 @@ export const OPS: Record<string, OpInfo> = {
   "GET /api/v1/build-capacity": op("Whether new builds may run now", 200, "one", m.BuildCapacity),
   [`GET ${T}/services`]: op("List a tenant's services", 200, "all", m.Service),
   [`POST ${T}/services`]: op("Add a service to a tenant", 202, "one", m.Service),
+  [`PATCH ${T}/services/:name`]: op("Scale a service: set its replicas (no rebuild)", 202, "one", m.Service),
   [`DELETE ${T}/services/:name`]: op("Remove a service", 204, "none"),
   [`POST ${T}/deploy`]: op("Deploy every service of a tenant", 202, "one", m.DeployAll),
   [`POST ${T}/services/:name/deploy`]: op("Deploy one service", 202, "one", m.Deployment),
@@ -101,6 +109,16 @@ export const OPS: Record<string, OpInfo> = {
   [`GET ${T}/jobs/:jobId/runs`]: op("List a job's runs", 200, "all", m.JobRun),
   [`GET ${T}/jobs/:jobId/runs/:runId`]: op("Get a job run with its logs", 200, "one", m.JobRun),
   [`GET ${T}/usage`]: op("Get live resource usage", 200, "one", m.Usage),
+  [`GET ${T}/backups`]: op("List a tenant's backups", 200, "all", m.Backup),
+  [`POST ${T}/backups`]: op("Back up now", 202, "all", m.Backup),
+  [`GET ${T}/backups/schedule`]: op("Get the backup schedule", 200, "one", m.BackupSchedule),
+  [`PUT ${T}/backups/schedule`]: op("Set the backup schedule", 200, "one", m.BackupSchedule),
+  [`DELETE ${T}/backups/schedule`]: op("Remove the backup schedule", 204, "none"),
+  [`POST ${T}/backups/:backupId/restore`]: op("Restore a backup", 202, "one", m.Backup),
+  [`DELETE ${T}/backups/:backupId`]: op("Delete a backup", 204, "none"),
+  [`GET ${T}/previews`]: op("Get the pull request preview settings", 200, "one", m.PreviewSettings),
+  [`PUT ${T}/previews`]: op("Set the pull request preview settings", 200, "one", m.PreviewSettings),
+  [`GET ${T}/previews/list`]: op("List the tenant's pull request previews", 200, "all", m.Preview),
   "GET /api/v1/openapi.json": op("Get the OpenAPI document", 200, "document"),
   "GET /api/v1/docs": op("Read the API documentation", 200, "html"),
 };
@@ -109,6 +127,7 @@ export const OPS: Record<string, OpInfo> = {
 export const TAGS: Record<string, string> = {
   Account: "The provider account behind the API key",
   "Api Keys": "API keys and their scopes",
+  Backups: "Encrypted backups of a tenant's volumes and databases, on demand and on a schedule",
   Auth: "Dashboard sign-in",
   "Build Capacity": "Whether builds may run (the disk guard)",
   Deploy: "Deploying every service of a tenant",
@@ -121,6 +140,8 @@ export const TAGS: Record<string, string> = {
   Logs: "Container logs",
   Meta: "This document and its reader",
   "Network Rules": "Inbound ports and outbound allow-lists",
+  Nodes: "The servers of a swarm cluster (STAXA_ENGINE=swarm): list, join, drain, activate, remove",
+  Previews: "Preview tenants per GitHub pull request",
   Register: "Registering a dashboard identity",
   "Registry Credentials": "Private container registry credentials",
   Services: "The services (containers) of a tenant",

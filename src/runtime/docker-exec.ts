@@ -87,7 +87,8 @@ export async function execIn(docker: Docker, id: string, argv: string[], io: Exe
 /** The create body of a helper: no network, no logs (its stdout is backup data), locked down and small. */
 export function helperOptions(spec: HelperSpec, withStdin: boolean): Docker.ContainerCreateOptions {
   for (const v of spec.volumes)
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(v.name)) throw new Invalid("volumes", "a volume is a Docker volume name, never a host path");
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(v.name))
+      throw new Invalid("volumes", "a volume is a Docker volume name, never a host path");
   return {
     name: spec.name,
     Image: spec.image,

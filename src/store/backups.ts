@@ -35,7 +35,9 @@ export interface ScheduleRow {
 }
 
 export function find(db: Db, tenantId: string, id: string): BackupRow | undefined {
-  return db.query<BackupRow, [string, string]>("SELECT * FROM backups WHERE id = ? AND tenant_id = ?").get(id, tenantId) ?? undefined;
+  return (
+    db.query<BackupRow, [string, string]>("SELECT * FROM backups WHERE id = ? AND tenant_id = ?").get(id, tenantId) ?? undefined
+  );
 }
 
 export function get(db: Db, tenantId: string, id: string): BackupRow {
@@ -53,7 +55,9 @@ export function list(db: Db, tenantId: string): BackupRow[] {
 
 /** Backups queued or running (start-up marks them failed: their work died with the process). */
 export function listUnfinished(db: Db): BackupRow[] {
-  return db.query<BackupRow, []>("SELECT * FROM backups WHERE status IN ('queued', 'running') OR restore_status = 'running'").all();
+  return db
+    .query<BackupRow, []>("SELECT * FROM backups WHERE status IN ('queued', 'running') OR restore_status = 'running'")
+    .all();
 }
 
 export function insert(db: Db, row: BackupRow): void {

@@ -74,6 +74,7 @@ export interface Objects {
   keyId: string;
   jobId: string;
   runId: string;
+  backupId: string;
 }
 
 /**
@@ -93,12 +94,15 @@ export const PARAMS: Record<string, { kind: "parent" | "child" | "name" | "publi
   "network-rules/:ruleId": { kind: "child", fill: (o) => o.ruleId },
   "jobs/:jobId": { kind: "child", fill: (o) => o.jobId },
   "runs/:runId": { kind: "child", fill: (o) => o.runId },
+  "backups/:backupId": { kind: "child", fill: (o) => o.backupId },
   "deliveries/:deliveryId": { kind: "child", fill: (o) => o.deliveryId },
   "services/:name": { kind: "name", fill: (o) => o.serviceName },
   "repos/:repo": { kind: "public", fill: () => "app" },
   "repos/:owner": { kind: "public", fill: () => "acme" },
   "templates/:id": { kind: "public", fill: () => "nextjs" },
   "repos/*": { kind: "public", fill: () => "app/tags" },
+  // The cluster's nodes are the appliance operator's, no provider's (guarded by the nodes:* scopes).
+  "nodes/:nodeId": { kind: "public", fill: () => "abc" },
 };
 
 /** The parameter slots of a route path, with their PARAMS keys. */
@@ -153,6 +157,9 @@ export const BODIES: Record<string, unknown> = {
     source_cidrs: ["198.51.100.0/24"],
   },
   "POST /api/v1/tenants/:id/jobs": { schedule: "0 3 * * *", command: ["echo", "hijacked"], service: "web" },
+  "POST /api/v1/tenants/:id/backups": {},
+  "PUT /api/v1/tenants/:id/backups/schedule": { cron: "0 4 * * *", keep: 3 },
+  "PUT /api/v1/tenants/:id/previews": { enabled: true, allow_forks: true },
   "PATCH /api/v1/registries/:credId": { name: "hijacked" },
   "PATCH /api/v1/webhooks/:id": { description: "hijacked" },
 };
@@ -245,6 +252,7 @@ export async function buildObjects(
       image_url: "example/app:1",
       app_port: 3000,
       env: { API_TOKEN: secret },
+      volumes: [{ name: "data", mount_path: "/data" }], // a backup needs data to hold
     }),
     "tenant",
   ).json.data;
@@ -266,6 +274,9 @@ export async function buildObjects(
     "job",
   ).json.data;
   const run = ok(await s("POST", `/api/v1/tenants/${tenant.id}/jobs/${job.id}/run`), "job run").json.data;
+  ok(await s("PUT", `/api/v1/tenants/${tenant.id}/backups/schedule`, { cron: "0 3 * * *", keep: 2 }), "backup schedule");
+  const backup = ok(await s("POST", `/api/v1/tenants/${tenant.id}/backups`), "backup").json.data[0];
+  await m.idle();
   const cred = ok(
     await s("POST", "/api/v1/registries", {
       name: `${name} registry`,
@@ -300,6 +311,7 @@ export async function buildObjects(
     keyId: apiKey.id,
     jobId: job.id,
     runId: run.id,
+    backupId: backup.id,
   };
 }
 

@@ -80,16 +80,26 @@ export function createBackups(ctx: Ctx, p: Principal, tenantId: string, body: Re
   if (service) {
     const s = services.find(ctx.db, t.id, service);
     if (!s) throw new Invalid("service", `Tenant has no service named "${service}"`);
-    if (!holdsData(s)) throw new Invalid("service", `Service "${service}" has no volume and is not a Postgres: nothing to back up`);
+    if (!holdsData(s))
+      throw new Invalid("service", `Service "${service}" has no volume and is not a Postgres: nothing to back up`);
     targets = [s];
   } else {
     targets = services.list(ctx.db, t.id).filter(holdsData);
     if (!targets.length)
-      throw new Unprocessable("nothing_to_back_up", "No service of this tenant has a volume or is a Postgres: nothing to back up");
+      throw new Unprocessable(
+        "nothing_to_back_up",
+        "No service of this tenant has a volume or is a Postgres: nothing to back up",
+      );
   }
-  const under = new Set(backups.list(ctx.db, t.id).filter(busy).map((b) => b.service));
+  const under = new Set(
+    backups
+      .list(ctx.db, t.id)
+      .filter(busy)
+      .map((b) => b.service),
+  );
   const taken = targets.find((s) => under.has(s.name));
-  if (taken) throw new Conflict(`A backup or restore of service "${taken.name}" is under way`, { service: taken.name }, "backup_running");
+  if (taken)
+    throw new Conflict(`A backup or restore of service "${taken.name}" is under way`, { service: taken.name }, "backup_running");
   return targets.map((s) => queueBackup(ctx, t, s, "manual"));
 }
 
@@ -100,7 +110,8 @@ export function restoreBackup(ctx: Ctx, p: Principal, tenantId: string, backupId
   if (b.status !== "succeeded" || !b.file)
     throw new Conflict(`Backup ${b.id} is ${b.status}: only a succeeded backup can be restored`, {}, "backup_not_restorable");
   const other = backups.list(ctx.db, t.id).find((x) => x.service === b.service && busy(x));
-  if (other) throw new Conflict(`A backup or restore of service "${b.service}" is under way`, { service: b.service }, "backup_running");
+  if (other)
+    throw new Conflict(`A backup or restore of service "${b.service}" is under way`, { service: b.service }, "backup_running");
   backups.update(ctx.db, b.id, { restore_status: "running", restore_reason: null, restored_at: null });
   void ctx.deployer.queue.enqueue(t.id, () => runRestore(ctx, b.id, t.id));
   return backups.get(ctx.db, t.id, b.id);
@@ -132,7 +143,8 @@ export function failInterruptedBackups(ctx: Ctx): number {
   const reason = "the appliance restarted during it";
   const left = backups.listUnfinished(ctx.db);
   for (const b of left) {
-    if (b.status === "queued" || b.status === "running") backups.update(ctx.db, b.id, { status: "failed", reason, finished_at: now });
+    if (b.status === "queued" || b.status === "running")
+      backups.update(ctx.db, b.id, { status: "failed", reason, finished_at: now });
     if (b.restore_status === "running") backups.update(ctx.db, b.id, { restore_status: "failed", restore_reason: reason });
   }
   return left.length;

@@ -66,7 +66,13 @@ export class SealedWriter {
     meta: Omit<SealedHeader, "format" | "version" | "kdf" | "salt">,
   ): Promise<SealedWriter> {
     const salt = randomBytes(16);
-    const header: SealedHeader = { format: "staxa-tenant-backup", version: 1, ...meta, kdf: "hkdf-sha256", salt: salt.toString("base64") };
+    const header: SealedHeader = {
+      format: "staxa-tenant-backup",
+      version: 1,
+      ...meta,
+      kdf: "hkdf-sha256",
+      salt: salt.toString("base64"),
+    };
     const head = Buffer.from(`${MAGIC}\n${JSON.stringify(header)}\n`);
     const tmp = `${path}.partial`;
     const fh = await open(tmp, "wx", 0o600);
@@ -165,7 +171,13 @@ async function headerOf(fh: FileHandle): Promise<{ header: SealedHeader; end: nu
   }
   if (header?.format !== "staxa-tenant-backup" || header.version !== 1 || typeof header.salt !== "string")
     throw corrupt("unknown header");
-  return { header, end: nl2 + 1, aad: createHash("sha256").update(start.subarray(0, nl2 + 1)).digest() };
+  return {
+    header,
+    end: nl2 + 1,
+    aad: createHash("sha256")
+      .update(start.subarray(0, nl2 + 1))
+      .digest(),
+  };
 }
 
 /**

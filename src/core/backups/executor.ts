@@ -42,7 +42,11 @@ const reasonOf = (ctx: Ctx, tg: Target | undefined, e: unknown): string =>
   redactEnvValues(ctx.box, tg ? [tg.t.env_enc, tg.s.env_enc] : [], { m: (e as Error).message }).m;
 
 async function exec(ctx: Ctx, id: string, step: plan.ExecStep, io: ExecIo = {}): Promise<void> {
-  const r = await ctx.runtime.exec!(id, step.argv, { env: step.env, ...(step.stdin ? { stdin: Buffer.from(step.stdin) } : {}), ...io });
+  const r = await ctx.runtime.exec!(id, step.argv, {
+    env: step.env,
+    ...(step.stdin ? { stdin: Buffer.from(step.stdin) } : {}),
+    ...io,
+  });
   if (r.exitCode !== 0) throw failure(step.argv[0]!, r);
 }
 
@@ -157,7 +161,10 @@ export async function runRestore(ctx: Ctx, id: string, tenantId: string): Promis
       const base = { tenant: tg.t.name, tenantId, image: helperImage(tg) };
       await whileStopped(ctx, tg.container, async () => {
         for (const [i, part] of parts.entries()) {
-          const [clear, extract] = plan.tarRestoreHelpers({ ...base, volume: part.slice("volume/".length) }, `${id.slice(-8)}-${i}`);
+          const [clear, extract] = plan.tarRestoreHelpers(
+            { ...base, volume: part.slice("volume/".length) },
+            `${id.slice(-8)}-${i}`,
+          );
           const c = await ctx.runtime.runHelper!(clear!);
           if (c.exitCode !== 0) throw failure("find", c);
           const x = await ctx.runtime.runHelper!(extract!, { stdin: partBytes(ctx, path, part) });

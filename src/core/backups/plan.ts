@@ -106,12 +106,18 @@ function helper(
  * The helper that tars one volume to stdout: the service's own image (its tar, its user names), the volume read
  * only, no network; DAC_READ_SEARCH reads a data dir the service user keeps at mode 0700.
  */
-export function tarBackupHelper(b: { tenant: string; tenantId: string; image: string; volume: string }, suffix: string): HelperSpec {
+export function tarBackupHelper(
+  b: { tenant: string; tenantId: string; image: string; volume: string },
+  suffix: string,
+): HelperSpec {
   return helper(b, ["tar", "-cf", "-", "-C", MOUNT, "."], true, ["DAC_READ_SEARCH"], suffix);
 }
 
 /** Restoring one volume: empty it, then untar stdin into it keeping owners and modes. */
-export function tarRestoreHelpers(b: { tenant: string; tenantId: string; image: string; volume: string }, suffix: string): HelperSpec[] {
+export function tarRestoreHelpers(
+  b: { tenant: string; tenantId: string; image: string; volume: string },
+  suffix: string,
+): HelperSpec[] {
   const caps = ["CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER"];
   return [
     helper(b, ["find", MOUNT, "-mindepth", "1", "-delete"], false, caps, `${suffix}-clear`),

@@ -179,7 +179,15 @@ describe("foreign-id matrix over the route table", async () => {
         .filter((r) => paramSlots(r.path).length && !hasOwnedParam(r.path))
         .map(routeKey)
         .sort(),
-    ).toEqual(["GET /api/v1/github/repos/*", "GET /api/v1/github/repos/:owner/:repo/branches", "GET /api/v1/templates/:id"]);
+    ).toEqual([
+      "DELETE /api/v1/nodes/:nodeId",
+      "GET /api/v1/github/repos/*",
+      "GET /api/v1/github/repos/:owner/:repo/branches",
+      "GET /api/v1/nodes/:nodeId",
+      "GET /api/v1/templates/:id",
+      "POST /api/v1/nodes/:nodeId/activate",
+      "POST /api/v1/nodes/:nodeId/drain",
+    ]);
   });
 
   test("another provider's ids, another mode's key, and ids under another parent all answer 404, with no data, and change nothing", async () => {
@@ -200,8 +208,9 @@ describe("foreign-id matrix over the route table", async () => {
   }, 30_000);
 
   test("control: the owner's own key reaches every one of those routes with the same ids (so the 404s above mean something)", async () => {
-    // Reads first, then changes, then deletes children before parents: each call still finds its objects.
-    const order = (r: RouteRef) => (r.method === "GET" ? 0 : r.method === "DELETE" ? 10 - paramSlots(r.path).length : 1);
+    // Reads first, then changes, then deletes children before parents (deeper paths first, e.g. …/backups/schedule
+    // before its tenant): each call still finds its objects.
+    const order = (r: RouteRef) => (r.method === "GET" ? 0 : r.method === "DELETE" ? 20 - r.path.split("/").length : 1);
     const wrong: string[] = [];
     for (const r of [...owned].sort((x, y) => order(x) - order(y))) {
       const { url } = fillPath(r.path, a);

@@ -72,7 +72,7 @@ describe("sealed backup file", () => {
   });
 
   const damaged: Array<[string, (b: Buffer) => Buffer]> = [
-    ["a flipped byte in a frame", (b) => (b[b.length - 40]! ^= 1, b)],
+    ["a flipped byte in a frame", (b) => ((b[b.length - 40]! ^= 1), b)],
     ["a cut before the end frame", (b) => b.subarray(0, b.length - 30)],
     ["bytes after the end frame", (b) => Buffer.concat([b, Buffer.from("x")])],
     ["an edited header", (b) => Buffer.from(b.toString("latin1").replace('"service":"db"', '"service":"dx"'), "latin1")],

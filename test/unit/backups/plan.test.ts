@@ -28,7 +28,11 @@ describe("Postgres commands", () => {
   test("a dump is the roles, then one plain dump per database, names in env never in argv", () => {
     const steps = plan.pgDumpSteps("app", ["app", "host=evil dbname=x"]);
     expect(steps).toEqual([
-      { part: "globals.sql", argv: ["pg_dumpall", "--globals-only", "--no-password"], env: { PGUSER: "app", PGDATABASE: "postgres" } },
+      {
+        part: "globals.sql",
+        argv: ["pg_dumpall", "--globals-only", "--no-password"],
+        env: { PGUSER: "app", PGDATABASE: "postgres" },
+      },
       { part: "db/app", argv: ["pg_dump", "--clean", "--if-exists", "--no-password"], env: { PGUSER: "app", PGDATABASE: "app" } },
       {
         part: "db/host=evil dbname=x",

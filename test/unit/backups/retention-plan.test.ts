@@ -20,7 +20,12 @@ const cases: Array<[string, R[], number, string[]]> = [
   ["a failed one older than a success goes", [r("f", 1, "failed"), r("a", 2)], 5, ["f"]],
   ["a failed one newer than every success stays", [r("a", 1), r("f", 2, "failed")], 5, []],
   ["failed ones with no success: at most keep", [r("f1", 1, "failed"), r("f2", 2, "failed"), r("f3", 3, "failed")], 2, ["f1"]],
-  ["services are counted apart", [r("a", 1, "succeeded", "scheduled", "db"), r("b", 2, "succeeded", "scheduled", "cache"), r("c", 3)], 1, ["a"]],
+  [
+    "services are counted apart",
+    [r("a", 1, "succeeded", "scheduled", "db"), r("b", 2, "succeeded", "scheduled", "cache"), r("c", 3)],
+    1,
+    ["a"],
+  ],
   ["keep 1 with a fresh failure keeps the last success and the failure", [r("a", 1), r("b", 2), r("f", 3, "failed")], 1, ["a"]],
 ];
 
