@@ -13,6 +13,8 @@ export interface TenantSummary {
   /** Why the tenant is failed (null otherwise). */
   status_reason: string | null;
   url: string;
+  /** Set on a pull request preview tenant. */
+  preview?: { repo: string; pr_number: number } | null;
   created_at: string;
 }
 
@@ -120,6 +122,11 @@ export function TenantsPage() {
                 <tr>
                   <td data-label="Name">
                     <Link href={`/tenants/${encodeURIComponent(t.id)}`}>{t.name}</Link>
+                    {t.preview && (
+                      <span class="badge" title={`Preview of ${t.preview.repo} pull request #${t.preview.pr_number}`}>
+                        PR #{t.preview.pr_number}
+                      </span>
+                    )}
                     {t.display_name && <div class="muted">{t.display_name}</div>}
                   </td>
                   <td data-label="Status">
