@@ -18,8 +18,9 @@ Usage:
   staxa migrate                            apply database migrations and exit
   staxa admin create-key --email E [--name N] [--mode live|test]
                                            create the provider if needed; print only the raw API key
-  staxa backup <file> [--passphrase-file F] [--force]
-                                           online backup of the store and secret key (encrypted with a passphrase)
+  staxa backup <file> [--passphrase-file F] [--force] [--with-tenant-backups]
+                                           online backup of the store and secret key (encrypted with a passphrase);
+                                           --with-tenant-backups adds the tenants' volume backup files
   staxa restore <file> [--passphrase-file F] [--force]
                                            restore into an empty STAXA_DATA_DIR (--force replaces its store and key)
   staxa version                            print the version
@@ -76,7 +77,7 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case "backup":
-        return backupCommand(config, parseArgs(rest, ["force"]));
+        return backupCommand(config, parseArgs(rest, ["force", "with-tenant-backups"]));
       case "restore":
         return restoreCommand(config, parseArgs(rest, ["force"]));
       default:

@@ -15,6 +15,7 @@ import type { Db } from "../store/db.ts";
 import { integrityCheck, snapshotSchemaVersion, vacuumInto } from "../store/snapshot.ts";
 import { Conflict, Invalid, Unprocessable } from "../lib/errors.ts";
 import { randomAlnum } from "../lib/ids.ts";
+import { writeTenantBackupParts } from "./tenant-parts.ts";
 
 const MAGIC = "STAXA-BACKUP 1";
 const DB_PART = "staxa.db";
@@ -48,7 +49,7 @@ const deriveKey = (passphrase: string, salt: Buffer, p: { N: number; r: number; 
 export function createBackup(
   db: Db,
   secretKeyFile: Uint8Array,
-  opts: { scratchDir: string; passphrase?: string; now?: Date },
+  opts: { scratchDir: string; passphrase?: string; now?: Date; extra?: Array<{ name: string; bytes: Uint8Array }> },
 ): Uint8Array {
   mkdirSync(opts.scratchDir, { recursive: true, mode: 0o700 });
   const tmp = join(opts.scratchDir, `.backup-${randomAlnum(12)}.db`);
@@ -63,6 +64,7 @@ export function createBackup(
     [
       { name: DB_PART, bytes: dbBytes },
       { name: KEY_PART, bytes: secretKeyFile },
+      ...(opts.extra ?? []), // tenant volume backups (--with-tenant-backups)
     ],
     snapshotSchemaVersion(db),
     opts,
@@ -161,8 +163,8 @@ export function openArchive(archive: Uint8Array, passphrase?: string): { header:
 export function restoreBackup(
   archive: Uint8Array,
   dataDir: string,
-  opts: { passphrase?: string; force?: boolean } = {},
-): BackupHeader {
+  opts: { passphrase?: string; force?: boolean; tenantBackupsDir?: string } = {},
+): BackupHeader & { tenant_backups: number } {
   const { header, parts } = openArchive(archive, opts.passphrase);
   const entries = existsSync(dataDir) ? readdirSync(dataDir) : [];
   if (entries.length > 0 && !opts.force) {
@@ -188,7 +190,8 @@ export function restoreBackup(
   } finally {
     rmSync(stage, { recursive: true, force: true });
   }
-  return header;
+  const tenantBackups = writeTenantBackupParts(parts, opts.tenantBackupsDir ?? join(dataDir, "backups"));
+  return { ...header, tenant_backups: tenantBackups };
 }
 
 /** Writes bytes to `path` with mode 0600, atomically (temp file + rename). */

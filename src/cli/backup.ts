@@ -1,12 +1,16 @@
 // `staxa backup <file>` and `staxa restore <file>`: online backup of the store + secret key, and restore into an empty data dir.
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { Config } from "../config.ts";
 import { openDb } from "../store/db.ts";
 import { createBackup, restoreBackup, writePrivateFile } from "../backup/archive.ts";
 import { AppError, Invalid } from "../lib/errors.ts";
 import { loadOrCreateKey } from "../lib/secret-key.ts";
 import { UsageError, type Flags } from "./args.ts";
+import { tenantBackupParts } from "../backup/tenant-parts.ts";
+
+/** Where tenant volume backups live (core/backups/files.ts says the same for the running appliance). */
+const tenantBackupsDir = (config: Config) => config.backupDir || join(config.dataDir, "backups");
 
 /** Reads a passphrase file (first line, without its newline); refuses an empty one. */
 function passphraseFrom(flags: Flags): string | undefined {
@@ -36,6 +40,7 @@ function report(err: unknown): number {
 export function backupCommand(config: Config, flags: Flags): number {
   const file = target(flags, "backup");
   const force = flags.bool("force");
+  const withTenants = flags.bool("with-tenant-backups");
   try {
     const passphrase = passphraseFrom(flags);
     flags.done();
@@ -45,11 +50,12 @@ export function backupCommand(config: Config, flags: Flags): number {
     // The key is created on first start; a store that never had one holds no sealed secrets yet.
     loadOrCreateKey(config.secretKeyPath);
     const db = openDb(config.dbPath);
-    const archive = createBackup(db, readFileSync(config.secretKeyPath), { scratchDir: dirname(file), passphrase });
+    const extra = withTenants ? tenantBackupParts(tenantBackupsDir(config)) : [];
+    const archive = createBackup(db, readFileSync(config.secretKeyPath), { scratchDir: dirname(file), passphrase, extra });
     db.close();
     writePrivateFile(file, archive);
     process.stdout.write(
-      `backup written to ${file} (${archive.length} bytes${passphrase ? ", encrypted" : ", NOT encrypted: keep it as secret as the data dir"})\n`,
+      `backup written to ${file} (${archive.length} bytes${withTenants ? `, ${extra.length} tenant backups` : ""}${passphrase ? ", encrypted" : ", NOT encrypted: keep it as secret as the data dir"})\n`,
     );
     return 0;
   } catch (err) {
@@ -64,9 +70,13 @@ export function restoreCommand(config: Config, flags: Flags): number {
     const passphrase = passphraseFrom(flags);
     flags.done();
     if (!existsSync(file)) throw new Invalid("file", `${file} does not exist`);
-    const header = restoreBackup(readFileSync(file), config.dataDir, { passphrase, force });
+    const header = restoreBackup(readFileSync(file), config.dataDir, {
+      passphrase,
+      force,
+      tenantBackupsDir: tenantBackupsDir(config),
+    });
     process.stdout.write(
-      `restored backup of ${header.created_at} (schema ${header.schema_version}) into ${config.dataDir}; start the appliance to apply newer migrations\n`,
+      `restored backup of ${header.created_at} (schema ${header.schema_version}) into ${config.dataDir}${header.tenant_backups ? ` with ${header.tenant_backups} tenant backups` : ""}; start the appliance to apply newer migrations\n`,
     );
     return 0;
   } catch (err) {
