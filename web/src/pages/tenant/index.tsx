@@ -16,6 +16,8 @@ import { NetworkRules } from "./network.tsx";
 import { Settings } from "./settings.tsx";
 import { Jobs } from "./jobs.tsx";
 import { UsageTab } from "./usage.tsx";
+import { Backups } from "./backups.tsx";
+import { Previews, type PreviewMark } from "./previews.tsx";
 import { serves } from "../../tenant-state.ts";
 
 export interface Service {
@@ -32,6 +34,9 @@ export interface Service {
   resource_size: string;
   host: string | null;
   volumes?: { name: string; mount_path: string }[];
+  /** Containers wanted, and recorded as serving (fewer while a scale or repair is under way). */
+  replicas?: number;
+  replicas_running?: number;
 }
 export interface Deployment {
   id: string;
@@ -63,6 +68,8 @@ export interface Tenant {
   egress_mode: string;
   services: Service[];
   deployments: Deployment[];
+  /** Set when this tenant is a pull request preview. */
+  preview?: PreviewMark | null;
   created_at: string;
   updated_at: string;
 }
@@ -86,6 +93,8 @@ const TABS: [string, string][] = [
   ["network", "Network rules"],
   ["jobs", "Jobs"],
   ["usage", "Usage"],
+  ["backups", "Backups"],
+  ["previews", "Previews"],
   ["settings", "Settings"],
 ];
 
@@ -172,6 +181,8 @@ export function TenantPage(props: { id: string; tab: string }) {
       {tab === "network" && <NetworkRules {...tp} />}
       {tab === "jobs" && <Jobs {...tp} />}
       {tab === "usage" && <UsageTab {...tp} />}
+      {tab === "backups" && <Backups {...tp} />}
+      {tab === "previews" && <Previews {...tp} mark={tp.tenant.preview ?? null} />}
       {tab === "settings" && <Settings {...tp} />}
     </section>
   );
