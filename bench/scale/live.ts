@@ -71,6 +71,7 @@ export function insertTenants(
         container_ip: null,
         live_port: null,
         live_image: null,
+        replicas: 1,
         created_at: now,
         updated_at: now,
       };

@@ -72,7 +72,17 @@ export const serviceFields = {
   }),
   build_context: coreField("Directory of the repository to build from", str),
   command: coreField("The container's argv (an array of strings, never a shell string)", strings),
+  replicas: coreField(
+    "Containers serving the service, load-balanced by the proxy (1-10, at most STAXA_MAX_REPLICAS; default 1). A service with volumes runs one.",
+    int(1, 10),
+  ),
 };
+
+/** PATCH /tenants/{id}/services/{name}: what changes without a rebuild. */
+export const servicePatchBody = strictBody(
+  { replicas: serviceFields.replicas },
+  { description: "Scale the service: new replicas start from the live image, removed ones are drained first" },
+);
 
 /** The one-service form of a tenant's fields (POST /tenants with source_type): the service's, at the top level. */
 const singleService = (({ name: _n, port: _p, is_primary: _i, is_routable: _r, priority: _o, depends_on: _d, ...rest }) => rest)(

@@ -1,12 +1,12 @@
-// HTTP routes of /api/v1 for: services (list, add, remove, deploy one, deploy all, a service's deployments and logs).
+// HTTP routes of /api/v1 for: services (list, add, scale, remove, deploy one, deploy all, a service's deployments and logs).
 import { Elysia, t } from "elysia";
 import type { ApiDeps } from "./deps.ts";
 import { auth } from "./plugins/auth.ts";
 import { all, one, page } from "./plugins/envelope.ts";
-import { addService, deployAll, deployService, listServices, removeService } from "../core/tenants/services.ts";
+import { addService, deployAll, deployService, listServices, removeService, updateService } from "../core/tenants/services.ts";
 import { serviceView } from "../core/tenants/tenants.ts";
 import { deploymentView, listDeployments } from "../core/deploy/deployments.ts";
-import { bodyObject, serviceFields, strictBody } from "./body.ts";
+import { bodyObject, serviceFields, servicePatchBody, strictBody } from "./body.ts";
 import { jsonBody } from "./plugins/json-body.ts";
 import { logQuery, logResponse } from "./log-stream.ts";
 import { pageQuery } from "./query.ts";
@@ -33,6 +33,15 @@ export function serviceRoutes(deps: ApiDeps) {
         return res;
       },
       { scope: "tenants:write", parse: json, body: strictBody(serviceFields) },
+    )
+    .patch(
+      "/tenants/:id/services/:name",
+      ({ principal, params, body, set }) => {
+        const row = updateService(deps, principal, params.id, params.name, bodyObject(body));
+        set.status = 202; // replicas start or stop in the background
+        return one(serviceView(deps, listServices(deps, principal, params.id).tenant, row));
+      },
+      { scope: "tenants:write", parse: json, body: servicePatchBody },
     )
     .delete(
       "/tenants/:id/services/:name",

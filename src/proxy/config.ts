@@ -125,7 +125,10 @@ function lookupRoute(o: ProxyOptions, id: string, kind: LookupKind, match: Recor
         },
         // SRV targets are names (ip-a-b-c-d.staxa.internal), resolved by the same resolver.
         transport: { protocol: "http", resolver, dial_timeout: "5s" },
-        load_balancing: { try_duration: "6s", try_interval: "100ms" },
+        // Replicas of a host take turns; one that fails (refused, reset) is skipped for a while, and the request is
+        // tried on another. One dial failure marks it down for 2 s only: a one-replica host is back at once.
+        load_balancing: { selection_policy: { policy: "round_robin" }, try_duration: "6s", try_interval: "100ms" },
+        health_checks: { passive: { fail_duration: "2s", max_fails: 1 } },
       },
     ],
     terminal: true,

@@ -32,6 +32,8 @@ export interface ServiceRow {
   live_port: number | null;
   /** Image id the live container runs. */
   live_image: string | null;
+  /** Containers the service runs (1..10); replicas 2..n are rows of service_replicas. */
+  replicas: number;
   created_at: string;
   updated_at: string;
 }
@@ -79,10 +81,10 @@ export function insert(db: Db, row: ServiceRow): void {
   db.query(
     `INSERT INTO services (id, tenant_id, name, source_type, repo_url, branch, commit_sha, image_url, registry_id, port,
               is_primary, is_routable, resource_size, env_enc, priority, depends_on, volumes, healthcheck, command, build_context, status,
-              current_deployment_id, container_id, container_ip, live_port, live_image, created_at, updated_at)
+              current_deployment_id, container_id, container_ip, live_port, live_image, replicas, created_at, updated_at)
             VALUES ($id, $tenant_id, $name, $source_type, $repo_url, $branch, $commit_sha, $image_url, $registry_id, $port,
               $is_primary, $is_routable, $resource_size, $env_enc, $priority, $depends_on, $volumes, $healthcheck, $command, $build_context, $status,
-              $current_deployment_id, $container_id, $container_ip, $live_port, $live_image, $created_at, $updated_at)`,
+              $current_deployment_id, $container_id, $container_ip, $live_port, $live_image, $replicas, $created_at, $updated_at)`,
   ).run(named(row));
 }
 
@@ -100,6 +102,7 @@ const UPDATABLE = new Set([
   "container_ip",
   "live_port",
   "live_image",
+  "replicas",
   "updated_at",
 ]);
 type Mutable = Partial<
@@ -118,6 +121,7 @@ type Mutable = Partial<
     | "container_ip"
     | "live_port"
     | "live_image"
+    | "replicas"
   >
 >;
 

@@ -16,6 +16,17 @@ export interface DesiredService {
   port: number;
   /** The route's id, hosts and TLS when the service is routable (the upstream is the observed address). */
   route: Omit<Route, "upstream"> | null;
+  /** Containers the service should run (its `replicas`; 1 when absent): replica 1 is `containerId`. */
+  replicas?: number;
+  /** The containers recorded for replicas 2..n (service_replicas). */
+  extra?: DesiredReplica[];
+}
+
+/** A replica beyond the first as the store records it: its slot (2..n), container and address. */
+export interface DesiredReplica {
+  slot: number;
+  containerId: string;
+  ip: string | null;
 }
 
 export interface DesiredTenant {
@@ -32,6 +43,8 @@ export interface ObservedContainer {
   name: string;
   running: boolean;
   ip: string | null;
+  /** Where it answers when the engine publishes it itself (swarm tasks); else `<ip>:<port>`. */
+  upstreams?: string[];
   /** `staxa.tenant_id` label; containers of tenants another store owns are never touched. */
   tenantId: string | undefined;
 }
@@ -46,6 +59,13 @@ export type Step =
   | { op: "remove-route"; id: string }
   | { op: "sync-routes"; routes: Route[] }
   | { op: "record-ip"; tenantId: string; serviceId: string; ip: string }
+  | { op: "record-replica-ip"; tenantId: string; serviceId: string; slot: number; containerId: string; ip: string }
+  /** A replica slot without a container: one is started from the live image and port, then routed. */
+  | { op: "start-replica"; tenantId: string; serviceId: string; slot: number }
+  /** A replica's recorded container stopped or vanished: it is removed, and the slot started again. */
+  | { op: "restore-replica"; tenantId: string; serviceId: string; slot: number; containerId: string }
+  /** A slot above `replicas`: its route entry goes first, then it is drained, then stopped. */
+  | { op: "stop-replica"; tenantId: string; serviceId: string; slot: number; containerId: string }
   | { op: "restore"; tenantId: string; serviceId: string; label: string }
   | { op: "remove-container"; tenantId: string; id: string; name: string }
   | { op: "tenant-status"; tenantId: string; status: "ready" | "failed"; reason: string | null }
@@ -54,10 +74,12 @@ export type Step =
 /**
  * `startup` also settles tenants left mid-deployment, removes orphaned containers and writes the whole routing
  * table in one change; the periodic tick only repairs what differs (an orphan there may be an old container
- * still draining, so it is left to the deployment that retires it).
+ * still draining, so it is left to the deployment that retires it). Replica steps come after the route steps: a
+ * replica being scaled away leaves the route before it stops, and a new one joins the route itself once healthy.
  */
 export function plan(desired: DesiredTenant[], observed: Observed, mode: "startup" | "tick"): Step[] {
   const steps: Step[] = [];
+  const replicaSteps: Step[] = [];
   const byId = new Map(observed.containers.map((c) => [c.id, c]));
   const live = new Set<string>();
   const wanted: Route[] = [];
@@ -78,6 +100,8 @@ export function plan(desired: DesiredTenant[], observed: Observed, mode: "startu
       const c = byId.get(s.containerId);
       if (!c?.running) {
         if (c) live.add(c.id); // replaced by the restore, not removed as an orphan meanwhile
+        // The other replicas keep serving until the restore's deployment replaces them one by one.
+        for (const r of s.extra ?? []) if (byId.has(r.containerId)) live.add(r.containerId);
         if (s.route) keep.add(s.route.id);
         steps.push({ op: "restore", tenantId: t.id, serviceId: s.id, label: `${t.name}.${s.name}` });
         continue;
@@ -85,7 +109,10 @@ export function plan(desired: DesiredTenant[], observed: Observed, mode: "startu
       live.add(c.id);
       if (s.isPrimary) serving = true;
       if (c.ip && c.ip !== s.ip) steps.push({ op: "record-ip", tenantId: t.id, serviceId: s.id, ip: c.ip });
-      if (s.route && c.ip) wanted.push({ ...s.route, upstream: `${c.ip}:${s.port}` });
+      const upstreams = c.upstreams?.length ? [...c.upstreams] : c.ip ? [`${c.ip}:${s.port}`] : [];
+      planReplicas(t.id, s, byId, live, upstreams, steps, replicaSteps);
+      if (s.route && upstreams.length)
+        wanted.push({ ...s.route, upstream: upstreams[0]!, ...(upstreams.length > 1 ? { upstreams } : {}) });
     }
     if (mode === "startup" && (t.status === "deploying" || t.status === "provisioning")) {
       steps.push(
@@ -104,16 +131,49 @@ export function plan(desired: DesiredTenant[], observed: Observed, mode: "startu
     }
     const kept = observed.routes.filter((r) => busyNames.has(tenantOfRoute(r.id)) || keep.has(r.id));
     steps.push({ op: "sync-routes", routes: [...wanted, ...kept] });
-    return steps;
+    return [...steps, ...replicaSteps];
   }
   const have = observed.routes.filter((r) => !busyNames.has(tenantOfRoute(r.id)) && !keep.has(r.id));
   const haveKeys = new Set(have.map(routeKey));
   const wantIds = new Set(wanted.map((r) => r.id));
   for (const r of wanted) if (!haveKeys.has(routeKey(r))) steps.push({ op: "set-route", route: r });
   for (const r of have) if (!wantIds.has(r.id)) steps.push({ op: "remove-route", id: r.id });
-  return steps;
+  return [...steps, ...replicaSteps];
 }
 
+/**
+ * Replicas 2..n of a running service: running ones join `upstreams` (in slot order), stopped or vanished ones are
+ * restored, missing slots started, slots above `replicas` stopped. Their containers count as live (never orphans).
+ */
+function planReplicas(
+  tenantId: string,
+  s: DesiredService,
+  byId: Map<string, ObservedContainer>,
+  live: Set<string>,
+  upstreams: string[],
+  steps: Step[],
+  replicaSteps: Step[],
+): void {
+  const want = s.replicas ?? 1;
+  const recorded = new Set<number>();
+  for (const r of [...(s.extra ?? [])].sort((a, b) => a.slot - b.slot)) {
+    recorded.add(r.slot);
+    const c = byId.get(r.containerId);
+    if (c) live.add(c.id);
+    const at = { tenantId, serviceId: s.id, slot: r.slot, containerId: r.containerId };
+    if (r.slot > want) replicaSteps.push({ op: "stop-replica", ...at });
+    else if (!c?.running) replicaSteps.push({ op: "restore-replica", ...at });
+    else {
+      if (c.ip && c.ip !== r.ip) steps.push({ op: "record-replica-ip", ...at, ip: c.ip });
+      if (c.ip) upstreams.push(`${c.ip}:${s.port}`);
+    }
+  }
+  for (let slot = 2; slot <= want; slot++)
+    if (!recorded.has(slot)) replicaSteps.push({ op: "start-replica", tenantId, serviceId: s.id, slot });
+}
+
+/** A route's identity for comparison: its upstreams as a set (the order of replicas does not matter). */
 function routeKey(r: Route): string {
-  return `${r.id}|${r.upstream}|${[...r.hosts].sort().join(",")}|${r.tls}`;
+  const ups = [...new Set([r.upstream, ...(r.upstreams ?? [])])].sort().join(" ");
+  return `${r.id}|${ups}|${[...r.hosts].sort().join(",")}|${r.tls}`;
 }

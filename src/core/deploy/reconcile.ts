@@ -4,6 +4,7 @@ import type { Ctx } from "../context.ts";
 import * as tenants from "../../store/tenants.ts";
 import * as services from "../../store/services.ts";
 import * as deployments from "../../store/deployments.ts";
+import * as replicas from "../../store/replicas.ts";
 import { nowIso } from "../../lib/ids.ts";
 import { routeBase } from "../domains/routes.ts";
 import { portOf } from "./container-plan.ts";
@@ -13,6 +14,8 @@ import { describe } from "./pipeline.ts";
 import { recoverSubnets } from "../network/subnets.ts";
 import { INTERRUPTED, plan, type DesiredTenant, type Observed, type Step } from "./reconcile-plan.ts";
 import { moveDeployment, moveTenant } from "./states.ts";
+import { applyReplicaStep, isReplicaStep } from "./replica-steps.ts";
+import { tenantOfRoute } from "../resources.ts";
 
 export { INTERRUPTED };
 
@@ -52,11 +55,16 @@ function busyTenants(ctx: Ctx): Set<string> {
   return new Set(deployments.listActive(ctx.db).map((d) => d.tenant_id));
 }
 
-/** What the store says should run: every tenant, its services' live containers, ports and routes. */
-export function desiredState(ctx: Ctx): DesiredTenant[] {
+/**
+ * What the store says should run: every tenant (or only `only`), its services' live containers and replicas,
+ * ports and routes.
+ */
+export function desiredState(ctx: Ctx, only?: string): DesiredTenant[] {
   const busy = busyTenants(ctx);
   const byTenant = Map.groupBy(services.listAll(ctx.db), (s) => s.tenant_id);
-  return tenants.listAll(ctx.db).map((t) => ({
+  const extra = Map.groupBy(replicas.listAll(ctx.db), (r) => r.service_id);
+  const rows = only ? [tenants.findById(ctx.db, only)].filter((t) => !!t) : tenants.listAll(ctx.db);
+  return rows.map((t) => ({
     id: t.id,
     name: t.name,
     status: t.status,
@@ -69,6 +77,8 @@ export function desiredState(ctx: Ctx): DesiredTenant[] {
       ip: s.container_ip,
       port: portOf(t, s),
       route: s.is_routable ? routeBase(ctx, t, s) : null,
+      replicas: ctx.runtime.cluster ? 1 : s.replicas, // a cluster engine runs the replicas of its one service itself
+      extra: (extra.get(s.id) ?? []).map((r) => ({ slot: r.slot, containerId: r.container_id, ip: r.container_ip })),
     })),
   }));
 }
@@ -83,13 +93,23 @@ export async function observedState(ctx: Ctx, withRoutes = true): Promise<Observ
   return {
     containers: containers
       .filter((c) => !c.labels["staxa.job"])
-      .map((c) => ({ id: c.id, name: c.name, running: c.running, ip: c.ip, tenantId: c.labels["staxa.tenant_id"] })),
+      .map((c) => ({
+            id: c.id,
+            name: c.name,
+            running: c.running,
+            ip: c.ip,
+            upstreams: c.upstreams,
+            tenantId: c.labels["staxa.tenant_id"],
+          })),
     routes,
   };
 }
 
-/** Applies one step. A tenant that became busy since the plan was made is left to its deployment. */
-export async function apply(ctx: Ctx, step: Step): Promise<void> {
+/**
+ * Applies one step. A tenant that became busy since the plan was made is left to its deployment. Replica steps run
+ * in the tenant's lane of the deploy queue: queued there (not awaited), unless `inLane` says this is that lane.
+ */
+export async function apply(ctx: Ctx, step: Step, inLane = false): Promise<void> {
   if (
     step.op !== "sync-routes" &&
     step.op !== "set-route" &&
@@ -97,6 +117,10 @@ export async function apply(ctx: Ctx, step: Step): Promise<void> {
     deployments.listActive(ctx.db, step.tenantId).length
   )
     return;
+  if (isReplicaStep(step)) {
+    if (inLane) return applyReplicaStep(ctx, step);
+    return void ctx.deployer.queue.enqueue(step.tenantId, () => applyReplicaStep(ctx, step));
+  }
   switch (step.op) {
     case "set-route":
       return ctx.proxy.setRoute(step.route);
@@ -147,6 +171,40 @@ export async function reconcileTick(ctx: Ctx): Promise<Step[]> {
     ctx.log.warn("reconcile tick failed", { error: describe(e) });
     return [];
   }
+}
+
+/**
+ * One tenant's pass, in its lane of the deploy queue (after its deployments, never beside them): a scale, or a
+ * replica to repair. Its containers (one Docker call filtered by its label) and its routes against its desired state.
+ */
+export function reconcileTenant(ctx: Ctx, tenantId: string): Promise<void> {
+  return ctx.deployer.queue.enqueue(tenantId, async () => {
+    try {
+      const desired = desiredState(ctx, tenantId);
+      const name = desired[0]?.name;
+      if (!name) return;
+      const [containers, routes] = await Promise.all([
+        ctx.runtime.listContainers({ "staxa.managed": "1", "staxa.tenant_id": tenantId }),
+        ctx.proxy.listRoutes(),
+      ]);
+      const observed: Observed = {
+        containers: containers
+          .filter((c) => !c.labels["staxa.job"])
+          .map((c) => ({
+            id: c.id,
+            name: c.name,
+            running: c.running,
+            ip: c.ip,
+            upstreams: c.upstreams,
+            tenantId: c.labels["staxa.tenant_id"],
+          })),
+        routes: routes.filter((r) => tenantOfRoute(r.id) === name),
+      };
+      for (const s of plan(desired, observed, "tick")) await apply(ctx, s, true);
+    } catch (e) {
+      ctx.log.warn("tenant reconcile failed", { tenant: tenantId, error: describe(e) });
+    }
+  });
 }
 
 function report(steps: Step[], desired: DesiredTenant[], interrupted: number): ReconcileReport {

@@ -150,7 +150,7 @@ export async function applyDomainRoute(ctx: Ctx, t: TenantRow, svc: ServiceRow |
   if (!svc || !svc.is_routable) return;
   try {
     const current = (await ctx.proxy.listRoutes()).find((r) => r.id === routeId(t.name, svc.name));
-    if (current) await ctx.proxy.setRoute(routeFor(ctx, t, svc, current.upstream));
+    if (current) await ctx.proxy.setRoute(routeFor(ctx, t, svc, current.upstreams ?? current.upstream)); // every replica stays
   } catch (e) {
     // The store already says what to serve; reconciliation re-asserts it within a minute.
     ctx.log.warn("domain route not applied; reconciliation will", {

@@ -20,6 +20,8 @@ export function routeBase(ctx: Ctx, tenant: TenantRow, service: ServiceRow): Omi
   };
 }
 
-export function routeFor(ctx: Ctx, tenant: TenantRow, service: ServiceRow, upstream: string): Route {
-  return { ...routeBase(ctx, tenant, service), upstream };
+/** The route to `upstream`, or to every replica of `upstream` when it is a list (requests are spread over them). */
+export function routeFor(ctx: Ctx, tenant: TenantRow, service: ServiceRow, upstream: string | string[]): Route {
+  const all = typeof upstream === "string" ? [upstream] : upstream;
+  return { ...routeBase(ctx, tenant, service), upstream: all[0]!, ...(all.length > 1 ? { upstreams: all } : {}) };
 }

@@ -68,6 +68,7 @@ export function parseService(
         ? compose.buildContext(b.build_context, f("build_context"))
         : badSource(f("build_context"));
   const command = b.command === undefined || b.command === null ? null : JSON.stringify(commandList(b.command, f("command")));
+  const replicas = b.replicas === undefined ? 1 : replicaCount(config, b.replicas, f("replicas"), volumes.length > 0);
   return {
     env,
     volumes,
@@ -97,8 +98,22 @@ export function parseService(
       container_ip: null,
       live_port: null,
       live_image: null,
+      replicas,
     },
   };
+}
+
+/**
+ * `replicas`: containers of the service, 1..STAXA_MAX_REPLICAS (at most 10). A service with volumes runs one: two
+ * containers on one data directory corrupt it, and its deploys are stop-then-start for the same reason.
+ */
+export function replicaCount(config: Config, v: unknown, field: string, stateful: boolean): number {
+  const max = config.maxReplicas;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > max)
+    throw new Invalid(field, `${field} must be an integer between 1 and ${max}`);
+  if (v > 1 && stateful)
+    throw new Invalid(field, `${field}: a service with volumes (stateful) runs exactly one replica`, { max: 1 });
+  return v;
 }
 
 function dependsList(v: unknown, field: string, self: string): string[] {

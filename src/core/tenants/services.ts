@@ -11,7 +11,7 @@ import { nowIso } from "../../lib/ids.ts";
 import { Conflict, Invalid, Unprocessable } from "../../lib/errors.ts";
 import { assertDeployable, requestDeploy } from "../deploy/deployments.ts";
 import { deployGroup, dependsOn } from "../deploy/group.ts";
-import { assertHostFits, parseService } from "./service-input.ts";
+import { assertHostFits, parseService, replicaCount } from "./service-input.ts";
 import { sealEnv } from "../env-vars.ts";
 import { routeId } from "../resources.ts";
 import { removeServiceVolumes } from "../deploy/volumes.ts";
@@ -20,6 +20,8 @@ import { removeBuiltImages } from "../deploy/retention.ts";
 import { applyDomainRoute } from "../domains/domains.ts";
 import { reapplyTenantRules } from "../network/enforcement.ts";
 import * as input from "../input.ts";
+import { mountsOf } from "../deploy/volumes.ts";
+import { reconcileTenant } from "../deploy/reconcile.ts";
 
 type Body = Record<string, unknown>;
 export const MAX_SERVICES = 20;
@@ -141,6 +143,22 @@ export async function removeService(ctx: Ctx, p: Principal, tenantId: string, na
   await applyDomainRoute(ctx, t, services.primary(ctx.db, t.id));
   await reapplyTenantRules(ctx, t.id);
   ctx.bus.emit({ tenantId: t.id, service: name, stage: "info", status: "done", message: `Service ${name} removed` });
+}
+
+/**
+ * PATCH /services/{name} {replicas}: scales without a rebuild. The count is stored (the desired state), then the
+ * tenant's lane converges on it: new replicas from the live image and port, removed ones out of the route first.
+ */
+export function updateService(ctx: Ctx, p: Principal, tenantId: string, name: string, b: Body): ServiceRow {
+  const t = tenants.get(ctx.db, p, tenantId);
+  assertDeployable(t);
+  const svc = services.get(ctx.db, t.id, name);
+  if (svc.status === "removing") throw new Unprocessable("service_removing", `Service "${name}" is being removed`);
+  if (b.replicas === undefined) throw new Invalid("replicas", "replicas is required");
+  const replicas = replicaCount(ctx.config, b.replicas, "replicas", mountsOf(svc).length > 0);
+  services.update(ctx.db, svc.id, { replicas, updated_at: nowIso() });
+  void reconcileTenant(ctx, t.id);
+  return services.get(ctx.db, t.id, name);
 }
 
 export function deployService(ctx: Ctx, p: Principal, tenantId: string, name: string): DeploymentRow {

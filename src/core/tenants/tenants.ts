@@ -22,6 +22,8 @@ import { applyTenantEgress } from "../network/enforcement.ts";
 import { tenantSubnet } from "../network/subnets.ts";
 import { domainView, primaryDomainUrl } from "../domains/domains.ts";
 import * as domainStore from "../../store/domains.ts";
+import * as previewStore from "../../store/previews.ts";
+import { runningReplicas } from "../deploy/replicas.ts";
 
 type Body = Record<string, unknown>;
 
@@ -47,6 +49,7 @@ export function tenantView(ctx: Ctx, t: TenantRow) {
     services: svcs.map((s) => serviceView(ctx, t, s)),
     domains: domainStore.list(ctx.db, t.id).map((d) => domainView(ctx, t, d)),
     deployments: deployments.list(ctx.db, t.id, { limit: 5, offset: 0 }).rows.map(deploymentView),
+    preview: previewMark(ctx, t.id),
     created_at: t.created_at,
     updated_at: t.updated_at,
   };
@@ -74,6 +77,8 @@ export function serviceView(ctx: Ctx, t: TenantRow, s: ServiceRow) {
     build_context: s.build_context ?? null,
     // per-service overrides, masked like the tenant env: a secret never leaves the store in clear
     env: maskedList(openEnv(ctx.box, s.env_enc)),
+    replicas: s.replicas,
+    replicas_running: runningReplicas(ctx, s),
   };
 }
 
@@ -87,9 +92,16 @@ export function tenantSummary(ctx: Ctx, t: TenantRow) {
     status_reason: t.status_reason,
     url: primaryDomainUrl(ctx, t.id) ?? tenantUrl(ctx.config, t.name),
     source_type: t.source_type,
+    preview: previewMark(ctx, t.id),
     created_at: t.created_at,
     updated_at: t.updated_at,
   };
+}
+
+/** Set on a pull request preview (lists mark them): its base tenant, repo and pull request number; null otherwise. */
+function previewMark(ctx: Ctx, tenantId: string) {
+  const p = previewStore.find(ctx.db, tenantId);
+  return p ? { base_tenant_id: p.base_tenant_id, repo: p.repo, pr_number: p.pr_number } : null;
 }
 
 /** Validates everything first (400), then the name (409), then the limit (422); writes all in one transaction. */

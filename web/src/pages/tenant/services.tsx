@@ -7,6 +7,7 @@ import { useAction, useApi } from "../../hooks.ts";
 import { LogView } from "../../components/log-view.tsx";
 import { Badge, Button, ErrorNote, Field, Loading, Select, fieldIs, txt } from "../../components/ui.tsx";
 import type { Service, TabProps } from "./index.tsx";
+import { Replicas } from "./replicas.tsx";
 
 interface Volume {
   name: string;
@@ -245,6 +246,7 @@ export function Services(p: TabProps) {
                 <th>Source</th>
                 <th>Port</th>
                 <th>Host</th>
+                <th>Replicas</th>
                 <th>
                   <span class="sr-only">Actions</span>
                 </th>
@@ -273,6 +275,9 @@ export function Services(p: TabProps) {
                   </td>
                   <td data-label="Port">{txt(s.port)}</td>
                   <td data-label="Host">{s.host ? <code>{s.host}</code> : <span class="muted">internal</span>}</td>
+                  <td data-label="Replicas">
+                    <Replicas base={p.base} service={s} onChanged={() => list.reload()} />
+                  </td>
                   <td data-label="Actions">
                     <div class="actions" style="margin:0">
                       <Button
