@@ -10,8 +10,25 @@ import { logsCommand } from "./logs.ts";
 import { envCommand } from "./env.ts";
 import { domainsCommand } from "./domains.ts";
 import { jobsCommand } from "./jobs.ts";
+import { scaleCommand } from "./scale.ts";
+import { backupsCommand } from "./backups.ts";
+import { previewsCommand } from "./previews.ts";
+import { nodeCommand } from "./nodes.ts";
 
-export const CLIENT_COMMANDS = ["login", "tenants", "templates", "deploy", "logs", "env", "domains", "jobs"];
+export const CLIENT_COMMANDS = [
+  "login",
+  "tenants",
+  "templates",
+  "deploy",
+  "logs",
+  "env",
+  "domains",
+  "jobs",
+  "previews",
+  "backups",
+  "scale",
+  "node",
+];
 
 // One text: `staxa --help` shows it whole, `staxa <command> --help` and a usage error show the command's lines.
 export const CLIENT_USAGE = `Client commands (drive a remote appliance; add --json for machine-readable output):
@@ -37,9 +54,24 @@ export const CLIENT_USAGE = `Client commands (drive a remote appliance; add --js
   staxa jobs create TENANT --schedule CRON [--service S] [--timeout SEC] [--policy forbid|allow|replace] -- CMD ARG...
                                            a scheduled job (5-field cron, UTC); the command is an argv, no shell added
   staxa jobs list|get|runs|run|pause|resume|delete TENANT [JOB_ID]
+  staxa scale TENANT SERVICE N [--wait]    run N replicas of a service (no rebuild); --wait until N serve
+  staxa backups list|create TENANT [--service S]
+                                           volume backups (Postgres dumped, other volumes tarred; encrypted)
+  staxa backups restore|delete TENANT BACKUP_ID [--yes]
+                                           restore replaces the service's data: asks y/N (or --yes)
+  staxa backups schedule TENANT [--cron CRON [--keep N] | --off]
+                                           show, set (5-field cron, UTC; keep 1-100) or remove the schedule
+  staxa previews get|list|enable|disable TENANT
+                                           a preview tenant NAME-pr-N per GitHub pull request (list: the live ones)
+  staxa previews set TENANT [--enabled true|false] [--allow-forks true|false] [--ttl-hours N]
+                     [KEY=VALUE...] [--remove KEY,...] [--clear-env]
+                                           env overrides of previews (given ones replace all; --remove: not in
+                                           previews); forks run untrusted code with the env: off by default
+  staxa node ls|join-command [--role manager]|drain NODE_ID|activate NODE_ID|rm NODE_ID [--force]
+                                           the servers of a swarm cluster (STAXA_ENGINE=swarm); 409 on one host
 `;
 
-const BOOLEANS = ["json", "f", "follow", "wait", "replace", "primary", "yes", "y"];
+const BOOLEANS = ["json", "f", "follow", "wait", "replace", "primary", "yes", "y", "clear-env", "off", "force"];
 
 /** What a usage problem shows: the command's own lines, else every client command. */
 function usageFor(cmd: string): string {
@@ -88,6 +120,14 @@ export async function runClient(cmd: string, argv: string[], out: Out = stdOut(a
         return await domainsCommand(api, out, sub, flags);
       case "jobs":
         return await jobsCommand(api, out, sub, flags);
+      case "scale":
+        return await scaleCommand(api, out, flags);
+      case "previews":
+        return await previewsCommand(api, out, sub, flags);
+      case "backups":
+        return await backupsCommand(api, out, sub, flags);
+      case "node":
+        return await nodeCommand(api, out, sub, flags);
       default:
         throw new UsageError(`unknown command "${cmd}"`);
     }
