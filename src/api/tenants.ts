@@ -8,7 +8,7 @@ import {
   deleteTenant,
   getTenant,
   listTenants,
-  tenantSummary,
+  tenantSummaries,
   tenantView,
   updateTenant,
 } from "../core/tenants/tenants.ts";
@@ -42,12 +42,7 @@ export function tenantRoutes(deps: ApiDeps) {
       "/tenants",
       ({ principal, query }) => {
         const { rows, total } = listTenants(deps, principal, query);
-        return page(
-          rows.map((r) => tenantSummary(deps, r)),
-          total,
-          query.limit,
-          query.offset,
-        );
+        return page(tenantSummaries(deps, rows), total, query.limit, query.offset);
       },
       { scope: "tenants:read", query: listQuery },
     )

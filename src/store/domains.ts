@@ -82,6 +82,17 @@ export function listVerified(db: Db, tenantId: string): DomainRow[] {
     .all(tenantId);
 }
 
+/** The verified primary domain of each of `tenantIds` that has one (a page of the tenant list, in one query). */
+export function primaryVerified(db: Db, tenantIds: string[]): DomainRow[] {
+  if (!tenantIds.length) return [];
+  return db
+    .query<DomainRow, string[]>(
+      `SELECT * FROM domains WHERE verified = 1 AND is_primary = 1 AND tenant_id IN (${tenantIds.map(() => "?").join(",")})
+       ORDER BY created_at DESC, rowid DESC`, // the caller keeps the last per tenant: the first made, as primaryDomainUrl does
+    )
+    .all(...tenantIds);
+}
+
 /** Every domain across tenants (the scheduler's checks). */
 export function listAll(db: Db): DomainRow[] {
   return db.query<DomainRow, []>("SELECT * FROM domains ORDER BY created_at, rowid").all();

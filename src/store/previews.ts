@@ -49,6 +49,14 @@ export function find(db: Db, tenantId: string): PreviewRow | undefined {
   return db.query<PreviewRow, [string]>("SELECT * FROM previews WHERE tenant_id = ?").get(tenantId) ?? undefined;
 }
 
+/** The preview rows of those of `tenantIds` that are previews (a page of the tenant list, in one query). */
+export function findMany(db: Db, tenantIds: string[]): PreviewRow[] {
+  if (!tenantIds.length) return [];
+  return db
+    .query<PreviewRow, string[]>(`SELECT * FROM previews WHERE tenant_id IN (${tenantIds.map(() => "?").join(",")})`)
+    .all(...tenantIds);
+}
+
 export function findByPr(db: Db, baseTenantId: string, prNumber: number): PreviewRow | undefined {
   return (
     db

@@ -77,7 +77,8 @@ export function list(db: Db, owner: Owner, q: ListQuery): { rows: TenantRow[]; t
   }
   const w = where.join(" AND ");
   // The sort column comes from a closed set, never from the request text itself.
-  const order = `${q.sort === "name" ? "name" : "created_at"} ${q.desc ? "DESC" : "ASC"}, id`;
+  const dir = q.desc ? "DESC" : "ASC";
+  const order = `${q.sort === "name" ? "name" : "created_at"} ${dir}, id ${dir}`; // both in one direction: read in index order
   // Without a search the total is kept by triggers (tenant_counts); counting a provider's rows per request grows with them.
   const total = q.search
     ? db.query<{ n: number }, any>(`SELECT COUNT(*) AS n FROM tenants WHERE ${w}`).get(args)!.n

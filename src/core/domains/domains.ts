@@ -75,10 +75,14 @@ export function domainView(ctx: Ctx, t: TenantRow, d: DomainRow) {
 /** The tenant's URL on its primary verified domain, or undefined when it has none. */
 export function primaryDomainUrl(ctx: Ctx, tenantId: string): string | undefined {
   const d = domains.listVerified(ctx.db, tenantId).find((x) => x.is_primary);
-  if (!d) return undefined;
+  return d && domainUrl(ctx, d.domain);
+}
+
+/** The public URL of a custom domain: the scheme and, when not the default, the port Caddy listens on. */
+export function domainUrl(ctx: Ctx, domain: string): string {
   const https = ctx.config.publicScheme === "https";
   const port = https ? ctx.config.httpsPort : ctx.config.httpPort;
-  return `${ctx.config.publicScheme}://${d.domain}${port === (https ? 443 : 80) ? "" : `:${port}`}`;
+  return `${ctx.config.publicScheme}://${domain}${port === (https ? 443 : 80) ? "" : `:${port}`}`;
 }
 
 export function listDomains(ctx: Ctx, p: Principal, tenantId: string) {

@@ -20,7 +20,7 @@ import { assertHostsFree } from "./services.ts";
 import { composeServices, composeSource } from "./compose.ts";
 import { applyTenantEgress } from "../network/enforcement.ts";
 import { tenantSubnet } from "../network/subnets.ts";
-import { domainView, primaryDomainUrl } from "../domains/domains.ts";
+import { domainUrl, domainView, primaryDomainUrl } from "../domains/domains.ts";
 import * as domainStore from "../../store/domains.ts";
 import * as previewStore from "../../store/previews.ts";
 import { runningReplicas } from "../deploy/replicas.ts";
@@ -82,25 +82,35 @@ export function serviceView(ctx: Ctx, t: TenantRow, s: ServiceRow) {
   };
 }
 
-/** The short view of lists. */
-export function tenantSummary(ctx: Ctx, t: TenantRow) {
-  return {
-    id: t.id,
-    name: t.name,
-    display_name: t.display_name,
-    status: t.status,
-    status_reason: t.status_reason,
-    url: primaryDomainUrl(ctx, t.id) ?? tenantUrl(ctx.config, t.name),
-    source_type: t.source_type,
-    preview: previewMark(ctx, t.id),
-    created_at: t.created_at,
-    updated_at: t.updated_at,
-  };
+/** The short view of lists: a page of tenants, their primary domains and preview marks read in one query each, not one per row. */
+export function tenantSummaries(ctx: Ctx, rows: TenantRow[]) {
+  const ids = rows.map((t) => t.id);
+  const primary = new Map(domainStore.primaryVerified(ctx.db, ids).map((d) => [d.tenant_id, d]));
+  const previews = new Map(previewStore.findMany(ctx.db, ids).map((p) => [p.tenant_id, p]));
+  return rows.map((t) => {
+    const d = primary.get(t.id);
+    const p = previews.get(t.id);
+    return {
+      id: t.id,
+      name: t.name,
+      display_name: t.display_name,
+      status: t.status,
+      status_reason: t.status_reason,
+      url: d ? domainUrl(ctx, d.domain) : tenantUrl(ctx.config, t.name),
+      source_type: t.source_type,
+      preview: previewView(p),
+      created_at: t.created_at,
+      updated_at: t.updated_at,
+    };
+  });
 }
 
 /** Set on a pull request preview (lists mark them): its base tenant, repo and pull request number; null otherwise. */
 function previewMark(ctx: Ctx, tenantId: string) {
-  const p = previewStore.find(ctx.db, tenantId);
+  return previewView(previewStore.find(ctx.db, tenantId));
+}
+
+function previewView(p: previewStore.PreviewRow | undefined) {
   return p ? { base_tenant_id: p.base_tenant_id, repo: p.repo, pr_number: p.pr_number } : null;
 }
 

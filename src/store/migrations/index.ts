@@ -11,6 +11,7 @@ import m140 from "./140_jobs.sql" with { type: "text" };
 import m150 from "./150_backups.sql" with { type: "text" };
 import m160 from "./160_previews.sql" with { type: "text" };
 import m170 from "./170_replicas.sql" with { type: "text" };
+import m190 from "./190_tenant_list_order.sql" with { type: "text" };
 
 export const MIGRATIONS: Array<{ version: number; name: string; sql: string }> = [
   { version: 1, name: "init", sql: m001 },
@@ -24,4 +25,5 @@ export const MIGRATIONS: Array<{ version: number; name: string; sql: string }> =
   { version: 150, name: "backups", sql: m150 },
   { version: 160, name: "previews", sql: m160 },
   { version: 170, name: "replicas", sql: m170 },
+  { version: 190, name: "tenant_list_order", sql: m190 },
 ];
