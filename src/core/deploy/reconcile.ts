@@ -94,13 +94,13 @@ export async function observedState(ctx: Ctx, withRoutes = true): Promise<Observ
     containers: containers
       .filter((c) => !c.labels["staxa.job"])
       .map((c) => ({
-            id: c.id,
-            name: c.name,
-            running: c.running,
-            ip: c.ip,
-            upstreams: c.upstreams,
-            tenantId: c.labels["staxa.tenant_id"],
-          })),
+        id: c.id,
+        name: c.name,
+        running: c.running,
+        ip: c.ip,
+        upstreams: c.upstreams,
+        tenantId: c.labels["staxa.tenant_id"],
+      })),
     routes,
   };
 }
@@ -162,7 +162,10 @@ export async function reconcile(ctx: Ctx, interrupted = 0): Promise<ReconcileRep
 export async function reconcileTick(ctx: Ctx): Promise<Step[]> {
   try {
     const observed = await observedState(ctx);
-    const steps = plan(desiredState(ctx), observed, "tick");
+    // A tenant with work in its lane (a scale under way) is left to it, like one mid-deployment: a route planned
+    // from before that work would undo it until the next tick.
+    const desired = desiredState(ctx).map((t) => (ctx.deployer.queue.pending(t.id) ? { ...t, busy: true } : t));
+    const steps = plan(desired, observed, "tick");
     const routeSteps = steps.filter((s) => s.op === "set-route" || s.op === "remove-route").length;
     if (routeSteps) ctx.log.warn("caddy routes differ from the store; re-asserting", { changed: routeSteps });
     for (const s of steps) await apply(ctx, s);
