@@ -29,6 +29,13 @@ const url = (name: string, raw: string): string => {
     throw new ConfigError(`${name} must be an http(s) URL, got "${raw}"`);
   }
 };
+// Generated Dockerfiles get it as a build arg, which the image's history keeps: no credentials in it.
+const registry = (name: string, raw: string): string => {
+  const u = url(name, raw);
+  if (new URL(u).username || new URL(u).password)
+    throw new ConfigError(`${name} must not carry credentials: build args stay in the image's history`);
+  return u;
+};
 const domain = (name: string, raw: string): string => {
   const v = raw.toLowerCase();
   if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(v)) {
@@ -196,6 +203,12 @@ const SETTINGS = {
   builderGoImage: ["STAXA_GO_IMAGE", "golang:1.22", str, "base image for Go builds"],
   runtimeStaticImage: ["STAXA_STATIC_IMAGE", "caddy:2-alpine", str, "image serving static sites"],
   runtimeGoImage: ["STAXA_GO_RUNTIME_IMAGE", "gcr.io/distroless/static-debian12", str, "image running Go binaries"],
+  npmRegistry: [
+    "STAXA_NPM_REGISTRY",
+    "",
+    registry,
+    "npm registry (a mirror) the installs of generated Node and Bun Dockerfiles use, npm, pnpm and corepack alike (empty: the base image's)",
+  ],
   githubApiUrl: ["STAXA_GITHUB_API_URL", "https://api.github.com", url, "GitHub REST API base"],
   githubAppId: ["STAXA_GITHUB_APP_ID", "", str, "GitHub App id"],
   githubPrivateKeyFile: ["STAXA_GITHUB_PRIVATE_KEY_FILE", "", str, "GitHub App private key PEM file"],

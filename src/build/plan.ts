@@ -12,6 +12,8 @@ export const GENERATED_DOCKERFILE = "Dockerfile.staxa";
 
 export interface PlanOptions {
   images: BaseImages;
+  /** STAXA_NPM_REGISTRY (empty or absent: the base image's registry). */
+  npmRegistry?: string;
   /** Write Dockerfile.staxa and its files into the context (default true; false for a dry run). */
   write?: boolean;
 }
@@ -40,7 +42,7 @@ export async function planBuild(repoDir: string, opts: PlanOptions): Promise<Bui
     return { framework: "dockerfile", contextDir: tree.root, dockerfile: "Dockerfile", port: override.port };
 
   const detection = detect(tree, override);
-  const { dockerfile, files } = renderDockerfile(detection, opts.images);
+  const { dockerfile, files, buildArgs } = renderDockerfile(detection, opts.images, { npmRegistry: opts.npmRegistry });
   if (opts.write !== false) writeContext(tree, dockerfile, files);
   return {
     framework: detection.framework,
@@ -49,6 +51,7 @@ export async function planBuild(repoDir: string, opts: PlanOptions): Promise<Bui
     generatedDockerfile: dockerfile,
     port: detection.port,
     packageManager: "pm" in detection ? detection.pm.name : undefined,
+    ...(Object.keys(buildArgs).length ? { buildArgs } : {}),
   };
 }
 

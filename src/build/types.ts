@@ -28,6 +28,8 @@ export interface BuildPlan {
   port?: number;
   /** npm, pnpm, yarn or bun when detected from lockfiles. */
   packageManager?: string;
+  /** Build args the generated Dockerfile declares (the package registry); none for a repository's own Dockerfile. */
+  buildArgs?: Record<string, string>;
 }
 
 /** Base images used by generated Dockerfiles: settings, so tests can point them at local images. */
