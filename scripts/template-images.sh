@@ -5,7 +5,8 @@
 #   staxa-test/bun:1          the host's bun binary with its libraries and CA bundle, on staxa-test/busybox
 #   staxa-test/caddy:2        the host's caddy on staxa-test/busybox: serves generated static/SPA images (caddy:2-alpine)
 #   staxa-test/go-runtime:1   FROM scratch: CA bundle, /etc/passwd, /tmp (gcr.io/distroless/static-debian12)
-#   staxa-test/python:3       Debian 12 python3 + pip + FastAPI/uvicorn/Flask/gunicorn; pip accepts already-satisfied requirements offline
+#   staxa-test/python:3       Debian 12 python3 + pip + FastAPI/uvicorn/Flask/Django/gunicorn; pip accepts already-satisfied
+#                             requirements offline (no PyPI here)
 #   staxa-test/go:1           Debian 12 golang-go, GOPROXY=off (no module proxy is reachable)
 #   staxa-test/postgres:15    Debian 12 PostgreSQL with an entrypoint like the official image's (initdb, POSTGRES_* env)
 #   staxa-test/redis:7        Debian 12 redis-server on /data, protected mode off whatever the command (the official
@@ -16,7 +17,7 @@
 set -euo pipefail
 
 # Bump when the image contents change, so existing machines rebuild.
-VERSION=5
+VERSION=6
 LABEL=staxa.template-image.version
 BUSYBOX_IMAGE=staxa-test/busybox:latest
 DEBIAN_IMAGE=staxa-test/debian:12
@@ -188,7 +189,7 @@ EOF
 
 build_python() {
   local ctx="$WORK/python"
-  apt_dockerfile "$ctx" true python3 python3-pip python-is-python3 python3-fastapi python3-uvicorn python3-flask gunicorn
+  apt_dockerfile "$ctx" true python3 python3-pip python-is-python3 python3-fastapi python3-uvicorn python3-flask python3-django gunicorn
   # Debian marks its Python "externally managed": allow pip into it, as the official image's pip is. PIP_NO_DEPS:
   # Debian's fastapi 0.92 declares starlette<0.26 but Debian ships (and patched it for) 0.26.1; pip would go to PyPI.
   # Debian installs no uvicorn console script; pip on the official image does.
@@ -198,7 +199,7 @@ ENV PIP_BREAK_SYSTEM_PACKAGES=1 PIP_NO_DEPS=1 PIP_ROOT_USER_ACTION=ignore PIP_DI
 CMD ["python3"]
 EOF
   build staxa-test/python:3 "$ctx"
-  verify staxa-test/python:3 sh -c 'printf "fastapi\nuvicorn\nflask\ngunicorn\n" >/tmp/r.txt && pip install --no-cache-dir -r /tmp/r.txt && uvicorn --version && gunicorn --version'
+  verify staxa-test/python:3 sh -c 'printf "fastapi\nuvicorn\nflask\ndjango\ngunicorn\n" >/tmp/r.txt && pip install --no-cache-dir -r /tmp/r.txt && uvicorn --version && gunicorn --version'
 }
 
 build_go() {

@@ -74,6 +74,11 @@ if [ -f scripts/test-images.sh ]; then
   bash scripts/test-images.sh
 fi
 
+# The npm registry answers the framework fixtures' installs need, recorded once per lockfile: the e2e tier then
+# builds them against a local mirror and sends nothing to the registry (test/e2e/frameworks.test.ts).
+step "npm mirror cache"
+bun scripts/npm-cache.ts
+
 step "typecheck"
 bun x tsc --noEmit
 
