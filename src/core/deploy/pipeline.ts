@@ -30,6 +30,7 @@ import { enforceEgressBeforeStart, reapplyTenantRules } from "../network/enforce
 import { provisionNetwork } from "../network/subnets.ts";
 import { afterDeploy, roomToBuild } from "./retention.ts";
 import { stageBudgetSec, StepStopped, withinDeadline } from "./stage-deadline.ts";
+import { beginRolling, firstReplica, recordReplicas, rollReplicas, rollingUpstreams } from "./rolling.ts";
 
 /** A step failed for a reason the user should read; `data` lands in the error event. */
 export class StageFailure extends Error {
@@ -75,8 +76,14 @@ export async function runDeployment(ctx: Ctx, tenantId: string, depId: string): 
     if (mountsOf(service).length) await timed(run, "deploy", () => stopHolderOfVolumes(run));
     candidate = await timed(run, "deploy", () => startCandidate(run, image.imageId, port));
     const live = await timed(run, "health", () => checkHealth(run, candidate!, port));
-    await timed(run, "route", () => switchRoute(run, candidate!, live));
+    const rolling = beginRolling(run); // replicas: one at a time, each healthy before an old one goes
+    firstReplica(rolling, candidate, live);
+    // A cluster engine's candidate is every replica at once (its tasks' addresses); it rolls no containers itself.
+    await timed(run, "route", () => switchRoute(run, candidate!.upstreams?.length ? candidate!.upstreams : rollingUpstreams(rolling)));
+    if (!ctx.runtime.cluster && (rolling.want > 1 || rolling.olds.size > 1))
+      await timed(run, "replicas", () => rollReplicas(run, rolling, image.imageId, live));
     const old = makeLive(run, candidate, { port: live, image: image.imageId });
+    recordReplicas(run, rolling);
     await reapplyTenantRules(ctx, tenant.id); // inbound ports follow the new container; never throws
     finishSucceeded(run);
     await retireOld(run, old);
@@ -272,7 +279,10 @@ async function build(run: Run): Promise<{ imageId: string; port?: number }> {
     deployments.update(ctx.db, dep.id, { commit_sha: commitSha });
     let plan;
     try {
-      plan = await planBuild(contextDir(dir, service.build_context), { images: baseImages(ctx) });
+      plan = await planBuild(contextDir(dir, service.build_context), {
+        images: baseImages(ctx),
+        npmRegistry: ctx.config.npmRegistry,
+      });
       assertPlanAllowed(plan); // remote ADD, `# syntax=`, image ids and staxa/ refused before the daemon sees the file
     } catch (e) {
       if (e instanceof BuildPlanError) {
@@ -314,6 +324,7 @@ async function build(run: Run): Promise<{ imageId: string; port?: number }> {
           timeoutMs: (ctx.config.buildTimeoutSec + 5) * 1000,
           onLog: sink.line,
           signal,
+          buildArgs: plan.buildArgs,
         }),
       ),
     );
@@ -380,7 +391,8 @@ async function checkHealth(run: Run, c: ContainerInfo, port: number): Promise<nu
   if (!service.is_routable && service.port === null && !service.healthcheck) return checkRunning(run, c).then(() => port);
   const ip = c.ip ?? (await ctx.runtime.inspectContainer(c.id))?.ip;
   const path = (service.healthcheck ? (JSON.parse(service.healthcheck).path as string) : undefined) ?? ctx.config.healthPath;
-  const url = `http://${ip}:${port}${path}`;
+  const [first, ...others] = c.upstreams?.length ? c.upstreams : [`${ip}:${port}`]; // a cluster engine: every task
+  const url = `http://${first}${path}`;
   emit(run, "health", "running", `Waiting for GET ${url} to answer`);
   const d = ctx.deployer;
   const timeoutMs = d.healthTimeoutMs ?? ctx.config.healthTimeoutSec * 1000;
@@ -388,6 +400,10 @@ async function checkHealth(run: Run, c: ContainerInfo, port: number): Promise<nu
   c.ip = ip ?? null;
   if (!failure) {
     emit(run, "health", "done", `${url} answered`);
+    for (const other of others) {
+      const f = await waitHealthy(ctx.runtime, d.probe, { id: c.id, url: `http://${other}${path}`, timeoutMs, signal: run.signal });
+      if (f) throw new StageFailure("health", `Health check failed at ${other}: ${f.message}`, { ...f });
+    }
     return port;
   }
   const configured = service.port ?? (service.is_primary ? run.tenant.app_port : null);
@@ -430,9 +446,10 @@ async function checkRunning(run: Run, c: ContainerInfo): Promise<void> {
   emit(run, "health", "done", "Container is running");
 }
 
-async function switchRoute(run: Run, c: ContainerInfo, port: number): Promise<void> {
+/** The new container takes the old one's place in the route (other replicas still serving stay in it). */
+async function switchRoute(run: Run, upstreams: string[]): Promise<void> {
   if (!run.service.is_routable) return;
-  const route = routeFor(run.ctx, run.tenant, run.service, `${c.ip}:${port}`);
+  const route = routeFor(run.ctx, run.tenant, run.service, upstreams);
   emit(run, "route", "running", `Routing ${route.hosts.join(", ")} to the new container`);
   await run.ctx.proxy.setRoute(route);
   emit(run, "route", "done", `${route.hosts[0]} now served by the new container`, { upstream: route.upstream });
