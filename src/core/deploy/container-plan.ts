@@ -27,7 +27,7 @@ export function candidateSpec(c: {
   env: Record<string, string>;
   port: number;
 }): ContainerSpec {
-  return containerSpec({
+  const spec = containerSpec({
     tenant: c.tenant.name,
     service: c.service.name,
     deploymentId: c.deploymentId,
@@ -41,4 +41,6 @@ export function candidateSpec(c: {
     // tenant_id survives a name being reused after a delete: cleanup finds exactly this tenant's containers.
     labels: { "staxa.tenant_id": c.tenant.id },
   });
+  // A cluster engine runs the service's replicas itself (the single-host engine starts one container per call).
+  return c.service.replicas > 1 ? { ...spec, replicas: c.service.replicas } : spec;
 }
