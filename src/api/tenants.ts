@@ -26,6 +26,7 @@ const listQuery = pageQuery({
 const updateBody = strictBody({
   display_name: coreField("Human-readable display name (null clears it)", { type: ["string", "null"] }),
   branch: coreField("Git branch (git-sourced tenants): a rebuild", { type: "string" }),
+  repo_url: coreField("Git repository URL (git-sourced tenants; checked as at create): a rebuild from it", { type: "string" }),
   resource_size: coreField("small, medium or large: a restart with the same image", {
     type: "string",
     enum: ["small", "medium", "large"],

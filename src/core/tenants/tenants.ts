@@ -235,7 +235,8 @@ export type UpdateEffect = "none" | "redeploy" | "rebuild";
 
 /**
  * PATCH: display_name applies at once, egress_mode too (the firewall only, no redeploy); resource_size and
- * app_port restart the app with its current image (no build); branch rebuilds from the new branch.
+ * app_port restart the app with its current image (no build); branch rebuilds from the new branch, repo_url (an
+ * extension: the reference lists no repository field and forbids none) from the new repository, checked as at create.
  */
 export function updateTenant(
   ctx: Ctx,
@@ -247,15 +248,22 @@ export function updateTenant(
   const fields: Parameters<typeof tenants.update>[2] = { updated_at: nowIso() };
   if (b.display_name !== undefined) fields.display_name = input.displayName(b.display_name);
   if (b.branch !== undefined) fields.branch = input.branch(b.branch);
+  if (b.repo_url !== undefined)
+    fields.repo_url = input.repoUrl(b.repo_url, {
+      allowFile: ctx.config.allowFileRepos,
+      allowHttp: ctx.config.allowPrivateTargets,
+    });
   if (b.resource_size !== undefined) fields.resource_size = input.resourceSize(b.resource_size);
   if (b.app_port !== undefined) fields.app_port = input.port(b.app_port);
   if (b.egress_mode !== undefined) fields.egress_mode = input.egressMode(b.egress_mode);
   const svc = services.primary(ctx.db, t.id);
   if (fields.branch !== undefined && svc?.source_type !== "github")
     throw new Invalid("branch", "branch applies only to git-sourced tenants");
+  if (fields.repo_url !== undefined && svc?.source_type !== "github")
+    throw new Invalid("repo_url", "repo_url applies only to git-sourced tenants");
   const changed = (k: keyof TenantRow) =>
     fields[k as keyof typeof fields] !== undefined && fields[k as keyof typeof fields] !== t[k];
-  const rebuild = changed("branch");
+  const rebuild = changed("branch") || changed("repo_url");
   const restart = changed("resource_size") || changed("app_port");
   if ((rebuild || restart) && t.status === "deleting") assertDeployable(t);
   let deploymentId: string | null = null;
@@ -264,6 +272,7 @@ export function updateTenant(
     if (svc && (rebuild || restart)) {
       services.update(ctx.db, svc.id, {
         branch: fields.branch ?? svc.branch,
+        repo_url: fields.repo_url ?? svc.repo_url,
         resource_size: fields.resource_size ?? svc.resource_size,
         port: fields.app_port ?? svc.port,
         updated_at: fields.updated_at,

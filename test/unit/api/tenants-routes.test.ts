@@ -223,4 +223,35 @@ describe("PATCH /tenants/{id}", () => {
     expect((await a.call("PATCH", `/api/v1/tenants/${id}`, { app_port: 70000 })).json.error.details.field).toBe("app_port");
     expect((await a.call("PATCH", `/api/v1/tenants/tenant_nope`, { display_name: "x" })).status).toBe(404);
   });
+
+  test("repo_url rebuilds from the new repository; a bad one is a 400 naming repo_url and changes nothing", async () => {
+    const a = await fakeApp();
+    const id = (await a.call("POST", "/api/v1/tenants", gitBody("moving"))).json.data.id;
+    await a.idle();
+    const builds = a.runtime.builds.length;
+    for (const bad of ["ext::sh -c id", "--upload-pack=touch /tmp/x", 42]) {
+      const r = await a.call("PATCH", `/api/v1/tenants/${id}`, { repo_url: bad, display_name: "never" });
+      expect([r.status, r.json.error.details.field]).toEqual([400, "repo_url"]);
+    }
+    expect((await a.call("GET", `/api/v1/tenants/${id}`)).json.data).toMatchObject({
+      repo_url: "https://example.com/acme/app.git",
+      display_name: null,
+    });
+    const r = await a.call("PATCH", `/api/v1/tenants/${id}`, { repo_url: "https://example.com/acme/other.git" });
+    expect([r.status, r.json.data.repo_url, r.json.meta.effect]).toEqual([200, "https://example.com/acme/other.git", "rebuild"]);
+    await a.idle();
+    expect(a.runtime.builds.length).toBe(builds + 1);
+    expect(a.git.clones.at(-1)!.repoUrl).toBe("https://example.com/acme/other.git");
+    const g = (await a.call("GET", `/api/v1/tenants/${id}`)).json.data;
+    expect([g.services[0].repo_url, g.deployments[0].status]).toEqual(["https://example.com/acme/other.git", "succeeded"]);
+  });
+
+  test("repo_url on an image tenant is a 400 naming repo_url", async () => {
+    const a = await fakeApp();
+    const body = { name: "imgpatch", source_type: "image", image_url: "staxa-test/busybox:latest" };
+    const id = (await a.call("POST", "/api/v1/tenants", body)).json.data.id;
+    const r = await a.call("PATCH", `/api/v1/tenants/${id}`, { repo_url: "https://example.com/acme/app.git" });
+    expect([r.status, r.json.error.details.field]).toEqual([400, "repo_url"]);
+    expect(r.json.error.message).toContain("git-sourced");
+  });
 });

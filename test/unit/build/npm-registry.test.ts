@@ -35,16 +35,21 @@ describe("generated Dockerfiles with STAXA_NPM_REGISTRY", () => {
   ])("%s declares its registry args after WORKDIR of the installing stage, and only there", async (fixture, args) => {
     const p = await plan(fixture, `${MIRROR}/`);
     expect(p.buildArgs).toEqual(args);
-    const declared = Object.keys(args).map((a) => `ARG ${a}\n`).join("");
+    const declared = Object.keys(args)
+      .map((a) => `ARG ${a}\n`)
+      .join("");
     // Exactly the golden with the ARG lines after the first WORKDIR: later stages (caddy, the standalone runtime) lack them.
     expect(p.generatedDockerfile).toBe(golden(fixture).replace("WORKDIR /app\n", `WORKDIR /app\n${declared}`));
   });
 
-  test.each(["python-flask-gunicorn", "go", "static"])("%s gets no registry args: its installs are not npm's", async (fixture) => {
-    const p = await plan(fixture, MIRROR);
-    expect(p.buildArgs).toBeUndefined();
-    expect(p.generatedDockerfile).toBe(golden(fixture));
-  });
+  test.each(["python-flask-gunicorn", "go", "static"])(
+    "%s gets no registry args: its installs are not npm's",
+    async (fixture) => {
+      const p = await plan(fixture, MIRROR);
+      expect(p.buildArgs).toBeUndefined();
+      expect(p.generatedDockerfile).toBe(golden(fixture));
+    },
+  );
 
   test("a repository's own Dockerfile gets no build args", async () => {
     const p = await plan("dockerfile", MIRROR);
