@@ -14,6 +14,7 @@ import { ApiKeysPage } from "./pages/api-keys.tsx";
 import { RegistriesPage } from "./pages/registries.tsx";
 import { GithubPage } from "./pages/github.tsx";
 import { WebhooksPage } from "./pages/webhooks.tsx";
+import { NodesPage } from "./pages/nodes.tsx";
 import "./styles.css";
 
 setUnauthorizedHandler(() => {
@@ -27,6 +28,7 @@ const NAV: [string, string][] = [
   ["/registries", "Registries"],
   ["/github", "GitHub"],
   ["/webhooks", "Webhooks"],
+  ["/nodes", "Nodes"],
   ["/account", "Account"],
 ];
 
@@ -128,6 +130,7 @@ function App() {
   else if (path === "/registries") page = <RegistriesPage />;
   else if (path === "/github") page = <GithubPage />;
   else if (path === "/webhooks") page = <WebhooksPage />;
+  else if (path === "/nodes") page = <NodesPage />;
   else
     page = (
       <section>
