@@ -33,8 +33,8 @@ export function verifySignature(secret: string, rawBody: string, signature: stri
     throw new Unauthorized("X-Hub-Signature-256 does not match the payload");
 }
 
-/** Handles one delivery. Nothing is read from the payload before its signature checks out. */
-export function handleGitHubWebhook(ctx: Ctx, d: WebhookDelivery): WebhookOutcome {
+/** A delivery signed with this server's webhook secret, or a 422 (no secret set) or 401 (bad signature). */
+export function verifyDelivery(ctx: Ctx, d: WebhookDelivery): void {
   const secret = ctx.config.githubWebhookSecret;
   if (!secret)
     throw new Unprocessable(
@@ -42,6 +42,11 @@ export function handleGitHubWebhook(ctx: Ctx, d: WebhookDelivery): WebhookOutcom
       "GitHub webhooks are not configured on this server (STAXA_GITHUB_WEBHOOK_SECRET)",
     );
   verifySignature(secret, d.rawBody, d.signature);
+}
+
+/** Handles one delivery. Nothing is read from the payload before its signature checks out. */
+export function handleGitHubWebhook(ctx: Ctx, d: WebhookDelivery): WebhookOutcome {
+  verifyDelivery(ctx, d);
   if (d.event === "ping") return { status: "pong" };
   if (d.event !== "push")
     return { status: "ignored", reason: `event "${d.event ?? "(none)"}" is not handled; only push deploys` };

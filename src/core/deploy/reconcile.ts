@@ -89,20 +89,24 @@ export async function observedState(ctx: Ctx, withRoutes = true): Promise<Observ
     ctx.runtime.listContainers({ "staxa.managed": "1" }),
     withRoutes ? ctx.proxy.listRoutes() : [],
   ]);
-  // A scheduled job's run container belongs to its run (core/jobs), not to a service: never an orphan here.
   return {
-    containers: containers
-      .filter((c) => !c.labels["staxa.job"])
-      .map((c) => ({
-        id: c.id,
-        name: c.name,
-        running: c.running,
-        ip: c.ip,
-        upstreams: c.upstreams,
-        tenantId: c.labels["staxa.tenant_id"],
-      })),
+    containers: observedContainers(containers),
     routes,
   };
+}
+
+/** What the planner sees of the engine's containers. A scheduled job's run belongs to its run (core/jobs), never an orphan here. */
+function observedContainers(containers: Awaited<ReturnType<Ctx["runtime"]["listContainers"]>>): Observed["containers"] {
+  return containers
+    .filter((c) => !c.labels["staxa.job"])
+    .map((c) => ({
+      id: c.id,
+      name: c.name,
+      running: c.running,
+      ip: c.ip,
+      upstreams: c.upstreams,
+      tenantId: c.labels["staxa.tenant_id"],
+    }));
 }
 
 /**
@@ -191,16 +195,7 @@ export function reconcileTenant(ctx: Ctx, tenantId: string): Promise<void> {
         ctx.proxy.listRoutes(),
       ]);
       const observed: Observed = {
-        containers: containers
-          .filter((c) => !c.labels["staxa.job"])
-          .map((c) => ({
-            id: c.id,
-            name: c.name,
-            running: c.running,
-            ip: c.ip,
-            upstreams: c.upstreams,
-            tenantId: c.labels["staxa.tenant_id"],
-          })),
+        containers: observedContainers(containers),
         routes: routes.filter((r) => tenantOfRoute(r.id) === name),
       };
       for (const s of plan(desired, observed, "tick")) await apply(ctx, s, true);

@@ -5,8 +5,8 @@ import type { TenantRow } from "../../store/tenants.ts";
 import * as tenants from "../../store/tenants.ts";
 import * as previews from "../../store/previews.ts";
 import * as installations from "../../store/github-installations.ts";
-import { AppError, Invalid, Unprocessable } from "../../lib/errors.ts";
-import { verifySignature, type WebhookDelivery } from "../deploy/github-push.ts";
+import { AppError, Invalid } from "../../lib/errors.ts";
+import { verifyDelivery, type WebhookDelivery } from "../deploy/github-push.ts";
 import { parseGitHubRepo, OWNER_RE, REPO_RE } from "../github/source.ts";
 import * as input from "../input.ts";
 import { settingsOf, type PreviewSettings } from "./settings.ts";
@@ -84,13 +84,7 @@ function baseTenants(ctx: Ctx, pr: PullRequestEvent & { installationId: number }
 
 /** Handles one delivery of the pull_request event. Nothing is read from the payload before its signature checks out. */
 export function handlePullRequestWebhook(ctx: Ctx, d: WebhookDelivery): PullRequestOutcome {
-  const secret = ctx.config.githubWebhookSecret;
-  if (!secret)
-    throw new Unprocessable(
-      "github_not_configured",
-      "GitHub webhooks are not configured on this server (STAXA_GITHUB_WEBHOOK_SECRET)",
-    );
-  verifySignature(secret, d.rawBody, d.signature);
+  verifyDelivery(ctx, d);
   let payload: unknown;
   try {
     payload = JSON.parse(d.rawBody);
