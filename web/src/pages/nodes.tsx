@@ -104,8 +104,7 @@ export function NodesPage() {
                     </div>
                   </td>
                   <td data-label="Role">
-                    {n.role}
-                    {n.leader && <span class="badge neutral">leader</span>}
+                    {n.role} {n.leader && <span class="badge neutral">leader</span>}
                   </td>
                   <td data-label="Address">{txt(n.address)}</td>
                   <td data-label="Availability">
@@ -122,8 +121,7 @@ export function NodesPage() {
                       <ul>
                         {placedTenants(n.tasks).map(([tenant, services]) => (
                           <li>
-                            {tenant}
-                            <span class="muted">{services}</span>
+                            {tenant} <span class="muted">{services}</span>
                           </li>
                         ))}
                       </ul>
@@ -183,7 +181,8 @@ function JoinCard() {
           <p>
             Joins as a <strong>{cmd.role}</strong> through {cmd.manager_address}:
           </p>
-          <pre>
+          {/* The token is long and unbroken: wrap it rather than widen a phone's page. */}
+          <pre style="white-space:pre-wrap;overflow-wrap:anywhere">
             <code>{commandLine(cmd.argv)}</code>
           </pre>
           <CopyButton text={commandLine(cmd.argv)} label="Copy command" />
