@@ -52,6 +52,7 @@ export async function serve(config: Config): Promise<void> {
     (await import("../scheduler/jobs-job.ts")).startJobScheduler(ctx), // tenants' scheduled jobs
     (await import("../scheduler/tenant-backups-job.ts")).startTenantBackupScheduler(ctx), // tenants' volume backups
     (await import("../scheduler/usage-job.ts")).startUsageSampler(ctx), // live resource usage
+    (await import("../core/deploy/route-follow.ts")).startRouteFollower(ctx), // swarm: routes follow moved tasks
   ];
   ctx.log.info("staxa listening", { port: config.port, data_dir: config.dataDir, base_domain: config.baseDomain });
 
