@@ -2,6 +2,7 @@
 // appliance with STAXA_ENGINE=swarm on the manager's socket, an image tenant with 2 replicas served through Caddy from
 // tasks on both nodes, the nodes API, and a drain: the worker's task moves to the manager while 4 clients that never
 // resend keep requesting, and not one request fails. Reconciliation runs as the scheduler's tick would (reconcileTick).
+// Then, with no tick at all, the route follower (the manager's events) moves the route after a second drain.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { Value } from "@sinclair/typebox/value";
@@ -85,7 +86,8 @@ test("an image tenant with 2 replicas runs a task on each node and Caddy serves 
   console.log(`swarm e2e: POST → succeeded in ${Date.now() - t0} ms`);
   expect((await h.call("GET", `/api/v1/tenants/${tenantId}`)).json.data.status).toBe("ready");
   const rows = await nodes();
-  for (const role of ["manager", "worker"]) expect(byRole(rows, role).tasks).toEqual([{ tenant: name, service: "web", state: "running" }]);
+  for (const role of ["manager", "worker"])
+    expect(byRole(rows, role).tasks).toEqual([{ tenant: name, service: "web", state: "running" }]);
   const seen = new Set<string>();
   for (let i = 0; i < 20; i++) {
     const res = await viaCaddy(HTTP, host);
@@ -101,7 +103,10 @@ async function firstDeployment(): Promise<string> {
 
 test("draining the worker moves its task to the manager, and clients that never resend see no failure", async () => {
   const worker = byRole(await nodes(), "worker");
-  const load = traffic(HTTP, Array.from({ length: 4 }, () => ({ host, want: (b: string) => b.trim().length > 0 })));
+  const load = traffic(
+    HTTP,
+    Array.from({ length: 4 }, () => ({ host, want: (b: string) => b.trim().length > 0 })),
+  );
   await Bun.sleep(500);
   const d = await h.call("POST", `/api/v1/nodes/${worker.id}/drain`);
   expect([d.status, d.json.data.availability]).toEqual([200, "drain"]);
@@ -113,7 +118,11 @@ test("draining the worker moves its task to the manager, and clients that never 
     const route = (await h.ctx.proxy.listRoutes()).find((x) => x.id === `${name}.web`);
     routed = route ? (route.upstreams ?? [route.upstream]) : [];
     const rows = await nodes();
-    if (byRole(rows, "worker").tasks.length === 0 && routed.length === 2 && routed.every((u) => u.startsWith(`${lab.manager.ip}:`)))
+    if (
+      byRole(rows, "worker").tasks.length === 0 &&
+      routed.length === 2 &&
+      routed.every((u) => u.startsWith(`${lab.manager.ip}:`))
+    )
       break;
     await Bun.sleep(500);
   }
@@ -127,3 +136,49 @@ test("draining the worker moves its task to the manager, and clients that never 
   const a = await h.call("POST", `/api/v1/nodes/${worker.id}/activate`);
   expect(a.json.data.availability).toBe("active");
 }, 120_000);
+
+test("routes follow the manager's events without a tick: a drained worker's task leaves and its replacement joins, 0 failures", async () => {
+  // A redeploy spreads the 2 replicas over both nodes again (the drain above left both on the manager).
+  const r = await h.call("POST", `/api/v1/tenants/${tenantId}/deploy`);
+  expect(r.status).toBe(202);
+  const dep = await h.waitDeployment(tenantId, r.json.meta.deployment_ids[0], 120_000);
+  expect(dep.status).toBe("succeeded");
+  const worker = byRole(await nodes(), "worker");
+  expect(worker.tasks).toHaveLength(1);
+  const { startRouteFollower } = await import("../../src/core/deploy/route-follow.ts");
+  const stopFollower = startRouteFollower(h.ctx);
+  try {
+    const load = traffic(
+      HTTP,
+      Array.from({ length: 4 }, () => ({ host, want: (b: string) => b.trim().length > 0 })),
+    );
+    await Bun.sleep(500);
+    const t0 = Date.now();
+    const d = await h.call("POST", `/api/v1/nodes/${worker.id}/drain`);
+    expect([d.status, d.json.data.availability]).toEqual([200, "drain"]);
+    // No reconcileTick here: only the follower, woken by the node's event, may change the route.
+    let routed: string[] = [];
+    let followedMs = -1;
+    while (Date.now() - t0 < 45_000) {
+      const route = (await h.ctx.proxy.listRoutes()).find((x) => x.id === `${name}.web`);
+      routed = route ? (route.upstreams ?? [route.upstream]) : [];
+      if (routed.length === 2 && routed.every((u) => u.startsWith(`${lab.manager.ip}:`))) {
+        followedMs = Date.now() - t0;
+        break;
+      }
+      await Bun.sleep(250);
+    }
+    await Bun.sleep(1000); // traffic on the new route only
+    const { ok, failures } = await load.stop();
+    console.log(`swarm e2e: the route followed the drained worker's task in ${followedMs} ms`);
+    expect(routed).toHaveLength(2);
+    expect(routed.every((u) => u.startsWith(`${lab.manager.ip}:`))).toBe(true);
+    expect(followedMs).toBeGreaterThan(0);
+    expect(followedMs).toBeLessThan(30_000); // no tick runs here: without the follower the route never changes
+    expect(failures).toEqual([]);
+    expect(ok).toBeGreaterThan(20);
+  } finally {
+    stopFollower();
+    await h.call("POST", `/api/v1/nodes/${worker.id}/activate`);
+  }
+}, 180_000);
