@@ -1,7 +1,7 @@
 /** @jsxImportSource preact */
 // Settings: display name, repository, branch, resource size, port, egress mode (PATCH), and deletion with confirmation.
 import { useState } from "preact/hooks";
-import { api, ApiError } from "../../api.ts";
+import { api } from "../../api.ts";
 import { useAction } from "../../hooks.ts";
 import { navigate } from "../../router.ts";
 import { Button, ErrorNote, Field, Select } from "../../components/ui.tsx";
@@ -38,12 +38,8 @@ export function Settings(p: TabProps) {
       setNote("Nothing changed.");
       return;
     }
-    const r = await api<{ repo_url: string | null }>("PATCH", p.base, body).catch((e) => {
-      throw fieldUnknown(e, "repo_url") ? repoUnchangeable() : e;
-    });
+    const r = await api("PATCH", p.base, body); // a bad repo_url is a 400 naming it, shown at the field
     p.reload();
-    // An appliance whose PATCH ignores repo_url answers 200 with the old one: say so instead of "Saved".
-    if (body.repo_url !== undefined && r.data?.repo_url !== body.repo_url) throw repoUnchangeable();
     setNote(EFFECT[String(r.meta.effect)] ?? "Saved.");
   });
   const [confirmName, setConfirmName] = useState("");
@@ -150,16 +146,3 @@ export function Settings(p: TabProps) {
     </div>
   );
 }
-
-/** A 400 refusing `field` as a body field this appliance does not know (strict bodies name it). */
-function fieldUnknown(e: unknown, field: string): boolean {
-  return e instanceof ApiError && e.status === 400 && e.field === field && /unknown/i.test(e.message);
-}
-
-const repoUnchangeable = () =>
-  new ApiError(
-    400,
-    "unavailable",
-    "This appliance cannot change a tenant's repository yet (its API does not accept repo_url). Create a new tenant from the other repository instead.",
-    "repo_url",
-  );
