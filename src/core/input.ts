@@ -68,9 +68,14 @@ export function serviceName(v: unknown, field = "name"): string {
  * A git URL, checked by the same rules the clone applies (src/build/git-input.ts), so the API refuses at once
  * what the build would refuse later; `field` names where it came from (e.g. services[1].repo_url).
  */
-export function repoUrl(v: unknown, opts: { allowFile: boolean; allowHttp?: boolean }, field = "repo_url"): string {
+export function repoUrl(
+  v: unknown,
+  config: { allowFileRepos: boolean; allowPrivateTargets: boolean },
+  field = "repo_url",
+): string {
   try {
-    return validateRepoUrl(v, { allowFile: opts.allowFile, allowHttp: opts.allowHttp }).url;
+    // file:// only where the operator allows local repos; plain http only where private targets are allowed (labs)
+    return validateRepoUrl(v, { allowFile: config.allowFileRepos, allowHttp: config.allowPrivateTargets }).url;
   } catch (e) {
     if (e instanceof Invalid && field !== "repo_url") throw new Invalid(field, e.message.replace(/^repo_url/, field));
     throw e;

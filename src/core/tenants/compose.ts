@@ -97,7 +97,7 @@ const HANDLED = new Set([
 export function composeSource(config: Config, b: Body): ComposeSource {
   if (b.repo_url === undefined) return {};
   return {
-    repoUrl: input.repoUrl(b.repo_url, { allowFile: config.allowFileRepos, allowHttp: config.allowPrivateTargets }),
+    repoUrl: input.repoUrl(b.repo_url, config),
     branch: b.branch === undefined ? "main" : input.branch(b.branch),
   };
 }

@@ -34,7 +34,7 @@ export function parseService(
   let repo: string | null = null;
   let image: string | null = null;
   if (source === "github") {
-    repo = input.repoUrl(b.repo_url, { allowFile: config.allowFileRepos, allowHttp: config.allowPrivateTargets }, f("repo_url"));
+    repo = input.repoUrl(b.repo_url, config, f("repo_url"));
     if (b.image_url !== undefined) throw new Invalid(f("image_url"), `${f("image_url")} is only for source_type "image"`);
   } else {
     image = input.imageRef(b.image_url, f("image_url"));

@@ -248,11 +248,7 @@ export function updateTenant(
   const fields: Parameters<typeof tenants.update>[2] = { updated_at: nowIso() };
   if (b.display_name !== undefined) fields.display_name = input.displayName(b.display_name);
   if (b.branch !== undefined) fields.branch = input.branch(b.branch);
-  if (b.repo_url !== undefined)
-    fields.repo_url = input.repoUrl(b.repo_url, {
-      allowFile: ctx.config.allowFileRepos,
-      allowHttp: ctx.config.allowPrivateTargets,
-    });
+  if (b.repo_url !== undefined) fields.repo_url = input.repoUrl(b.repo_url, ctx.config);
   if (b.resource_size !== undefined) fields.resource_size = input.resourceSize(b.resource_size);
   if (b.app_port !== undefined) fields.app_port = input.port(b.app_port);
   if (b.egress_mode !== undefined) fields.egress_mode = input.egressMode(b.egress_mode);

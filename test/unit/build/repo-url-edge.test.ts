@@ -4,7 +4,7 @@ import { repoUrl } from "../../../src/core/input.ts";
 import { validateRepoUrl } from "../../../src/build/git-input.ts";
 import { Invalid } from "../../../src/lib/errors.ts";
 
-const refused = (v: string, opts = { allowFile: false }, field?: string) => {
+const refused = (v: string, opts = { allowFileRepos: false, allowPrivateTargets: false }, field?: string) => {
   try {
     repoUrl(v, opts, field);
   } catch (e) {
@@ -28,14 +28,14 @@ describe("repo_url at the edge", () => {
   });
 
   test("the error names the field the URL came from", () => {
-    const e = refused("ext::sh -c id", { allowFile: false }, "services[1].repo_url");
+    const e = refused("ext::sh -c id", { allowFileRepos: false, allowPrivateTargets: false }, "services[1].repo_url");
     expect(e.details.field).toBe("services[1].repo_url");
     expect(e.message.startsWith("services[1].repo_url")).toBe(true);
   });
 
   test("good URLs pass unchanged", () => {
     for (const v of ["https://github.com/acme/app.git", "ssh://git@example.com/acme/app.git"])
-      expect(repoUrl(v, { allowFile: false })).toBe(v);
-    expect(repoUrl("file:///tmp/repo", { allowFile: true })).toBe("file:///tmp/repo");
+      expect(repoUrl(v, { allowFileRepos: false, allowPrivateTargets: false })).toBe(v);
+    expect(repoUrl("file:///tmp/repo", { allowFileRepos: true, allowPrivateTargets: false })).toBe("file:///tmp/repo");
   });
 });

@@ -56,14 +56,16 @@ describe("repo_url", () => {
     "https://",
     "git@github.com:acme/webapp.git", // scp-like ssh: no ssh key here, it would only fail at build time
   ];
-  test.each(bad)("refuses %p", (v) => refuses(() => input.repoUrl(v, { allowFile: false }), "repo_url"));
+  test.each(bad)("refuses %p", (v) =>
+    refuses(() => input.repoUrl(v, { allowFileRepos: false, allowPrivateTargets: false }), "repo_url"),
+  );
   test.each(["https://github.com/acme/webapp", "https://github.com/acme/webapp.git", "ssh://git@github.com/acme/webapp.git"])(
     "accepts %p",
-    (v) => expect(input.repoUrl(v, { allowFile: false })).toBe(v),
+    (v) => expect(input.repoUrl(v, { allowFileRepos: false, allowPrivateTargets: false })).toBe(v),
   );
   test("file:// only when allowed", () => {
-    expect(input.repoUrl("file:///tmp/repo", { allowFile: true })).toBe("file:///tmp/repo");
-    refuses(() => input.repoUrl("file:///tmp/re po", { allowFile: true }), "repo_url");
+    expect(input.repoUrl("file:///tmp/repo", { allowFileRepos: true, allowPrivateTargets: false })).toBe("file:///tmp/repo");
+    refuses(() => input.repoUrl("file:///tmp/re po", { allowFileRepos: true, allowPrivateTargets: false }), "repo_url");
   });
 });
 
