@@ -51,8 +51,8 @@ export interface ReconcileReport {
  * Tenants with a deployment still active: requested by this process (failInterrupted ended the earlier ones),
  * so work in progress that reconciliation leaves alone (containers and routes as they are).
  */
-function busyTenants(ctx: Ctx): Set<string> {
-  return new Set(deployments.listActive(ctx.db).map((d) => d.tenant_id));
+function busyTenants(ctx: Ctx, only?: string): Set<string> {
+  return new Set(deployments.listActive(ctx.db, only).map((d) => d.tenant_id));
 }
 
 /**
@@ -60,9 +60,14 @@ function busyTenants(ctx: Ctx): Set<string> {
  * ports and routes.
  */
 export function desiredState(ctx: Ctx, only?: string): DesiredTenant[] {
-  const busy = busyTenants(ctx);
-  const byTenant = Map.groupBy(services.listAll(ctx.db), (s) => s.tenant_id);
-  const extra = Map.groupBy(replicas.listAll(ctx.db), (r) => r.service_id);
+  // One tenant's pass (a scale, a Swarm event) reads that tenant's rows only: its cost does not grow with tenants.
+  const busy = busyTenants(ctx, only);
+  const svcs = only ? services.list(ctx.db, only) : services.listAll(ctx.db);
+  const byTenant = Map.groupBy(svcs, (s) => s.tenant_id);
+  const extra = Map.groupBy(
+    only ? svcs.flatMap((s) => replicas.list(ctx.db, s.id)) : replicas.listAll(ctx.db),
+    (r) => r.service_id,
+  );
   const rows = only ? [tenants.findById(ctx.db, only)].filter((t) => !!t) : tenants.listAll(ctx.db);
   return rows.map((t) => ({
     id: t.id,
