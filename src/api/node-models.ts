@@ -21,7 +21,8 @@ export const Node = t.Object({
 export const JoinCommand = t.Object({
   role: S("worker | manager"),
   argv: t.Array(t.String(), {
-    description: "The command the new server runs, as argv: docker swarm join --token <token> <manager>:2377. The token is a secret.",
+    description:
+      "The command the new server runs, as argv: docker swarm join --token <token> <manager>:2377. The token is a secret.",
   }),
   manager_address: S(),
 });

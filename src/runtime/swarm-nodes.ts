@@ -19,7 +19,9 @@ async function staxaTasks(docker: Docker): Promise<Array<TaskView & { labels: Re
     call("list tasks", () => docker.listTasks({ filters: { "desired-state": ["running"] } })),
   ]);
   const labelsOf = new Map(services.map((s) => [s.ID, s.Spec?.Labels ?? {}]));
-  return (tasks as TaskView[]).filter((t) => labelsOf.has(t.ServiceID)).map((t) => ({ ...t, labels: labelsOf.get(t.ServiceID)! }));
+  return (tasks as TaskView[])
+    .filter((t) => labelsOf.has(t.ServiceID))
+    .map((t) => ({ ...t, labels: labelsOf.get(t.ServiceID)! }));
 }
 
 export function swarmCluster(docker: Docker): Cluster {
@@ -36,7 +38,9 @@ export function swarmCluster(docker: Docker): Cluster {
     },
 
     async joinCommand(role) {
-      const swarm = (await call("inspect swarm", () => docker.swarmInspect())) as { JoinTokens?: { Worker?: string; Manager?: string } };
+      const swarm = (await call("inspect swarm", () => docker.swarmInspect())) as {
+        JoinTokens?: { Worker?: string; Manager?: string };
+      };
       const token = role === "manager" ? swarm.JoinTokens?.Manager : swarm.JoinTokens?.Worker;
       const info = (await call("engine info", () => docker.info())) as { Swarm?: { NodeID?: string } };
       const self = info.Swarm?.NodeID ? await docker.getNode(info.Swarm.NodeID).inspect() : undefined;
@@ -73,8 +77,7 @@ export function swarmCluster(docker: Docker): Cluster {
       } catch (err) {
         if (isNotFound(err)) return;
         // 400/412: a node still up or a manager; Swarm says which in its message.
-        if (dockerStatus(err) === 400 || dockerStatus(err) === 412)
-          throw new Conflict(dockerMessage(err), { id }, "node_in_use");
+        if (dockerStatus(err) === 400 || dockerStatus(err) === 412) throw new Conflict(dockerMessage(err), { id }, "node_in_use");
         throw upstream(`remove node ${id}`, err);
       }
     },

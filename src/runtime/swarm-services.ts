@@ -111,7 +111,10 @@ async function untilRunning(docker: Docker, id: string, replicas: number, timeou
       throw new Upstream("docker", `tasks of ${last.name} keep failing: ${why || "no reason given"}`);
     await Bun.sleep(POLL_MS);
   }
-  throw new Upstream("docker", `${last?.name ?? id}: ${replicas} task(s) not running within ${timeoutMs / 1000}s${why ? ` (${why})` : ""}`);
+  throw new Upstream(
+    "docker",
+    `${last?.name ?? id}: ${replicas} task(s) not running within ${timeoutMs / 1000}s${why ? ` (${why})` : ""}`,
+  );
 }
 
 function portEnv(svc: Docker.Service): string {

@@ -139,7 +139,11 @@ export function taskUpstreams(tasks: TaskView[], addressOf: Map<string, string>,
 export interface NodeView {
   ID: string;
   Spec?: { Role?: string; Availability?: string; Labels?: Record<string, string> };
-  Description?: { Hostname?: string; Engine?: { EngineVersion?: string }; Resources?: { NanoCPUs?: number; MemoryBytes?: number } };
+  Description?: {
+    Hostname?: string;
+    Engine?: { EngineVersion?: string };
+    Resources?: { NanoCPUs?: number; MemoryBytes?: number };
+  };
   Status?: { State?: string; Addr?: string; Message?: string };
   ManagerStatus?: { Leader?: boolean; Reachability?: string; Addr?: string };
 }

@@ -79,7 +79,9 @@ export async function runDeployment(ctx: Ctx, tenantId: string, depId: string): 
     const rolling = beginRolling(run); // replicas: one at a time, each healthy before an old one goes
     firstReplica(rolling, candidate, live);
     // A cluster engine's candidate is every replica at once (its tasks' addresses); it rolls no containers itself.
-    await timed(run, "route", () => switchRoute(run, candidate!.upstreams?.length ? candidate!.upstreams : rollingUpstreams(rolling)));
+    await timed(run, "route", () =>
+      switchRoute(run, candidate!.upstreams?.length ? candidate!.upstreams : rollingUpstreams(rolling)),
+    );
     if (!ctx.runtime.cluster && (rolling.want > 1 || rolling.olds.size > 1))
       await timed(run, "replicas", () => rollReplicas(run, rolling, image.imageId, live));
     const old = makeLive(run, candidate, { port: live, image: image.imageId });
@@ -401,7 +403,12 @@ async function checkHealth(run: Run, c: ContainerInfo, port: number): Promise<nu
   if (!failure) {
     emit(run, "health", "done", `${url} answered`);
     for (const other of others) {
-      const f = await waitHealthy(ctx.runtime, d.probe, { id: c.id, url: `http://${other}${path}`, timeoutMs, signal: run.signal });
+      const f = await waitHealthy(ctx.runtime, d.probe, {
+        id: c.id,
+        url: `http://${other}${path}`,
+        timeoutMs,
+        signal: run.signal,
+      });
       if (f) throw new StageFailure("health", `Health check failed at ${other}: ${f.message}`, { ...f });
     }
     return port;

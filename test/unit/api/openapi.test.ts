@@ -9,9 +9,7 @@ import { isApiRoute, toOpenApiPath } from "../../../src/api/openapi.ts";
 import { OPS } from "../../../src/api/openapi-ops.ts";
 
 /** `redocly lint` (the devDependency, offline: no telemetry, no update check) over a document; its JSON report. */
-async function redoclyLint(
-  doc: unknown,
-): Promise<{
+async function redoclyLint(doc: unknown): Promise<{
   totals: { errors: number; warnings: number };
   problems: Array<{ ruleId: string; severity: string; message: string }>;
 }> {

@@ -51,7 +51,10 @@ describe("serviceSpec", () => {
   });
 
   test("a stateful service is pinned to the node holding its volumes", () => {
-    const s = serviceSpec({ ...spec, volumes: [{ name: "staxa-acme-web-data", target: "/data" }] }, { replicas: 1, pinNode: "n1" });
+    const s = serviceSpec(
+      { ...spec, volumes: [{ name: "staxa-acme-web-data", target: "/data" }] },
+      { replicas: 1, pinNode: "n1" },
+    );
     expect(s.TaskTemplate!.Placement).toEqual({ Constraints: ["node.id==n1"] });
     expect((s.TaskTemplate as { ContainerSpec: { Mounts: unknown[] } }).ContainerSpec.Mounts).toEqual([
       { Type: "volume", Source: "staxa-acme-web-data", Target: "/data", ReadOnly: false },
@@ -148,7 +151,14 @@ describe("nodes", () => {
         Status: { State: "ready", Addr: "10.0.0.2" },
       },
       [
-        { ID: "t1", ServiceID: "s", NodeID: "w", DesiredState: "running", Status: { State: "running" }, labels: { "staxa.tenant": "acme", "staxa.service": "web" } },
+        {
+          ID: "t1",
+          ServiceID: "s",
+          NodeID: "w",
+          DesiredState: "running",
+          Status: { State: "running" },
+          labels: { "staxa.tenant": "acme", "staxa.service": "web" },
+        },
         { ID: "t2", ServiceID: "s", NodeID: "x", DesiredState: "running", Status: { State: "running" }, labels: {} },
       ],
     );
