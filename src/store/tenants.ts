@@ -2,7 +2,8 @@
 import { named, type Db } from "./db.ts";
 import { NotFound } from "../lib/errors.ts";
 
-export type TenantStatus = "provisioning" | "deploying" | "ready" | "failed" | "deleting";
+/** degraded: serving, with fewer of a service's replicas running than it asks for (a cluster engine's node lost). */
+export type TenantStatus = "provisioning" | "deploying" | "ready" | "degraded" | "failed" | "deleting";
 
 export interface TenantRow {
   id: string;

@@ -47,6 +47,11 @@ export interface LabOptions {
   workers: number;
   /** Host images loaded into every node. */
   images: string[];
+  /**
+   * `swarm init --dispatcher-heartbeat`: Swarm marks a silent node down after about three heartbeats (default 5 s,
+   * so ~15 s). A test of node loss sets 1 s (~3 s); an operator sets it on the real cluster (docs/swarm.md).
+   */
+  heartbeatSec?: number;
 }
 
 async function run(argv: string[], input?: Blob): Promise<{ code: number; out: string; err: string }> {
@@ -86,7 +91,10 @@ export async function startSwarmLab(o: LabOptions): Promise<SwarmLab> {
   await must(["iptables", "-I", "FORWARD", "-i", bridge, "-o", bridge, "-j", "ACCEPT"]);
   await Promise.all(nodes.map((n, i) => startNode(o, n, i, bridge, gateway)));
   const manager = nodes[0]!;
-  await must(dockerArgs(manager, "swarm", "init", "--advertise-addr", manager.ip, "--listen-addr", `${manager.ip}:2377`));
+  const heartbeat = o.heartbeatSec ? ["--dispatcher-heartbeat", `${o.heartbeatSec}s`] : [];
+  await must(
+    dockerArgs(manager, "swarm", "init", "--advertise-addr", manager.ip, "--listen-addr", `${manager.ip}:2377`, ...heartbeat),
+  );
   const token = await must(dockerArgs(manager, "swarm", "join-token", "-q", "worker"));
   for (const w of nodes.slice(1))
     await must(dockerArgs(w, "swarm", "join", "--advertise-addr", w.ip, "--token", token, `${manager.ip}:2377`));
@@ -182,6 +190,17 @@ export function labOf(id: string, subnet: number): SwarmLab {
   const count = existsSync(join(RUN_ROOT, id)) ? readdirSync(join(RUN_ROOT, id)).filter((d) => /^n\d+$/.test(d)).length : 0;
   const { bridge, gateway, nodes } = names({ id, subnet }, Math.max(0, count - 1));
   return { id, bridge, gateway, nodes, manager: nodes[0]!, docker: dockerArgs };
+}
+
+/**
+ * A node's engine dies as on a real server shut down: its dockerd gets SIGTERM and stops its containers (their
+ * published ports refuse at once) and says nothing to the manager, which marks the node down once its heartbeats
+ * stop (LabOptions.heartbeatSec). Resolves once the daemon has exited.
+ */
+export async function stopNodeEngine(lab: SwarmLab, node: LabNode): Promise<void> {
+  const i = lab.nodes.indexOf(node);
+  if (i < 0) throw new Error(`${node.name} is not a node of lab ${lab.id}`);
+  await stopDaemon(join(RUN_ROOT, lab.id, `n${i}`, "docker.pid"));
 }
 
 /** Removes everything a lab of this id made: daemons, their containers and mounts, namespaces, bridge, rule, files. */

@@ -20,6 +20,8 @@ export interface DesiredService {
   replicas?: number;
   /** The containers recorded for replicas 2..n (service_replicas). */
   extra?: DesiredReplica[];
+  /** Tasks a cluster engine runs for the one container (the service's replicas); undefined on one host. */
+  tasks?: number;
 }
 
 /** A replica beyond the first as the store records it: its slot (2..n), container and address. */
@@ -68,7 +70,7 @@ export type Step =
   | { op: "stop-replica"; tenantId: string; serviceId: string; slot: number; containerId: string }
   | { op: "restore"; tenantId: string; serviceId: string; label: string }
   | { op: "remove-container"; tenantId: string; id: string; name: string }
-  | { op: "tenant-status"; tenantId: string; status: "ready" | "failed"; reason: string | null }
+  | { op: "tenant-status"; tenantId: string; status: "ready" | "degraded" | "failed"; reason: string | null }
   | { op: "cleanup"; tenantId: string };
 
 /**
@@ -95,6 +97,7 @@ export function plan(desired: DesiredTenant[], observed: Observed, mode: "startu
       continue;
     }
     let serving = false;
+    const short: string[] = [];
     for (const s of t.services) {
       if (!s.containerId) continue;
       const c = byId.get(s.containerId);
@@ -110,10 +113,14 @@ export function plan(desired: DesiredTenant[], observed: Observed, mode: "startu
       if (s.isPrimary) serving = true;
       if (c.ip && c.ip !== s.ip) steps.push({ op: "record-ip", tenantId: t.id, serviceId: s.id, ip: c.ip });
       const upstreams = c.upstreams?.length ? [...c.upstreams] : c.ip ? [`${c.ip}:${s.port}`] : [];
+      if (s.tasks && (c.upstreams?.length ?? 0) < s.tasks)
+        short.push(`${s.name}: ${c.upstreams?.length ?? 0} of ${s.tasks} replicas running`);
       planReplicas(t.id, s, byId, live, upstreams, steps, replicaSteps);
       if (s.route && upstreams.length)
         wanted.push({ ...s.route, upstream: upstreams[0]!, ...(upstreams.length > 1 ? { upstreams } : {}) });
     }
+    const health = servingStatus(t.status, short);
+    if (health) steps.push({ op: "tenant-status", tenantId: t.id, ...health });
     if (mode === "startup" && (t.status === "deploying" || t.status === "provisioning")) {
       steps.push(
         serving
@@ -139,6 +146,20 @@ export function plan(desired: DesiredTenant[], observed: Observed, mode: "startu
   for (const r of wanted) if (!haveKeys.has(routeKey(r))) steps.push({ op: "set-route", route: r });
   for (const r of have) if (!wantIds.has(r.id)) steps.push({ op: "remove-route", id: r.id });
   return [...steps, ...replicaSteps];
+}
+
+/**
+ * The one rule for a serving tenant's status: degraded while a service runs fewer tasks than its replicas (a lost
+ * node's, until Swarm's replacements run), ready again once all run. Only between ready and degraded: a deployment
+ * decides the others. undefined when the status stays.
+ */
+export function servingStatus(
+  status: string,
+  short: string[],
+): { status: "ready" | "degraded"; reason: string | null } | undefined {
+  if (status !== "ready" && status !== "degraded") return undefined;
+  if (short.length) return status === "degraded" ? undefined : { status: "degraded", reason: short.join("; ") };
+  return status === "ready" ? undefined : { status: "ready", reason: null };
 }
 
 /**

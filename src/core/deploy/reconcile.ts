@@ -84,6 +84,7 @@ export function desiredState(ctx: Ctx, only?: string): DesiredTenant[] {
       route: s.is_routable ? routeBase(ctx, t, s) : null,
       replicas: ctx.runtime.cluster ? 1 : s.replicas, // a cluster engine runs the replicas of its one service itself
       extra: (extra.get(s.id) ?? []).map((r) => ({ slot: r.slot, containerId: r.container_id, ip: r.container_ip })),
+      ...(ctx.runtime.cluster ? { tasks: s.replicas } : {}), // its tasks running, the tenant is ready; fewer, degraded
     })),
   }));
 }

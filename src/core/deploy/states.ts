@@ -12,7 +12,8 @@ export type ServiceStatus = "pending" | "running" | "failed" | "stopped" | "remo
 const TENANT: Record<TenantStatus, TenantStatus[]> = {
   provisioning: ["deploying", "failed", "deleting"],
   deploying: ["deploying", "ready", "failed", "deleting"],
-  ready: ["deploying", "ready", "deleting"],
+  ready: ["deploying", "ready", "degraded", "deleting"],
+  degraded: ["deploying", "ready", "degraded", "deleting"],
   failed: ["deploying", "failed", "deleting"],
   deleting: ["deleting"],
 };

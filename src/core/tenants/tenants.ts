@@ -220,7 +220,7 @@ export function listTenants(
   const sort = sortRaw.replace(/^-/, "");
   if (sort !== "created_at" && sort !== "name")
     throw new Invalid("sort", "sort must be created_at or name, optionally prefixed with '-' for descending");
-  const statuses = ["provisioning", "deploying", "ready", "failed", "deleting"];
+  const statuses = ["provisioning", "deploying", "ready", "degraded", "failed", "deleting"];
   if (q.status !== undefined && !statuses.includes(q.status))
     throw new Invalid("status", `status must be one of: ${statuses.join(", ")}`);
   if (q.search !== undefined && q.search.length > 63) throw new Invalid("search", "search must be at most 63 characters");
