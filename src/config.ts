@@ -71,6 +71,13 @@ const list = (name: string, raw: string): string[] =>
       return hp;
     });
 
+// A registry's address as Docker names it: host[:port], never a URL (it prefixes image references).
+const hostPort = (name: string, raw: string): string => {
+  if (!/^(?=.{1,253}(:|$))[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/i.test(raw))
+    throw new ConfigError(`${name} must be host[:port] like 10.0.0.1:5000 (no scheme), got "${raw}"`);
+  return raw.toLowerCase();
+};
+
 /** The settings table: key -> [env var, default, parser, description]. The README lists the same. */
 const SETTINGS = {
   port: ["STAXA_PORT", "8080", int(1, 65535), "API and dashboard port"],
@@ -92,6 +99,31 @@ const SETTINGS = {
     "docker",
     str,
     "docker: tenants run on this host's engine; swarm: as Swarm services on the cluster whose manager STAXA_DOCKER_SOCKET is (docs/swarm.md)",
+  ],
+  clusterRegistryAddr: [
+    "STAXA_CLUSTER_REGISTRY_ADDR",
+    "",
+    hostPort,
+    "swarm: host:port of this server where the built-in registry (`staxa registry`) listens and every node pulls from; builds and pulled images are pushed there (empty, and no STAXA_CLUSTER_REGISTRY: every node must already hold the images)",
+  ],
+  clusterRegistryDir: [
+    "STAXA_CLUSTER_REGISTRY_DIR",
+    "",
+    str,
+    "the built-in registry's CA, certificate, credentials and storage (empty: <data dir>/registry)",
+  ],
+  clusterRegistry: [
+    "STAXA_CLUSTER_REGISTRY",
+    "",
+    hostPort,
+    "swarm: an external registry (host[:port], TLS every node trusts) used instead of the built-in one",
+  ],
+  clusterRegistryUser: ["STAXA_CLUSTER_REGISTRY_USER", "", str, "user of STAXA_CLUSTER_REGISTRY"],
+  clusterRegistryPasswordFile: [
+    "STAXA_CLUSTER_REGISTRY_PASSWORD_FILE",
+    "",
+    str,
+    "file (mode 0600) holding the password of STAXA_CLUSTER_REGISTRY_USER",
   ],
   publicIp: ["STAXA_PUBLIC_IP", "127.0.0.1", ip, "server_ip shown for DNS records and connection strings"],
   httpPort: ["STAXA_HTTP_PORT", "80", int(1, 65535), "Caddy's HTTP port for tenants"],
@@ -254,6 +286,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (!["auto", "0", "1"].includes(cfg.manageCaddy)) throw new ConfigError(`STAXA_MANAGE_CADDY must be auto, 0 or 1`);
   if (!["docker", "swarm"].includes(cfg.engine))
     throw new ConfigError(`STAXA_ENGINE must be docker or swarm, got "${cfg.engine}"`);
+  if (cfg.clusterRegistry && (!cfg.clusterRegistryUser || !cfg.clusterRegistryPasswordFile))
+    throw new ConfigError("STAXA_CLUSTER_REGISTRY needs STAXA_CLUSTER_REGISTRY_USER and STAXA_CLUSTER_REGISTRY_PASSWORD_FILE");
   if (!["debug", "info", "warn", "error"].includes(cfg.logLevel))
     throw new ConfigError(`STAXA_LOG_LEVEL must be debug, info, warn or error`);
   const pool = parseCidr(cfg.tenantSubnetPool);

@@ -25,6 +25,20 @@ export const JoinCommand = t.Object({
       "The command the new server runs, as argv: docker swarm join --token <token> <manager>:2377. The token is a secret.",
   }),
   manager_address: S(),
+  agent_argv: t.Array(t.String(), {
+    description:
+      "The node agent the new server runs beside dockerd (network rules and isolation on that node): staxa agent --manager <url> --token <token>. The token is a secret.",
+  }),
+  registry: t.Optional(
+    t.Object(
+      {
+        address: S("host:port of the cluster registry every node pulls the tenants' images from"),
+        ca_path: S("Where the new server writes ca_pem before it joins: /etc/docker/certs.d/<address>/ca.crt"),
+        ca_pem: S("The registry's CA certificate (PEM)"),
+      },
+      { description: "The built-in cluster registry's CA the new server must trust (absent without one)" },
+    ),
+  ),
 });
 
 export const nodeModels = {

@@ -22,6 +22,11 @@ export interface JoinCommand {
   /** `docker swarm join --token … <manager>:2377`, as argv (never a shell string). */
   argv: string[];
   manager_address: string;
+  /**
+   * The built-in cluster registry the nodes pull from: a new server puts `ca_pem` at `ca_path` before joining, so
+   * its engine trusts the registry's TLS. Absent without one (or with an external registry: publicly trusted).
+   */
+  registry?: { address: string; ca_path: string; ca_pem: string };
 }
 
 /** What the nodes API asks of a cluster engine. */

@@ -4,6 +4,7 @@ import { Conflict, Invalid } from "../lib/errors.ts";
 import type { Cluster, ClusterNode } from "./cluster.ts";
 import { call, dockerMessage, dockerStatus, isNotFound, upstream } from "./docker-errors.ts";
 import { nodeAddress, nodeRow, type NodeView, type TaskView } from "./swarm-spec.ts";
+import type { ClusterRegistry } from "../registry-server/material.ts";
 
 /** Node ids are Swarm's (25 lowercase alphanumerics); anything else never reaches the engine's URL path. */
 const NODE_ID = /^[a-z0-9]{1,64}$/;
@@ -24,7 +25,8 @@ async function staxaTasks(docker: Docker): Promise<Array<TaskView & { labels: Re
     .map((t) => ({ ...t, labels: labelsOf.get(t.ServiceID)! }));
 }
 
-export function swarmCluster(docker: Docker): Cluster {
+/** `registry`: the cluster registry whose CA the join answer hands to a new server (the built-in one's). */
+export function swarmCluster(docker: Docker, registry: () => ClusterRegistry | undefined = () => undefined): Cluster {
   const list = async (): Promise<ClusterNode[]> => {
     const [nodes, tasks] = await Promise.all([call("list nodes", () => docker.listNodes()), staxaTasks(docker)]);
     return (nodes as NodeView[]).map((n) => nodeRow(n, tasks)).sort((a, b) => a.hostname.localeCompare(b.hostname));
@@ -46,7 +48,19 @@ export function swarmCluster(docker: Docker): Cluster {
       const self = info.Swarm?.NodeID ? await docker.getNode(info.Swarm.NodeID).inspect() : undefined;
       const addr = self ? nodeAddress(self as NodeView) : "";
       if (!token || !addr) throw new Conflict("this engine is not a swarm manager", {}, "not_a_manager");
-      return { role, argv: ["docker", "swarm", "join", "--token", token, `${addr}:2377`], manager_address: addr };
+      const reg = (() => {
+        try {
+          return registry();
+        } catch {
+          return undefined; // a registry not set up yet: the join works, its pulls will not until it is
+        }
+      })();
+      return {
+        role,
+        argv: ["docker", "swarm", "join", "--token", token, `${addr}:2377`],
+        manager_address: addr,
+        ...(reg?.caPem && reg.caPath ? { registry: { address: reg.address, ca_path: reg.caPath, ca_pem: reg.caPem } } : {}),
+      };
     },
 
     async setAvailability(id, availability) {

@@ -2,13 +2,21 @@
 // tasks' host-mode ports as the upstreams. The manager's engine answers for the whole cluster.
 import type Docker from "dockerode";
 import { Upstream } from "../lib/errors.ts";
-import type { ContainerInfo, ContainerSpec, LogOptions } from "./types.ts";
+import type { ContainerInfo, ContainerSpec, LogOptions, RegistryAuth } from "./types.ts";
 import { call, isNotFound, upstream } from "./docker-errors.ts";
 import { logLines } from "./log-stream.ts";
-import { nodeAddress, serviceSpec, targetPort, taskUpstreams, type TaskView } from "./swarm-spec.ts";
+import {
+  LOCAL_IMAGE_LABEL,
+  nodeAddress,
+  serviceSpec,
+  targetPort,
+  taskUpstreams,
+  type ServiceOptions,
+  type TaskView,
+} from "./swarm-spec.ts";
 
-/** A ContainerInfo with the addresses Caddy dials (one per running task). */
-export type ServiceInfo = ContainerInfo & { upstreams: string[] };
+/** A ContainerInfo with the addresses Caddy dials (one per running task) and the tasks Swarm keeps running. */
+export type ServiceInfo = ContainerInfo & { upstreams: string[]; replicas?: number };
 
 /** Node id → address, from one node listing. */
 export async function nodeAddresses(docker: Docker): Promise<Map<string, string>> {
@@ -23,6 +31,7 @@ async function tasksOf(docker: Docker, serviceIds?: string[]): Promise<TaskView[
 
 function infoOf(svc: Docker.Service, tasks: TaskView[], addresses: Map<string, string>): ServiceInfo {
   const spec = svc.Spec as Docker.ServiceSpec & { TaskTemplate?: Docker.ContainerTaskSpec };
+  const { [LOCAL_IMAGE_LABEL]: localImage, ...labels } = spec.Labels ?? {};
   const port = targetPort({ env: { PORT: portEnv(svc) } });
   const mine = tasks.filter((t) => t.ServiceID === svc.ID);
   const running = mine.filter((t) => t.Status?.State === "running" && t.DesiredState === "running");
@@ -35,9 +44,11 @@ function infoOf(svc: Docker.Service, tasks: TaskView[], addresses: Map<string, s
     running: running.length > 0,
     exitCode: running.length ? null : (failed?.Status?.ContainerStatus?.ExitCode ?? null),
     ip: upstreams[0]?.replace(/:\d+$/, "") ?? first ?? null,
-    labels: spec.Labels ?? {},
-    image: spec.TaskTemplate?.ContainerSpec?.Image ?? "",
+    labels,
+    // The image as core named it (a pushed copy's service runs `<registry>/…@digest`).
+    image: localImage ?? spec.TaskTemplate?.ContainerSpec?.Image ?? "",
     upstreams,
+    ...(spec.Mode?.Replicated ? { replicas: spec.Mode.Replicated.Replicas ?? 1 } : {}),
   };
 }
 
@@ -75,11 +86,16 @@ const MAX_TASK_FAILURES = 3;
 export async function startService(
   docker: Docker,
   spec: ContainerSpec,
-  o: { replicas: number; pinNode?: string; timeoutMs: number },
+  o: ServiceOptions & { timeoutMs: number; auth?: RegistryAuth },
 ): Promise<ServiceInfo> {
-  const secrets = Object.values(spec.env);
+  const secrets = [...Object.values(spec.env), ...(o.auth ? [o.auth.password] : [])];
   const body = serviceSpec(spec, o);
-  const created = await call(`create service ${body.Name}`, () => docker.createService(body), secrets);
+  // With credentials, as `docker service create --with-registry-auth`: Swarm hands them to each node that pulls.
+  const created = await call(
+    `create service ${body.Name}`,
+    () => (o.auth ? docker.createService({ ...o.auth }, body) : docker.createService(body)),
+    secrets,
+  );
   const id = (created as { id?: string; ID?: string }).id ?? (created as { ID?: string }).ID!;
   try {
     return await untilRunning(docker, id, spec.restartPolicy === "no" ? 0 : o.replicas, o.timeoutMs);
@@ -126,6 +142,23 @@ function portEnv(svc: Docker.Service): string {
 function pendingReason(tasks: TaskView[]): string {
   const t = tasks.find((t) => t.Status?.State === "pending" && t.Status.Err);
   return t?.Status?.Err ?? "";
+}
+
+/**
+ * Sets the tasks a replicated service runs (PATCH …/services/{name} replicas): one update at the version read, so a
+ * concurrent change is refused rather than overwritten; Swarm starts or stops tasks, nothing else changes.
+ */
+export async function scaleService(docker: Docker, id: string, replicas: number, auth?: RegistryAuth): Promise<void> {
+  const secrets = auth ? [auth.password] : [];
+  const svc = (await call(`inspect service ${id}`, () => docker.getService(id).inspect())) as Docker.Service;
+  const spec = svc.Spec as Docker.ServiceSpec;
+  if (!spec.Mode?.Replicated || spec.Mode.Replicated.Replicas === replicas) return;
+  const body = { ...spec, Mode: { Replicated: { Replicas: replicas } } };
+  const opts = { _query: { version: svc.Version?.Index }, _body: body };
+  const service = docker.getService(id);
+  // dockerode's update(auth, options) form (the typings know only update(options)).
+  const update = service.update as unknown as (auth: object | undefined, o: object) => Promise<unknown>;
+  await call(`scale service ${spec.Name}`, () => update.call(service, auth && { ...auth }, opts), secrets);
 }
 
 /** Removes the service (Swarm stops its tasks, SIGTERM then SIGKILL after their grace period); gone is fine. */

@@ -39,7 +39,12 @@ export interface ServiceOptions {
   replicas: number;
   /** Node a stateful service is pinned to (its volumes live there); undefined: anywhere. */
   pinNode?: string;
+  /** The manager's local reference of an image the tasks pull from the cluster registry (spec.image is that copy). */
+  localImage?: string;
 }
+
+/** Service label holding the local image reference a pushed image came from (what core knows the image as). */
+export const LOCAL_IMAGE_LABEL = "staxa.local_image";
 
 /**
  * The Swarm service of one ContainerSpec: the same posture as the single-host container where Swarm has it
@@ -60,7 +65,7 @@ export function serviceSpec(spec: ContainerSpec, o: ServiceOptions): Docker.Crea
   const job = spec.restartPolicy === "no";
   return {
     Name: serviceName(spec.name),
-    Labels: spec.labels,
+    Labels: o.localImage ? { ...spec.labels, [LOCAL_IMAGE_LABEL]: o.localImage } : spec.labels,
     TaskTemplate: {
       ContainerSpec: {
         Image: spec.image,

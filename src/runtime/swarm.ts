@@ -1,14 +1,17 @@
 // Docker Swarm implementation of Runtime (STAXA_ENGINE=swarm): the appliance talks to a manager's engine
 // (STAXA_DOCKER_SOCKET); tenant networks are unencrypted attachable overlays and each deployment's container is a
-// Swarm service whose tasks spread over the nodes. Images, volumes and builds stay the manager engine's, as on one
-// host (docs/swarm.md: what works, what differs).
+// Swarm service whose tasks spread over the nodes. Volumes and builds stay the manager engine's, as on one host;
+// with a cluster registry, each image a service runs is pushed there first and the nodes pull it (swarm-images.ts;
+// docs/swarm.md: what works, what differs).
 import Docker from "dockerode";
 import type { Config } from "../config.ts";
 import { Conflict } from "../lib/errors.ts";
 import type { Runtime } from "./types.ts";
 import { createDockerRuntime } from "./docker.ts";
 import { call, upstream } from "./docker-errors.ts";
-import { inspectService, listServices, removeService, serviceLogs, startService } from "./swarm-services.ts";
+import { inspectService, listServices, removeService, scaleService, serviceLogs, startService } from "./swarm-services.ts";
+import { clusterRef, publishImage, pushName, registryAuth, unpublishImage } from "./swarm-images.ts";
+import { clusterRegistryOf, type ClusterRegistry } from "../registry-server/material.ts";
 import { swarmCluster } from "./swarm-nodes.ts";
 import type { Cluster } from "./cluster.ts";
 
@@ -39,6 +42,10 @@ export function createSwarmRuntime(config: Config): SwarmRuntime {
       throw e;
     });
 
+  // Read when first needed: `staxa registry` may create its credentials after the appliance started.
+  let registry: ClusterRegistry | undefined;
+  const registryNow = () => (registry ??= clusterRegistryOf(config));
+
   return {
     ...host,
 
@@ -67,11 +74,31 @@ export function createSwarmRuntime(config: Config): SwarmRuntime {
 
     async startContainer(spec) {
       const pinNode = spec.volumes.length ? await selfNode() : undefined;
-      return startService(docker, spec, {
+      const reg = registryNow();
+      const pushed = reg
+        ? await publishImage(docker, reg, await pushName(docker, reg.address, spec.image, spec.labels))
+        : undefined;
+      return startService(docker, pushed ? { ...spec, image: pushed } : spec, {
         replicas: spec.replicas ?? 1,
         pinNode,
         timeoutMs: config.startTimeoutSec * 1000,
+        ...(reg && pushed ? { auth: registryAuth(reg), localImage: spec.image } : {}),
       });
+    },
+    scaleService: (id, replicas) => {
+      const reg = registryNow();
+      return scaleService(docker, id, replicas, reg && registryAuth(reg));
+    },
+    // The manager's tag and its pushed copy's both go; the registry's manifest too once no other local tag holds
+    // the image (a rebuild of the same content shares the digest the live deployment runs).
+    async removeImage(ref) {
+      const reg = registryNow();
+      if (!reg) return host.removeImage(ref);
+      const id = await host.findImage(ref);
+      const { repo, tag } = clusterRef(reg.address, ref);
+      await host.removeImage(ref);
+      await host.removeImage(`${repo}:${tag}`);
+      if (id && !(await host.findImage(id))) await unpublishImage(reg, ref);
     },
     inspectContainer: (id) => inspectService(docker, id),
     stopAndRemove: (id) => removeService(docker, id),
@@ -81,6 +108,6 @@ export function createSwarmRuntime(config: Config): SwarmRuntime {
     containerStats: async () => undefined,
     restartCount: async () => undefined,
     listeningSockets: async () => [],
-    cluster: swarmCluster(docker),
+    cluster: swarmCluster(docker, registryNow),
   } satisfies SwarmRuntime;
 }

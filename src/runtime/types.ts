@@ -42,6 +42,8 @@ export interface ContainerInfo {
   oomKilled?: boolean;
   /** Where the app answers when the engine publishes it itself (swarm: `<node address>:<host port>` per running task). */
   upstreams?: string[];
+  /** Tasks a cluster engine keeps running of it (swarm's service replicas); absent on one host. */
+  replicas?: number;
 }
 
 export interface BuildSpec {
@@ -158,6 +160,8 @@ export interface Runtime {
   dataRoot?(): Promise<string>;
   /** Creates and starts; returns the started container. */
   startContainer(spec: ContainerSpec): Promise<ContainerInfo>;
+  /** A cluster engine's service runs `replicas` tasks from now on (PATCH replicas); absent on one host. */
+  scaleService?(id: string, replicas: number): Promise<void>;
   /** undefined only when Docker says the container does not exist (404); other errors throw. */
   inspectContainer(idOrName: string): Promise<ContainerInfo | undefined>;
   stopAndRemove(idOrName: string, timeoutSec: number): Promise<void>;
