@@ -20,6 +20,7 @@ import { networkRuleRoutes } from "./api/network-rules.ts";
 import { githubRoutes } from "./api/github.ts";
 import { registryRoutes } from "./api/registries.ts";
 import { nodeRoutes } from "./api/nodes.ts";
+import { agentRoutes } from "./api/agent.ts";
 import { webhookRoutes } from "./api/webhooks.ts";
 import { jobRoutes } from "./api/jobs.ts";
 import { backupRoutes } from "./api/backups.ts";
@@ -43,6 +44,7 @@ export function createApp(deps: ApiDeps) {
     .use(networkRuleRoutes(deps))
     .use(githubRoutes(deps))
     .use(registryRoutes(deps))
+    .use(agentRoutes(deps)) // before nodeRoutes: /nodes/agent/state is not a node id
     .use(nodeRoutes(deps))
     .use(webhookRoutes(deps))
     .use(jobRoutes(deps))

@@ -4,6 +4,8 @@ import { loadConfig, ConfigError, settingsTable } from "./config.ts";
 import { HelpRequested, parseArgs, usageOf, UsageError } from "./cli/args.ts";
 import { serve } from "./cli/serve.ts";
 import { resolverCommand } from "./cli/resolver.ts";
+import { agentCommand } from "./cli/agent.ts";
+import { registryCommand } from "./cli/registry.ts";
 import { adminCreateKey } from "./cli/admin.ts";
 import { backupCommand, restoreCommand } from "./cli/backup.ts";
 import { CLIENT_COMMANDS, CLIENT_USAGE, runClient } from "./cli/client/index.ts";
@@ -15,6 +17,9 @@ export const USAGE = `staxa — a multi-tenant application platform on one serve
 Usage:
   staxa serve                              run the appliance (API + dashboard on STAXA_PORT)
   staxa resolver                           run the route resolver Caddy asks for upstreams (its own service)
+  staxa registry                           run the cluster registry nodes pull from (swarm; STAXA_CLUSTER_REGISTRY_ADDR)
+  staxa agent --manager URL --token T [--docker-socket S]
+                                           run the node agent of a swarm node (docs/swarm.md: network rules)
   staxa migrate                            apply database migrations and exit
   staxa admin create-key --email E [--name N] [--mode live|test]
                                            create the provider if needed; print only the raw API key
@@ -45,6 +50,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (CLIENT_COMMANDS.includes(cmd)) return runClient(cmd, rest); // client of a remote appliance: needs no server settings
   try {
+    if (cmd === "agent") return await agentCommand(parseArgs(rest)); // a node holds no store: no settings needed
     const config = loadConfig();
     switch (cmd) {
       case "serve": {
@@ -57,6 +63,9 @@ export async function main(argv: string[]): Promise<number> {
         await resolverCommand(config);
         return -1; // keeps running
       }
+      case "registry":
+        parseArgs(rest).done();
+        return await registryCommand(config);
       case "migrate": {
         parseArgs(rest).done();
         const db = openDb(config.dbPath);

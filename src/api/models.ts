@@ -243,3 +243,4 @@ export const Named = Open("A GitHub repository or branch, a registry repository 
 // Tenant volume backups: their models live beside their routes.
 export { Backup, BackupSchedule } from "./backup-models.ts";
 export { Node, JoinCommand } from "./node-models.ts";
+export { AgentState } from "./agent-models.ts";

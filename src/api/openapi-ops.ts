@@ -4,6 +4,7 @@
 import { t, type TSchema } from "elysia";
 import * as m from "./models.ts";
 import * as nm from "./node-models.ts";
+import { AgentState } from "./agent-models.ts";
 
 /** How the data is wrapped: one resource, a paginated list, a whole list, no body, or another media type. */
 export type Shape = "one" | "page" | "all" | "none" | "text" | "sse" | "html" | "document";
@@ -44,6 +45,7 @@ export const OPS: Record<string, OpInfo> = {
   "POST /api/v1/nodes/:nodeId/drain": op("Drain a node: its tasks move to the other nodes", 200, "one", nm.Node),
   "POST /api/v1/nodes/:nodeId/activate": op("Activate a node: it takes tasks again", 200, "one", nm.Node),
   "DELETE /api/v1/nodes/:nodeId": op("Remove a node from the cluster", 204, "none"),
+  "GET /api/v1/nodes/agent/state": op("The desired network state the node agents poll (agent token)", 200, "one", AgentState),
   "GET /api/v1/templates/:id": op("Get an app template", 200, "one", m.Template),
   "GET /api/v1/tenants": op("List tenants", 200, "page", m.TenantSummary),
   "POST /api/v1/tenants": op("Create a tenant and deploy it", 202, "one", m.Tenant),

@@ -112,6 +112,11 @@ export function listAll(db: Db): TenantRow[] {
   return db.query<TenantRow, []>("SELECT * FROM tenants ORDER BY created_at").all();
 }
 
+/** Tenants whose egress is restricted (the node agents' state), id and name only. */
+export function listRestricted(db: Db): Array<Pick<TenantRow, "id" | "name">> {
+  return db.query<Pick<TenantRow, "id" | "name">, []>("SELECT id, name FROM tenants WHERE egress_mode = 'restricted'").all();
+}
+
 /** Test-mode tenants created before `beforeIso` (the TTL purge). */
 export function listExpiredTest(db: Db, beforeIso: string): TenantRow[] {
   return db

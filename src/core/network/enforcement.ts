@@ -37,8 +37,17 @@ export class FirewallState {
   }
 }
 
-/** The firewall with our chains in place, or undefined when the context has none. */
-export async function firewallOf(ctx: Pick<Ctx, "firewall" | "firewallState">): Promise<Firewall | undefined> {
+/**
+ * The firewall tenant rules go to, with our chains in place; undefined when the context has none, and on a cluster
+ * engine: there each node's agent enforces them (src/agent, from GET /nodes/agent/state), not this host. The one
+ * place the engines differ for network rules.
+ */
+export async function firewallOf(ctx: Pick<Ctx, "firewall" | "firewallState" | "config">): Promise<Firewall | undefined> {
+  return ctx.config.engine === "swarm" ? undefined : hostFirewallOf(ctx);
+}
+
+/** This host's firewall with our chains in place (its own guard applies on every engine). */
+export async function hostFirewallOf(ctx: Pick<Ctx, "firewall" | "firewallState">): Promise<Firewall | undefined> {
   const fw = ctx.firewall;
   if (!fw) return undefined;
   await ctx.firewallState.ready(fw);
@@ -127,7 +136,8 @@ export function reapplyTenantRules(ctx: Ctx, tenantId: string): Promise<void> {
 export function removeTenantRules(ctx: Ctx, t: Pick<TenantRow, "id">): Promise<void> {
   if (!ctx.firewall) return Promise.resolve();
   return inTenantLane(ctx, t.id, async () => {
-    const fw = (await firewallOf(ctx))!;
+    const fw = await firewallOf(ctx);
+    if (!fw) return;
     for (const r of rules.list(ctx.db, t.id, { direction: "inbound" })) await fw.remove(r.id);
     await fw.remove(egressId(t.id));
   }).catch(warn(ctx, "removal", t.id));

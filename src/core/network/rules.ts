@@ -8,7 +8,15 @@ import type { NetworkRuleRow } from "../../store/network-rules.ts";
 import { newId, nowIso } from "../../lib/ids.ts";
 import { Invalid, Unprocessable } from "../../lib/errors.ts";
 import { parseRule } from "./rule-input.ts";
-import { applyEgress, applyInbound, firewallOf, guardedHostPorts, inTenantLane, reapplyTenantRules } from "./enforcement.ts";
+import {
+  applyEgress,
+  applyInbound,
+  firewallOf,
+  guardedHostPorts,
+  hostFirewallOf,
+  inTenantLane,
+  reapplyTenantRules,
+} from "./enforcement.ts";
 
 export { applyTenantEgress, reapplyTenantRules, removeTenantRules } from "./enforcement.ts";
 
@@ -166,7 +174,7 @@ export async function expireDueRules(ctx: Ctx): Promise<string[]> {
 export async function reapplyAllNetworkRules(ctx: Ctx): Promise<void> {
   if (!ctx.firewall) return;
   try {
-    const fw = (await firewallOf(ctx))!;
+    const fw = (await hostFirewallOf(ctx))!;
     await fw.guardHost(guardedHostPorts(ctx));
     await expireDueRules(ctx);
   } catch (e) {

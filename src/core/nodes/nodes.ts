@@ -3,6 +3,7 @@
 import type { Ctx } from "../context.ts";
 import type { Cluster, ClusterNode, JoinCommand } from "../../runtime/cluster.ts";
 import { Conflict, Invalid, NotFound } from "../../lib/errors.ts";
+import { agentToken } from "./agent-state.ts";
 
 /** Why the single-host engine has no nodes: the one sentence every refused call carries. */
 export const NOT_CLUSTERED =
@@ -24,11 +25,16 @@ export async function getNode(ctx: Ctx, id: string): Promise<ClusterNode> {
   return node;
 }
 
-/** The command a new server runs to join (it carries the swarm's join token: shown to node admins only). */
-export function joinCommand(ctx: Ctx, role: unknown): Promise<JoinCommand> {
+/**
+ * The command a new server runs to join (it carries the swarm's join token: shown to node admins only), and the
+ * node agent it runs beside dockerd (its token is a secret too): network rules and isolation on that node.
+ */
+export async function joinCommand(ctx: Ctx, role: unknown): Promise<JoinCommand & { agent_argv: string[] }> {
   const r = role ?? "worker";
   if (r !== "worker" && r !== "manager") throw new Invalid("role", "role must be worker or manager");
-  return clusterOf(ctx).joinCommand(r);
+  const cmd = await clusterOf(ctx).joinCommand(r);
+  const manager = `http://${cmd.manager_address}:${ctx.config.port}`;
+  return { ...cmd, agent_argv: ["staxa", "agent", "--manager", manager, "--token", agentToken(ctx.box)] };
 }
 
 /** drain: Swarm reschedules the node's tasks on the others (routes follow on the next reconciliation); active: back. */

@@ -4,6 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { fakeApp } from "../../support/fakes.ts";
 import type { Cluster, ClusterNode } from "../../../src/runtime/cluster.ts";
 import { createKey } from "../../../src/core/identity/keys.ts";
+import { agentToken } from "../../../src/core/nodes/agent-state.ts";
 
 const node = (id: string, o: Partial<ClusterNode> = {}): ClusterNode => ({
   id,
@@ -75,7 +76,10 @@ describe("nodes on a cluster engine", () => {
       role: "worker",
       argv: ["docker", "swarm", "join", "--token", "SWMTKN-worker", "10.0.0.1:2377"],
       manager_address: "10.0.0.1",
+      // The node agent beside dockerd: the appliance's URL on the manager, and the agents' token (a secret too).
+      agent_argv: ["staxa", "agent", "--manager", `http://10.0.0.1:${a.deps.config.port}`, "--token", agentToken(a.deps.box)],
     });
+    expect(agentToken(a.deps.box)).toMatch(/^sta_[0-9a-f]{64}$/);
     expect((await a.call("POST", "/api/v1/nodes/join-token?role=manager")).json.data.role).toBe("manager");
     const bad = await a.call("POST", "/api/v1/nodes/join-token?role=king");
     expect([bad.status, bad.json.error.details.field]).toEqual([400, "role"]);
