@@ -17,6 +17,35 @@ interface Node {
   tasks: Array<{ tenant: string; service: string; state: string }>;
 }
 
+interface JoinAnswer {
+  argv: string[];
+  agent_argv: string[];
+  registry?: { address: string; ca_path: string; ca_pem: string };
+}
+
+/** An argument as a POSIX shell word: only for showing a command to a human, never run by us. */
+const word = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`);
+const line = (argv: string[]) => argv.map(word).join(" ");
+
+/** What a new server runs, in order: trust the registry, join the swarm, start the node agent. */
+export function joinScript(j: JoinAnswer): string {
+  const steps: string[] = [];
+  if (j.registry) {
+    const dir = j.registry.ca_path.slice(0, j.registry.ca_path.lastIndexOf("/"));
+    steps.push(
+      "# 1. trust the cluster registry every node pulls from",
+      line(["mkdir", "-p", dir]),
+      `cat > ${word(j.registry.ca_path)} <<'EOF'\n${j.registry.ca_pem.trim()}\nEOF`,
+    );
+  }
+  steps.push(`# ${j.registry ? 2 : 1}. join the swarm`, line(j.argv));
+  steps.push(
+    `# ${j.registry ? 3 : 2}. run the node agent (network rules and isolation on this node; a systemd unit)`,
+    line(j.agent_argv),
+  );
+  return steps.join("\n") + "\n";
+}
+
 const KEYS = ["id", "hostname", "role", "address", "availability", "state"];
 
 export async function nodeCommand(api: ApiClient, out: Out, sub: string | undefined, flags: Flags): Promise<number> {
@@ -50,9 +79,9 @@ export async function nodeCommand(api: ApiClient, out: Out, sub: string | undefi
     case "join-command": {
       const role = flags.string("role") ?? "worker";
       flags.done();
-      const j = (await api.call("POST", `/nodes/join-token?role=${encodeURIComponent(role)}`))!.data as { argv: string[] };
-      // Printed for a human to run on the new server: the token is the swarm's secret, shown only here.
-      show(out, j, () => j.argv.join(" ") + "\n");
+      const j = (await api.call("POST", `/nodes/join-token?role=${encodeURIComponent(role)}`))!.data as JoinAnswer;
+      // Printed for a human to run on the new server: the tokens are the cluster's secrets, shown only here.
+      show(out, j, () => joinScript(j));
       return 0;
     }
     case "drain":
