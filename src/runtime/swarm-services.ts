@@ -7,6 +7,7 @@ import { call, isNotFound, upstream } from "./docker-errors.ts";
 import { logLines } from "./log-stream.ts";
 import {
   LOCAL_IMAGE_LABEL,
+  STOP_GRACE_SEC,
   nodeAddress,
   serviceSpec,
   targetPort,
@@ -161,12 +162,25 @@ export async function scaleService(docker: Docker, id: string, replicas: number,
   await call(`scale service ${spec.Name}`, () => update.call(service, auth && { ...auth }, opts), secrets);
 }
 
-/** Removes the service (Swarm stops its tasks, SIGTERM then SIGKILL after their grace period); gone is fine. */
-export async function removeService(docker: Docker, id: string): Promise<void> {
+/**
+ * Removes the service (Swarm stops its tasks, SIGTERM then SIGKILL after their grace period); gone is fine. Resolves
+ * once the manager's own task containers are gone (as one host's stop-and-remove does), so the image they ran can be
+ * removed right after; other nodes' tasks stop on their own.
+ */
+export async function removeService(docker: Docker, id: string, timeoutSec = 15): Promise<void> {
   try {
     await docker.getService(id).remove();
   } catch (err) {
-    if (!isNotFound(err)) throw upstream(`remove service ${id}`, err);
+    if (isNotFound(err)) return;
+    throw upstream(`remove service ${id}`, err);
+  }
+  const filters = { label: [`com.docker.swarm.service.id=${id}`] };
+  // Swarm stops a task after the spec's grace period (StopGracePeriod), whatever the caller's timeout says.
+  const until = Date.now() + (Math.max(timeoutSec, STOP_GRACE_SEC) + 10) * 1000;
+  while (Date.now() < until) {
+    const left = await call("list containers", () => docker.listContainers({ all: true, filters }));
+    if (!left.length) return;
+    await Bun.sleep(POLL_MS);
   }
 }
 

@@ -10,6 +10,9 @@ import type { ClusterNode } from "./cluster.ts";
 /** Keeps one chatty tenant from filling a node's disk with json-file logs (as on one host). */
 const LOG_DRIVER = { Name: "json-file", Options: { "max-size": "10m", "max-file": "3" } };
 
+/** SIGTERM to SIGKILL for a task, as one host's stop timeout. */
+export const STOP_GRACE_SEC = 10;
+
 /** Swarm service names are DNS labels: at most 63 characters. */
 export function serviceName(containerName: string): string {
   if (containerName.length <= 63) return containerName;
@@ -78,7 +81,7 @@ export function serviceSpec(spec: ContainerSpec, o: ServiceOptions): Docker.Crea
         CapabilityAdd: spec.capAdd,
         ReadOnly: false,
         Mounts: spec.volumes.map((v) => ({ Type: "volume" as const, Source: v.name, Target: v.target, ReadOnly: false })),
-        StopGracePeriod: 10e9,
+        StopGracePeriod: STOP_GRACE_SEC * 1e9,
       },
       Resources: {
         Limits: { NanoCPUs: spec.nanoCpus, MemoryBytes: spec.memoryBytes, Pids: spec.pidsLimit },

@@ -89,19 +89,20 @@ export function createSwarmRuntime(config: Config): SwarmRuntime {
       const reg = registryNow();
       return scaleService(docker, id, replicas, reg && registryAuth(reg));
     },
-    // The manager's tag and its pushed copy's both go; the registry's manifest too once no other local tag holds
-    // the image (a rebuild of the same content shares the digest the live deployment runs).
+    // The pushed copy's tag and the manager's both go (in that order: one still in use keeps the local tag, which
+    // the next retention pass retries); the registry's manifest too once no other local tag holds the image (a
+    // rebuild of the same content shares the digest the live deployment runs).
     async removeImage(ref) {
       const reg = registryNow();
       if (!reg) return host.removeImage(ref);
       const id = await host.findImage(ref);
       const { repo, tag } = clusterRef(reg.address, ref);
-      await host.removeImage(ref);
       await host.removeImage(`${repo}:${tag}`);
+      await host.removeImage(ref);
       if (id && !(await host.findImage(id))) await unpublishImage(reg, ref);
     },
     inspectContainer: (id) => inspectService(docker, id),
-    stopAndRemove: (id) => removeService(docker, id),
+    stopAndRemove: (id, timeoutSec) => removeService(docker, id, timeoutSec),
     listContainers: (labels) => listServices(docker, labels),
     logs: (id, opts) => serviceLogs(docker, id, opts),
     // Per-task samples live on each node's engine; the manager has no stats call for a service.

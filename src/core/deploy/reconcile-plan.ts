@@ -47,6 +47,8 @@ export interface ObservedContainer {
   ip: string | null;
   /** Where it answers when the engine publishes it itself (swarm tasks); else `<ip>:<port>`. */
   upstreams?: string[];
+  /** Tasks a cluster engine keeps running of it (a Swarm service's replicas); undefined on one host. */
+  replicas?: number;
   /** `staxa.tenant_id` label; containers of tenants another store owns are never touched. */
   tenantId: string | undefined;
 }
@@ -68,6 +70,8 @@ export type Step =
   | { op: "restore-replica"; tenantId: string; serviceId: string; slot: number; containerId: string }
   /** A slot above `replicas`: its route entry goes first, then it is drained, then stopped. */
   | { op: "stop-replica"; tenantId: string; serviceId: string; slot: number; containerId: string }
+  /** A cluster engine's service runs another count of tasks than the service's replicas (a PATCH): it is scaled. */
+  | { op: "scale-service"; tenantId: string; serviceId: string; id: string; replicas: number }
   | { op: "restore"; tenantId: string; serviceId: string; label: string }
   | { op: "remove-container"; tenantId: string; id: string; name: string }
   | { op: "tenant-status"; tenantId: string; status: "ready" | "degraded" | "failed"; reason: string | null }
@@ -115,6 +119,8 @@ export function plan(desired: DesiredTenant[], observed: Observed, mode: "startu
       const upstreams = c.upstreams?.length ? [...c.upstreams] : c.ip ? [`${c.ip}:${s.port}`] : [];
       if (s.tasks && (c.upstreams?.length ?? 0) < s.tasks)
         short.push(`${s.name}: ${c.upstreams?.length ?? 0} of ${s.tasks} replicas running`);
+      if (s.tasks && c.replicas !== undefined && c.replicas !== s.tasks)
+        replicaSteps.push({ op: "scale-service", tenantId: t.id, serviceId: s.id, id: c.id, replicas: s.tasks });
       planReplicas(t.id, s, byId, live, upstreams, steps, replicaSteps);
       if (s.route && upstreams.length)
         wanted.push({ ...s.route, upstream: upstreams[0]!, ...(upstreams.length > 1 ? { upstreams } : {}) });

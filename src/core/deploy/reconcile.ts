@@ -111,6 +111,7 @@ function observedContainers(containers: Awaited<ReturnType<Ctx["runtime"]["listC
       running: c.running,
       ip: c.ip,
       upstreams: c.upstreams,
+      replicas: c.replicas,
       tenantId: c.labels["staxa.tenant_id"],
     }));
 }
@@ -140,6 +141,8 @@ export async function apply(ctx: Ctx, step: Step, inLane = false): Promise<void>
       return ctx.proxy.syncRoutes(step.routes);
     case "record-ip":
       return services.update(ctx.db, step.serviceId, { container_ip: step.ip, updated_at: nowIso() });
+    case "scale-service": // the engine starts or stops tasks; the route follows them (route-follow.ts, the tick)
+      return ctx.runtime.scaleService?.(step.id, step.replicas);
     case "remove-container":
       return ctx.runtime.stopAndRemove(step.id, 5);
     case "cleanup":
