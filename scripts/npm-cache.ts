@@ -9,8 +9,10 @@ import { join } from "node:path";
 import { detect } from "../src/build/detect.ts";
 import { readOverride } from "../src/build/override.ts";
 import { RepoTree } from "../src/build/tree.ts";
+import { COREPACK_APPS, writeApp } from "../test/support/corepack-apps.ts";
 
-/** The fixtures test/e2e/frameworks.test.ts deploys with a dependency install. */
+/** The fixtures test/e2e/frameworks.test.ts deploys with a dependency install, and detect-deploy.test.ts's yarn and
+ * pnpm apps (test/support/corepack-apps.ts: corepack fetches the package manager itself from the registry). */
 export const MIRRORED_FIXTURES = [
   "sveltekit-node",
   "sveltekit-static",
@@ -21,6 +23,7 @@ export const MIRRORED_FIXTURES = [
   "astro-node",
   "nestjs",
   "angular",
+  ...Object.keys(COREPACK_APPS),
 ];
 export const NPM_CACHE_DIR = "/var/cache/staxa-test/npm";
 const FIXTURES = join(import.meta.dir, "../test/fixtures/frameworks");
@@ -30,20 +33,33 @@ const LOCKS = ["package.json", "package-lock.json", "pnpm-lock.yaml", "yarn.lock
 export function stampOf(cache: string, fixture: string): string {
   const hash = new Bun.CryptoHasher("sha256");
   for (const f of LOCKS) {
-    const p = join(FIXTURES, fixture, "repo", f);
-    if (existsSync(p)) hash.update(`${f}\0${readFileSync(p)}\0`);
+    const text = manifest(fixture, f);
+    if (text !== undefined) hash.update(`${f}\0${text}\0`);
   }
   return join(cache, "stamps", `${fixture}.${hash.digest("hex").slice(0, 16)}`);
+}
+
+/** One manifest of a fixture or corepack app as the build sees it (an app's own files over its base fixture's). */
+function manifest(name: string, file: string): string | undefined {
+  const app = COREPACK_APPS[name];
+  if (app && file in app.files) return app.files[file];
+  const base = app ? app.fixture : name;
+  const p = base && join(FIXTURES, base, "repo", file);
+  return p && existsSync(p) ? readFileSync(p, "utf8") : undefined;
 }
 
 async function record(cache: string, fixture: string, registry: string): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), `staxa-npm-cache-${fixture}-`));
   try {
     const repo = join(work, "repo");
-    cpSync(join(FIXTURES, fixture, "repo"), repo, { recursive: true });
+    const app = COREPACK_APPS[fixture];
+    if (app) writeApp(repo, app);
+    else cpSync(join(FIXTURES, fixture, "repo"), repo, { recursive: true });
     const d = detect(new RepoTree(repo), readOverride(new RepoTree(repo)));
     if (!("pm" in d) || !Array.isArray(d.install)) throw new Error(`${fixture}: not a package-manager app (${d.kind})`);
-    const argv = [...(d.install as string[]), "--ignore-scripts"];
+    // Yarn berry has no --ignore-scripts flag: its setting is YARN_ENABLE_SCRIPTS (below).
+    const berry = (d.install as string[]).includes("--immutable");
+    const argv = [...(d.install as string[]), ...(berry ? [] : ["--ignore-scripts"])];
     console.error(`npm-cache: ${fixture}: ${argv.join(" ")}`);
     // Fresh caches (npm, pnpm store, corepack's package managers): everything is fetched, so everything is recorded.
     const env = {
@@ -58,6 +74,7 @@ async function record(cache: string, fixture: string, registry: string): Promise
       COREPACK_INTEGRITY_KEYS: "0",
       COREPACK_ENABLE_DOWNLOAD_PROMPT: "0",
       ...(d.pm.env ?? {}),
+      YARN_ENABLE_SCRIPTS: "false",
     };
     const proc = Bun.spawn(argv, { cwd: repo, env, stdout: "pipe", stderr: "pipe" });
     const [code, out, err] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
