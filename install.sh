@@ -90,8 +90,8 @@ stop_pidfile() {
 uninstall() {
   say "removing the appliance"
   if [ -d /run/systemd/system ]; then
-    systemctl disable --now staxa.service staxa-resolver.service >/dev/null 2>&1 || true
-    rm -f "$UNIT_DIR/staxa.service" "$UNIT_DIR/staxa-resolver.service"
+    systemctl disable --now staxa.service staxa-resolver.service staxa-registry.service >/dev/null 2>&1 || true
+    rm -f "$UNIT_DIR/staxa.service" "$UNIT_DIR/staxa-resolver.service" "$UNIT_DIR/staxa-registry.service"
     if [ -f "$UNIT_DIR/caddy.service.d/staxa.conf" ]; then
       rm -f "$UNIT_DIR/caddy.service.d/staxa.conf"
       rmdir "$UNIT_DIR/caddy.service.d" 2>/dev/null || true
@@ -103,6 +103,7 @@ uninstall() {
   fi
   stop_pidfile "$RUN_DIR/staxa.pid"
   stop_pidfile "$RUN_DIR/staxa-resolver.pid"
+  stop_pidfile "$RUN_DIR/staxa-registry.pid"
   stop_pidfile "$RUN_DIR/caddy.pid"
   rm -f "$PREFIX/staxa"
   rm -rf /usr/local/share/doc/staxa
@@ -190,17 +191,31 @@ rm -f "$CADDY_TMP"
 env_value() { sed -n "s/^$1=//p" "$ENV_FILE" | tail -n1; }
 PORT=$(env_value STAXA_PORT); PORT=${PORT:-8080}
 STAXA_DATA=$(env_value STAXA_DATA_DIR); STAXA_DATA=${STAXA_DATA:-$DATA_DIR}
+# The cluster registry (swarm engine, STAXA_CLUSTER_REGISTRY_ADDR set): `staxa registry` runs Debian's docker-registry;
+# the package's own service (an open registry on :5000) stays off.
+REGISTRY_ADDR=$(env_value STAXA_CLUSTER_REGISTRY_ADDR)
+if [ -n "$REGISTRY_ADDR" ]; then
+  ensure_packages docker-registry
+  if [ -d /run/systemd/system ]; then systemctl disable --now docker-registry.service >/dev/null 2>&1 || true; fi
+fi
 
 # 5. Services.
 if [ "$NO_SYSTEMD" = 0 ]; then
   UNIT_CHANGED=$(install_file "$HERE/systemd/staxa.service" "$UNIT_DIR/staxa.service" 0644)
   # The route resolver: Caddy asks it where each host goes; it keeps serving while staxa.service is down.
   RESOLVER_UNIT_CHANGED=$(install_file "$HERE/systemd/staxa-resolver.service" "$UNIT_DIR/staxa-resolver.service" 0644)
+  REGISTRY_UNIT_CHANGED=$(install_file "$HERE/systemd/staxa-registry.service" "$UNIT_DIR/staxa-registry.service" 0644)
   DROPIN_CHANGED=$(install_file "$HERE/systemd/caddy-staxa.conf" "$UNIT_DIR/caddy.service.d/staxa.conf" 0644)
-  if [ -n "$UNIT_CHANGED$RESOLVER_UNIT_CHANGED$DROPIN_CHANGED" ]; then systemctl daemon-reload; fi
+  if [ -n "$UNIT_CHANGED$RESOLVER_UNIT_CHANGED$REGISTRY_UNIT_CHANGED$DROPIN_CHANGED" ]; then systemctl daemon-reload; fi
   if [ "$SKIP_DOCKER" = 0 ]; then systemctl enable --now docker.service >/dev/null; fi
   systemctl enable caddy.service staxa-resolver.service staxa.service >/dev/null 2>&1
   if [ -n "$BIN_CHANGED$RESOLVER_UNIT_CHANGED" ]; then systemctl restart staxa-resolver.service; else systemctl start staxa-resolver.service; fi
+  if [ -n "$REGISTRY_ADDR" ]; then
+    systemctl enable staxa-registry.service >/dev/null 2>&1
+    if [ -n "$BIN_CHANGED$REGISTRY_UNIT_CHANGED" ]; then systemctl restart staxa-registry.service; else systemctl start staxa-registry.service; fi
+  else
+    systemctl disable --now staxa-registry.service >/dev/null 2>&1 || true
+  fi
   if [ -n "$DROPIN_CHANGED$CADDY_CHANGED" ]; then systemctl restart caddy.service; else systemctl start caddy.service; fi
   if [ -n "$BIN_CHANGED$UNIT_CHANGED" ]; then systemctl restart staxa.service; else systemctl start staxa.service; fi
 else
@@ -227,6 +242,18 @@ else
       exec nohup "$PREFIX/staxa" resolver >>"$LOG_DIR/staxa-resolver.log" 2>&1 </dev/null
     ) &
     echo $! >"$RUN_DIR/staxa-resolver.pid"
+  fi
+  if [ -n "$BIN_CHANGED" ] || [ -z "$REGISTRY_ADDR" ]; then stop_pidfile "$RUN_DIR/staxa-registry.pid"; fi
+  if [ -n "$REGISTRY_ADDR" ] && ! pid_alive "$RUN_DIR/staxa-registry.pid"; then
+    say "starting the staxa cluster registry on $REGISTRY_ADDR"
+    (
+      while IFS= read -r line; do
+        case "$line" in ''|'#'*) continue ;; esac
+        export "${line%%=*}=${line#*=}"
+      done <"$ENV_FILE"
+      exec nohup "$PREFIX/staxa" registry >>"$LOG_DIR/staxa-registry.log" 2>&1 </dev/null
+    ) &
+    echo $! >"$RUN_DIR/staxa-registry.pid"
   fi
   if [ -n "$BIN_CHANGED" ]; then stop_pidfile "$RUN_DIR/staxa.pid"; fi
   if ! pid_alive "$RUN_DIR/staxa.pid"; then
