@@ -2,7 +2,7 @@
 // pushes the image to `staxa registry` (started as an operator would, on the lab's gateway) and the service runs it by
 // digest with the registry's credentials, so the worker pulls it from there (it never had it). Replicas 2 serve
 // through Caddy from both nodes; PATCH replicas scales the Swarm service (2 → 3 → 1); removing the tenant's images
-// deletes their manifests from the registry.
+// deletes their manifests from the registry; an image tenant's pulled image is pushed and run from there too.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { startCaddy, type TestCaddy } from "../support/caddy.ts";
@@ -163,3 +163,25 @@ test("removing an image the appliance built deletes its manifest from the cluste
   await until("the tenant's manifest gone from the registry", async () => (await manifest()) === 404, 60_000);
   expect(await h.ctx.runtime.findImage(ref)).toBeUndefined();
 }, 120_000);
+
+test("an image tenant's pulled image is pushed too: its service runs the registry's copy by digest", async () => {
+  const r = await h.call("POST", "/api/v1/tenants", {
+    name: "swimg",
+    source_type: "image",
+    image_url: BUSYBOX_IMAGE,
+    app_port: 8080,
+    command: ["sh", "-c", "trap 'exit 0' TERM; mkdir -p /w && hostname > /w/index.html && httpd -f -p $PORT -h /w & wait"],
+    replicas: 2,
+  });
+  expect(r.status).toBe(202);
+  const id = r.json.data.id;
+  const depId = (await h.call("GET", `/api/v1/tenants/${id}/deployments`)).json.data[0].id;
+  const dep = await h.waitDeployment(id, depId, 120_000);
+  expect([dep.status, dep.error ?? dep.reason ?? null]).toEqual(["succeeded", null]);
+  const svc = await onNode(0, "service", "ls", "-q", "--filter", `label=staxa.tenant_id=${id}`);
+  const image = await onNode(0, "service", "inspect", "--format", "{{.Spec.TaskTemplate.ContainerSpec.Image}}", svc);
+  expect(image).toMatch(new RegExp(`^${registry.address.replace(/\./g, "\\.")}/staxa-test/busybox:latest@sha256:[0-9a-f]{64}$`));
+  expect((await onNode(1, "image", "ls", "--format", "{{.Repository}}")).split("\n")).toContain(
+    `${registry.address}/staxa-test/busybox`,
+  );
+}, 150_000);
