@@ -41,6 +41,8 @@ export interface Relay {
 
 export function createRelay(log: (msg: string) => void): Relay {
   const servers = new Map<number, Server>();
+  // Connections by port: a rule removed (or expired) cuts its open connections too, not only new ones.
+  const open = new Map<number, Set<Socket>>();
   let view: Parameters<Relay["update"]>[0] = { self: "", nodes: [], rules: [], local: [] };
   let count = 0;
   const pipe = (client: Socket, port: number) => {
@@ -48,10 +50,16 @@ export function createRelay(log: (msg: string) => void): Relay {
     const route = rule ? routeOf(rule, client.remoteAddress ?? "", view.self, view.nodes, view.local, count++) : undefined;
     if (!route || route.to === "refuse") return client.destroy();
     const upstream = connect({ host: route.host, port: route.port });
-    const end = () => (client.destroy(), upstream.destroy());
+    const live = open.get(port) ?? open.set(port, new Set()).get(port)!;
+    live.add(client);
+    const end = () => (live.delete(client), client.destroy(), upstream.destroy());
     client.on("error", end).on("close", end);
     upstream.on("error", end).on("close", end);
     client.pipe(upstream).pipe(client);
+  };
+  const cut = (port: number) => {
+    for (const c of open.get(port) ?? []) c.destroy();
+    open.delete(port);
   };
   const listen = (host: string, port: number) =>
     new Promise<Server>((resolve, reject) => {
@@ -63,7 +71,7 @@ export function createRelay(log: (msg: string) => void): Relay {
     async update(next) {
       view = next;
       const want = new Set(next.rules.map((r) => r.port));
-      for (const [port, s] of servers) if (!want.has(port)) (s.close(), servers.delete(port));
+      for (const [port, s] of servers) if (!want.has(port)) (s.close(), servers.delete(port), cut(port));
       for (const port of want) {
         if (servers.has(port)) continue;
         try {
@@ -74,7 +82,7 @@ export function createRelay(log: (msg: string) => void): Relay {
       }
     },
     close() {
-      for (const s of servers.values()) s.close();
+      for (const [port, s] of servers) (s.close(), cut(port));
       servers.clear();
     },
   };
