@@ -140,6 +140,7 @@ async function upstreamOn(tenant: string, node: LabNode): Promise<string> {
 let a: { id: string; overlay: string };
 let bOverlay = "";
 let bOnManager = "";
+let inboundPort = 0;
 
 test("tenants A and B each run a task on both nodes; without agents A's task reaches B's at <manager>:<published port>", async () => {
   await deploy("neta");
@@ -204,6 +205,7 @@ test("an inbound rule of A for the host's bridge address answers through the wor
   expect((await fromClient(`http://${await upstreamOn("netb", worker())}/`)).out).toBe("200");
   const refused = await fromClient(url(worker()));
   expect([refused.code === 0, refused.out]).toEqual([false, "000"]);
+  inboundPort = port;
 }, 60_000);
 
 test("restricted egress of A holds on the worker: only DNS and the allowed destination", async () => {
@@ -223,4 +225,23 @@ test("restricted egress of A holds on the worker: only DNS and the allowed desti
   expect(rule.status).toBe(201);
   await agents[1]!.waitFor(/applied \d+ iptables steps/, 15_000, from2);
   expect(await answered()).toBe(true);
+}, 90_000);
+
+test("a node running no task of the service still answers the inbound port: its agent relays to one that does", async () => {
+  const nodes = (await h.call("GET", "/api/v1/nodes")).json.data as Array<{ id: string; role: string }>;
+  const w = nodes.find((n) => n.role === "worker")!;
+  expect((await h.call("POST", `/api/v1/nodes/${w.id}/drain`)).status).toBe(200);
+  try {
+    const until = Date.now() + 60_000;
+    let left = "x";
+    while (left && Date.now() < until) {
+      await Bun.sleep(500);
+      left = await must(lab.docker(worker(), "ps", "-q", "--filter", "label=staxa.managed=1"));
+    }
+    expect(left).toBe("");
+    const res = await fetch(`http://${worker().ip}:${inboundPort}/`, { signal: AbortSignal.timeout(5000) });
+    expect((await res.text()).trim()).toBe("neta");
+  } finally {
+    await h.call("POST", `/api/v1/nodes/${w.id}/activate`);
+  }
 }, 90_000);
