@@ -48,6 +48,8 @@ export const PUBLIC_ROUTES: Record<string, string> = {
 /** Routes that demand a credential but no API-key scope: they answer 401 to any API key. */
 export const JWT_ONLY_ROUTES: Record<string, string> = {
   "POST /api/v1/register": "creates the provider of a dashboard identity, so only a dashboard JWT is accepted (account tests)",
+  "GET /api/v1/nodes/agent/state":
+    "the node agents' state; the credential is the agents' own token, never an API key or a JWT (agent-state tests)",
 };
 
 /** Routes outside /api/v1, each with why it may answer without an API key. */
