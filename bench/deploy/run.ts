@@ -1,5 +1,6 @@
 // bench/deploy: (a) control-plane overhead = POST→ready through the API / the same clone+build+run+200 by a
 // plain script; (b) route switch time; (c) cost of adding a route with 200 tenants routed vs with 1.
+// (d) the swarm engine's POST→ready vs the single host's (bench/deploy/swarm.ts; BENCH_SWARM=0 leaves it out).
 // Run: bun run bench/deploy/run.ts   (real Docker, a throwaway Caddy on ports 22900-22999)
 // BENCH_RUNS=5 for more pairs; BENCH_VERBOSE=1 prints each side's steps (plain: clone/build/network/run/health;
 // API: the deployment's stage timings and every Docker/git/Caddy call of the pipeline with its duration).
@@ -225,4 +226,6 @@ try {
   rmSync(h.dataDir, { recursive: true, force: true });
   void git;
 }
+// (d) the swarm engine vs the single host, the same git tenant in turn (its own appliances and a lab: swarm.ts).
+if (process.env.BENCH_SWARM !== "0") await (await import("./swarm.ts")).benchSwarm(RUNS);
 process.exit(0);
