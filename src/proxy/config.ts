@@ -124,7 +124,10 @@ function lookupRoute(o: ProxyOptions, id: string, kind: LookupKind, match: Recor
           dial_timeout: "1s",
         },
         // SRV targets are names (ip-a-b-c-d.staxa.internal), resolved by the same resolver.
-        transport: { protocol: "http", resolver, dial_timeout: "5s" },
+        // A node that vanished (power, network) answers nothing: a request waits this long before Caddy marks it
+        // down and tries another upstream. 2 s and not 1: one lost SYN is resent after 1 s (a node busy starting
+        // tasks drops some), and a live one-replica host must not be marked down for that.
+        transport: { protocol: "http", resolver, dial_timeout: "2s" },
         // Replicas of a host take turns; one that fails (refused, reset) is skipped for a while, and the request is
         // tried on another. One dial failure marks it down for 2 s only: a one-replica host is back at once.
         load_balancing: { selection_policy: { policy: "round_robin" }, try_duration: "6s", try_interval: "100ms" },

@@ -203,6 +203,16 @@ export async function stopNodeEngine(lab: SwarmLab, node: LabNode): Promise<void
   await stopDaemon(join(RUN_ROOT, lab.id, `n${i}`, "docker.pid"));
 }
 
+/**
+ * A node is cut off as a server losing power or its network is: its link to the lab's "LAN" goes down, so packets to
+ * it vanish (no refusal, dials time out) and the manager stops hearing its heartbeats. Its engine keeps running.
+ */
+export async function cutNodeLink(lab: SwarmLab, node: LabNode): Promise<void> {
+  const i = lab.nodes.indexOf(node);
+  if (i < 0) throw new Error(`${node.name} is not a node of lab ${lab.id}`);
+  await must(["ip", "link", "set", `${lab.bridge}h${i}`, "down"]);
+}
+
 /** Removes everything a lab of this id made: daemons, their containers and mounts, namespaces, bridge, rule, files. */
 export async function stopSwarmLab(id: string): Promise<void> {
   if (!/^[a-z0-9]{1,4}$/.test(id)) throw new Error(`lab id must be 1-4 of [a-z0-9], got "${id}"`);
@@ -221,6 +231,9 @@ export async function stopSwarmLab(id: string): Promise<void> {
   for (const n of netns) await run(["ip", "netns", "delete", n]);
   const bridge = `stxsw${id}`;
   while ((await run(["iptables", "-D", "FORWARD", "-i", bridge, "-o", bridge, "-j", "ACCEPT"])).code === 0);
+  // A deleted namespace takes its veths with it only when the kernel gets round to it (seconds on a loaded
+  // machine): the next `up` of this id would find them. Deleting the host ends removes each pair now.
+  for (let i = 0; i < 4; i++) await run(["ip", "link", "delete", `${bridge}h${i}`]); // a lab has 2 or 3 nodes
   await run(["ip", "link", "delete", bridge]);
   for (const sub of readdirSync("/sys/fs/cgroup", { withFileTypes: true })) {
     if (!sub.isDirectory()) continue;

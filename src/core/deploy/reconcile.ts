@@ -194,24 +194,32 @@ export async function reconcileTick(ctx: Ctx): Promise<Step[]> {
  * replica to repair. Its containers (one Docker call filtered by its label) and its routes against its desired state.
  */
 export function reconcileTenant(ctx: Ctx, tenantId: string): Promise<void> {
-  return ctx.deployer.queue.enqueue(tenantId, async () => {
-    try {
-      const desired = desiredState(ctx, tenantId);
-      const name = desired[0]?.name;
-      if (!name) return;
-      const [containers, routes] = await Promise.all([
-        ctx.runtime.listContainers({ "staxa.managed": "1", "staxa.tenant_id": tenantId }),
-        ctx.proxy.listRoutes(),
-      ]);
-      const observed: Observed = {
-        containers: observedContainers(containers),
-        routes: routes.filter((r) => tenantOfRoute(r.id) === name),
-      };
-      for (const s of plan(desired, observed, "tick")) await apply(ctx, s, true);
-    } catch (e) {
-      ctx.log.warn("tenant reconcile failed", { tenant: tenantId, error: describe(e) });
-    }
-  });
+  return ctx.deployer.queue.enqueue(tenantId, () => replanTenant(ctx, tenantId, true));
+}
+
+/**
+ * The same pass outside the lane, for a cluster engine's events (route-follow.ts): the engine reports where its
+ * tasks run now, so a plan from that is never stale, and the route must not wait behind a deployment's tail (the
+ * old service's removal takes seconds). A deployment still active keeps its tenant busy (its routes untouched),
+ * and whatever is not a route or status step is queued in the lane as from the tick. Never throws.
+ */
+export async function replanTenant(ctx: Ctx, tenantId: string, inLane = false): Promise<void> {
+  try {
+    const desired = desiredState(ctx, tenantId);
+    const name = desired[0]?.name;
+    if (!name) return;
+    const [containers, routes] = await Promise.all([
+      ctx.runtime.listContainers({ "staxa.managed": "1", "staxa.tenant_id": tenantId }),
+      ctx.proxy.listRoutes(),
+    ]);
+    const observed: Observed = {
+      containers: observedContainers(containers),
+      routes: routes.filter((r) => tenantOfRoute(r.id) === name),
+    };
+    for (const s of plan(desired, observed, "tick")) await apply(ctx, s, inLane);
+  } catch (e) {
+    ctx.log.warn("tenant reconcile failed", { tenant: tenantId, error: describe(e) });
+  }
 }
 
 function report(steps: Step[], desired: DesiredTenant[], interrupted: number): ReconcileReport {

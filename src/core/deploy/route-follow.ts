@@ -1,11 +1,11 @@
 // Routes that follow Swarm's tasks within seconds (swarm engine): an event of the manager (a node down or drained, a
-// service changed, a task's container started or died) re-plans the affected tenants through reconcileTenant, the
-// one planner, instead of waiting for the next reconciliation tick. Swarm shuts a lost node's tasks down when it
+// service changed, a task's container started or died) re-plans the affected tenants through the one planner
+// (replanTenant, not queued behind the tenant's lane), instead of waiting for the next reconciliation tick. Swarm shuts a lost node's tasks down when it
 // marks the node down (they leave the route at once) and starts their replacements a few seconds later, with no
 // event for that: so each tenant is re-planned in a short burst after its latest event.
 import Docker from "dockerode";
 import type { Ctx } from "../context.ts";
-import { reconcileTenant } from "./reconcile.ts";
+import { replanTenant } from "./reconcile.ts";
 import { eventTarget, tenantsOf, watchEvents, type DockerEvent, type EventTarget } from "../../runtime/swarm-events.ts";
 import { describe } from "./pipeline.ts";
 
@@ -52,10 +52,13 @@ export function createFollower(
 export function startRouteFollower(ctx: Ctx): () => void {
   if (ctx.config.engine !== "swarm") return () => {};
   const docker = new Docker({ socketPath: ctx.config.dockerSocket });
-  const follower = createFollower((id) => reconcileTenant(ctx, id));
+  // Outside the tenant's lane: a deployment's tail (the old service's removal) must not hold the route back.
+  const follower = createFollower((id) => replanTenant(ctx, id));
   const resolve = async (t: EventTarget) => {
     try {
-      for (const id of await tenantsOf(docker, t)) follower.touch(id);
+      const ids = await tenantsOf(docker, t);
+      if (ids.length) ctx.log.debug("swarm event: re-planning tenants", { target: t, tenants: ids });
+      for (const id of ids) follower.touch(id);
     } catch (e) {
       ctx.log.warn("swarm event not resolved to tenants; the tick will follow", { error: describe(e) });
     }

@@ -122,3 +122,30 @@ describe("follower", () => {
     expect(t.pending).toBe(0);
   });
 });
+
+describe("a re-plan from the engine's events does not wait in the tenant's lane", () => {
+  test("with the lane held (a deployment's tail removing the old service), replanTenant repairs the route at once", async () => {
+    const { fakeApp } = await import("../../support/fakes.ts");
+    const { replanTenant, reconcileTenant } = await import("../../../src/core/deploy/reconcile.ts");
+    const a = await fakeApp();
+    const res = await a.call("POST", "/api/v1/tenants", {
+      name: "lanefree",
+      source_type: "image",
+      image_url: "nginx:1",
+      app_port: 80,
+    });
+    expect(res.status).toBe(202);
+    await a.idle();
+    const id = res.json.data.id as string;
+    const route = a.proxy.routes.get("lanefree.web")!;
+    a.proxy.routes.set("lanefree.web", { ...route, upstream: "10.9.9.9:80" }); // the tasks moved
+    let release = () => {};
+    const held = a.ctx.deployer.queue.enqueue(id, () => new Promise<void>((r) => (release = r)));
+    const inLane = reconcileTenant(a.deps, id); // behind the held task: still waiting below
+    await replanTenant(a.deps, id);
+    expect(a.proxy.routes.get("lanefree.web")).toEqual(route);
+    expect(a.ctx.deployer.queue.pending(id)).toBe(2);
+    release();
+    await Promise.all([held, inLane]);
+  });
+});

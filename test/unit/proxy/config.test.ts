@@ -28,7 +28,7 @@ const lookup = (id: string, kind: string, match: Record<string, unknown> = {}) =
         resolver,
         dial_timeout: "1s",
       },
-      transport: { protocol: "http", resolver, dial_timeout: "5s" },
+      transport: { protocol: "http", resolver, dial_timeout: "2s" },
       load_balancing: { selection_policy: { policy: "round_robin" }, try_duration: "6s", try_interval: "100ms" },
       health_checks: { passive: { fail_duration: "2s", max_fails: 1 } },
     },
