@@ -2,10 +2,9 @@
 // keeps, per tag, the deletions of what it added; at start it reads them back from its chains (a restarted agent).
 import { removalSteps, tagsIn, type Step } from "../runtime/firewall-rules.ts";
 import { spawnIptables, type IptablesRunner } from "../runtime/firewall.ts";
-import { deletionsOf, nodeSetupSteps, NODE_CHAIN, planRules } from "./plan.ts";
+import { deletionsOf, GROUPS, nodeSetupSteps, NODE_CHAIN, planRules } from "./plan.ts";
 
-/** Tags of the groups the plan owns (setup's own rules are never planned away). */
-const isGroup = (id: string) => id.startsWith("node-iso:") || id.startsWith("node-eg:");
+const isGroup = (id: string) => GROUPS.some((g) => id.startsWith(g));
 
 export interface NodeFirewall {
   /** Chains and hooks (idempotent); then the groups present are read back once. */
@@ -27,7 +26,7 @@ export function nodeFirewall(run: IptablesRunner = spawnIptables): NodeFirewall 
       for (const s of nodeSetupSteps()) await exec(s);
       if (applied) return;
       const found = new Map<string, Step[]>();
-      for (const chain of Object.values(NODE_CHAIN)) {
+      for (const chain of [...Object.values(NODE_CHAIN), "INPUT"]) {
         const r = await run(["-S", chain]);
         if (r.code !== 0) throw new Error(`iptables -S ${chain}: ${r.err.trim()}`);
         for (const id of tagsIn(r.out).filter(isGroup)) found.set(id, [...(found.get(id) ?? []), ...removalSteps(r.out, id)]);

@@ -8,6 +8,8 @@ import { deletionOf } from "../runtime/firewall.ts";
 import type { AgentState, LocalTask } from "./state.ts";
 
 export const NODE_CHAIN = { iso: "STAXA-NODE-ISO", egress: "STAXA-NODE-EGRESS" } as const;
+/** Prefixes of the planned groups' tags (setup's own rules carry other tags and are never planned away). */
+export const GROUPS = ["node-iso:", "node-eg:", "node-in:"] as const;
 /** Swarm's bridge on every node: a task's traffic leaving its overlay (to anything but its own tenant) enters here. */
 export const GWBRIDGE = "docker_gwbridge";
 
@@ -24,8 +26,7 @@ const hash = (v: unknown) => createHash("sha256").update(JSON.stringify(v)).dige
  * Our chains, hooked in once (idempotent). DOCKER-USER (forwarded, from docker_gwbridge): isolation first, then
  * egress, whose last rule drops a NEW connection from a source it does not know (fail closed: a task the agent has
  * not seen yet has no egress; a TCP retry a moment later goes through). Task groups are inserted at the top, so
- * that DROP stays last. INPUT: a task opens nothing on its own node (its address, the bridge's gateway): its DNS
- * is Docker's, answered inside the task's own namespace.
+ * that DROP stays last. (INPUT is inputSteps', planned.)
  */
 export function nodeSetupSteps(): Step[] {
   const exists = "Chain already exists";
@@ -39,7 +40,6 @@ export function nodeSetupSteps(): Step[] {
     insertOnce(NODE_CHAIN.iso, ["-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "RETURN"]),
     insertOnce(NODE_CHAIN.egress, ["-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "RETURN"]),
     appendOnce(NODE_CHAIN.egress, [...NEW, ...tag("node-unknown"), "-j", "DROP"]),
-    insertOnce("INPUT", [...fromTasks, ...NEW, ...tag("node-input"), "-j", "DROP"]),
   ];
 }
 
@@ -48,11 +48,22 @@ export function nodeSetupSteps(): Step[] {
  * destination (a `<node>:<published port>` is DNATed to a task before FORWARD), no other task through the bridge,
  * no tenant overlay address through the node, and never the metadata service.
  */
-export function isolationSteps(state: Pick<AgentState, "nodes" | "tenant_pool">, extra: string[]): Step[] {
+export function isolationSteps(state: Pick<AgentState, "nodes" | "tenant_pool" | "proxy_ports">, extra: string[]): Step[] {
   const addrs = [...new Set([...state.nodes.map((n) => n.address), ...extra])].filter(Boolean).sort();
-  const id = `node-iso:${hash([addrs, state.tenant_pool])}`;
-  const drop = (match: string[]): Step => ({ argv: ["-A", NODE_CHAIN.iso, ...match, ...tag(id), "-j", "DROP"] });
+  const id = `node-iso:${hash([addrs, state.tenant_pool, state.proxy_ports])}`;
+  const rule = (match: string[], verdict: string): Step => ({
+    argv: ["-A", NODE_CHAIN.iso, ...match, ...tag(id), "-j", verdict],
+  });
+  const drop = (match: string[]) => rule(match, "DROP");
+  // Caddy's own ports stay open (a tenant's public URL resolves to a cluster address): as on one host, where
+  // only the API and Caddy's admin port are closed to containers. Never a task: those ports are no task's.
+  const viaProxy = addrs.flatMap((a) =>
+    state.proxy_ports.map((p) =>
+      rule(["-p", "tcp", "-m", "conntrack", "--ctorigdst", `${a}/32`, "--ctorigdstport", String(p)], "RETURN"),
+    ),
+  );
   return [
+    ...viaProxy,
     drop(["-d", `${METADATA_IP}/32`]),
     drop(["-o", GWBRIDGE]),
     ...addrs.map((a) => drop(["-m", "conntrack", "--ctorigdst", `${a}/32`])),
@@ -75,6 +86,19 @@ export function taskEgressSteps(task: LocalTask, egress: AgentState["egress"]): 
   return [...rules].reverse().map((r) => ({ argv: ["-I", NODE_CHAIN.egress, "1", ...r] }));
 }
 
+/**
+ * INPUT: a task opens nothing on its own node (its address, the bridge's gateway) but Caddy's ports; its DNS is
+ * Docker's, answered inside the task's own namespace. Inserted at the top, in reverse, so it reads in order.
+ */
+export function inputSteps(state: Pick<AgentState, "proxy_ports">): Step[] {
+  const id = `node-in:${hash(state.proxy_ports)}`;
+  const from = ["-i", GWBRIDGE];
+  const ports = state.proxy_ports.length
+    ? [[...from, "-p", "tcp", "-m", "multiport", "--dports", state.proxy_ports.join(","), ...tag(id), "-j", "ACCEPT"]]
+    : [];
+  return [...ports, [...from, ...NEW, ...tag(id), "-j", "DROP"]].reverse().map((r) => ({ argv: ["-I", "INPUT", "1", ...r] }));
+}
+
 /** Every tagged group this node should hold, by tag. */
 export function desiredGroups(state: AgentState, tasks: LocalTask[], extra: string[]): Map<string, Step[]> {
   const out = new Map<string, Step[]>();
@@ -83,6 +107,7 @@ export function desiredGroups(state: AgentState, tasks: LocalTask[], extra: stri
     if (id) out.set(id.slice("staxa:".length), steps);
   };
   add(isolationSteps(state, extra));
+  add(inputSteps(state));
   for (const t of [...tasks].sort((a, b) => a.ip.localeCompare(b.ip))) add(taskEgressSteps(t, state.egress));
   return out;
 }

@@ -7,7 +7,8 @@ import { overlaps, parseCidr } from "../lib/cidr.ts";
 import type { AgentState, LocalTask } from "./state.ts";
 
 type Rule = AgentState["inbound"][number];
-export type Route = { to: "refuse" } | { to: "local" | "node"; host: string; port: number };
+type Target = { host: string; port: number };
+export type Route = { to: "refuse" } | { to: "pipe"; targets: Target[] };
 
 const v4 = (a: string) => (a.startsWith("::ffff:") ? a.slice(7) : a);
 /** True when `ip` lies in one of `cidrs` (a bare address counts as /32). */
@@ -22,15 +23,34 @@ export function allowed(ip: string, cidrs: string[]): boolean {
   );
 }
 
-/** Where one connection from `remote` goes (pure). `n` spreads connections over the candidates. */
+/**
+ * Where one connection from `remote` goes (pure): the targets to try in order, local tasks first (rotated by `n`
+ * to spread connections), then the other nodes running one (never for a hop from a node: one hop at most). A
+ * target that does not connect (a task that just died, before the agent's next pass) gives way to the next.
+ */
 export function routeOf(rule: Rule, remote: string, self: string, nodes: string[], local: LocalTask[], n = 0): Route {
-  const mine = local.filter((t) => t.tenant === rule.tenant && t.service === rule.service);
+  const rotate = <T>(xs: T[]) => xs.map((_, i) => xs[(i + n) % xs.length]!);
   const fromNode = nodes.includes(v4(remote)) && v4(remote) !== self;
   if (!fromNode && !allowed(remote, rule.source_cidrs)) return { to: "refuse" };
-  if (mine.length) return { to: "local", host: mine[n % mine.length]!.ip, port: rule.target_port };
-  const others = rule.nodes.filter((a) => a !== self);
-  if (fromNode || !others.length) return { to: "refuse" }; // one hop at most
-  return { to: "node", host: others[n % others.length]!, port: rule.port };
+  const mine = local.filter((t) => t.tenant === rule.tenant && t.service === rule.service);
+  const targets: Target[] = rotate(mine).map((t) => ({ host: t.ip, port: rule.target_port }));
+  if (!fromNode) targets.push(...rotate(rule.nodes.filter((a) => a !== self)).map((host) => ({ host, port: rule.port })));
+  return targets.length ? { to: "pipe", targets } : { to: "refuse" };
+}
+
+/** Connects to the first target that answers within `ms` each; undefined when none does. */
+async function firstConnected(targets: Target[], ms: number): Promise<Socket | undefined> {
+  for (const t of targets) {
+    const s = await new Promise<Socket | undefined>((resolve) => {
+      const sock = connect({ host: t.host, port: t.port });
+      const fail = () => (sock.destroy(), resolve(undefined));
+      const timer = setTimeout(fail, ms);
+      sock.once("connect", () => (clearTimeout(timer), resolve(sock)));
+      sock.once("error", () => (clearTimeout(timer), fail()));
+    });
+    if (s) return s;
+  }
+  return undefined;
 }
 
 export interface Relay {
@@ -45,11 +65,14 @@ export function createRelay(log: (msg: string) => void): Relay {
   const open = new Map<number, Set<Socket>>();
   let view: Parameters<Relay["update"]>[0] = { self: "", nodes: [], rules: [], local: [] };
   let count = 0;
-  const pipe = (client: Socket, port: number) => {
+  const pipe = async (client: Socket, port: number) => {
     const rule = view.rules.find((r) => r.port === port);
     const route = rule ? routeOf(rule, client.remoteAddress ?? "", view.self, view.nodes, view.local, count++) : undefined;
     if (!route || route.to === "refuse") return client.destroy();
-    const upstream = connect({ host: route.host, port: route.port });
+    client.pause(); // what the client sends first waits for the upstream
+    client.on("error", () => client.destroy());
+    const upstream = await firstConnected(route.targets, 1500);
+    if (!upstream || client.destroyed) return (upstream?.destroy(), client.destroy());
     const live = open.get(port) ?? open.set(port, new Set()).get(port)!;
     live.add(client);
     const end = () => (live.delete(client), client.destroy(), upstream.destroy());
@@ -63,7 +86,7 @@ export function createRelay(log: (msg: string) => void): Relay {
   };
   const listen = (host: string, port: number) =>
     new Promise<Server>((resolve, reject) => {
-      const s = createServer((c) => pipe(c, port));
+      const s = createServer((c) => void pipe(c, port));
       s.once("error", reject);
       s.listen({ host, port }, () => resolve(s));
     });

@@ -7,6 +7,8 @@ export interface AgentState {
   version: string;
   /** Every node's address: tasks reach none of them, and an agent trusts a forwarded connection only from them. */
   nodes: Array<{ id: string; address: string }>;
+  /** Caddy's HTTP and HTTPS ports: tasks may still reach these on cluster addresses (tenants' public URLs). */
+  proxy_ports: number[];
   /** STAXA_TENANT_SUBNET_POOL: no task reaches another tenant's overlay address through its node. */
   tenant_pool: string;
   /** Tenants with restricted egress (by name, the `staxa.tenant` label): DNS plus these destinations only. */

@@ -9,6 +9,9 @@ export const AgentState = t.Object({
   nodes: t.Array(t.Object({ id: t.String(), address: t.String() }), {
     description: "Every node: tasks reach none of these addresses; a relayed inbound connection is trusted from these only",
   }),
+  proxy_ports: t.Array(t.Integer(), {
+    description: "Caddy's HTTP and HTTPS ports: the one way tasks still reach cluster addresses (tenants' public URLs)",
+  }),
   tenant_pool: t.String({ description: "STAXA_TENANT_SUBNET_POOL: no task reaches a tenant overlay through its node" }),
   egress: t.Array(t.Object({ tenant: t.String(), allow: t.Array(Allow) }), {
     description: "Tenants with restricted egress, by name (the staxa.tenant label): DNS plus these destinations",

@@ -169,6 +169,23 @@ test("with an agent on each node, A's task reaches neither B's task (node port, 
   // Positive controls: A's own tasks over its overlay (the service's DNS name), B through Caddy.
   const aOnManager = await taskOn(lab.manager, "neta");
   expect(await fromTask(worker(), a.id, `http://${aOnManager.overlay}:8080/`)).toBe("neta");
+  // B's public URL is public: A's task reaches it through Caddy's port on the host (the one port of it left open).
+  const pub = await run(
+    lab.docker(
+      worker(),
+      "exec",
+      a.id,
+      "timeout",
+      "3",
+      "wget",
+      "-q",
+      "-O-",
+      "--header",
+      `Host: netb.${BASE}`,
+      `http://${lab.gateway}:${HTTP}/`,
+    ),
+  );
+  expect([pub.code, pub.out]).toEqual([0, "netb"]);
   const viaB = await viaCaddy(HTTP, `netb.${BASE}`);
   expect([viaB.status, viaB.body.trim()]).toEqual([200, "netb"]);
 }, 120_000);

@@ -58,6 +58,7 @@ export async function buildAgentState(ctx: Pick<Ctx, "db" | "runtime" | "config"
     });
   const body = {
     nodes: nodes.map((n) => ({ id: n.id, address: n.address })),
+    proxy_ports: [ctx.config.httpPort, ctx.config.httpsPort],
     tenant_pool: ctx.config.tenantSubnetPool,
     egress,
     inbound,

@@ -1,7 +1,14 @@
 // The node agent's pure parts: its iptables groups from the manager's state and its tasks, the plan from what is
 // applied to what is desired, and where an inbound connection goes (refused, a local task, another node).
 import { describe, expect, test } from "bun:test";
-import { desiredGroups, isolationSteps, nodeSetupSteps, planRules, taskEgressSteps } from "../../../src/agent/plan.ts";
+import {
+  desiredGroups,
+  inputSteps,
+  isolationSteps,
+  nodeSetupSteps,
+  planRules,
+  taskEgressSteps,
+} from "../../../src/agent/plan.ts";
 import { allowed, routeOf } from "../../../src/agent/relay.ts";
 import type { AgentState, LocalTask } from "../../../src/agent/state.ts";
 
@@ -11,6 +18,7 @@ const state: AgentState = {
     { id: "m", address: "10.0.0.11" },
     { id: "w", address: "10.0.0.12" },
   ],
+  proxy_ports: [80, 443],
   tenant_pool: "10.224.0.0/12",
   egress: [{ tenant: "locked", allow: [{ cidr: "1.2.3.0/24", port: 443, protocol: "tcp" }] }],
   inbound: [
@@ -29,7 +37,7 @@ const task = (tenant: string, ip: string, service = "web"): LocalTask => ({ id: 
 const tagOf = (argv: string[]) => argv[argv.indexOf("--comment") + 1];
 
 describe("node iptables groups", () => {
-  test("set-up: chains, the hooks from docker_gwbridge, replies first, the unknown-source DROP last in egress, INPUT closed", () => {
+  test("set-up: chains, the hooks from docker_gwbridge, replies first, the unknown-source DROP last in egress", () => {
     expect(nodeSetupSteps().map((s) => s.argv.join(" "))).toEqual([
       "-N STAXA-NODE-ISO",
       "-N STAXA-NODE-EGRESS",
@@ -38,7 +46,6 @@ describe("node iptables groups", () => {
       "-I STAXA-NODE-ISO 1 -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN",
       "-I STAXA-NODE-EGRESS 1 -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN",
       "-A STAXA-NODE-EGRESS -m conntrack --ctstate NEW -m comment --comment staxa:node-unknown -j DROP",
-      "-I INPUT 1 -i docker_gwbridge -m conntrack --ctstate NEW -m comment --comment staxa:node-input -j DROP",
     ]);
     // each hook only once: a `-C` check guards every insert
     expect(
@@ -48,12 +55,31 @@ describe("node iptables groups", () => {
     ).toBe(true);
   });
 
-  test("isolation drops metadata, other tasks via the bridge, every cluster address by original destination, the tenant pool", () => {
-    const steps = isolationSteps(state, ["10.0.0.1", "10.0.0.11"]);
+  test("isolation drops metadata, other tasks via the bridge, every cluster address by original destination (but Caddy's ports), the tenant pool", () => {
+    const steps = isolationSteps({ ...state, proxy_ports: [80] }, ["10.0.0.1", "10.0.0.11"]);
     const id = tagOf(steps[0]!.argv);
     expect(id).toMatch(/^staxa:node-iso:[0-9a-f]{10}$/);
-    const rule = (...m: string[]) => ["-A", "STAXA-NODE-ISO", ...m, "-m", "comment", "--comment", id, "-j", "DROP"];
+    const c = ["-m", "comment", "--comment", id];
+    const rule = (...m: string[]) => ["-A", "STAXA-NODE-ISO", ...m, ...c, "-j", "DROP"];
+    const proxy = (a: string) => [
+      "-A",
+      "STAXA-NODE-ISO",
+      "-p",
+      "tcp",
+      "-m",
+      "conntrack",
+      "--ctorigdst",
+      a,
+      "--ctorigdstport",
+      "80",
+      ...c,
+      "-j",
+      "RETURN",
+    ];
     expect(steps.map((s) => s.argv)).toEqual([
+      proxy("10.0.0.1/32"),
+      proxy("10.0.0.11/32"),
+      proxy("10.0.0.12/32"),
       rule("-d", "169.254.169.254/32"),
       rule("-o", "docker_gwbridge"),
       rule("-m", "conntrack", "--ctorigdst", "10.0.0.1/32"),
@@ -89,10 +115,22 @@ describe("node iptables groups", () => {
     ]);
   });
 
-  test("desired groups: one isolation group and one per local task, by tag", () => {
+  test("INPUT: from the tasks, only Caddy's ports on the node itself; in order, inserted at the top", () => {
+    const steps = inputSteps(state);
+    const id = tagOf(steps[0]!.argv);
+    expect(id).toMatch(/^staxa:node-in:[0-9a-f]{10}$/);
+    const c = ["-m", "comment", "--comment", id];
+    expect(steps.map((s) => s.argv).reverse()).toEqual([
+      ["-I", "INPUT", "1", "-i", "docker_gwbridge", "-p", "tcp", "-m", "multiport", "--dports", "80,443", ...c, "-j", "ACCEPT"],
+      ["-I", "INPUT", "1", "-i", "docker_gwbridge", "-m", "conntrack", "--ctstate", "NEW", ...c, "-j", "DROP"],
+    ]);
+  });
+
+  test("desired groups: isolation, INPUT and one per local task, by tag", () => {
     const g = desiredGroups(state, [task("shop", "172.18.0.6"), task("locked", "172.18.0.5")], []);
     expect([...g.keys()].map((k) => k.replace(/:[0-9a-f]{10}$/, ""))).toEqual([
       "node-iso",
+      "node-in",
       "node-eg:172.18.0.5",
       "node-eg:172.18.0.6",
     ]);
@@ -127,34 +165,34 @@ describe("inbound relay routing", () => {
     expect(allowed("not-an-ip", ["0.0.0.0/0"])).toBe(false);
   });
 
+  const pipe = (...targets: string[]) => ({
+    to: "pipe",
+    targets: targets.map((t) => ({ host: t.split(":")[0], port: Number(t.split(":")[1]) })),
+  });
   const cases: Array<[string, string, LocalTask[], string[], unknown]> = [
     ["a source outside the CIDRs is refused", "198.51.100.1", here, nodes, { to: "refuse" }],
     [
-      "an allowed source goes to the local task of the service",
+      "an allowed source: the local task of the service, then the other node",
       "192.0.2.9",
       here,
       nodes,
-      { to: "local", host: "172.18.0.6", port: 8080 },
+      pipe("172.18.0.6:8080", "10.0.0.11:30001"),
     ],
-    [
-      "no local task: on to a node that runs one, on the rule's port",
-      "192.0.2.9",
-      [],
-      nodes,
-      { to: "node", host: "10.0.0.11", port: 30001 },
-    ],
-    [
-      "a hop from another node is piped locally whatever its CIDRs",
-      "10.0.0.11",
-      here,
-      nodes,
-      { to: "local", host: "172.18.0.6", port: 8080 },
-    ],
+    ["no local task: on to a node that runs one, on the rule's port", "192.0.2.9", [], nodes, pipe("10.0.0.11:30001")],
+    ["a hop from another node goes to local tasks only, whatever its CIDRs", "10.0.0.11", here, nodes, pipe("172.18.0.6:8080")],
     ["a hop from another node never goes on (one hop at most)", "10.0.0.11", [], nodes, { to: "refuse" }],
     ["no task anywhere else: refused", "192.0.2.9", [], ["10.0.0.12"], { to: "refuse" }],
   ];
   for (const [name, from, local, where, want] of cases)
     test(name, () => expect(routeOf({ ...rule, nodes: where }, from, "10.0.0.12", nodes, local)).toEqual(want as never));
+
+  test("connections are spread over the local tasks, each list rotated by the counter", () => {
+    const two = [task("shop", "172.18.0.6"), task("shop", "172.18.0.7")];
+    const first = (n: number) =>
+      (routeOf(rule, "192.0.2.9", "10.0.0.12", nodes, two, n) as { targets: Array<{ host: string }> }).targets;
+    expect(first(0).map((t) => t.host)).toEqual(["172.18.0.6", "172.18.0.7", "10.0.0.11"]);
+    expect(first(1).map((t) => t.host)).toEqual(["172.18.0.7", "172.18.0.6", "10.0.0.11"]);
+  });
 
   test("this node's own address is not a trusted hop (a connection from itself meets the CIDRs)", () => {
     expect(routeOf(rule, "10.0.0.12", "10.0.0.12", nodes, here)).toEqual({ to: "refuse" });

@@ -98,6 +98,7 @@ describe("GET /nodes/agent/state", () => {
       { id: "w", address: "10.0.0.12" },
     ]);
     expect(s.tenant_pool).toBe(a.deps.config.tenantSubnetPool);
+    expect(s.proxy_ports).toEqual([a.deps.config.httpPort, a.deps.config.httpsPort]);
     expect(s.egress).toEqual([{ tenant: "locked", allow: [{ cidr: "1.2.3.0/24", port: 443, protocol: "tcp" }] }]);
     expect(s.inbound).toEqual([
       {
