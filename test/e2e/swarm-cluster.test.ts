@@ -1,13 +1,21 @@
 // Issue 21's cluster e2e: a lab swarm of a manager and two workers (each a dockerd in its own network namespace), the
 // appliance on the manager's socket with the route follower running (routes follow Swarm's events; no reconciliation
-// tick runs in this file), a tenant with 3 replicas spread over the nodes and served through Caddy, then under 20
-// clients that never resend: a redeploy, one worker's engine stopped (its tasks come back on the other nodes, the
-// tenant is degraded meanwhile, ready after) and the other worker drained (it ends with no task). Not one request fails.
+// tick runs in this file) and the cluster registry, a git tenant with 3 replicas (built on the manager, pulled by the
+// workers from the registry) spread over the nodes and served through Caddy, then under 20 clients that never
+// resend: a redeploy, one worker's engine stopped (its tasks come back on the other nodes, the tenant is degraded
+// meanwhile, ready after) and the other worker drained (it ends with no task): not one request fails. Last, a worker
+// cut off from the network: only the requests it held are lost.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { startCaddy, type TestCaddy } from "../support/caddy.ts";
 import { BUSYBOX_IMAGE, ensureTestImages } from "../support/docker.ts";
-import { e2eApp, viaCaddy } from "../support/e2e-app.ts";
+import { e2eApp, fixtureRepo, viaCaddy } from "../support/e2e-app.ts";
+import {
+  allowRegistryPulls,
+  enableLabBuilds,
+  startClusterRegistry,
+  type ClusterRegistryHandle,
+} from "../support/cluster-registry.ts";
 import { cutNodeLink, startSwarmLab, stopNodeEngine, stopSwarmLab, type LabNode, type SwarmLab } from "../support/swarm-lab.ts";
 import { startRouteFollower } from "../../src/core/deploy/route-follow.ts";
 import type { ClusterNode } from "../../src/runtime/cluster.ts";
@@ -19,6 +27,8 @@ const HTTP = ADMIN + 1;
 const CLIENTS = 20;
 let lab: SwarmLab;
 let caddy: TestCaddy;
+let registry: ClusterRegistryHandle;
+let repo = "";
 let h: Awaited<ReturnType<typeof e2eApp>>;
 let stopFollower = () => {};
 const started = Date.now();
@@ -27,6 +37,9 @@ beforeAll(async () => {
   await ensureTestImages();
   // Heartbeat 1 s: Swarm marks a silent node down after ~3 s instead of ~15 s (docs/swarm.md: the production setting).
   lab = await startSwarmLab({ id: LAB, subnet: 5, workers: 2, images: [BUSYBOX_IMAGE], heartbeatSec: 1 });
+  await enableLabBuilds(lab.manager.socket);
+  for (const w of lab.nodes.slice(1)) await allowRegistryPulls(w, lab.manager.socket);
+  registry = await startClusterRegistry(lab.gateway);
   caddy = await startCaddy({ adminPort: ADMIN });
   h = await e2eApp({
     STAXA_ENGINE: "swarm",
@@ -38,16 +51,20 @@ beforeAll(async () => {
     STAXA_CADDY_ADMIN_URL: caddy.adminUrl,
     STAXA_DRAIN_SEC: "1",
     STAXA_HEALTH_TIMEOUT_SEC: "30",
+    STAXA_ALLOW_FILE_REPOS: "1",
+    ...registry.env,
   });
+  repo = await fixtureRepo("unused", { cmd: ["sh", "-c", SERVE] });
   stopFollower = startRouteFollower(h.ctx);
-}, 180_000);
+}, 300_000);
 
 afterAll(async () => {
   stopFollower();
   await h?.resolver.kill();
   await caddy?.stop();
+  await registry?.stop();
   await stopSwarmLab(LAB);
-  if (h) rmSync(h.dataDir, { recursive: true, force: true });
+  for (const d of [h?.dataDir, repo]) if (d) rmSync(d, { recursive: true, force: true });
   console.log(`swarm cluster e2e: ${((Date.now() - started) / 1000).toFixed(1)} s including lab set-up and teardown`);
 }, 120_000);
 
@@ -125,21 +142,25 @@ test("the nodes API lists the manager and both workers, ready and active", async
   );
 });
 
-test("a tenant with 3 replicas runs them across the nodes and Caddy serves every one", async () => {
+test("a git tenant with 3 replicas (pulled by the workers from the registry) runs them across the nodes and Caddy serves every one", async () => {
   const r = await h.call("POST", "/api/v1/tenants", {
     name,
-    source_type: "image",
-    image_url: BUSYBOX_IMAGE,
-    app_port: 8080,
-    command: ["sh", "-c", SERVE],
+    source_type: "github",
+    repo_url: `file://${repo}`,
+    app_port: 3000,
     replicas: 3,
   });
   expect(r.status).toBe(202);
   tenantId = r.json.data.id;
   const depId = (await h.call("GET", `/api/v1/tenants/${tenantId}/deployments`)).json.data[0].id;
-  const dep = await h.waitDeployment(tenantId, depId, 120_000);
+  const dep = await h.waitDeployment(tenantId, depId, 180_000);
   expect([dep.status, dep.error ?? dep.reason ?? null]).toEqual(["succeeded", null]);
   expect(await status()).toBe("ready");
+  // The service runs the build pushed to the cluster registry: the workers pulled it from there.
+  const image = Bun.spawnSync(
+    lab.docker(lab.manager, "service", "ls", "--filter", `label=staxa.tenant_id=${tenantId}`, "--format", "{{.Image}}"),
+  );
+  expect(image.stdout.toString().trim()).toStartWith(`${registry.address}/`);
   const placed = (await nodes()).filter((n) => n.tasks.length > 0);
   expect(placed.length).toBeGreaterThanOrEqual(2);
   expect(placed.flatMap((n) => n.tasks).length).toBe(3);
@@ -160,7 +181,7 @@ test("a redeploy under 20 clients that never resend: 0 failed requests, the rout
   const t0 = Date.now();
   const r = await h.call("POST", `/api/v1/tenants/${tenantId}/deploy`);
   expect(r.status).toBe(202);
-  const dep = await h.waitDeployment(tenantId, r.json.meta.deployment_ids[0], 120_000);
+  const dep = await h.waitDeployment(tenantId, r.json.meta.deployment_ids[0], 180_000);
   await Bun.sleep(1000); // traffic on the new tasks only
   const { ok, failures } = await clients.stop();
   console.log(`swarm cluster e2e: redeploy ${Date.now() - t0} ms, ${ok} requests`);
@@ -243,7 +264,7 @@ test("a worker cut off (power or network lost, nothing refused): requests it hel
   expect(a.json.data.availability).toBe("active");
   // A redeploy spreads the replicas over the manager and this worker again (the drain left all on the manager).
   const r = await h.call("POST", `/api/v1/tenants/${tenantId}/deploy`);
-  expect((await h.waitDeployment(tenantId, r.json.meta.deployment_ids[0], 120_000)).status).toBe("succeeded");
+  expect((await h.waitDeployment(tenantId, r.json.meta.deployment_ids[0], 180_000)).status).toBe("succeeded");
   const onLost = (ups: string[]) => ups.some((u) => u.startsWith(`${lost.ip}:`));
   expect(onLost(await routed())).toBe(true);
   const clients = timedLoad();
