@@ -110,7 +110,7 @@ export const OPS: Record<string, OpInfo> = {
   [`POST ${T}/jobs/:jobId/run`]: op("Run a job now", 202, "one", m.JobRun),
   [`GET ${T}/jobs/:jobId/runs`]: op("List a job's runs", 200, "all", m.JobRun),
   [`GET ${T}/jobs/:jobId/runs/:runId`]: op("Get a job run with its logs", 200, "one", m.JobRun),
-  [`GET ${T}/usage`]: op("Get live resource usage", 200, "one", m.Usage),
+  [`GET ${T}/usage`]: op("Get live resource usage (swarm engine: 409 usage_not_sampled)", 200, "one", m.Usage),
   [`GET ${T}/backups`]: op("List a tenant's backups", 200, "all", m.Backup),
   [`POST ${T}/backups`]: op("Back up now", 202, "all", m.Backup),
   [`GET ${T}/backups/schedule`]: op("Get the backup schedule", 200, "one", m.BackupSchedule),

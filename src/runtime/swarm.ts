@@ -9,11 +9,13 @@ import { Conflict } from "../lib/errors.ts";
 import type { Runtime } from "./types.ts";
 import { createDockerRuntime } from "./docker.ts";
 import { call, upstream } from "./docker-errors.ts";
+import { STOP_GRACE_SEC } from "./swarm-spec.ts";
 import { inspectService, listServices, removeService, scaleService, serviceLogs, startService } from "./swarm-services.ts";
 import { clusterRef, publishImage, pushName, registryAuth, unpublishImage } from "./swarm-images.ts";
 import { clusterRegistryOf, type ClusterRegistry } from "../registry-server/material.ts";
 import { swarmCluster } from "./swarm-nodes.ts";
 import type { Cluster } from "./cluster.ts";
+import { localTaskContainer, untilNoLocalTask, waitJobTask } from "./swarm-tasks.ts";
 
 /** The Swarm runtime: a Runtime whose containers are services, plus the cluster's nodes. */
 export type SwarmRuntime = Runtime & { cluster: Cluster };
@@ -45,6 +47,8 @@ export function createSwarmRuntime(config: Config): SwarmRuntime {
   // Read when first needed: `staxa registry` may create its credentials after the appliance started.
   let registry: ClusterRegistry | undefined;
   const registryNow = () => (registry ??= clusterRegistryOf(config));
+  /** Replicas of services a backup stopped, to start again. */
+  const stoppedAt = new Map<string, number>();
 
   return {
     ...host,
@@ -105,6 +109,22 @@ export function createSwarmRuntime(config: Config): SwarmRuntime {
     stopAndRemove: (id, timeoutSec) => removeService(docker, id, timeoutSec),
     listContainers: (labels) => listServices(docker, labels),
     logs: (id, opts) => serviceLogs(docker, id, opts),
+    waitContainer: (id, signal) => waitJobTask(docker, id, signal),
+    // A volume backup stops the service around its tar: its tasks scaled to none (the manager's, where the volume is,
+    // gone), then the count it ran. It runs in the tenant's lane, where no reconciliation scales it back meanwhile.
+    async stopContainer(id, timeoutSec) {
+      const svc = await inspectService(docker, id);
+      if (!svc) return;
+      if (svc.replicas) stoppedAt.set(id, svc.replicas);
+      await scaleService(docker, id, 0, registryNow() && registryAuth(registryNow()!));
+      await untilNoLocalTask(docker, id, Math.max(timeoutSec, STOP_GRACE_SEC));
+    },
+    async startStopped(id) {
+      const replicas = stoppedAt.get(id) ?? 1;
+      stoppedAt.delete(id);
+      await scaleService(docker, id, replicas, registryNow() && registryAuth(registryNow()!));
+    },
+    exec: async (id, argv, io) => host.exec!(await localTaskContainer(docker, id), argv, io),
     // Per-task samples live on each node's engine; the manager has no stats call for a service.
     containerStats: async () => undefined,
     restartCount: async () => undefined,

@@ -3,6 +3,12 @@ import type { Ctx } from "../context.ts";
 import type { Principal } from "../identity/principal.ts";
 import * as tenants from "../../store/tenants.ts";
 import { RESTART_FLAG, type Sample } from "./store.ts";
+import { Conflict } from "../../lib/errors.ts";
+
+/** Why the swarm engine has no live usage: an answer that says so, not an empty list that looks like an idle tenant. */
+export const USAGE_NOT_SAMPLED =
+  "Live usage is not sampled on the swarm engine (STAXA_ENGINE=swarm): each task's stats live on the engine of the " +
+  "node running it, and the appliance talks to the manager's engine only. Deployments, logs and events work as usual.";
 
 const point = (s: Sample) => ({
   at: s.at,
@@ -17,6 +23,7 @@ const point = (s: Sample) => ({
 
 export function tenantUsage(ctx: Ctx, p: Principal, tenantId: string) {
   const t = tenants.get(ctx.db, p, tenantId);
+  if (ctx.runtime.cluster) throw new Conflict(USAGE_NOT_SAMPLED, { engine: "swarm" }, "usage_not_sampled");
   const services = ctx.usage.ofTenant(t.id).map((u) => ({
     service: u.service,
     current: u.current ? point(u.current) : null,
