@@ -105,6 +105,14 @@ export function plan(desired: DesiredTenant[], observed: Observed, mode: "startu
     for (const s of t.services) {
       if (!s.containerId) continue;
       const c = byId.get(s.containerId);
+      if (!c?.running && c && s.tasks) {
+        // A cluster engine restarts and reschedules a service's tasks itself (a lost node's, a crashed one's): the
+        // service is degraded until they run, never redeployed beside Swarm's own replacements.
+        live.add(c.id);
+        if (s.route) keep.add(s.route.id);
+        short.push(`${s.name}: 0 of ${s.tasks} replicas running`);
+        continue;
+      }
       if (!c?.running) {
         if (c) live.add(c.id); // replaced by the restore, not removed as an orphan meanwhile
         // The other replicas keep serving until the restore's deployment replaces them one by one.

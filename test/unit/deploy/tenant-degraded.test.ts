@@ -52,6 +52,17 @@ describe("degraded while a cluster service runs fewer tasks than its replicas", 
     expect(statusSteps(d, observed(TWO))).toEqual([]);
   });
 
+  test("a cluster service with no task running is left to the engine (degraded, route kept), never redeployed beside it", () => {
+    const none: Observed = { ...observed([]), containers: [{ ...observed([]).containers[0]!, running: false }] };
+    expect(plan(tenant("ready"), none, "tick")).toEqual([
+      { op: "tenant-status", tenantId: T, status: "degraded", reason: "web: 0 of 3 replicas running" },
+    ]);
+    // The service itself gone (removed by hand): restored, as on one host.
+    expect(plan(tenant("ready"), { containers: [], routes: none.routes }, "tick")).toEqual([
+      { op: "restore", tenantId: T, serviceId: "svc_1", label: "acme.web" },
+    ]);
+  });
+
   test("the route holds the running tasks meanwhile", () => {
     const steps = plan(tenant("ready"), { ...observed(TWO), routes: [] }, "tick");
     expect(steps.find((s) => s.op === "set-route")).toEqual({
