@@ -120,7 +120,14 @@ export function tarRestoreHelpers(
 ): HelperSpec[] {
   const caps = ["CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER"];
   return [
-    helper(b, ["find", MOUNT, "-mindepth", "1", "-delete"], false, caps, `${suffix}-clear`),
+    // rm through -exec, not -delete: BusyBox's find (Debian's, in many small images) has no -delete.
+    helper(
+      b,
+      ["find", MOUNT, "-mindepth", "1", "-maxdepth", "1", "-exec", "rm", "-rf", "{}", "+"],
+      false,
+      caps,
+      `${suffix}-clear`,
+    ),
     helper(b, ["tar", "-xpf", "-", "-C", MOUNT], false, caps, `${suffix}-extract`),
   ];
 }

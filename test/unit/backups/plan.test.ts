@@ -73,9 +73,9 @@ describe("tar helpers", () => {
       labels: { "staxa.tenant": "shop", "staxa.tenant_id": "ten_1", "staxa.backup": "1" },
     });
   });
-  test("a restore empties the volume, then untars stdin into it", () => {
+  test("a restore empties the volume (find -exec rm: BusyBox's find has no -delete), then untars stdin into it", () => {
     const [clear, extract] = plan.tarRestoreHelpers(base, "x1");
-    expect(clear!.cmd).toEqual(["find", "/volume", "-mindepth", "1", "-delete"]);
+    expect(clear!.cmd).toEqual(["find", "/volume", "-mindepth", "1", "-maxdepth", "1", "-exec", "rm", "-rf", "{}", "+"]);
     expect(extract!.cmd).toEqual(["tar", "-xpf", "-", "-C", "/volume"]);
     expect([clear!.volumes[0]!.readOnly, extract!.volumes[0]!.readOnly]).toEqual([false, false]);
     expect(clear!.labels["staxa.managed"]).toBeUndefined(); // reconciliation never takes a helper for a service
