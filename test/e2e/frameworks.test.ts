@@ -1,6 +1,8 @@
 // Issue 22's framework fixtures through the real pipeline (API, git, detection, Docker, Caddy): each deploys and serves
 // its page, or is refused by name. Offline: installs go to STAXA_NPM_REGISTRY, a mirror container on docker0 answering
 // only from what scripts/npm-cache.ts recorded at setup; Django comes from the python stand-in image (Debian's).
+// The deploys run two at a time (the appliance's two build slots), longest first, started once the appliance is up;
+// each test awaits its own fixture's deploy and asserts it (2 cores under load: 458 s one at a time, 324 s two).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -39,10 +41,18 @@ beforeAll(async () => {
     STAXA_HEALTH_TIMEOUT_SEC: "60",
     STAXA_BUILD_CPUS: "2",
     STAXA_BUILD_MEMORY_MB: "2048",
+    STAXA_BUILD_CONCURRENCY: "2",
     STAXA_NPM_REGISTRY: mirror.url,
     ...TEMPLATE_BASE_IMAGES,
   });
   cleanup.push(h.dataDir);
+  for (const f of LONGEST_FIRST)
+    deploys.set(
+      f,
+      inSlot(() => deploy(f, f === "laravel")),
+    );
+  // Awaited by its test; a rejection before then is not "unhandled".
+  for (const p of deploys.values()) p.catch(() => undefined);
 }, 600_000);
 
 afterAll(async () => {
@@ -82,9 +92,31 @@ async function deploy(fixture: string, expectFailure = false) {
   return { id, events, tenant, dep, log, host: `${name}.${BASE}` };
 }
 
-/** Deploys `fixture` and expects it ready as `framework`, its page through Caddy holding `body`. */
+type Deployed = Awaited<ReturnType<typeof deploy>>;
+// Every fixture below, by its build time on 2 cores (angular and nuxt ~45 s, react-router ~15 s, the last three < 5 s).
+const LONGEST_FIRST = [
+  ...["angular", "nuxt", "sveltekit-static", "nestjs", "sveltekit-node", "remix", "astro-node", "astro-static"],
+  ...["react-router", "python-django-gunicorn", "monorepo", "laravel"],
+];
+const deploys = new Map<string, Promise<Deployed>>();
+let freeSlots = 2;
+const slotWaiters: Array<() => void> = [];
+async function inSlot<T>(fn: () => Promise<T>): Promise<T> {
+  while (freeSlots === 0) await new Promise<void>((r) => slotWaiters.push(r));
+  freeSlots--;
+  try {
+    return await fn();
+  } finally {
+    freeSlots++;
+    slotWaiters.shift()?.();
+  }
+}
+const deployed = (fixture: string): Promise<Deployed> =>
+  deploys.get(fixture) ?? Promise.reject(new Error(`${fixture}: not started`));
+
+/** Expects `fixture`'s deploy ready as `framework`, its page through Caddy holding `body`. */
 async function expectServes(fixture: string, framework: string, body: string) {
-  const d = await deploy(fixture);
+  const d = await deployed(fixture);
   expect(`${d.tenant.status} ${d.dep.framework}`).toBe(`ready ${framework}`);
   const res = await viaCaddy(HTTP_PORT, d.host);
   expect(res.status).toBe(200);
@@ -138,6 +170,7 @@ describe("JavaScript frameworks deploy and serve, installing from the registry m
   );
 
   test("every package the builds installed came from the mirror's recordings", async () => {
+    await Promise.allSettled(cases.map(([f]) => deployed(f)).concat(deployed("angular")));
     expect(await mirror.misses()).toEqual([]);
   });
 });
@@ -165,7 +198,7 @@ describe("other frameworks", () => {
   test(
     "a Laravel app is refused by name with the Dockerfile and staxa.json way out",
     async () => {
-      const d = await deploy("laravel", true);
+      const d = await deployed("laravel");
       expect(d.tenant.status).toBe("failed");
       expect(d.dep).toMatchObject({ status: "failed", framework: "laravel" });
       expect(d.dep.reason).toStartWith("Laravel app detected (composer.json requires laravel/framework)");
