@@ -86,7 +86,9 @@ const tenantCore = {
   id: S(),
   name: S(),
   display_name: MS(),
-  status: S("creating, deploying, running, failed, stopped, deleting"),
+  status: S(
+    "provisioning, deploying, ready, degraded (swarm: a service runs fewer tasks than its replicas, still serving), failed, deleting",
+  ),
   status_reason: MS("Why the tenant is in its status, in words"),
   url: S("The app's URL"),
   source_type: MS(),

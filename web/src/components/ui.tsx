@@ -130,6 +130,8 @@ const TONES: Record<string, string> = {
   ok: "ok",
   delivered: "ok",
   misconfigured: "bad",
+  // a cluster service runs fewer tasks than its replicas (Swarm is replacing them): serving, but not fully
+  degraded: "busy",
   removing: "busy",
   unverified: "neutral",
 };

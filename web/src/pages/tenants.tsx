@@ -18,7 +18,7 @@ export interface TenantSummary {
   created_at: string;
 }
 
-const STATUSES = ["", "provisioning", "deploying", "ready", "failed", "deleting"];
+const STATUSES = ["", "provisioning", "deploying", "ready", "degraded", "failed", "deleting"];
 const LIMIT = 20;
 
 export function TenantsPage() {
@@ -139,11 +139,11 @@ export function TenantsPage() {
                       )}
                     </div>
                   </td>
-                  {/* The list has no services: only a ready tenant is known to serve, so only its URL is a link. */}
+                  {/* The list has no services: only a ready (or degraded: fewer tasks, still serving) tenant is known to serve, so only its URL is a link. */}
                   <td data-label="URL">
                     {!t.url ? (
                       txt(null)
-                    ) : t.status === "ready" ? (
+                    ) : t.status === "ready" || t.status === "degraded" ? (
                       <a href={t.url} target="_blank" rel="noopener noreferrer">
                         {t.url}
                       </a>
