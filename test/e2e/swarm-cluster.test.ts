@@ -7,6 +7,7 @@
 // cut off from the network: only the requests it held are lost.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
+import { Value } from "@sinclair/typebox/value";
 import { startCaddy, type TestCaddy } from "../support/caddy.ts";
 import { BUSYBOX_IMAGE, ensureTestImages } from "../support/docker.ts";
 import { e2eApp, fixtureRepo, viaCaddy } from "../support/e2e-app.ts";
@@ -18,6 +19,7 @@ import {
 } from "../support/cluster-registry.ts";
 import { cutNodeLink, startSwarmLab, stopNodeEngine, stopSwarmLab, type LabNode, type SwarmLab } from "../support/swarm-lab.ts";
 import { startRouteFollower } from "../../src/core/deploy/route-follow.ts";
+import { Node } from "../../src/api/node-models.ts";
 import type { ClusterNode } from "../../src/runtime/cluster.ts";
 
 const LAB = "tri";
@@ -135,11 +137,17 @@ async function until(ms: number, done: () => Promise<boolean>): Promise<number> 
   return -1;
 }
 
-test("the nodes API lists the manager and both workers, ready and active", async () => {
+test("the nodes API lists the manager and both workers, ready and active, in the documented model; the join answer", async () => {
   const rows = await nodes();
   expect(rows.map((n) => [n.hostname, n.role, n.address, n.state, n.availability]).sort()).toEqual(
     lab.nodes.map((n) => [n.name, n.role, n.ip, "ready", "active"]).sort(),
   );
+  for (const n of rows) expect([...Value.Errors(Node, n)].map((e) => `${e.path} ${e.message}`)).toEqual([]);
+  const join = (await h.call("POST", "/api/v1/nodes/join-token")).json.data;
+  expect(join.argv.slice(0, 4)).toEqual(["docker", "swarm", "join", "--token"]);
+  expect(join.argv[5]).toBe(`${lab.manager.ip}:2377`);
+  expect(join.agent_argv.slice(0, 3)).toEqual(["staxa", "agent", "--manager"]);
+  expect(join.registry.ca_pem).toContain("BEGIN CERTIFICATE");
 });
 
 test("a git tenant with 3 replicas (pulled by the workers from the registry) runs them across the nodes and Caddy serves every one", async () => {

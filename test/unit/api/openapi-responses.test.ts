@@ -8,7 +8,7 @@ import { OPS } from "../../../src/api/openapi-ops.ts";
 
 /**
  * Outside systems the fakes do not stand in for (GitHub, a registry on a closed port, a swarm cluster: the nodes
- * answer 409 not_clustered on the fakes' single engine; test/e2e/swarm.test.ts checks their model): their 4xx/5xx is expected.
+ * answer 409 not_clustered on the fakes' single engine; test/e2e/swarm-cluster.test.ts checks their model): their 4xx/5xx is expected.
  */
 const OUTSIDE = /\/github\/(installation|repos)|\/registries\/:credId\/(repos|verify)|\/nodes/;
 
