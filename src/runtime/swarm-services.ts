@@ -38,7 +38,8 @@ function infoOf(svc: Docker.Service, tasks: TaskView[], addresses: Map<string, s
   const running = mine.filter((t) => t.Status?.State === "running" && t.DesiredState === "running");
   const upstreams = port ? taskUpstreams(mine, addresses, port) : [];
   const failed = mine.find((t) => ["failed", "rejected"].includes(t.Status?.State ?? ""));
-  const first = running[0]?.NodeID ? addresses.get(running[0].NodeID) : undefined;
+  const at = (running[0] ?? failed)?.NodeID; // a failed task's node still says where the app ran
+  const first = at ? addresses.get(at) : undefined;
   return {
     id: svc.ID,
     name: spec.Name ?? "",
@@ -124,6 +125,9 @@ async function untilRunning(docker: Docker, id: string, replicas: number, timeou
     const wantsPort = targetPort({ env: { PORT: portEnv(svc) } }) !== undefined;
     const ready = wantsPort ? last.upstreams.length : tasks.filter((t) => t.Status?.State === "running").length;
     if (replicas > 0 && ready >= replicas) return last;
+    // An app that exits at start is the health check's to report (its exit code and last log lines), as a container
+    // exiting at once is on one host; a task that never ran (no image, no node) is an error here.
+    if (failures.length >= MAX_TASK_FAILURES && failures.some((t) => t.Status?.ContainerStatus?.ExitCode)) return last;
     if (failures.length >= MAX_TASK_FAILURES)
       throw new Upstream("docker", `tasks of ${last.name} keep failing: ${why || "no reason given"}`);
     await Bun.sleep(POLL_MS);
@@ -180,6 +184,13 @@ export async function removeService(docker: Docker, id: string, timeoutSec = 15)
   while (Date.now() < until) {
     const left = await call("list containers", () => docker.listContainers({ all: true, filters }));
     if (!left.length) return;
+    // A task container that already exited (a job run's, complete) may outlive its removed service for long: it is
+    // an orphan now, removed here; running ones are Swarm's to stop.
+    for (const c of left.filter((c) => c.State !== "running"))
+      await docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
     await Bun.sleep(POLL_MS);
   }
 }

@@ -4,6 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import type Docker from "dockerode";
 import { localTaskContainer, waitJobTask } from "../../../src/runtime/swarm-tasks.ts";
+import { removeService } from "../../../src/runtime/swarm-services.ts";
 import { fakeApp } from "../../support/fakes.ts";
 import type { Cluster } from "../../../src/runtime/cluster.ts";
 
@@ -53,6 +54,27 @@ describe("localTaskContainer", () => {
     const err = await localTaskContainer(manager([], []).docker, "s1").catch((e) => e);
     expect([err.constructor.name, err.code]).toEqual(["Conflict", "task_not_on_manager"]);
     expect(err.message).toContain("manager");
+  });
+});
+
+describe("removeService", () => {
+  test("a task container that already exited (a job run's) is removed once its service is gone, not waited for", async () => {
+    const removed: string[] = [];
+    let listing = [{ Id: "done1", State: "exited" }];
+    const docker = {
+      getService: () => ({ remove: async () => undefined }),
+      listContainers: async () => listing,
+      getContainer: (id: string) => ({
+        remove: async () => {
+          removed.push(id);
+          listing = [];
+        },
+      }),
+    } as unknown as Docker;
+    const t0 = Date.now();
+    await removeService(docker, "s1", 1);
+    expect(removed).toEqual(["done1"]);
+    expect(Date.now() - t0).toBeLessThan(2000); // it waited out its 20 s before
   });
 });
 
