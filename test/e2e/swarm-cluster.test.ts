@@ -19,6 +19,8 @@ import {
 } from "../support/cluster-registry.ts";
 import { cutNodeLink, startSwarmLab, stopNodeEngine, stopSwarmLab, type LabNode, type SwarmLab } from "../support/swarm-lab.ts";
 import { startRouteFollower } from "../../src/core/deploy/route-follow.ts";
+import { reconcile } from "../../src/core/deploy/reconcile.ts";
+import { createContext } from "../../src/cli/context.ts";
 import { Node } from "../../src/api/node-models.ts";
 import type { ClusterNode } from "../../src/runtime/cluster.ts";
 
@@ -80,6 +82,14 @@ const host = `${name}.${BASE}`;
 const SERVE =
   "mkdir -p /w && hostname > /w/index.html && { httpd -f -p $PORT -h /w & pid=$!; }; trap 'kill $pid; sleep 1; exit 0' TERM; wait";
 let tenantId = "";
+
+/** `docker …` against one lab node's engine; its output, or the error naming the command. */
+async function dockerOn(node: LabNode, ...args: string[]): Promise<string> {
+  const p = Bun.spawn(lab.docker(node, ...args), { stdout: "pipe", stderr: "pipe" });
+  const [code, out, err] = await Promise.all([p.exited, new Response(p.stdout).text(), new Response(p.stderr).text()]);
+  if (code !== 0) throw new Error(`docker ${args.join(" ")}: ${err.trim()}`);
+  return out.trim();
+}
 
 const nodes = async (): Promise<ClusterNode[]> => (await h.call("GET", "/api/v1/nodes")).json.data;
 const nodeOf = (rows: ClusterNode[], n: LabNode) => rows.find((r) => r.hostname === n.name)!;
@@ -264,6 +274,32 @@ test("the other worker drained: it ends with no task, the 3 replicas run on the 
   expect(failures).toEqual([]);
   expect(ok).toBeGreaterThan(100);
   expect(await status()).toBe("ready");
+}, 180_000);
+
+test("the appliance restarted: start-up reconciliation finds the cluster as it left it, and restores a service removed behind its back", async () => {
+  // A second context on the same store and engine is the appliance after a restart (the process holds nothing
+  // else). The first one's follower is paused so that only the start-up pass acts.
+  stopFollower();
+  try {
+    const restarted = createContext(h.config);
+    await restarted.proxy.init();
+    const before = (await routed()).sort();
+    const first = await reconcile(restarted);
+    expect([first.restored, first.orphansRemoved, first.kept]).toEqual([[], [], 1]);
+    expect((await routed()).sort()).toEqual(before);
+    // Someone removes the tenant's Swarm service by hand: the next start-up restores it (the same image, no build).
+    const ids = (await dockerOn(lab.manager, "service", "ls", "-q", "--filter", `label=staxa.tenant=${name}`)).split("\n");
+    expect(ids.filter(Boolean)).toHaveLength(1);
+    await dockerOn(lab.manager, "service", "rm", ids[0]!);
+    const second = await reconcile(restarted);
+    expect(second.restored).toHaveLength(1);
+    const backMs = await until(90_000, async () => (await routed()).length === 3 && (await status()) === "ready");
+    console.log(`swarm cluster e2e: restart reconciliation restored the removed service, routed again in ${backMs} ms`);
+    expect(backMs).toBeGreaterThanOrEqual(0);
+    expect((await viaCaddy(HTTP, host)).status).toBe(200);
+  } finally {
+    stopFollower = startRouteFollower(h.ctx);
+  }
 }, 180_000);
 
 test("a worker cut off (power or network lost, nothing refused): requests it held are lost, none sent 5 s after the cut fails; its tasks leave the route", async () => {
