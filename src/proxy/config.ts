@@ -27,7 +27,19 @@ export interface ProxyOptions {
   acmeCa: string;
   acmeCaRoot: string;
   acmeEmail: string;
+  /** How long Caddy dials an upstream before it tries another (dialTimeoutFor). */
+  dialTimeout: string;
 }
+
+/**
+ * How long a dial to an upstream may take, per engine. On a cluster a node that vanished (power, network) answers
+ * nothing: a request waits this long before Caddy marks it down and tries another task, so 2 s (not 1: one lost SYN
+ * is resent after 1 s, and a live one-replica host must not be marked down for that). On one host an upstream is a
+ * container on a local bridge: a retired replica's address fails in the kernel (no neighbour) after ~3 s, and at 2 s
+ * the dial was cut first, every time, so requests still on the old answer queued up 2 s per try (test/e2e/
+ * replicas.test.ts, scale 3 → 1: requests past the client's 5 s at 2 s, none at 5 s).
+ */
+export const dialTimeoutFor = (engine: Config["engine"]): string => (engine === "swarm" ? "2s" : "5s");
 
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\]|localhost)$/;
 
@@ -44,6 +56,7 @@ export function proxyOptions(config: Config): ProxyOptions {
     acmeCa: acmeCaFor(config), // a .localhost or IP base domain: Caddy's internal CA
     acmeCaRoot: config.acmeCaRoot,
     acmeEmail: config.acmeEmail,
+    dialTimeout: dialTimeoutFor(config.engine),
   };
 }
 
@@ -124,10 +137,7 @@ function lookupRoute(o: ProxyOptions, id: string, kind: LookupKind, match: Recor
           dial_timeout: "1s",
         },
         // SRV targets are names (ip-a-b-c-d.staxa.internal), resolved by the same resolver.
-        // A node that vanished (power, network) answers nothing: a request waits this long before Caddy marks it
-        // down and tries another upstream. 2 s and not 1: one lost SYN is resent after 1 s (a node busy starting
-        // tasks drops some), and a live one-replica host must not be marked down for that.
-        transport: { protocol: "http", resolver, dial_timeout: "2s" },
+        transport: { protocol: "http", resolver, dial_timeout: o.dialTimeout },
         // Replicas of a host take turns; one that fails (refused, reset) is skipped for a while, and the request is
         // tried on another. One dial failure marks it down for 2 s only: a one-replica host is back at once.
         load_balancing: { selection_policy: { policy: "round_robin" }, try_duration: "6s", try_interval: "100ms" },

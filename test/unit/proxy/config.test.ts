@@ -1,6 +1,6 @@
 // Caddy's JSON as data (the same config whatever the routes), and route validation.
 import { describe, expect, test } from "bun:test";
-import { baseConfig, proxyOptions, validRoute, type ProxyOptions } from "../../../src/proxy/config.ts";
+import { baseConfig, dialTimeoutFor, proxyOptions, validRoute, type ProxyOptions } from "../../../src/proxy/config.ts";
 import { testConfig } from "../../support/ctx.ts";
 import type { Route } from "../../../src/proxy/types.ts";
 
@@ -13,6 +13,7 @@ const https: ProxyOptions = {
   acmeCa: "https://acme.test/dir",
   acmeCaRoot: "/etc/pebble.pem",
   acmeEmail: "ops@example.com",
+  dialTimeout: "2s",
 };
 const resolver = { addresses: ["udp/127.0.0.1:5380"] };
 const lookup = (id: string, kind: string, match: Record<string, unknown> = {}) => ({
@@ -169,4 +170,10 @@ describe("validRoute refuses what could become a placeholder, regex or bad @id",
       upstreams: ["127.0.0.1:3000", "10.0.0.2:80"],
     });
   });
+});
+
+test("the upstream dial timeout is the engine's: 2 s on a cluster (a vanished node answers nothing), 5 s on one host", () => {
+  expect([dialTimeoutFor("swarm"), dialTimeoutFor("docker")]).toEqual(["2s", "5s"]);
+  expect(proxyOptions(testConfig()).dialTimeout).toBe("5s");
+  expect(proxyOptions(testConfig({ STAXA_ENGINE: "swarm" })).dialTimeout).toBe("2s");
 });
